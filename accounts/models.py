@@ -1,0 +1,60 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", "Virtual School Officer / Practitioner"
+    MANAGER = "manager", "VS manager"
+    LEAD = "lead", "Lead practitioner"
+    VSH = "vsh", "Virtual School Head"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class LeadArea(models.Model):
+    """An area a lead practitioner leads on: a phase (EYFS, Post 16) or a theme (SEND, PP+)."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=80)
+    phase = models.CharField(
+        max_length=10, blank=True, help_text="The PEP phase this area covers, if it is a phase."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.OFFICER)
+    job_title = models.CharField(max_length=120, blank=True)
+    line_manager = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="line_reports",
+        limit_choices_to={"role__in": [Role.MANAGER, Role.VSH]},
+    )
+    start_date = models.DateField(null=True, blank=True, help_text="Date the person joined the Virtual School.")
+    lead_areas = models.ManyToManyField(LeadArea, blank=True, related_name="leads")
+
+    class Meta:
+        ordering = ["first_name", "last_name"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    # Capabilities, in one place so views and selectors agree.
+    @property
+    def sees_whole_school(self) -> bool:
+        return self.role in (Role.LEAD, Role.VSH, Role.ADMINISTRATOR) or self.is_superuser
+
+    @property
+    def can_qa(self) -> bool:
+        return self.role in (Role.MANAGER, Role.LEAD, Role.VSH)
+
+    @property
+    def holds_caseload(self) -> bool:
+        return self.role == Role.OFFICER

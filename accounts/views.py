@@ -1,0 +1,32 @@
+from django.shortcuts import render
+
+from peps.models import Term
+from peps.selectors import (
+    caseload_with_current_peps,
+    team_overview,
+    term_counts,
+    visible_peps,
+)
+from reviews.selectors import my_draft_reviews
+
+from .models import Role
+
+
+def home(request):
+    """Each role's start page: an officer's caseload, a manager's team, the whole school."""
+    user = request.user
+    term = Term.objects.current()
+    context = {"term": term, "drafts": my_draft_reviews(user)[:10] if user.can_qa else []}
+    if user.role == Role.OFFICER:
+        context["caseload"] = caseload_with_current_peps(user, term)
+        return render(request, "home/officer.html", context)
+    term_peps = visible_peps(user).filter(term=term) if term else visible_peps(user).none()
+    context["counts"] = term_counts(term_peps)
+    if user.role == Role.MANAGER:
+        context["team"] = team_overview(user, term) if term else []
+        context["awaiting"] = (
+            term_peps.filter(status="submitted").exclude(officer=user)
+            .select_related("child", "officer").order_by("child__last_name")[:10]
+        )
+        return render(request, "home/manager.html", context)
+    return render(request, "home/school.html", context)

@@ -1,0 +1,103 @@
+"""Reads that decide who sees which children and PEPs. Every view goes through these."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role, User
+
+from .models import Child, Pep
+
+
+def _officers_in_view(user: User) -> list[int] | None:
+    """The officers whose caseloads the user may see; None means the whole school."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    if user.sees_whole_school:
+        return None
+    if user.role == Role.MANAGER:
+        return [user.pk, *user.line_reports.values_list("pk", flat=True)]
+    if user.role == Role.OFFICER:
+        return [user.pk]
+    return []
+
+
+def visible_children(user: User) -> QuerySet[Child]:
+    officers = _officers_in_view(user)
+    children = Child.objects.all()
+    if officers is None:
+        return children
+    return children.filter(allocated_officer__in=officers)
+
+
+def visible_peps(user: User) -> QuerySet[Pep]:
+    officers = _officers_in_view(user)
+    peps = Pep.objects.all()
+    if officers is None:
+        return peps
+    # A PEP stays visible to the officer who held it that term, and to the child's
+    # current officer, who needs the history.
+    return peps.filter(Q(officer__in=officers) | Q(child__allocated_officer__in=officers))
+
+
+def pep_list(user: User) -> QuerySet[Pep]:
+    """Visible PEPs with what a list row shows, in a fixed number of queries."""
+    return visible_peps(user).select_related(
+        "child", "child__school", "term", "officer"
+    )
+
+
+def can_review(user: User, pep: Pep) -> bool:
+    """A QA role, a PEP the user may see, not one of their own, and not still a draft."""
+    if not user.can_qa or pep.status == "draft":
+        return False
+    if user.pk in (pep.officer_id, pep.child.allocated_officer_id):
+        return False
+    return visible_peps(user).filter(pk=pep.pk).exists()
+
+
+def term_counts(peps: QuerySet[Pep]) -> dict:
+    """Counts of a set of PEPs by status and by judgement, in two grouped queries."""
+    from django.db.models import Count
+
+    by_status = dict(peps.values_list("status").annotate(n=Count("pk")).order_by())
+    by_judgement = dict(peps.values_list("judgement").annotate(n=Count("pk")).order_by())
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_judgement": by_judgement,
+    }
+
+
+def team_overview(manager: User, term) -> list[dict]:
+    """Per line report: caseload and where their PEPs stand this term (two queries)."""
+    from django.db.models import Count
+
+    officers = list(manager.line_reports.filter(is_active=True).annotate(caseload_size=Count("caseload")))
+    rows = (
+        Pep.objects.filter(term=term, officer__in=officers)
+        .values("officer", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["officer"], {})[row["status"]] = row["n"]
+    return [
+        {
+            "officer": officer,
+            "caseload": officer.caseload_size,
+            "peps": sum(counts.get(officer.pk, {}).values()),
+            "awaiting_qa": counts.get(officer.pk, {}).get("submitted", 0),
+            "returned": counts.get(officer.pk, {}).get("returned", 0),
+            "finalised": counts.get(officer.pk, {}).get("finalised", 0),
+        }
+        for officer in officers
+    ]
+
+
+def caseload_with_current_peps(officer: User, term) -> list[tuple[Child, Pep | None]]:
+    children = list(officer.caseload.select_related("school").order_by("last_name", "first_name"))
+    peps = {
+        pep.child_id: pep
+        for pep in Pep.objects.filter(term=term, child__in=children)
+    } if term else {}
+    return [(child, peps.get(child.pk)) for child in children]

@@ -1,0 +1,98 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from reviews.rules import RANK
+from reviews.selectors import review_history
+from reviews.services import mark_amended
+
+from .filters import PEP_SORTS, PepFilter
+from .selectors import can_review, pep_list, visible_peps
+
+JUDGEMENT_RANK = Case(
+    *[When(judgement=rating.value, then=Value(rank)) for rating, rank in RANK.items()],
+    default=Value(-1),
+    output_field=IntegerField(),
+)
+
+
+def _sorted(queryset, sort: str):
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    if key == "judgement":
+        queryset = queryset.annotate(judgement_rank=JUDGEMENT_RANK)
+        fields = ("judgement_rank",)
+    else:
+        fields = PEP_SORTS.get(key, PEP_SORTS["child"])
+    order = [f"-{f}" if descending else f for f in fields]
+    return queryset.order_by(*order, "pk")
+
+
+def pep_list_view(request):
+    peps = pep_list(request.user)
+    pep_filter = PepFilter(request.GET or None, queryset=peps, user=request.user)
+    sort = request.GET.get("sort", "child")
+    if sort.lstrip("-") not in PEP_SORTS:
+        sort = "child"
+    page = Paginator(_sorted(pep_filter.qs, sort), settings.PEPS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    return render(
+        request,
+        "peps/pep_list.html",
+        {
+            "filter": pep_filter,
+            "page_obj": page,
+            "sort": sort,
+            "query_string": params.urlencode(),
+            "sort_query_string": sort_params.urlencode(),
+            "active_filters": [
+                (pep_filter.form.fields[name].label, pep_filter.form[name])
+                for name in pep_filter.form.fields
+                if pep_filter.form.is_bound and pep_filter.form.data.get(name)
+            ],
+        },
+    )
+
+
+def pep_detail(request, pk):
+    pep = get_object_or_404(
+        visible_peps(request.user).select_related(
+            "child__school", "child__social_worker__team", "child__designated_teacher",
+            "child__allocated_officer", "term", "officer",
+        ),
+        pk=pk,
+    )
+    return render(
+        request,
+        "peps/pep_detail.html",
+        {
+            "pep": pep,
+            "aspirations": pep.aspirations.all(),
+            "reviews": review_history(pep),
+            "status_changes": pep.status_changes.select_related("changed_by"),
+            "can_review": can_review(request.user, pep),
+            "can_mark_amended": pep.status == "returned" and request.user.role != "administrator",
+        },
+    )
+
+
+@require_POST
+def pep_mark_amended(request, pk):
+    pep = get_object_or_404(visible_peps(request.user), pk=pk)
+    if request.user.role == "administrator":
+        raise PermissionDenied
+    try:
+        mark_amended(pep, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "PEP marked as amended and resubmitted for QA")
+    return redirect("peps:detail", pk=pep.pk)

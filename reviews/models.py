@@ -1,0 +1,140 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from peps.models import Pep, Phase
+
+from .rules import Rating
+
+
+class ProFormaQuerySet(models.QuerySet):
+    def current_for(self, phase: str) -> "ProForma":
+        return self.filter(phase=phase, is_active=True).order_by("-version").first()
+
+
+class ProForma(models.Model):
+    """A QA pro-forma for one phase. Versioned: a version in use by a review is frozen,
+    and a change of wording or areas is made on a new version."""
+
+    phase = models.CharField(max_length=10, choices=Phase.choices)
+    version = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=150)
+    is_active = models.BooleanField(
+        default=True, help_text="New reviews use the highest active version for the phase."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProFormaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["phase", "-version"]
+        verbose_name = "QA pro-forma"
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "version"], name="unique_pro_forma_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (v{self.version})"
+
+    @property
+    def is_in_use(self) -> bool:
+        return self.reviews.exists()
+
+
+class ProFormaArea(models.Model):
+    pro_forma = models.ForeignKey(ProForma, on_delete=models.CASCADE, related_name="areas")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True, help_text="What the reviewer looks at.")
+    gold_criteria = models.TextField()
+    green_criteria = models.TextField()
+    amber_criteria = models.TextField()
+    red_criteria = models.TextField()
+
+    class Meta:
+        ordering = ["pro_forma", "position"]
+        verbose_name = "pro-forma area"
+        constraints = [
+            models.UniqueConstraint(fields=["pro_forma", "position"], name="unique_area_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.title}"
+
+    def criteria_for(self, rating: str) -> str:
+        return getattr(self, f"{Rating(rating).value}_criteria")
+
+    @property
+    def criteria(self) -> list[tuple[Rating, str]]:
+        return [(rating, self.criteria_for(rating)) for rating in Rating]
+
+
+class ReviewKind(models.TextChoices):
+    LINE_MANAGEMENT = "line_management", "Line-management QA"
+    LEAD_SAMPLE = "lead_sample", "Lead-practitioner sample"
+    PEER_REVIEW = "peer_review", "Peer review"
+    MODERATION = "moderation", "Moderation"
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+
+
+class QaReview(models.Model):
+    pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qa_reviews"
+    )
+    kind = models.CharField(max_length=20, choices=ReviewKind.choices,
+                            default=ReviewKind.LINE_MANAGEMENT)
+    # The version the review was made on, kept even when the pro-forma changes later.
+    pro_forma = models.ForeignKey(ProForma, on_delete=models.PROTECT, related_name="reviews")
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices,
+                              default=ReviewStatus.DRAFT)
+    overall_judgement = models.CharField(max_length=5, choices=Rating.choices, blank=True)
+    needs_amendment = models.BooleanField(default=False)
+    strengths = models.TextField(blank=True)
+    development_points = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at"]
+        verbose_name = "QA review"
+        constraints = [
+            # One open draft per reviewer, PEP and kind: "Start review" resumes it.
+            models.UniqueConstraint(
+                fields=["pep", "reviewer", "kind"], condition=Q(status="draft"),
+                name="one_draft_per_reviewer_pep_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | ~Q(overall_judgement="") | Q(kind="lead_sample"),
+                name="submitted_review_has_judgement",
+            ),
+        ]
+        indexes = [models.Index(fields=["pep", "status"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.pep} by {self.reviewer}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == ReviewStatus.SUBMITTED
+
+
+class AreaRating(models.Model):
+    review = models.ForeignKey(QaReview, on_delete=models.CASCADE, related_name="area_ratings")
+    area = models.ForeignKey(ProFormaArea, on_delete=models.PROTECT, related_name="ratings")
+    rating = models.CharField(max_length=5, choices=Rating.choices, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["area__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "area"], name="one_rating_per_area"),
+        ]
+
+    def __str__(self):
+        return f"{self.area.title}: {self.rating or 'not rated'}"

@@ -1,0 +1,138 @@
+"""Writes for QA reviews. Views call these; the judgement comes from rules only."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from peps.models import Pep, PepStatus, PepStatusChange
+from peps.selectors import can_review
+
+from . import rules
+from .models import AreaRating, ProForma, QaReview, ReviewKind, ReviewStatus
+
+
+@dataclass(frozen=True)
+class AreaInput:
+    rating: str  # "" when not yet rated
+    comment: str
+
+
+def default_kind_for(user: User) -> str:
+    return ReviewKind.LEAD_SAMPLE if user.role == Role.LEAD else ReviewKind.LINE_MANAGEMENT
+
+
+@transaction.atomic
+def start_review(pep: Pep, reviewer: User, kind: str | None = None) -> QaReview:
+    """Open (or resume) the reviewer's draft on the current pro-forma for the PEP's phase."""
+    if not can_review(reviewer, pep):
+        raise PermissionDenied("You cannot QA this PEP.")
+    kind = kind or default_kind_for(reviewer)
+    existing = QaReview.objects.filter(
+        pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT
+    ).first()
+    if existing:
+        return existing
+    pro_forma = ProForma.objects.current_for(pep.phase)
+    if pro_forma is None:
+        raise ValidationError(f"There is no active QA pro-forma for {pep.get_phase_display()}.")
+    review = QaReview.objects.create(pep=pep, reviewer=reviewer, kind=kind, pro_forma=pro_forma)
+    AreaRating.objects.bulk_create(
+        AreaRating(review=review, area=area) for area in pro_forma.areas.all()
+    )
+    return review
+
+
+@transaction.atomic
+def save_review(
+    review: QaReview,
+    areas: dict[int, AreaInput],
+    *,
+    strengths: str,
+    development_points: str,
+    submit: bool,
+) -> QaReview:
+    """Save the ratings; on submit, judge the PEP and return or finalise it.
+
+    `areas` maps AreaRating ids to what the reviewer entered. The caller (a form) has
+    validated completeness; this re-checks, since a half-rated review must never be
+    submitted.
+    """
+    if review.is_submitted:
+        raise ValidationError("This review has already been submitted.")
+    ratings = list(review.area_ratings.select_related("area"))
+    for area_rating in ratings:
+        entered = areas.get(area_rating.pk)
+        if entered is None:
+            continue
+        area_rating.rating = entered.rating
+        area_rating.comment = entered.comment
+    AreaRating.objects.bulk_update(ratings, ["rating", "comment"])
+    review.strengths = strengths
+    review.development_points = development_points
+
+    if submit:
+        unrated = [r.area.title for r in ratings if not r.rating]
+        if unrated:
+            raise ValidationError(f"Rate every area before submitting: {', '.join(unrated)}.")
+        values = [r.rating for r in ratings]
+        review.overall_judgement = rules.overall_judgement(values)
+        review.needs_amendment = rules.needs_amendment(values)
+        review.status = ReviewStatus.SUBMITTED
+        review.submitted_at = timezone.now()
+    review.save()
+
+    if submit and review.kind == ReviewKind.LINE_MANAGEMENT:
+        _apply_outcome_to_pep(review)
+    return review
+
+
+def _apply_outcome_to_pep(review: QaReview) -> None:
+    pep = Pep.objects.select_for_update().get(pk=review.pep_id)
+    pep.judgement = review.overall_judgement
+    new_status = PepStatus.RETURNED if review.needs_amendment else PepStatus.FINALISED
+    if pep.status != new_status:
+        PepStatusChange.objects.create(
+            pep=pep,
+            from_status=pep.status,
+            to_status=new_status,
+            changed_by=review.reviewer,
+            note=_outcome_note(review),
+        )
+        pep.status = new_status
+    if new_status == PepStatus.FINALISED and pep.date_completed is None:
+        pep.date_completed = timezone.localdate()
+    pep.save(update_fields=["judgement", "status", "date_completed", "updated_at"])
+
+
+def _outcome_note(review: QaReview) -> str:
+    label = rules.Rating(review.overall_judgement).label
+    if review.needs_amendment:
+        areas = ", ".join(r.area.title for r in areas_to_amend(review))
+        return f"QA judgement {label}. Returned to the DT and SW to amend: {areas}."
+    return f"QA judgement {label}. Finalised."
+
+
+def areas_to_amend(review: QaReview) -> list[AreaRating]:
+    """The Amber and Red areas the DT and SW must amend."""
+    return [
+        r for r in review.area_ratings.all()
+        if r.rating in (rules.Rating.AMBER, rules.Rating.RED)
+    ]
+
+
+@transaction.atomic
+def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
+    """The DT and SW have amended a returned PEP: it goes back for QA."""
+    pep = Pep.objects.select_for_update().get(pk=pep.pk)
+    if pep.status != PepStatus.RETURNED:
+        raise ValidationError("Only a PEP returned for amendment can be marked as amended.")
+    PepStatusChange.objects.create(
+        pep=pep, from_status=pep.status, to_status=PepStatus.SUBMITTED, changed_by=by,
+        note=note or "Amended by the DT and SW; resubmitted for QA.",
+    )
+    pep.status = PepStatus.SUBMITTED
+    pep.save(update_fields=["status", "updated_at"])
+    return pep

@@ -1,0 +1,134 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from peps.models import PepStatus
+from peps.selectors import visible_peps
+
+from . import rules
+from .forms import SUBMIT, RatingForm
+from .models import QaReview
+from .selectors import my_draft_reviews, review_for_editing
+from .services import areas_to_amend, save_review, start_review
+
+
+@require_POST
+def review_start(request, pep_pk):
+    pep = get_object_or_404(visible_peps(request.user).select_related("child"), pk=pep_pk)
+    try:
+        review = start_review(pep, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("peps:detail", pk=pep.pk)
+    return redirect("reviews:rate", pk=review.pk)
+
+
+def _own_review(request, pk) -> QaReview:
+    try:
+        return review_for_editing(request.user, pk)
+    except QaReview.DoesNotExist as missing:
+        raise Http404 from missing
+
+
+def review_rate(request, pk):
+    review = _own_review(request, pk)
+    if review.is_submitted:
+        return redirect("reviews:detail", pk=review.pk)
+    submitting = request.POST.get("action") == SUBMIT
+    form = RatingForm(request.POST or None, review=review, submitting=submitting)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_review(
+                review,
+                form.area_inputs(),
+                strengths=form.cleaned_data["strengths"],
+                development_points=form.cleaned_data["development_points"],
+                submit=submitting,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if submitting:
+                messages.success(request, "QA review submitted")
+                return redirect("reviews:detail", pk=review.pk)
+            messages.success(request, "Draft saved. You can come back to it from your worklist.")
+            return redirect("reviews:rate", pk=review.pk)
+    entered = (
+        form.entered_ratings() if form.is_bound
+        else [r.rating for r in form.area_ratings if r.rating]
+    )
+    return render(
+        request,
+        "reviews/review_rate.html",
+        {
+            "review": review,
+            "pep": review.pep,
+            "form": form,
+            **_judgement(entered, len(form.area_ratings)),
+        },
+    )
+
+
+def _judgement(ratings: list[str], total: int) -> dict:
+    """The live judgement: computed by the rules once every area is rated."""
+    complete = len(ratings) == total and total > 0
+    judgement = rules.overall_judgement(ratings) if complete else None
+    return {
+        "rated_count": len(ratings),
+        "area_count": total,
+        "judgement": judgement,
+        "amendment": rules.needs_amendment(ratings) if complete else False,
+    }
+
+
+@require_POST
+def review_judgement_preview(request, pk):
+    review = _own_review(request, pk)
+    form = RatingForm(request.POST, review=review)
+    context = _judgement(form.entered_ratings(), len(form.area_ratings))
+    return render(request, "reviews/_judgement.html", context)
+
+
+def review_detail(request, pk):
+    review = get_object_or_404(
+        QaReview.objects.select_related("pep__child", "pep__term", "reviewer", "pro_forma"),
+        pk=pk, pep__in=visible_peps(request.user),
+    )
+    if not review.is_submitted:
+        if review.reviewer_id != request.user.pk:
+            raise PermissionDenied
+        return redirect("reviews:rate", pk=review.pk)
+    ratings = list(review.area_ratings.select_related("area"))
+    return render(
+        request,
+        "reviews/review_detail.html",
+        {
+            "review": review,
+            "pep": review.pep,
+            "ratings": ratings,
+            "to_amend": [r for r in ratings if r in areas_to_amend(review)],
+            "returned": review.pep.status == PepStatus.RETURNED and review.needs_amendment,
+        },
+    )
+
+
+def worklist(request):
+    """Reviews the user has started, and submitted PEPs in their view awaiting QA."""
+    awaiting = []
+    if request.user.can_qa:
+        awaiting = (
+            visible_peps(request.user)
+            .filter(status=PepStatus.SUBMITTED)
+            .exclude(officer=request.user)
+            .exclude(child__allocated_officer=request.user)
+            .select_related("child", "term", "officer")
+            .order_by("term__pep_deadline", "child__last_name")[:200]
+        )
+    return render(
+        request,
+        "reviews/worklist.html",
+        {"drafts": my_draft_reviews(request.user), "awaiting": awaiting},
+    )
+
