@@ -254,6 +254,9 @@ class PepStatusChange(models.Model):
     class Meta:
         ordering = ["-changed_at"]
 
+    def __str__(self):
+        return f"{self.pep}: {self.from_status} → {self.to_status}"
+
 
 class AspirationCategory(models.TextChoices):
     ACADEMIC = "academic", "Academic"

@@ -107,6 +107,7 @@ def review_detail(request, pk):
         {
             "review": review,
             "pep": review.pep,
+            "judgement": rules.Rating(review.overall_judgement) if review.overall_judgement else None,
             "ratings": ratings,
             "to_amend": [r for r in ratings if r in areas_to_amend(review)],
             "returned": review.pep.status == PepStatus.RETURNED and review.needs_amendment,

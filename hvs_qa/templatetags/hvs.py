@@ -1,0 +1,49 @@
+from django import forms, template
+from django.utils.html import format_html
+
+from reviews.rules import Rating
+
+register = template.Library()
+
+
+@register.inclusion_tag("includes/sort_header.html", takes_context=True)
+def sort_header(context, key, label, numeric=False):
+    """A sortable column header: a link that sorts by the column, then reverses it."""
+    current = context.get("sort", "")
+    ascending, descending = current == key, current == f"-{key}"
+    base = context.get("sort_query_string", "")
+    next_sort = f"-{key}" if ascending else key
+    return {
+        "label": label,
+        "href": f"?{base}&sort={next_sort}" if base else f"?sort={next_sort}",
+        "aria_sort": "ascending" if ascending else "descending" if descending else "none",
+        "numeric": numeric,
+    }
+
+
+@register.filter
+def error_anchor(bound_field) -> str:
+    """Where an error summary link should land: the first radio of a radio group."""
+    if isinstance(bound_field.field.widget, forms.RadioSelect):
+        return f"id_{bound_field.html_name}_1"
+    return bound_field.auto_id
+
+
+@register.filter
+def rating_label(value) -> str:
+    return Rating(value).label if value in Rating.values else ""
+
+
+@register.simple_tag
+def rating_tag(value, extra=""):
+    if value not in Rating.values:
+        return format_html('<span class="govuk-body-s">Not rated</span>')
+    return format_html(
+        '<strong class="govuk-tag app-rating-tag app-rating-tag--{} {}">{}</strong>',
+        value, extra, Rating(value).label,
+    )
+
+
+@register.filter
+def yes_no(value) -> str:
+    return "Yes" if value else "No"
