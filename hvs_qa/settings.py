@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "crispy_forms_gds",
     "django_filters",
     "django_celery_beat",
+    "hvs_qa",
     "accounts",
     "peps",
     "reviews",

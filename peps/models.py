@@ -9,7 +9,7 @@ from reviews.rules import Rating
 
 class Phase(models.TextChoices):
     EYFS = "eyfs", "EYFS"
-    SSA = "ssa", "Statutory school age"
+    SSA = "ssa", "SSA"
     POST16 = "post16", "Post 16"
 
     @classmethod

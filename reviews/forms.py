@@ -51,7 +51,7 @@ class RatingForm(forms.Form):
                 initial=area_rating.rating,
             )
             area_fields[comment_name] = forms.CharField(
-                label=f"Comment on {area.title.lower()}",
+                label=f"Comment on {area.title}",
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 3}),
                 initial=area_rating.comment,
@@ -90,9 +90,9 @@ class RatingForm(forms.Form):
         for area_rating in self.area_ratings:
             title = area_rating.area.title
             if not cleaned.get(self.rating_field(area_rating)):
-                self.add_error(self.rating_field(area_rating), f"Select a rating for {title.lower()}")
+                self.add_error(self.rating_field(area_rating), f"Select a rating for {title}")
             if not cleaned.get(self.comment_field(area_rating), "").strip():
-                self.add_error(self.comment_field(area_rating), f"Enter a comment on {title.lower()}")
+                self.add_error(self.comment_field(area_rating), f"Enter a comment on {title}")
         return cleaned
 
     def area_inputs(self):

@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
             name='Pep',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(choices=[('eyfs', 'EYFS'), ('ssa', 'Statutory school age'), ('post16', 'Post 16')], max_length=10)),
+                ('phase', models.CharField(choices=[('eyfs', 'EYFS'), ('ssa', 'SSA'), ('post16', 'Post 16')], max_length=10)),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted for QA'), ('returned', 'Returned for amendment'), ('finalised', 'Finalised')], default='draft', max_length=10)),
                 ('meeting_date', models.DateField(blank=True, null=True)),
                 ('next_meeting_date', models.DateField(blank=True, null=True)),

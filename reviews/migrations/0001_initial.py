@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='ProForma',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(choices=[('eyfs', 'EYFS'), ('ssa', 'Statutory school age'), ('post16', 'Post 16')], max_length=10)),
+                ('phase', models.CharField(choices=[('eyfs', 'EYFS'), ('ssa', 'SSA'), ('post16', 'Post 16')], max_length=10)),
                 ('version', models.PositiveSmallIntegerField(default=1)),
                 ('title', models.CharField(max_length=150)),
                 ('is_active', models.BooleanField(default=True, help_text='New reviews use the highest active version for the phase.')),
