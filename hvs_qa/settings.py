@@ -127,6 +127,11 @@ STORAGES = {
     },
 }
 
+# In development WhiteNoise serves straight from the finders; production serves the
+# collected, hashed files.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 

@@ -35,8 +35,9 @@ class PepFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Offer only the officers whose work the user may see.
         if user is not None and not user.sees_whole_school:
-            officer_ids = self.queryset.values("officer")
-            self.filters["officer"].queryset = User.objects.filter(pk__in=officer_ids)
+            self.filters["officer"].queryset = User.objects.filter(
+                Q(pk=user.pk) | Q(line_manager=user), role=Role.OFFICER
+            )
         for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):
                 field.widget.attrs.setdefault("class", "govuk-select")

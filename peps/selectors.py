@@ -46,8 +46,14 @@ def pep_list(user: User) -> QuerySet[Pep]:
 
 
 def can_review(user: User, pep: Pep) -> bool:
-    """A QA role, a PEP the user may see, not one of their own, and not still a draft."""
+    """A QA role, a PEP the user may see, not one of their own, and not still a draft.
+
+    A line-management review (the one that finalises or returns the PEP) needs a PEP
+    submitted for QA; a lead practitioner's sample may look at any PEP past draft.
+    """
     if not user.can_qa or pep.status == "draft":
+        return False
+    if user.role != Role.LEAD and pep.status != "submitted":
         return False
     if user.pk in (pep.officer_id, pep.child.allocated_officer_id):
         return False

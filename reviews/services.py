@@ -30,6 +30,8 @@ def start_review(pep: Pep, reviewer: User, kind: str | None = None) -> QaReview:
     if not can_review(reviewer, pep):
         raise PermissionDenied("You cannot QA this PEP.")
     kind = kind or default_kind_for(reviewer)
+    if kind == ReviewKind.LINE_MANAGEMENT and pep.status != PepStatus.SUBMITTED:
+        raise ValidationError("Only a PEP submitted for QA can have a line-management review.")
     existing = QaReview.objects.filter(
         pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT
     ).first()
@@ -60,13 +62,17 @@ def save_review(
     validated completeness; this re-checks, since a half-rated review must never be
     submitted.
     """
-    if review.is_submitted:
+    # Re-read the status under a row lock: the caller's copy may be stale (a double submit).
+    locked = QaReview.objects.select_for_update().only("status").get(pk=review.pk)
+    if review.is_submitted or locked.is_submitted:
         raise ValidationError("This review has already been submitted.")
     ratings = list(review.area_ratings.select_related("area"))
     for area_rating in ratings:
         entered = areas.get(area_rating.pk)
         if entered is None:
             continue
+        if entered.rating not in ("", *rules.Rating.values):
+            raise ValidationError(f"{entered.rating!r} is not a rating.")
         area_rating.rating = entered.rating
         area_rating.comment = entered.comment
     AreaRating.objects.bulk_update(ratings, ["rating", "comment"])

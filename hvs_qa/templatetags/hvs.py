@@ -1,5 +1,6 @@
 from django import forms, template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from reviews.rules import Rating
 
@@ -37,7 +38,7 @@ def rating_label(value) -> str:
 @register.simple_tag
 def rating_tag(value, extra=""):
     if value not in Rating.values:
-        return format_html('<span class="govuk-body-s">Not rated</span>')
+        return mark_safe('<span class="govuk-body-s">Not rated</span>')
     return format_html(
         '<strong class="govuk-tag app-rating-tag app-rating-tag--{} {}">{}</strong>',
         value, extra, Rating(value).label,

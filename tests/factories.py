@@ -1,0 +1,200 @@
+"""factory-boy factories for the hvs-qa models.
+
+Pro-forma version 1 of each phase is seeded by a data migration
+(reviews/migrations/0002_default_pro_formas.py): tests read it with
+``ProForma.objects.current_for(phase)``. ``ProFormaFactory`` only makes *further* versions.
+"""
+
+from datetime import date, timedelta
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Role, User
+from peps.models import (
+    Child,
+    DesignatedTeacher,
+    Pep,
+    PepStatus,
+    Phase,
+    School,
+    Season,
+    SocialCareTeam,
+    SocialWorker,
+    Term,
+)
+from reviews.models import ProForma, ProFormaArea, QaReview
+from reviews.services import AreaInput
+
+SEASONS = [Season.AUTUMN, Season.SPRING, Season.SUMMER]
+PASSWORD = "pw"
+
+
+class UserFactory(DjangoModelFactory):
+    """An officer by default; ``UserFactory(role=Role.MANAGER)`` or a trait for other roles."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = factory.Sequence(lambda n: f"Last{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.django.Password(PASSWORD)
+    role = Role.OFFICER
+    is_active = True
+
+    class Params:
+        manager = factory.Trait(role=Role.MANAGER)
+        lead = factory.Trait(role=Role.LEAD)
+        vsh = factory.Trait(role=Role.VSH)
+        administrator = factory.Trait(role=Role.ADMINISTRATOR)
+
+
+class SchoolFactory(DjangoModelFactory):
+    class Meta:
+        model = School
+
+    name = factory.Sequence(lambda n: f"School {n}")
+    urn = factory.Sequence(lambda n: f"{100000 + n}")
+    local_authority = "Testshire"
+
+
+class SocialCareTeamFactory(DjangoModelFactory):
+    class Meta:
+        model = SocialCareTeam
+
+    name = factory.Sequence(lambda n: f"Social care team {n}")
+    manager_name = factory.Sequence(lambda n: f"Team manager {n}")
+    manager_email = factory.Sequence(lambda n: f"team{n}@example.org")
+
+
+class SocialWorkerFactory(DjangoModelFactory):
+    class Meta:
+        model = SocialWorker
+
+    name = factory.Sequence(lambda n: f"Social worker {n}")
+    email = factory.Sequence(lambda n: f"sw{n}@example.org")
+    team = factory.SubFactory(SocialCareTeamFactory)
+
+
+class DesignatedTeacherFactory(DjangoModelFactory):
+    class Meta:
+        model = DesignatedTeacher
+
+    name = factory.Sequence(lambda n: f"Designated teacher {n}")
+    email = factory.Sequence(lambda n: f"dt{n}@example.org")
+    school = factory.SubFactory(SchoolFactory)
+
+
+class ChildFactory(DjangoModelFactory):
+    class Meta:
+        model = Child
+
+    la_reference = factory.Sequence(lambda n: f"T-{n:06d}")
+    first_name = factory.Sequence(lambda n: f"Kid{n}")
+    last_name = factory.Sequence(lambda n: f"Surname{n}")
+    year_group = 5
+    # Roughly the right age for the year group (Year 1 is the year a child turns 6).
+    date_of_birth = factory.LazyAttribute(lambda o: date(2019 - o.year_group, 3, 1))
+    allocated_officer = factory.SubFactory(UserFactory)
+    school = factory.SubFactory(SchoolFactory)
+    social_worker = factory.SubFactory(SocialWorkerFactory)
+    designated_teacher = factory.SubFactory(
+        DesignatedTeacherFactory, school=factory.SelfAttribute("..school")
+    )
+
+
+def _term_start(academic_year: int, season: str) -> date:
+    return {
+        Season.AUTUMN: date(academic_year, 9, 1),
+        Season.SPRING: date(academic_year + 1, 1, 5),
+        Season.SUMMER: date(academic_year + 1, 4, 20),
+    }[Season(season)]
+
+
+class TermFactory(DjangoModelFactory):
+    """Successive terms: Autumn 2000/01, Spring 2000/01, Summer 2000/01, Autumn 2001/02...
+
+    Dates follow ``academic_year`` and ``season``, so passing either still gives a
+    consistent term. The early base year keeps the sequence clear of real-looking terms.
+    """
+
+    class Meta:
+        model = Term
+        django_get_or_create = ("academic_year", "season")
+
+    academic_year = factory.Sequence(lambda n: 2000 + n // 3)
+    season = factory.Sequence(lambda n: SEASONS[n % 3])
+    start_date = factory.LazyAttribute(lambda o: _term_start(o.academic_year, o.season))
+    end_date = factory.LazyAttribute(lambda o: o.start_date + timedelta(weeks=14))
+    pep_deadline = factory.LazyAttribute(lambda o: o.start_date + timedelta(weeks=8))
+
+
+class PepFactory(DjangoModelFactory):
+    class Meta:
+        model = Pep
+
+    child = factory.SubFactory(ChildFactory)
+    term = factory.SubFactory(TermFactory)
+    officer = factory.LazyAttribute(lambda o: o.child.allocated_officer)
+    phase = factory.LazyAttribute(lambda o: Phase.for_year_group(o.child.year_group))
+    status = PepStatus.SUBMITTED
+    meeting_date = factory.LazyAttribute(lambda o: o.term.start_date + timedelta(weeks=3))
+
+
+class ProFormaFactory(DjangoModelFactory):
+    """A further version of a phase's pro-forma (version 1 is seeded by a migration).
+
+    Gets the next free version number for the phase and, unless ``areas=0`` is passed,
+    eight areas.
+    """
+
+    class Meta:
+        model = ProForma
+        skip_postgeneration_save = True
+
+    phase = Phase.SSA
+    version = factory.LazyAttribute(
+        lambda o: (
+            ProForma.objects.filter(phase=o.phase).order_by("-version")
+            .values_list("version", flat=True).first() or 0
+        ) + 1
+    )
+    title = factory.LazyAttribute(lambda o: f"{o.phase} pro-forma v{o.version}")
+    is_active = True
+
+    @factory.post_generation
+    def areas(self, create, extracted, **kwargs):
+        if not create:
+            return
+        count = 8 if extracted is None else extracted
+        for position in range(1, count + 1):
+            ProFormaAreaFactory(pro_forma=self, position=position)
+
+
+class ProFormaAreaFactory(DjangoModelFactory):
+    class Meta:
+        model = ProFormaArea
+
+    pro_forma = factory.SubFactory(ProFormaFactory, areas=0)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Area {n}")
+    description = "What the reviewer looks at."
+    gold_criteria = "Outstanding."
+    green_criteria = "Good."
+    amber_criteria = "Incomplete."
+    red_criteria = "Poor."
+
+
+def rate_all(review: QaReview, ratings: list[str], comment: str = "ok") -> dict[int, AreaInput]:
+    """The ``areas`` argument of ``reviews.services.save_review``: one rating per area of
+    the review, in pro-forma order. ``""`` leaves an area unrated."""
+    area_ratings = list(review.area_ratings.order_by("area__position"))
+    if len(ratings) != len(area_ratings):
+        raise ValueError(f"{len(area_ratings)} areas to rate, {len(ratings)} ratings given")
+    return {
+        area_rating.pk: AreaInput(rating=str(rating), comment=comment if rating else "")
+        for area_rating, rating in zip(area_ratings, ratings, strict=True)
+    }

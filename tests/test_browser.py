@@ -1,0 +1,276 @@
+"""End-to-end tests in Debian's Chromium, driven by Playwright against pytest-django's live server.
+
+They rate a PEP the way a line manager does (sign in, find the PEP, rate it, watch the
+live judgement that htmx updates, submit) and run axe-core on the main pages. Screenshots
+of each page (1280 px wide, full page) go to ``screenshots/`` (gitignored).
+
+Run with ``pytest -m browser``; needs /usr/bin/chromium (``apt install chromium``): without
+it the tests skip, or fail under ``HVS_REQUIRE_SERVICES=1``. Never ``playwright install``.
+"""
+
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from accounts.models import Role
+from peps.models import PepStatus
+from reviews.models import ProForma
+from reviews.services import start_review
+
+from .factories import ChildFactory, PepFactory, UserFactory
+from .services import require_service
+
+# serialized_rollback: a transactional test flushes the database afterwards, which would
+# delete the pro-formas seeded by reviews/migrations/0002; this restores them for each test.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+PASSWORD = "a-long-known-test-password"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    require_service("chromium", CHROMIUM.exists(), f"{CHROMIUM} not found; apt install chromium")
+    # The sync API runs an asyncio loop in this thread, so Django's async-safety check
+    # would refuse ORM calls from the test (fixtures, flush). Module-scoped, so not the
+    # function-scoped ``monkeypatch``; MonkeyPatch.context() restores the variable after.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        playwright = sync_playwright().start()
+        try:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+        finally:
+            playwright.stop()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Page:
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signed_in_manager(manager):
+    """The ``manager`` fixture with a password we know, to type on the sign-in page."""
+    manager.first_name, manager.last_name = "Morag", "Manager"
+    manager.set_password(PASSWORD)
+    manager.save()
+    return manager
+
+
+def _screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def _sign_in(page: Page, live_server, user) -> None:
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My team's PEPs")
+
+
+def _open_pep_from_list(page: Page, pep) -> None:
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="PEPs").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("PEPs")
+    page.get_by_role("link", name=pep.child.full_name, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(pep.child.full_name)
+
+
+def _areas(pep) -> list[str]:
+    return list(ProForma.objects.current_for(pep.phase).areas.order_by("position").values_list("title", flat=True))
+
+
+def _rate(page: Page, ratings: list[str]) -> None:
+    """Check the rating (label, e.g. "Gold") of each area in order; "" leaves it unrated."""
+    for position, label in enumerate(ratings, start=1):
+        if label:
+            page.locator(f"#area-{position}").get_by_role("radio", name=label, exact=True).check()
+
+
+def _comment(page: Page, areas: list[str]) -> dict[str, str]:
+    comments = {title: f"Comment on {title}: evidence seen in the PEP." for title in areas}
+    for title, text in comments.items():
+        page.get_by_label(f"Comment on {title}", exact=True).fill(text)
+    return comments
+
+
+def _judgement(page: Page):
+    return page.locator("#judgement")
+
+
+def test_manager_rates_a_pep_and_sees_its_judgement(live_server, page, signed_in_manager, pep):
+    areas = _areas(pep)
+    assert len(areas) == 8
+
+    _sign_in(page, live_server, signed_in_manager)
+    _open_pep_from_list(page, pep)
+    page.get_by_role("button", name="Rate this PEP").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Rate the PEP of {pep.child.full_name}")
+    expect(_judgement(page)).to_contain_text("0 of 8 areas rated")
+
+    _rate(page, ["Gold"] * 7)
+    expect(_judgement(page)).to_contain_text("7 of 8 areas rated")
+    _rate(page, [""] * 7 + ["Green"])
+    expect(_judgement(page)).to_contain_text("Gold")
+    expect(_judgement(page)).to_contain_text("High quality")
+    expect(_judgement(page)).not_to_contain_text("areas rated")
+    comments = _comment(page, areas)
+    page.get_by_role("button", name="Submit review").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gold")
+    expect(page.locator(".govuk-panel__body")).to_contain_text("High quality")
+    expect(page.get_by_role("alert")).to_contain_text("QA review submitted")
+    ratings_table = page.get_by_role("table", name="Area ratings")
+    expect(ratings_table.locator("tbody tr")).to_have_count(8)
+    expect(ratings_table).to_contain_text(comments[areas[-1]])
+
+    page.get_by_role("link", name="Back to the PEP").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(pep.child.full_name)
+    card = page.locator(".govuk-summary-card").filter(has_text="Morag Manager")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Overall: Gold")
+    expect(page.locator("main")).not_to_contain_text("not been quality assured yet")
+    history = page.locator("h2:text-is('History') + ol")
+    expect(history).to_contain_text("Submitted for QA → Finalised by Morag Manager")
+    expect(history).to_contain_text("QA judgement Gold. Finalised.")
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.FINALISED, "gold")
+
+
+def test_a_mostly_red_and_amber_review_returns_the_pep_for_amendment(live_server, page, signed_in_manager, pep):
+    areas = _areas(pep)
+    ratings = ["Red"] * 3 + ["Amber"] * 2 + ["Green"] * 3
+
+    _sign_in(page, live_server, signed_in_manager)
+    _open_pep_from_list(page, pep)
+    page.get_by_role("button", name="Rate this PEP").click()
+    _rate(page, ratings)
+    expect(_judgement(page)).to_contain_text("Amber")
+    expect(_judgement(page)).to_contain_text("the PEP will be returned to the DT and SW for amendment")
+    _comment(page, areas)
+    page.get_by_role("button", name="Submit review").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Amber")
+    expect(page.locator("main")).to_contain_text(
+        "The PEP has been returned to the designated teacher and social worker for amendment"
+    )
+    to_amend = page.locator("#areas-to-amend li")
+    expect(to_amend).to_have_count(5)
+    for title, label in zip(areas[:5], ratings[:5], strict=True):
+        expect(to_amend.filter(has_text=title)).to_contain_text(f"({label})")
+    for title in areas[5:]:
+        expect(page.locator("#areas-to-amend")).not_to_contain_text(title)
+    pep.refresh_from_db()
+    assert pep.status == PepStatus.RETURNED
+
+
+def test_submitting_with_an_area_unrated_shows_the_error_summary(live_server, page, signed_in_manager, pep):
+    areas = _areas(pep)
+    unrated = 4  # the fourth area, 1-based
+
+    _sign_in(page, live_server, signed_in_manager)
+    _open_pep_from_list(page, pep)
+    page.get_by_role("button", name="Rate this PEP").click()
+    _rate(page, ["" if position == unrated else "Green" for position in range(1, 9)])
+    expect(_judgement(page)).to_contain_text("7 of 8 areas rated")
+    comments = _comment(page, areas)
+    page.get_by_role("button", name="Submit review").click()
+
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_visible()
+    expect(page).to_have_title(f"Error: Rate PEP: {pep.child.full_name} – PEP quality assurance – "
+                               "Hillingdon Virtual School")
+    expect(summary.get_by_role("link")).to_have_count(1)
+    link = summary.get_by_role("link", name=f"Select a rating for {areas[unrated - 1]}")
+    link.click()
+    first_radio = page.locator(f"#area-{unrated}").get_by_role("radio").first
+    expect(first_radio).to_be_focused()
+    expect(first_radio).to_have_accessible_name("Gold")
+
+    for title, text in comments.items():
+        expect(page.get_by_label(f"Comment on {title}", exact=True)).to_have_value(text)
+    for position in range(1, 9):
+        if position != unrated:
+            expect(page.locator(f"#area-{position}").get_by_role("radio", name="Green", exact=True)).to_be_checked()
+    expect(_judgement(page)).to_contain_text("7 of 8 areas rated")
+    pep.refresh_from_db()
+    assert pep.status == PepStatus.SUBMITTED
+
+
+def test_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
+    # More on the worklist and home page: a PEP awaiting QA and a review in progress.
+    PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
+    draft_pep = PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
+    start_review(draft_pep, signed_in_manager)
+    UserFactory(role=Role.OFFICER, line_manager=signed_in_manager)  # an officer with no PEPs
+
+    axe = Axe()
+    failures: dict[str, list[dict]] = {}
+
+    def check(name: str) -> None:
+        page.wait_for_load_state("load")
+        _screenshot(page, name)
+        results = axe.run(page, options=AXE_OPTIONS)
+        blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        if blocking:
+            failures[f"{name} ({page.url})"] = blocking
+
+    page.goto(live_server.url + "/login/")
+    check("01-login")
+    _sign_in(page, live_server, signed_in_manager)
+    check("02-manager-home")
+    _open_pep_from_list(page, pep)
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("PEPs")
+    check("03-pep-list")
+    page.get_by_role("link", name=pep.child.full_name, exact=True).click()
+    check("04-pep-detail")
+    page.get_by_role("button", name="Rate this PEP").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rate the PEP")
+    check("05-rate-fresh")
+    _rate(page, ["Gold", "Gold", "Green"])
+    expect(_judgement(page)).to_contain_text("3 of 8 areas rated")
+    page.get_by_role("button", name="Submit review").click()
+    expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_be_visible()
+    check("06-rate-with-errors")
+    _rate(page, ["", "", "", "Gold", "Gold", "Gold", "Gold", "Gold"])
+    expect(_judgement(page)).to_contain_text("Gold")
+    check("07-rate-complete")
+    _comment(page, _areas(pep))
+    page.get_by_role("button", name="Submit review").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gold")
+    check("08-review-result")
+    page.get_by_role("link", name="Back to the PEP").click()
+    check("09-pep-detail-reviewed")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="QA worklist").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My QA worklist")
+    check("10-worklist")
+    page.get_by_role("link", name="Accessibility statement").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Accessibility statement")
+    check("11-accessibility-statement")
+
+    assert not failures, "axe found serious or critical WCAG A/AA violations:\n" + "\n".join(
+        f"\n== {where}\n" + "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']} {v['helpUrl']}\n"
+            + "\n".join(f"    {', '.join(map(str, n['target']))}: {n['html'][:200]}\n      {n['failureSummary']}"
+                        for n in v["nodes"])
+            for v in violations
+        )
+        for where, violations in failures.items()
+    )
