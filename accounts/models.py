@@ -10,14 +10,34 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "Administrator"
 
 
+class LeadAreaTheme(models.TextChoices):
+    PHASE = "phase", "A phase"
+    SEND = "send", "Children with SEND"
+    PP_PLUS = "pp_plus", "PEPs requesting PP+"
+    ATTENDANCE = "attendance", "Attendance below the threshold"
+
+
 class LeadArea(models.Model):
     """An area a lead practitioner leads on: a phase (EYFS, Post 16) or a theme (SEND, PP+)."""
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=80)
+    theme = models.CharField(max_length=12, choices=LeadAreaTheme.choices, default=LeadAreaTheme.PHASE,
+                             help_text="Which PEPs the lead samples.")
     phase = models.CharField(
         max_length=10, blank=True, help_text="The PEP phase this area covers, if it is a phase."
     )
+    rated_areas = models.CharField(
+        max_length=40, blank=True,
+        help_text="Positions of the pro-forma areas the lead rates, e.g. 2,3,7. Blank: all.",
+    )
+    sample_size = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                   help_text="PEPs a term. Blank: the default.")
+
+    @property
+    def rated_positions(self) -> list[int] | None:
+        positions = [int(p) for p in self.rated_areas.replace(" ", "").split(",") if p.isdigit()]
+        return positions or None
 
     class Meta:
         ordering = ["name"]

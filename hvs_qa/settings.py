@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "peps",
     "reviews",
+    "sampling",
     "reporting",
 ]
 
@@ -182,3 +183,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# QA sampling: the policy's defaults, each overridable from the environment.
+# Rates are fractions ("1/4", "0.25"); sizes are PEP counts.
+QA_SAMPLING = {
+    "base_rate": os.environ.get("QA_BASE_RATE", "1/4"),
+    "new_starter_rate": os.environ.get("QA_NEW_STARTER_RATE", "1/2"),
+    "new_starter_days": int(os.environ.get("QA_NEW_STARTER_DAYS", "30")),
+    "concern_rate": os.environ.get("QA_CONCERN_RATE", "1/2"),
+    "concern_share": os.environ.get("QA_CONCERN_SHARE", "1/3"),
+    "lead_sample_size": int(os.environ.get("QA_LEAD_SAMPLE_SIZE", "5")),
+    "cross_moderation_size": int(os.environ.get("QA_CROSS_MODERATION_SIZE", "3")),
+    "moderation_group_size": int(os.environ.get("QA_MODERATION_GROUP_SIZE", "10")),
+}
+# Line-management QA is due this many days after the term's PEP deadline.
+QA_DUE_DAYS_AFTER_DEADLINE = int(os.environ.get("QA_DUE_DAYS_AFTER_DEADLINE", "21"))
+# Worklist reminders go out this many days before an entry is due.
+QA_REMINDER_DAYS_BEFORE_DUE = int(os.environ.get("QA_REMINDER_DAYS_BEFORE_DUE", "7"))
+# Attendance below this percentage puts a PEP in the attendance lead's sample.
+QA_ATTENDANCE_THRESHOLD = float(os.environ.get("QA_ATTENDANCE_THRESHOLD", "90"))

@@ -308,18 +308,18 @@ TRUSTED_ADULTS = {
 
 # Quality of a PEP: tier weights (gold, green, amber, red), and the area ratings per tier.
 TIERS = [Rating.GOLD, Rating.GREEN, Rating.AMBER, Rating.RED]
-TIER_WEIGHTS = [16, 52, 24, 8]
+TIER_WEIGHTS = [18, 56, 19, 7]
 WEAKER_OFFICER_TIER_WEIGHTS = [8, 40, 38, 14]  # officer3: the supervision case
 WEAKER_OFFICER = "officer3"
 AREA_DISTRIBUTION = {
     Rating.GOLD: [95, 5, 0, 0],
-    Rating.GREEN: [25, 70, 5, 0],
+    Rating.GREEN: [25, 72, 3, 0],
     Rating.AMBER: [5, 45, 38, 12],
     Rating.RED: [0, 5, 25, 70],
 }
 # How the PEP's facts lean with its quality.
-SW_ATTENDED = {Rating.GOLD: 0.95, Rating.GREEN: 0.85, Rating.AMBER: 0.7, Rating.RED: 0.45}
-SW_SECTION = {Rating.GOLD: 0.98, Rating.GREEN: 0.9, Rating.AMBER: 0.75, Rating.RED: 0.5}
+SW_ATTENDED = {Rating.GOLD: 0.97, Rating.GREEN: 0.88, Rating.AMBER: 0.7, Rating.RED: 0.45}
+SW_SECTION = {Rating.GOLD: 0.99, Rating.GREEN: 0.93, Rating.AMBER: 0.8, Rating.RED: 0.55}
 DT_ATTENDED = {Rating.GOLD: 0.98, Rating.GREEN: 0.96, Rating.AMBER: 0.93, Rating.RED: 0.8}
 CHILD_ATTENDED = {Rating.GOLD: 0.85, Rating.GREEN: 0.6, Rating.AMBER: 0.5, Rating.RED: 0.4}
 CARER_ATTENDED = {Rating.GOLD: 0.95, Rating.GREEN: 0.75, Rating.AMBER: 0.7, Rating.RED: 0.55}
@@ -721,7 +721,7 @@ class _Builder:
         return review
 
     def amend(self, pep, by, when: datetime):
-        mark_amended(pep, by)
+        pep.status = mark_amended(pep, by).status  # back to submitted, awaiting QA
         self.pep_events[pep.pk].append(when)
 
     def fix_timestamps(self, peps: list[Pep]):
@@ -925,9 +925,10 @@ def flush_demo_data(stdout=None) -> dict:
     with transaction.atomic():
         for model in (QaReview, Pep, Child, Term, DesignatedTeacher, School, SocialWorker,
                       SocialCareTeam):
-            deleted[model._meta.verbose_name_plural] = model.objects.all().delete()[0]
+            _total, per_model = model.objects.all().delete()  # the total counts cascades
+            deleted[model._meta.verbose_name_plural] = per_model.get(model._meta.label, 0)
         users = User.objects.filter(Q(is_superuser=False) | Q(username__in=DEMO_USERNAMES))
-        deleted["users"] = users.delete()[0]
+        deleted["users"] = users.delete()[1].get(User._meta.label, 0)
     if stdout is not None:
         _out(stdout, "Deleted: " + ", ".join(f"{k} {v}" for k, v in deleted.items()) + ".")
     return deleted

@@ -34,8 +34,14 @@ def visible_peps(user: User) -> QuerySet[Pep]:
     if officers is None:
         return peps
     # A PEP stays visible to the officer who held it that term, and to the child's
-    # current officer, who needs the history.
-    return peps.filter(Q(officer__in=officers) | Q(child__allocated_officer__in=officers))
+    # current officer, who needs the history; and to whoever a QA sample assigns it to
+    # (a manager moderating another team's PEP).
+    from sampling.models import SampleEntry
+
+    assigned = SampleEntry.objects.filter(assigned_to=user).values("pep")
+    return peps.filter(
+        Q(officer__in=officers) | Q(child__allocated_officer__in=officers) | Q(pk__in=assigned)
+    )
 
 
 def pep_list(user: User) -> QuerySet[Pep]:
@@ -45,19 +51,37 @@ def pep_list(user: User) -> QuerySet[Pep]:
     )
 
 
-def can_review(user: User, pep: Pep) -> bool:
-    """A QA role, a PEP the user may see, not one of their own, and not still a draft.
+def can_review(user: User, pep: Pep, kind: str | None = None) -> bool:
+    """A QA role (or a sample that assigns the PEP to the user), a PEP the user may see,
+    not one of their own, and not still a draft.
 
     A line-management review (the one that finalises or returns the PEP) needs a PEP
-    submitted for QA; a lead practitioner's sample may look at any PEP past draft.
+    submitted for QA; samples and moderation may look at any PEP past draft.
     """
-    if not user.can_qa or pep.status == "draft":
+    from reviews.services import default_kind_for
+    from sampling.models import SampleEntry
+
+    kind = kind or default_kind_for(user)
+    if pep.status == "draft":
         return False
-    if user.role != Role.LEAD and pep.status != "submitted":
+    if kind == "line_management" and pep.status != "submitted":
+        return False
+    assigned = SampleEntry.objects.filter(
+        pep=pep, assigned_to=user, sample__kind__in=_sample_kinds_for(kind)
+    ).exists()
+    if not (user.can_qa or assigned):
         return False
     if user.pk in (pep.officer_id, pep.child.allocated_officer_id):
         return False
     return visible_peps(user).filter(pk=pep.pk).exists()
+
+
+def _sample_kinds_for(review_kind: str) -> list[str]:
+    return {
+        "line_management": ["line_management"],
+        "lead_sample": ["lead_area"],
+        "moderation": ["cross_moderation", "moderation_group"],
+    }.get(review_kind, [])
 
 
 def term_counts(peps: QuerySet[Pep]) -> dict:

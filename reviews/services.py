@@ -25,13 +25,18 @@ def default_kind_for(user: User) -> str:
 
 
 @transaction.atomic
-def start_review(pep: Pep, reviewer: User, kind: str | None = None) -> QaReview:
-    """Open (or resume) the reviewer's draft on the current pro-forma for the PEP's phase."""
-    if not can_review(reviewer, pep):
-        raise PermissionDenied("You cannot QA this PEP.")
+def start_review(
+    pep: Pep, reviewer: User, kind: str | None = None, positions: list[int] | None = None
+) -> QaReview:
+    """Open (or resume) the reviewer's draft on the current pro-forma for the PEP's phase.
+
+    `positions` limits a lead practitioner's review to the areas they lead on.
+    """
     kind = kind or default_kind_for(reviewer)
     if kind == ReviewKind.LINE_MANAGEMENT and pep.status != PepStatus.SUBMITTED:
         raise ValidationError("Only a PEP submitted for QA can have a line-management review.")
+    if not can_review(reviewer, pep, kind):
+        raise PermissionDenied("You cannot QA this PEP.")
     existing = QaReview.objects.filter(
         pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT
     ).first()
@@ -40,10 +45,11 @@ def start_review(pep: Pep, reviewer: User, kind: str | None = None) -> QaReview:
     pro_forma = ProForma.objects.current_for(pep.phase)
     if pro_forma is None:
         raise ValidationError(f"There is no active QA pro-forma for {pep.get_phase_display()}.")
+    areas = pro_forma.areas.all()
+    if positions and kind == ReviewKind.LEAD_SAMPLE:
+        areas = areas.filter(position__in=positions)
     review = QaReview.objects.create(pep=pep, reviewer=reviewer, kind=kind, pro_forma=pro_forma)
-    AreaRating.objects.bulk_create(
-        AreaRating(review=review, area=area) for area in pro_forma.areas.all()
-    )
+    AreaRating.objects.bulk_create(AreaRating(review=review, area=area) for area in areas)
     return review
 
 
@@ -84,14 +90,20 @@ def save_review(
         if unrated:
             raise ValidationError(f"Rate every area before submitting: {', '.join(unrated)}.")
         values = [r.rating for r in ratings]
-        review.overall_judgement = rules.overall_judgement(values)
-        review.needs_amendment = rules.needs_amendment(values)
+        # A lead practitioner's review covers only the areas they lead on: no judgement.
+        if review.kind != ReviewKind.LEAD_SAMPLE:
+            review.overall_judgement = rules.overall_judgement(values)
+            review.needs_amendment = rules.needs_amendment(values)
         review.status = ReviewStatus.SUBMITTED
         review.submitted_at = timezone.now()
     review.save()
 
     if submit and review.kind == ReviewKind.LINE_MANAGEMENT:
         _apply_outcome_to_pep(review)
+    if submit:
+        from sampling.services import record_review_in_samples
+
+        record_review_in_samples(review)
     return review
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from accounts.models import Role
@@ -39,12 +40,19 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 @pytest.fixture(scope="module")
 def browser() -> Browser:
     require_service("chromium", CHROMIUM.exists(), f"{CHROMIUM} not found; apt install chromium")
-    # The sync API runs an asyncio loop in this thread, so Django's async-safety check
-    # would refuse ORM calls from the test (fixtures, flush). Module-scoped, so not the
+    # The sync API marks an asyncio loop as running in this thread, so Django's async-safety
+    # check would refuse ORM calls from the test (fixtures, flush). Module-scoped, so not the
     # function-scoped ``monkeypatch``; MonkeyPatch.context() restores the variable after.
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        # Until stop(), the code below runs in Playwright's greenlet, in a different
+        # contextvars context, where Django's (context-local) ``connections`` would hand out
+        # new connection objects: without the test database's serialized contents, so the
+        # serialized rollback would silently restore nothing. Keep the same objects.
+        current = {alias: connections[alias] for alias in connections}
         playwright = sync_playwright().start()
+        for alias, connection in current.items():
+            connections[alias] = connection
         try:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield browser

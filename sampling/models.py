@@ -1,0 +1,157 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import LeadArea
+from peps.models import Pep, Term
+from reviews.models import QaReview, ReviewKind
+from reviews.rules import Rating
+
+from .rules import Reason
+
+
+class SampleKind(models.TextChoices):
+    LINE_MANAGEMENT = "line_management", "Line-management sample"
+    LEAD_AREA = "lead_area", "Lead-practitioner sample"
+    CROSS_MODERATION = "cross_moderation", "Cross-moderation"
+    MODERATION_GROUP = "moderation_group", "Moderation group"
+
+    @property
+    def review_kind(self) -> str:
+        return {
+            SampleKind.LINE_MANAGEMENT: ReviewKind.LINE_MANAGEMENT,
+            SampleKind.LEAD_AREA: ReviewKind.LEAD_SAMPLE,
+            SampleKind.CROSS_MODERATION: ReviewKind.MODERATION,
+            SampleKind.MODERATION_GROUP: ReviewKind.MODERATION,
+        }[self]
+
+
+class ModerationGroup(models.Model):
+    """The PEP QA moderation group, which samples PEPs across the whole school each term."""
+
+    name = models.CharField(max_length=120, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="moderation_groups")
+    sample_size = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                   help_text="Leave blank for the default.")
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Sample(models.Model):
+    """One drawn sample: a term's line-management sample of one officer, a lead area's
+    sample, a manager's cross-moderation sample or the moderation group's."""
+
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="samples")
+    kind = models.CharField(max_length=20, choices=SampleKind.choices)
+    # The scope: the officer whose caseload is sampled (line management), the lead area,
+    # the moderation group, or for cross-moderation the manager who re-rates.
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="samples_of")
+    lead_area = models.ForeignKey(LeadArea, null=True, blank=True, on_delete=models.CASCADE)
+    group = models.ForeignKey(ModerationGroup, null=True, blank=True, on_delete=models.CASCADE)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="samples_to_review")
+    seed = models.CharField(max_length=80)
+    rate = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True,
+                               help_text="Share of the caseload sampled (line management).")
+    rate_reason = models.CharField(max_length=20, choices=Reason.CHOICES, blank=True)
+    caseload_size = models.PositiveIntegerField(default=0)
+    minimum_size = models.PositiveIntegerField(default=0)
+    drawn_at = models.DateTimeField(auto_now_add=True)
+    topped_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["term", "kind"]
+        # One sample per term and scope, so drawing again tops up instead of duplicating.
+        constraints = [
+            models.UniqueConstraint(fields=["term", "officer"], condition=Q(kind="line_management"),
+                                    name="one_line_management_sample_per_officer"),
+            models.UniqueConstraint(fields=["term", "lead_area"], condition=Q(kind="lead_area"),
+                                    name="one_sample_per_lead_area"),
+            models.UniqueConstraint(fields=["term", "reviewer"], condition=Q(kind="cross_moderation"),
+                                    name="one_cross_moderation_sample_per_manager"),
+            models.UniqueConstraint(fields=["term", "group"], condition=Q(kind="moderation_group"),
+                                    name="one_sample_per_moderation_group"),
+        ]
+
+    def __str__(self):
+        scope = self.officer or self.lead_area or self.group or ""
+        return f"{self.get_kind_display()} {self.term} {scope}".strip()
+
+
+class SampleEntry(models.Model):
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="entries")
+    pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="sample_entries")
+    reason = models.CharField(max_length=20, choices=Reason.CHOICES)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="sample_entries")
+    due_date = models.DateField()
+    review = models.ForeignKey(QaReview, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="sample_entries")
+    # Moderation: the first review being re-rated, and the rating the managers agreed.
+    original_review = models.ForeignKey(QaReview, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="moderated_by")
+    agreed_judgement = models.CharField(max_length=5, choices=Rating.choices, blank=True)
+    agreement_notes = models.TextField(blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name_plural = "sample entries"
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "pep"], name="pep_once_per_sample"),
+        ]
+        indexes = [models.Index(fields=["assigned_to", "due_date"])]
+
+    def __str__(self):
+        return f"{self.pep} ({self.get_reason_display()})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.review_id is not None and self.review.is_submitted
+
+
+class PeerReviewFocus(models.TextChoices):
+    PRIORITIES = "priorities", "The year's priorities"
+    TARGETS = "targets", "PEP targets"
+    PP_PLUS = "pp_plus", "Use of PP+"
+
+
+class PeerReviewMeeting(models.Model):
+    """Twice a year, a team meeting where each member brings two PEPs."""
+
+    date = models.DateField()
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="peer_reviews")
+    focus = models.CharField(max_length=12, choices=PeerReviewFocus.choices)
+    focus_notes = models.TextField(blank=True)
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="peer_reviews")
+    findings = models.TextField(blank=True)
+    actions = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"Peer review {self.date:%d %b %Y} ({self.get_focus_display()})"
+
+
+class PeerReviewPep(models.Model):
+    meeting = models.ForeignKey(PeerReviewMeeting, on_delete=models.CASCADE, related_name="peps")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="peer_reviews")
+    findings = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "pep"], name="pep_once_per_meeting"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} brought {self.pep}"
+

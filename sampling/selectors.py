@@ -1,0 +1,182 @@
+"""Reads for worklists, coverage and moderation agreement, each in a fixed number of queries."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from accounts.models import Role, User
+from peps.models import Pep, Term
+from reviews.models import AreaRating, QaReview, ReviewKind, ReviewStatus
+
+from . import rules
+from .models import Sample, SampleEntry, SampleKind
+
+MODERATION_KINDS = (SampleKind.CROSS_MODERATION, SampleKind.MODERATION_GROUP)
+
+
+def worklist(user: User, term: Term | None) -> QuerySet[SampleEntry]:
+    """The PEPs the user must review this term, with why each was chosen."""
+    if term is None:
+        return SampleEntry.objects.none()
+    return (
+        SampleEntry.objects.filter(assigned_to=user, sample__term=term)
+        .select_related("pep__child", "pep__officer", "pep__term", "sample__lead_area", "review")
+        .order_by("due_date", "pep__child__last_name", "pk")
+    )
+
+
+def blind_pep_ids(user: User) -> set[int]:
+    """PEPs the user is re-rating for moderation and has not submitted yet: their first
+    judgement stays hidden until then."""
+    return set(
+        SampleEntry.objects.filter(assigned_to=user, sample__kind__in=MODERATION_KINDS)
+        .exclude(review__status=ReviewStatus.SUBMITTED)
+        .values_list("pep_id", flat=True)
+    )
+
+
+@dataclass
+class CoverageRow:
+    officer: User
+    manager: User | None
+    caseload: int
+    rate: float | None
+    rate_reason: str
+    minimum: int
+    sample_size: int
+    reviewed: int
+    previous_amber: int
+    previous_amber_reviewed: int
+
+    @property
+    def minimum_met(self) -> bool:
+        return self.reviewed >= self.minimum
+
+    @property
+    def previous_amber_covered(self) -> bool:
+        return self.previous_amber_reviewed == self.previous_amber
+
+    @property
+    def policy_met(self) -> bool:
+        return self.minimum_met and self.previous_amber_covered
+
+
+def coverage(term: Term, viewer: User) -> list[CoverageRow]:
+    """Per officer: caseload, sample, reviews so far and whether the policy was met.
+
+    A manager sees their own line reports; the VSH and leads the whole school.
+    """
+    officers = User.objects.filter(role=Role.OFFICER).select_related("line_manager")
+    if not viewer.sees_whole_school:
+        officers = officers.filter(line_manager=viewer)
+    officers = list(officers.order_by("first_name", "last_name"))
+    samples = {
+        s.officer_id: s
+        for s in Sample.objects.filter(term=term, kind=SampleKind.LINE_MANAGEMENT, officer__in=officers)
+        .annotate(size=Count("entries"))
+    }
+    line_management_done = QaReview.objects.filter(
+        pep=OuterRef("pep"), kind=ReviewKind.LINE_MANAGEMENT, status=ReviewStatus.SUBMITTED
+    )
+    amber = defaultdict(lambda: [0, 0])
+    for officer_id, done in (
+        SampleEntry.objects.filter(
+            sample__term=term, sample__kind=SampleKind.LINE_MANAGEMENT,
+            sample__officer__in=officers, reason=rules.Reason.PREVIOUS_AMBER,
+        )
+        .annotate(done=Exists(line_management_done))
+        .values_list("sample__officer_id", "done")
+    ):
+        amber[officer_id][0] += 1
+        amber[officer_id][1] += int(done)
+    per_officer = {
+        row["officer"]: row
+        for row in Pep.objects.filter(term=term, officer__in=officers)
+        .values("officer")
+        .annotate(
+            caseload=Count("pk", distinct=True),
+            reviewed=Count(
+                "reviews__pep", distinct=True,
+                filter=Q(reviews__kind=ReviewKind.LINE_MANAGEMENT, reviews__status=ReviewStatus.SUBMITTED),
+            ),
+        )
+        .order_by()
+    }
+    rows = []
+    for officer in officers:
+        sample = samples.get(officer.pk)
+        figures = per_officer.get(officer.pk, {})
+        caseload = figures.get("caseload", 0)
+        rows.append(CoverageRow(
+            officer=officer,
+            manager=officer.line_manager,
+            caseload=caseload,
+            rate=float(sample.rate) if sample and sample.rate is not None else None,
+            rate_reason=sample.get_rate_reason_display() if sample else "",
+            minimum=sample.minimum_size if sample else 0,
+            sample_size=sample.size if sample else 0,
+            reviewed=figures.get("reviewed", 0),
+            previous_amber=amber[officer.pk][0],
+            previous_amber_reviewed=amber[officer.pk][1],
+        ))
+    return rows
+
+
+@dataclass
+class Comparison:
+    entry: SampleEntry
+    first: str
+    second: str
+    areas: list = field(default_factory=list)  # (area title, first rating, second rating)
+
+    @property
+    def agrees(self) -> bool:
+        return self.first == self.second and all(a == b for _, a, b in self.areas)
+
+
+@dataclass
+class Agreement:
+    comparisons: list
+    overall_exact: float | None
+    overall_kappa: float | None
+    per_area: list  # (position, title, pairs count, exact, kappa)
+
+    @property
+    def disagreements(self) -> list:
+        return [c for c in self.comparisons if not c.agrees]
+
+
+def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
+    """Exact agreement and linear-weighted Cohen's kappa between first and moderation
+    ratings, overall and per area, for the entries re-rated so far."""
+    done = list(
+        entries.filter(
+            original_review__status=ReviewStatus.SUBMITTED, review__status=ReviewStatus.SUBMITTED
+        ).select_related("original_review", "review", "pep__child", "assigned_to",
+                         "original_review__reviewer")
+    )
+    review_ids = {e.original_review_id for e in done} | {e.review_id for e in done}
+    ratings = defaultdict(dict)
+    titles = {}
+    for review_id, position, title, rating in AreaRating.objects.filter(
+        review_id__in=review_ids
+    ).values_list("review_id", "area__position", "area__title", "rating"):
+        ratings[review_id][position] = rating
+        titles.setdefault(position, title)
+    comparisons, area_pairs = [], defaultdict(list)
+    for entry in done:
+        first, second = ratings[entry.original_review_id], ratings[entry.review_id]
+        areas = []
+        for position in sorted(set(first) & set(second)):
+            if first[position] and second[position]:
+                areas.append((titles[position], first[position], second[position]))
+                area_pairs[position].append((first[position], second[position]))
+        comparisons.append(Comparison(entry, entry.original_review.overall_judgement,
+                                      entry.review.overall_judgement, areas))
+    overall = [(c.first, c.second) for c in comparisons if c.first and c.second]
+    per_area = [
+        (position, titles[position], len(pairs), rules.exact_agreement(pairs), rules.weighted_kappa(pairs))
+        for position, pairs in sorted(area_pairs.items())
+    ]
+    return Agreement(comparisons, rules.exact_agreement(overall), rules.weighted_kappa(overall), per_area)

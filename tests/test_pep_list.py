@@ -1,0 +1,374 @@
+"""The PEP list: filters, sorting, pagination, and a constant number of queries.
+
+Also the query counts of the PEP detail page and the manager's home page.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from peps.models import Pep, PepStatus, Phase, Season
+from reviews.services import save_review, start_review
+
+from .factories import ChildFactory, PepFactory, SchoolFactory, TermFactory, UserFactory, rate_all
+
+pytestmark = pytest.mark.django_db
+
+ROW = re.compile(r'<a class="govuk-link" href="/peps/\d+/">([^<]+)</a>')
+
+
+def names(response) -> list[str]:
+    """The children's names in the table rows, in the order shown."""
+    assert response.status_code == 200
+    return ROW.findall(response.content.decode())
+
+
+@dataclass
+class World:
+    t1: object
+    t2: object
+    o1: object
+    o2: object
+    s1: object
+    s2: object
+    peps: dict
+
+
+@pytest.fixture
+def world(db):
+    """Five PEPs that differ in every filtered column."""
+    t1, t2 = TermFactory(), TermFactory()
+    manager = UserFactory(role=Role.MANAGER)
+    o1 = UserFactory(first_name="Olga", last_name="One", line_manager=manager)
+    o2 = UserFactory(first_name="Oscar", last_name="Two", line_manager=manager)
+    s1, s2 = SchoolFactory(name="Alpha Primary"), SchoolFactory(name="Beta Academy")
+    rows = [
+        # name,          term, year, status,               judgement, officer, school
+        ("Amy Adams",    t1, 5,  PepStatus.SUBMITTED, "",      o1, s1),
+        ("Ben Brown",    t1, 0,  PepStatus.FINALISED, "gold",  o1, s2),
+        ("Cat Clark",    t2, 12, PepStatus.RETURNED,  "red",   o2, s1),
+        ("Dan Davis",    t2, 5,  PepStatus.FINALISED, "green", o2, s2),
+        ("Eve Evans",    t1, 7,  PepStatus.RETURNED,  "amber", o2, s1),
+    ]  # fmt: skip
+    peps = {}
+    for name, term, year, status, judgement, officer, school in rows:
+        first, last = name.split()
+        child = ChildFactory(first_name=first, last_name=last, year_group=year,
+                             allocated_officer=officer, school=school)
+        peps[name] = PepFactory(child=child, term=term, status=status, judgement=judgement)
+    return World(t1, t2, o1, o2, s1, s2, peps)
+
+
+@pytest.fixture
+def vsh_client(client, vsh):
+    client.force_login(vsh)
+    return client
+
+
+def get_list(client, **params):
+    return client.get(reverse("peps:list"), params)
+
+
+ALL = ["Amy Adams", "Ben Brown", "Cat Clark", "Dan Davis", "Eve Evans"]
+
+
+def test_unfiltered_list_shows_everything_sorted_by_child(vsh_client, world):
+    response = get_list(vsh_client)
+    assert names(response) == ALL
+    assert "<strong>5</strong> PEPs" in response.content.decode()
+    assert "matching your filters" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"term": "t1"}, ["Amy Adams", "Ben Brown", "Eve Evans"]),
+        ({"term": "t2"}, ["Cat Clark", "Dan Davis"]),
+        ({"phase": Phase.EYFS}, ["Ben Brown"]),
+        ({"phase": Phase.SSA}, ["Amy Adams", "Dan Davis", "Eve Evans"]),
+        ({"phase": Phase.POST16}, ["Cat Clark"]),
+        ({"status": PepStatus.RETURNED}, ["Cat Clark", "Eve Evans"]),
+        ({"status": PepStatus.SUBMITTED}, ["Amy Adams"]),
+        ({"judgement": "gold"}, ["Ben Brown"]),
+        ({"judgement": "red"}, ["Cat Clark"]),
+        ({"judgement": "none"}, ["Amy Adams"]),
+        ({"officer": "o1"}, ["Amy Adams", "Ben Brown"]),
+        ({"officer": "o2"}, ["Cat Clark", "Dan Davis", "Eve Evans"]),
+        ({"school": "s2"}, ["Ben Brown", "Dan Davis"]),
+        ({"q": "amy"}, ["Amy Adams"]),
+        ({"q": "EVANS"}, ["Eve Evans"]),
+        ({"q": "ev ans"}, ["Eve Evans"]),  # every word must match
+        ({"q": "amy brown"}, []),
+        ({"q": "n"}, ["Ben Brown", "Dan Davis", "Eve Evans"]),
+        ({"term": "t1", "officer": "o2"}, ["Eve Evans"]),
+        ({"status": PepStatus.FINALISED, "school": "s2", "judgement": "green"}, ["Dan Davis"]),
+    ],
+    ids=lambda value: "&".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None,
+)
+def test_filters(vsh_client, world, params, expected):
+    resolved = {key: getattr(world, value).pk if key in ("term", "officer", "school") else value
+                for key, value in params.items()}
+    response = get_list(vsh_client, **resolved)
+    assert names(response) == expected
+    body = response.content.decode()
+    assert f"<strong>{len(expected)}</strong> PEP" in body
+    assert "matching your filters" in body
+
+
+def test_search_by_la_reference(vsh_client, world):
+    child = world.peps["Cat Clark"].child
+    assert names(get_list(vsh_client, q=child.la_reference.lower())) == ["Cat Clark"]
+
+
+def test_no_match_message(vsh_client, world):
+    response = get_list(vsh_client, q="nobody-called-this")
+    body = response.content.decode()
+    assert names(response) == []
+    assert "No PEPs match your filters." in body
+    assert "<table" not in body
+    assert "<strong>0</strong> PEPs matching your filters" in body
+
+
+def test_an_invalid_filter_value_does_not_crash(vsh_client, world):
+    response = get_list(vsh_client, status="bogus", term="999999")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("child", ALL),
+        ("-child", ALL[::-1]),
+        # Judgement by rank: not judged, red, amber, green, gold (not alphabetical).
+        ("judgement", ["Amy Adams", "Cat Clark", "Eve Evans", "Dan Davis", "Ben Brown"]),
+        ("-judgement", ["Ben Brown", "Dan Davis", "Eve Evans", "Cat Clark", "Amy Adams"]),
+        ("term", ["Amy Adams", "Ben Brown", "Eve Evans", "Cat Clark", "Dan Davis"]),
+        ("-term", ["Cat Clark", "Dan Davis", "Amy Adams", "Ben Brown", "Eve Evans"]),
+        ("officer", ["Amy Adams", "Ben Brown", "Cat Clark", "Dan Davis", "Eve Evans"]),
+        # Unknown sorts fall back to the child's name.
+        ("bogus", ALL),
+        ("-bogus", ALL),
+        ("", ALL),
+    ],
+)
+def test_sorting(vsh_client, world, sort, expected):
+    response = get_list(vsh_client, sort=sort)
+    assert names(response) == expected
+
+
+def test_unknown_sort_falls_back_to_child_in_the_page(vsh_client, world):
+    body = get_list(vsh_client, sort="drop table").content.decode()
+    assert "PEPs, sorted by child" in body
+    assert 'name="sort" value="child"' in body
+
+
+def test_sort_headers_toggle_and_keep_filters(vsh_client, world):
+    body = get_list(vsh_client, status=PepStatus.RETURNED, sort="child").content.decode()
+    # The active column links to the reverse order, and says how it is sorted.
+    assert 'aria-sort="ascending"><a class="govuk-link govuk-link--no-visited-state app-sort-link" ' \
+           'href="?status=returned&amp;sort=-child">Child</a>' in body
+    assert 'href="?status=returned&amp;sort=judgement">Judgement</a>' in body
+
+
+# Pagination
+
+
+@pytest.fixture
+def many_peps(db, settings):
+    settings.PEPS_PER_PAGE = 25
+    term = TermFactory()
+    officer = UserFactory()
+    for n in range(26):
+        PepFactory(child=ChildFactory(first_name=f"Pupil{n:02d}", last_name=f"Zed{n:02d}",
+                                      allocated_officer=officer),
+                   term=term, status=PepStatus.SUBMITTED)
+    return term
+
+
+def test_pagination(vsh_client, many_peps):
+    first = get_list(vsh_client)
+    assert len(names(first)) == 25
+    body = first.content.decode()
+    assert 'href="?page=2" rel="next"' in body
+    assert "Showing 1 to 25 of 26 results" in body
+
+    second = get_list(vsh_client, page=2)
+    assert names(second) == ["Pupil25 Zed25"]
+    body = second.content.decode()
+    assert "Showing 26 to 26 of 26 results" in body
+    assert 'href="?page=1" rel="prev"' in body
+    assert 'aria-current="page">2</a>' in body
+
+    # Past the end: the last page, not an error.
+    assert names(get_list(vsh_client, page=99)) == ["Pupil25 Zed25"]
+    assert len(names(get_list(vsh_client, page="x"))) == 25
+
+
+def test_pagination_keeps_filters_and_sort(vsh_client, many_peps):
+    response = vsh_client.get(f"/peps/?status=submitted&term={many_peps.pk}&sort=-child&page=1")
+    body = response.content.decode()
+    assert names(response)[0] == "Pupil25 Zed25"
+    expected = f"?status=submitted&amp;term={many_peps.pk}&amp;sort=-child&amp;page=2"
+    assert f'href="{expected}" rel="next"' in body
+    assert f'href="{expected}" aria-label="Page 2"' in body
+    # Sorting links drop the page but keep the filters.
+    assert f'href="?status=submitted&amp;term={many_peps.pk}&amp;sort=child">Child</a>' in body
+
+    second = vsh_client.get(f"/peps/?status=submitted&term={many_peps.pk}&sort=-child&page=2")
+    assert names(second) == ["Pupil00 Zed00"]
+
+
+def test_filter_narrowing_to_one_page_has_no_pagination(vsh_client, many_peps):
+    body = get_list(vsh_client, q="Pupil07").content.decode()
+    assert "govuk-pagination" not in body
+
+
+# Query counts: constant per page, however many PEPs there are.
+
+
+def _make_peps(count, officers, schools, terms):
+    for n in range(count):
+        officer = officers[n % len(officers)]
+        child = ChildFactory(allocated_officer=officer, school=schools[n % len(schools)],
+                             year_group=[0, 5, 9, 12][n % 4])
+        PepFactory(child=child, term=terms[n % len(terms)],
+                   status=[PepStatus.SUBMITTED, PepStatus.FINALISED, PepStatus.RETURNED][n % 3],
+                   judgement=["", "gold", "red", "green", "amber"][n % 5])
+
+
+def capture(client, url) -> list[str]:
+    """The SQL of a GET of ``url``, after a warm-up GET (so nothing cached per process counts)."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def show(*runs: list[str]) -> str:
+    return "\n\n".join("\n".join(f"{n}. {sql[:400]}" for n, sql in enumerate(run, 1)) for run in runs)
+
+
+# GET /peps/ as a VSH:
+#   1. the session          2. the user
+#   3. COUNT(*) for the paginator
+#   4. the page of PEPs, with child, school, term and officer joined
+#   5-7. the choices of the term, officer and school filters
+PEP_LIST_QUERIES = 7
+# Filtered by every filter: the same, and three more, the chosen term, officer and
+# school, each looked up to validate the filter (ModelChoiceFilter).
+PEP_LIST_FILTERED_QUERIES = 10
+
+
+def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
+    client.force_login(vsh)
+    manager = UserFactory(role=Role.MANAGER)
+    officers = [UserFactory(line_manager=manager) for _ in range(4)]
+    schools = [SchoolFactory() for _ in range(5)]
+    terms = [TermFactory() for _ in range(3)]
+    url = reverse("peps:list")
+
+    _make_peps(5, officers, schools, terms)
+    with_5 = capture(client, url)
+    _make_peps(35, officers, schools, terms)
+    with_40 = capture(client, url)
+
+    assert len(with_5) == len(with_40), show(with_5, with_40)
+    assert len(with_40) == PEP_LIST_QUERIES, show(with_40)
+    with django_assert_num_queries(PEP_LIST_QUERIES):
+        response = client.get(url)
+    assert len(names(response)) == 25
+    # Filtering adds one query, to check the term chosen exists; sorting adds none.
+    filtered_url = (f"{url}?term={terms[0].pk}&officer={officers[0].pk}&school={schools[0].pk}"
+                    "&status=submitted&phase=eyfs&judgement=none&q=kid&sort=-judgement")
+    filtered = capture(client, filtered_url)
+    assert len(filtered) == PEP_LIST_FILTERED_QUERIES, show(filtered)
+    assert names(client.get(filtered_url))  # the page query ran: some PEPs matched
+
+
+# GET /peps/<pk>/ as a VSH, of a finalised PEP:
+#   1. the session   2. the user   3. the PEP with child, school, social worker and team,
+#   designated teacher, officers and term joined   4. Aspiration Pathway entries
+#   5. the submitted reviews with reviewer and pro-forma   6. their area ratings with areas
+#   7. the status changes with who made them
+# (can_review needs no query here: a VSH's line-management QA needs a submitted PEP.)
+PEP_DETAIL_QUERIES = 7
+
+
+def _submit_reviews(pep, reviewers, count):
+    for n in range(count):
+        pep.refresh_from_db()
+        review = start_review(pep, reviewers[n % len(reviewers)])
+        save_review(review, rate_all(review, [["gold", "green", "amber", "red"][n % 4]] * 8),
+                    strengths="s", development_points="d", submit=True)
+
+
+def test_pep_detail_queries_are_constant(client, vsh, manager, lead, pep, django_assert_num_queries):
+    client.force_login(vsh)
+    url = reverse("peps:detail", args=[pep.pk])
+
+    _submit_reviews(pep, [manager], 1)
+    with_1 = capture(client, url)
+    _submit_reviews(pep, [lead], 4)
+    assert pep.reviews.filter(status="submitted").count() == 5
+    with_5 = capture(client, url)
+
+    assert len(with_1) == len(with_5), show(with_1, with_5)
+    assert len(with_5) == PEP_DETAIL_QUERIES, show(with_5)
+    with django_assert_num_queries(PEP_DETAIL_QUERIES):
+        response = client.get(url)
+    assert response.content.decode().count("View review") == 5
+
+
+# GET / as a manager:
+#   1. the session   2. the user   3. the current term
+#   4. the ids of the manager's line reports (visible_peps)
+#   5-6. term counts by status and by judgement   7. the line reports with caseload sizes
+#   8. their PEPs this term counted by officer and status   9. the manager's draft reviews
+#   10. PEPs awaiting QA
+MANAGER_HOME_QUERIES = 10
+
+
+def _add_reports(manager, term, count):
+    for _ in range(count):
+        officer = UserFactory(line_manager=manager)
+        for status in (PepStatus.SUBMITTED, PepStatus.FINALISED):
+            PepFactory(child=ChildFactory(allocated_officer=officer), term=term, status=status)
+
+
+def test_manager_home_queries_are_constant(client, manager, officer, pep, django_assert_num_queries):
+    client.force_login(manager)
+    # A term well in the past, so that it is the current term (the factory's sequence
+    # of terms reaches the present after ~75 terms, and Term.current() then costs one
+    # more query).
+    pep.term = TermFactory(academic_year=2001, season=Season.AUTUMN)
+    pep.save()
+    start_review(pep, manager)  # a draft to list
+    url = reverse("home")
+
+    _add_reports(manager, pep.term, 1)  # with ``officer``: two line reports
+    with_2 = capture(client, url)
+    _add_reports(manager, pep.term, 4)
+    assert manager.line_reports.count() == 6
+    with_6 = capture(client, url)
+
+    assert len(with_2) == len(with_6), show(with_2, with_6)
+    assert len(with_6) == MANAGER_HOME_QUERIES, show(with_6)
+    with django_assert_num_queries(MANAGER_HOME_QUERIES):
+        response = client.get(url)
+    body = response.content.decode()
+    for report in manager.line_reports.all():
+        assert str(report) in body
+
+
+def test_list_as_manager_offers_only_their_officers(client, manager, officer, other_officer, pep, other_pep):
+    client.force_login(manager)
+    body = get_list(client).content.decode()
+    assert f'<option value="{officer.pk}">{officer}</option>' in body
+    assert str(other_officer) not in body
+    assert Pep.objects.count() == 2

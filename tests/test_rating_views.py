@@ -1,0 +1,265 @@
+"""The rating flow through the views, as the ``manager`` of ``pep``'s officer."""
+
+import random
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from peps.models import Pep, PepStatus
+from reviews import rules
+from reviews.models import QaReview, ReviewStatus
+from reviews.rules import Rating
+
+pytestmark = pytest.mark.django_db
+
+
+class FormState(HTMLParser):
+    """What a rendered form holds: the checked radios and the textareas' text."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.checked: dict[str, str] = {}
+        self.radios: dict[str, list[str]] = {}
+        self.textareas: dict[str, str] = {}
+        self._textarea = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "radio":
+            self.radios.setdefault(attrs["name"], []).append(attrs["value"])
+            if "checked" in attrs:
+                self.checked[attrs["name"]] = attrs["value"]
+        elif tag == "textarea":
+            self._textarea = attrs["name"]
+            self.textareas[self._textarea] = ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.textareas[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self.textareas[self._textarea] = self.textareas[self._textarea].strip()
+            self._textarea = None
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def review(manager_client, pep, manager) -> QaReview:
+    response = manager_client.post(reverse("reviews:start", args=[pep.pk]))
+    assert response.status_code == 302
+    review = QaReview.objects.get(pep=pep, reviewer=manager)
+    assert response["Location"] == reverse("reviews:rate", args=[review.pk])
+    return review
+
+
+def area_ratings(review):
+    return list(review.area_ratings.select_related("area").order_by("area__position"))
+
+
+def form_data(review, ratings, comments=None, action="submit", strengths="", development_points=""):
+    """POST data: ratings (and comments) in pro-forma order; ``""`` leaves an area empty."""
+    comments = comments if comments is not None else [f"Comment {n}" if r else "" for n, r in enumerate(ratings)]
+    data = {"action": action, "strengths": strengths, "development_points": development_points}
+    for area_rating, rating, comment in zip(area_ratings(review), ratings, comments, strict=True):
+        if rating:
+            data[f"rating_{area_rating.pk}"] = rating
+        data[f"comment_{area_rating.pk}"] = comment
+    return data
+
+
+def snapshot(review):
+    review.refresh_from_db()
+    return (
+        review.status, review.overall_judgement, review.strengths, review.development_points,
+        [(r.rating, r.comment) for r in area_ratings(review)],
+        Pep.objects.get(pk=review.pep_id).status,
+    )
+
+
+def test_rate_page_shows_every_area_with_its_criteria(manager_client, review):
+    response = manager_client.get(reverse("reviews:rate", args=[review.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    ratings = area_ratings(review)
+    assert len(ratings) == 8
+    assert ratings[0].area.pro_forma == review.pro_forma
+    for area_rating in ratings:
+        area = area_rating.area
+        assert escape(area.title) in body
+        for rating in Rating:
+            assert escape(area.criteria_for(rating)) in body, (area.title, rating)
+        assert f'<textarea name="comment_{area_rating.pk}"' in body
+    state = FormState(body)
+    assert {name: values for name, values in state.radios.items()} == {
+        f"rating_{r.pk}": ["gold", "green", "amber", "red"] for r in ratings
+    }
+    assert state.checked == {}
+    assert "0 of 8 areas rated" in body
+
+
+def test_save_a_draft(manager_client, review):
+    url = reverse("reviews:rate", args=[review.pk])
+    data = form_data(review, ["gold", "", "red", "", "", "amber", "", ""],
+                     comments=["Good", "", "Missing", "", "", "Thin", "", ""], action="draft",
+                     strengths="Clear targets")
+
+    response = manager_client.post(url, data, follow=True)
+
+    assert response.redirect_chain == [(url, 302)]
+    assert "Draft saved" in response.content.decode()
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.DRAFT
+    assert review.strengths == "Clear targets"
+    assert [(r.rating, r.comment) for r in area_ratings(review)] == [
+        ("gold", "Good"), ("", ""), ("red", "Missing"), ("", ""), ("", ""), ("amber", "Thin"), ("", ""), ("", ""),
+    ]
+    # The page shows what was saved.
+    state = FormState(response.content.decode())
+    ids = [r.pk for r in area_ratings(review)]
+    assert state.checked == {f"rating_{ids[0]}": "gold", f"rating_{ids[2]}": "red", f"rating_{ids[5]}": "amber"}
+    assert "3 of 8 areas rated" in response.content.decode()
+    assert Pep.objects.get(pk=review.pep_id).status == PepStatus.SUBMITTED
+
+
+def test_a_failed_submit_keeps_what_was_typed_and_saves_nothing(manager_client, review):
+    url = reverse("reviews:rate", args=[review.pk])
+    manager_client.post(url, form_data(review, ["gold", "green", "red", "", "", "", "", ""], action="draft"))
+    saved = snapshot(review)
+
+    typed_ratings = ["green", "", "amber", "gold", "", "red", "", ""]
+    typed_comments = ["Changed my mind", "Only a comment", "", "Strong <b>voice</b>", "", "None", "", ""]
+    response = manager_client.post(url, form_data(review, typed_ratings, typed_comments,
+                                                  strengths="Typed strengths"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "There is a problem" in body
+    assert "govuk-error-summary" in body
+    ids = [r.pk for r in area_ratings(review)]
+    titles = [r.area.title for r in area_ratings(review)]
+    unrated = [i for i, rating in enumerate(typed_ratings) if not rating]
+    uncommented = [i for i, comment in enumerate(typed_comments) if not comment]
+    # A link to the first radio of each unrated area, and to each empty comment box.
+    assert re.findall(r'href="#id_rating_(\d+)_1"', body) == [str(ids[i]) for i in unrated]
+    for i in unrated:
+        assert escape(f"Select a rating for {titles[i]}") in body
+    for i in uncommented:
+        assert f'href="#id_comment_{ids[i]}"' in body
+    # Everything typed is still there, not what was saved.
+    state = FormState(body)
+    assert state.checked == {f"rating_{ids[i]}": rating for i, rating in enumerate(typed_ratings) if rating}
+    assert {name: text for name, text in state.textareas.items() if name.startswith("comment_")} == {
+        f"comment_{ids[i]}": comment for i, comment in enumerate(typed_comments)
+    }
+    assert state.textareas["strengths"] == "Typed strengths"
+    assert "Strong &lt;b&gt;voice&lt;/b&gt;" in body  # escaped, not markup
+    # And nothing was saved.
+    assert snapshot(review) == saved
+
+
+def test_submit_all_gold_finalises_the_pep(manager_client, review, pep):
+    url = reverse("reviews:rate", args=[review.pk])
+    response = manager_client.post(url, form_data(review, ["gold"] * 8))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reviews:detail", args=[review.pk])
+    detail = manager_client.get(response["Location"])
+    body = detail.content.decode()
+    assert "QA review submitted" in body
+    assert '<h1 class="govuk-panel__title">Gold</h1>' in body
+    assert "High quality" in body
+    assert "The PEP is finalised." in body
+    assert 'id="areas-to-amend"' not in body
+    pep.refresh_from_db()
+    review.refresh_from_db()
+    assert (review.status, review.overall_judgement, review.needs_amendment) == (
+        ReviewStatus.SUBMITTED, Rating.GOLD, False)
+    assert (pep.status, pep.judgement) == (PepStatus.FINALISED, Rating.GOLD)
+
+
+def test_submit_with_mostly_red_and_amber_returns_the_pep(manager_client, review, pep):
+    ratings = ["red", "green", "amber", "red", "green", "amber", "red", "green"]
+    response = manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ratings))
+    assert response.status_code == 302
+
+    body = manager_client.get(response["Location"]).content.decode()
+    expected = rules.overall_judgement(ratings)
+    assert expected == Rating.AMBER
+    assert f'<h1 class="govuk-panel__title">{expected.label}</h1>' in body
+    assert "returned to the designated teacher and social worker" in body
+    listed = re.search(r'<ul[^>]*id="areas-to-amend"[^>]*>(.*?)</ul>', body, re.S)[1]
+    titles = [r.area.title for r in area_ratings(review)]
+    assert re.findall(r"<strong>([^<]+)</strong>", listed) == [
+        escape(title) for title, rating in zip(titles, ratings, strict=True) if rating in ("red", "amber")
+    ]
+    for title, rating in zip(titles, ratings, strict=True):
+        if rating == "green":
+            assert escape(title) not in listed
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.RETURNED, Rating.AMBER)
+
+
+def test_judgement_preview(manager_client, review):
+    url = reverse("reviews:judgement", args=[review.pk])
+    partial = manager_client.post(url, form_data(review, ["gold", "", "red", "", "green", "", "", ""]))
+    assert partial.status_code == 200
+    assert "3 of 8 areas rated" in partial.content.decode()
+
+    full = manager_client.post(url, form_data(review, ["green"] * 7 + ["amber"]))
+    body = full.content.decode()
+    assert "app-judgement--green" in body
+    assert "Good quality" in body
+    assert "areas rated" not in body
+
+    # Nothing is saved by a preview; an unknown value counts as unrated.
+    assert all(r.rating == "" for r in area_ratings(review))
+    bogus = manager_client.post(url, form_data(review, ["gold"] * 7 + ["purple"]))
+    assert "7 of 8 areas rated" in bogus.content.decode()
+
+
+def test_judgement_preview_agrees_with_the_rules(manager_client, review):
+    url = reverse("reviews:judgement", args=[review.pk])
+    rng = random.Random(20250101)
+    combos = [["red"] * 5 + ["gold"] * 3, ["gold"] * 7 + ["green"], ["red"] * 4 + ["gold"] * 4]
+    combos += [[rng.choice(Rating.values) for _ in range(8)] for _ in range(25)]
+    for ratings in combos:
+        body = manager_client.post(url, form_data(review, ratings)).content.decode()
+        expected = rules.overall_judgement(ratings)
+        assert f"app-judgement--{expected.value}" in body, ratings
+        assert expected.quality_label in body, ratings
+        assert ("will be returned to the DT and SW" in body) is rules.needs_amendment(ratings), ratings
+        for other in set(Rating) - {expected}:
+            assert f"app-judgement--{other.value}" not in body
+
+
+def test_a_submitted_review_cannot_be_changed(manager_client, review, pep):
+    rate_url = reverse("reviews:rate", args=[review.pk])
+    detail_url = reverse("reviews:detail", args=[review.pk])
+    manager_client.post(rate_url, form_data(review, ["gold"] * 8))
+    submitted = snapshot(review)
+    assert submitted[0] == ReviewStatus.SUBMITTED
+
+    response = manager_client.get(rate_url)
+    assert (response.status_code, response["Location"]) == (302, detail_url)
+
+    for action in ("submit", "draft"):
+        response = manager_client.post(rate_url, form_data(review, ["red"] * 8, action=action,
+                                                           strengths="Rewritten"))
+        assert (response.status_code, response["Location"]) == (302, detail_url)
+        assert snapshot(review) == submitted
+
+    # Starting again does not reopen it: a new line-management review needs a submitted PEP.
+    response = manager_client.post(reverse("reviews:start", args=[pep.pk]))
+    assert QaReview.objects.filter(pep=pep).count() == 1
+    assert response.status_code == 403
+    assert snapshot(review) == submitted
