@@ -34,16 +34,16 @@ class LeadArea(models.Model):
     sample_size = models.PositiveSmallIntegerField(null=True, blank=True,
                                                    help_text="PEPs a term. Blank: the default.")
 
-    @property
-    def rated_positions(self) -> list[int] | None:
-        positions = [int(p) for p in self.rated_areas.replace(" ", "").split(",") if p.isdigit()]
-        return positions or None
-
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def rated_positions(self) -> list[int] | None:
+        positions = [int(p) for p in self.rated_areas.replace(" ", "").split(",") if p.isdigit()]
+        return positions or None
 
 
 class User(AbstractUser):
