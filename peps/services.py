@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
 
@@ -34,6 +33,5 @@ def finalise_pep(pep: Pep, by: User) -> Pep:
         note="Finalised without a QA review (not in the QA sample).",
     )
     pep.status = PepStatus.FINALISED
-    pep.date_completed = pep.date_completed or timezone.localdate()
-    pep.save(update_fields=["status", "date_completed", "updated_at"])
+    pep.save(update_fields=["status", "updated_at"])
     return pep

@@ -33,8 +33,7 @@ def start_review(
     `positions` limits a lead practitioner's review to the areas they lead on.
     """
     kind = kind or default_kind_for(reviewer)
-    if kind == ReviewKind.LINE_MANAGEMENT and pep.status != PepStatus.SUBMITTED:
-        raise ValidationError("Only a PEP submitted for QA can have a line-management review.")
+    # can_review also holds the rule that a line-management review needs a submitted PEP.
     if not can_review(reviewer, pep, kind):
         raise PermissionDenied("You cannot QA this PEP.")
     existing = QaReview.objects.filter(
@@ -120,9 +119,8 @@ def _apply_outcome_to_pep(review: QaReview) -> None:
             note=_outcome_note(review),
         )
         pep.status = new_status
-    if new_status == PepStatus.FINALISED and pep.date_completed is None:
-        pep.date_completed = timezone.localdate()
-    pep.save(update_fields=["judgement", "status", "date_completed", "updated_at"])
+    # date_completed is when the DT and SW completed the PEP, not when it was QA'd.
+    pep.save(update_fields=["judgement", "status", "updated_at"])
 
 
 def _outcome_note(review: QaReview) -> str:

@@ -366,3 +366,89 @@ def settle_disagreement(entry: SampleEntry, agreed_judgement: str, notes: str, b
     entry.settled_at = timezone.now()
     entry.save(update_fields=["agreed_judgement", "agreement_notes", "settled_at"])
     return entry
+
+
+# --- worklist reminders --------------------------------------------------------------
+
+REMINDER_INTERVAL = timedelta(days=7)
+
+
+def reminder_entries(today: date | None = None, now=None):
+    """Sample entries a reminder is owed for: assigned to an active reviewer with an email
+    address, not done (no submitted review), due within QA_REMINDER_DAYS_BEFORE_DUE days or
+    overdue, in a term that has not ended, and not reminded in the last seven days."""
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    horizon = today + timedelta(days=settings.QA_REMINDER_DAYS_BEFORE_DUE)
+    return (
+        SampleEntry.objects.filter(
+            assigned_to__isnull=False, assigned_to__is_active=True, due_date__lte=horizon,
+            sample__term__end_date__gte=today,
+        )
+        .exclude(assigned_to__email="")
+        .filter(Q(review__isnull=True) | ~Q(review__status=ReviewStatus.SUBMITTED))
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lte=now - REMINDER_INTERVAL))
+    )
+
+
+def worklist_reminder_text(entries: list[SampleEntry], today: date, worklist_path: str) -> tuple[str, str]:
+    """The subject and plain-text body of one reviewer's reminder. Children appear by LA
+    reference only: an email may be forwarded or read on a shared screen."""
+    overdue = sum(1 for e in entries if e.due_date < today)
+    count = len(entries)
+    subject = f"PEP QA: {count} PEP{'s' if count != 1 else ''} to review"
+    if overdue:
+        subject += f" ({overdue} overdue)"
+    lines = [
+        "Hello,",
+        "",
+        f"{'These PEPs are' if count != 1 else 'This PEP is'} on your QA worklist and "
+        f"{'are' if count != 1 else 'is'} due for review soon or overdue:",
+        "",
+    ]
+    for entry in entries:
+        late = " (overdue)" if entry.due_date < today else ""
+        lines.append(f"- {entry.pep.child.la_reference}, {entry.pep.term}: "
+                     f"{entry.get_reason_display()}; due {entry.due_date.day} {entry.due_date:%B %Y}{late}")
+    lines += [
+        "",
+        f"Open your worklist to review them: {worklist_path}",
+        "",
+        "Children are listed by LA reference only; sign in to see their details.",
+        f"{settings.VIRTUAL_SCHOOL_NAME}",
+    ]
+    return subject, "\n".join(lines) + "\n"
+
+
+def send_worklist_reminders(today: date | None = None) -> int:
+    """Email each reviewer ONE reminder listing their sample entries owed a reminder (see
+    `reminder_entries`), and stamp those entries `reminded_at`. Returns the emails sent.
+
+    Idempotent: a second run the same day (or within seven days) finds nothing to remind.
+    Each reviewer's entries are locked (SELECT ... FOR UPDATE on PostgreSQL) while their
+    email is sent and the entries stamped, so two concurrent runs do not both send; if
+    sending fails the stamps roll back and a retry sends again.
+    """
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    today = today or timezone.localdate()
+    now = timezone.now()
+    worklist_path = reverse("reviews:worklist")
+    reviewer_ids = sorted(set(reminder_entries(today, now).values_list("assigned_to_id", flat=True)))
+    sent = 0
+    for reviewer_id in reviewer_ids:
+        with transaction.atomic():
+            entries = list(
+                reminder_entries(today, now).filter(assigned_to_id=reviewer_id)
+                .select_for_update(of=("self",))
+                .select_related("pep__child", "pep__term", "assigned_to")
+                .order_by("due_date", "pep__child__la_reference", "pk")
+            )
+            if not entries:  # a concurrent run got there first
+                continue
+            SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(reminded_at=now)
+            subject, body = worklist_reminder_text(entries, today, worklist_path)
+            send_mail(subject, body, None, [entries[0].assigned_to.email])
+            sent += 1
+    return sent

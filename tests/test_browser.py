@@ -8,6 +8,7 @@ Run with ``pytest -m browser``; needs /usr/bin/chromium (``apt install chromium`
 it the tests skip, or fail under ``HVS_REQUIRE_SERVICES=1``. Never ``playwright install``.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 
 
 @pytest.fixture(scope="module")
-def browser() -> Browser:
+def browser() -> Iterator[Browser]:
     require_service("chromium", CHROMIUM.exists(), f"{CHROMIUM} not found; apt install chromium")
     # The sync API marks an asyncio loop as running in this thread, so Django's async-safety
     # check would refuse ORM calls from the test (fixtures, flush). Module-scoped, so not the
@@ -62,7 +63,7 @@ def browser() -> Browser:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Page:
+def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
     context.set_default_timeout(10_000)
     page = context.new_page()

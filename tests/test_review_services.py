@@ -151,7 +151,8 @@ def test_submitting_all_green_finalises_the_pep(pep, manager, rate_all):
     assert review.needs_amendment is False
     assert pep.status == PepStatus.FINALISED
     assert pep.judgement == Rating.GREEN
-    assert pep.date_completed is not None
+    # Completion is when the DT and SW completed the PEP, not the QA date.
+    assert pep.date_completed is None
     change = PepStatusChange.objects.get(pep=pep)
     assert (change.from_status, change.to_status) == (PepStatus.SUBMITTED, PepStatus.FINALISED)
     assert change.changed_by == manager
@@ -193,7 +194,9 @@ def test_lead_sample_submission_leaves_the_pep_status_alone(pep, lead, rate_all)
     review.refresh_from_db()
     pep.refresh_from_db()
     assert review.status == ReviewStatus.SUBMITTED
-    assert review.overall_judgement == Rating.RED
+    # A lead practitioner rates the areas they lead on: no overall judgement.
+    assert review.overall_judgement == ""
+    assert review.needs_amendment is False
     assert pep.status == PepStatus.SUBMITTED
     assert pep.judgement == ""
     assert not PepStatusChange.objects.exists()

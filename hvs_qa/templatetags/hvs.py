@@ -35,6 +35,11 @@ def rating_label(value) -> str:
     return Rating(value).label if value in Rating.values else ""
 
 
+@register.filter
+def quality_label(value) -> str:
+    return Rating(value).quality_label if value in Rating.values else ""
+
+
 @register.simple_tag
 def rating_tag(value, extra=""):
     if value not in Rating.values:
