@@ -126,17 +126,14 @@ def _apply_outcome_to_pep(review: QaReview) -> None:
 def _outcome_note(review: QaReview) -> str:
     label = rules.Rating(review.overall_judgement).label
     if review.needs_amendment:
-        areas = ", ".join(r.area.title for r in areas_to_amend(review))
+        areas = ", ".join(r.area.title for r in areas_to_amend(review.area_ratings.select_related("area")))
         return f"QA judgement {label}. Returned to the DT and SW to amend: {areas}."
     return f"QA judgement {label}. Finalised."
 
 
-def areas_to_amend(review: QaReview) -> list[AreaRating]:
-    """The Amber and Red areas the DT and SW must amend."""
-    return [
-        r for r in review.area_ratings.all()
-        if r.rating in (rules.Rating.AMBER, rules.Rating.RED)
-    ]
+def areas_to_amend(area_ratings) -> list[AreaRating]:
+    """The Amber and Red areas (of a review's area ratings) the DT and SW must amend."""
+    return [r for r in area_ratings if r.rating in (rules.Rating.AMBER, rules.Rating.RED)]
 
 
 @transaction.atomic

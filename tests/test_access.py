@@ -101,7 +101,7 @@ MATRIX = {
     # A draft belongs to its reviewer: nobody else, whatever their role, opens it.
     "rate_draft":       (_rate_draft, (LOGIN, 404, 200, 404, 404, 404, 404)),
     "judgement_draft":  (_judgement_draft, (LOGIN, 404, 200, 404, 404, 404, 404)),
-    "detail_draft":     (_detail_draft, (LOGIN, 403, RATE, 404, 403, 403, 403)),
+    "detail_draft":     (_detail_draft, (LOGIN, 404, RATE, 404, 404, 404, 404)),
     "rate_submitted":   (_rate_submitted, (LOGIN, 404, DETAIL, 404, 404, 404, 404)),
     "detail_submitted": (_detail_submitted, (LOGIN, 200, 200, 404, 200, 200, 200)),
     "mark_amended":     (_mark_amended, (LOGIN, PEP, PEP, 404, PEP, PEP, 403)),

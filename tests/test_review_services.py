@@ -178,10 +178,10 @@ def test_submitting_a_red_amber_majority_returns_the_pep(pep, manager, rate_all)
         )
         if rating in (AMBER, RED)
     ]
-    assert [r.pk for r in areas_to_amend(review)] == expected
+    assert [r.pk for r in areas_to_amend(review.area_ratings.all())] == expected
     change = PepStatusChange.objects.get(pep=pep)
     assert change.to_status == PepStatus.RETURNED
-    for area_rating in areas_to_amend(review):
+    for area_rating in areas_to_amend(review.area_ratings.all()):
         assert area_rating.area.title in change.note
 
 
