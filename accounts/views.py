@@ -8,6 +8,7 @@ from peps.selectors import (
     visible_peps,
 )
 from reviews.selectors import my_draft_reviews
+from sampling.selectors import coverage, worklist_progress
 
 from .models import Role
 
@@ -28,5 +29,9 @@ def home(request):
             term_peps.filter(status="submitted").exclude(officer=user)
             .select_related("child", "officer").order_by("child__last_name")[:10]
         )
+        context["sample"] = worklist_progress(user, term)
         return render(request, "home/manager.html", context)
+    if user.role == Role.VSH and term:
+        rows = coverage(term, user)
+        context["coverage"] = {"met": sum(1 for row in rows if row.policy_met), "officers": len(rows)}
     return render(request, "home/school.html", context)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("peps/", include("peps.urls")),
     path("reviews/", include("reviews.urls")),
+    path("qa/", include("sampling.urls")),
     path("admin/", admin.site.urls),
 ]

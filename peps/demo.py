@@ -65,6 +65,8 @@ DEMO_USERNAMES = [row[0] for row in STAFF]
 OFFICERS = [row[0] for row in STAFF if row[1] == Role.OFFICER]
 NEW_STARTER = "officer6"
 LEAD_AREA_CODES = ["early-years", "send"]
+MODERATION_GROUP = "PEP QA moderation group"
+MODERATION_GROUP_MEMBERS = ["vsh", "lead", "manager", "manager2"]
 
 # Year groups each kind of setting takes.
 SCHOOL_KINDS = {
@@ -789,6 +791,7 @@ def build_demo_school(
         aspirations = _build_aspirations(builder, kids, peps)
         _review_peps(builder, users, peps, terms)
         builder.fix_timestamps(peps)
+        samples = _draw_samples(users, terms)
         result = {
             "users": len(users),
             "schools": len(schools),
@@ -802,6 +805,8 @@ def build_demo_school(
             "reviews_submitted": builder.reviews_submitted,
             "reviews_draft": builder.reviews_draft,
             "status_changes": PepStatusChange.objects.filter(pep__in=peps).count(),
+            "samples": samples["samples"],
+            "sample_entries": samples["entries"],
             "current_term": str(current_term),
             "usernames": list(DEMO_USERNAMES),
         }
@@ -811,7 +816,8 @@ def build_demo_school(
         f"{result['children']} children, {result['peps']} PEPs over {result['terms']} terms "
         f"(current: {result['current_term']}), {result['reviews_submitted']} submitted and "
         f"{result['reviews_draft']} draft QA reviews, {result['schools']} schools, "
-        f"{result['social_workers']} social workers."
+        f"{result['social_workers']} social workers, {result['sample_entries']} PEPs in "
+        f"{result['samples']} QA samples."
     ))
     return result
 
@@ -915,6 +921,22 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
                and p.officer.line_manager_id == users["manager"].pk]
     for pep in rng.sample(waiting, min(2, len(waiting))):
         builder.review(pep, users["manager"], _moment(rng, today, now), submit=False)
+
+
+def _draw_samples(users, terms: list[Term]) -> dict[str, int]:
+    """The moderation group, then every term's QA samples (oldest first), so the worklists
+    are populated; the reviews already made are ticked off on the entries they answer."""
+    from sampling.models import ModerationGroup, Sample, SampleEntry
+    from sampling.services import draw_term_samples, record_review_in_samples
+
+    group, _ = ModerationGroup.objects.get_or_create(name=MODERATION_GROUP)
+    group.members.set([users[name] for name in MODERATION_GROUP_MEMBERS])
+    for term in terms:
+        draw_term_samples(term)
+    for review in QaReview.objects.filter(pep__term__in=terms).order_by("created_at", "pk"):
+        record_review_in_samples(review)
+    return {"samples": Sample.objects.filter(term__in=terms).count(),
+            "entries": SampleEntry.objects.filter(sample__term__in=terms).count()}
 
 
 def flush_demo_data(stdout=None) -> dict:

@@ -76,6 +76,18 @@ def can_review(user: User, pep: Pep, kind: str | None = None) -> bool:
     return visible_peps(user).filter(pk=pep.pk).exists()
 
 
+def can_finalise_without_qa(user: User, pep: Pep) -> bool:
+    """Who may finalise a submitted PEP that the QA sample did not pick: the child's
+    officer, their line manager, and the VSH. (Whether the PEP is submitted and outside the
+    sample is for peps.services.finalise_pep.) Uses pep.officer and pep.child.allocated_officer."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.VSH:
+        return True
+    officers = [o for o in (pep.officer, pep.child.allocated_officer) if o is not None]
+    return any(user.pk in (officer.pk, officer.line_manager_id) for officer in officers)
+
+
 def _sample_kinds_for(review_kind: str) -> list[str]:
     return {
         "line_management": ["line_management"],

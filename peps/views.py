@@ -4,14 +4,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from reviews.rules import RANK
 from reviews.selectors import review_history
 from reviews.services import mark_amended
+from sampling.selectors import blind_pep_ids
 
 from .filters import PEP_SORTS, PepFilter
-from .selectors import can_review, pep_list, visible_peps
+from .selectors import can_finalise_without_qa, can_review, pep_list, visible_peps
+from .services import awaiting_sampled_qa, finalise_pep
 
 JUDGEMENT_RANK = Case(
     *[When(judgement=rating.value, then=Value(rank)) for rating, rank in RANK.items()],
@@ -51,6 +54,8 @@ def pep_list_view(request):
             "filter": pep_filter,
             "page_obj": page,
             "sort": sort,
+            # PEPs the user is moderating: their judgement stays hidden until they rate.
+            "blind_pep_ids": blind_pep_ids(request.user),
             "query_string": params.urlencode(),
             "sort_query_string": sort_params.urlencode(),
             "active_filters": [
@@ -70,16 +75,23 @@ def pep_detail(request, pk):
         ),
         pk=pk,
     )
+    # Moderating this PEP: its first rating stays hidden until the user submits theirs.
+    blind = pep.pk in blind_pep_ids(request.user)
     return render(
         request,
         "peps/pep_detail.html",
         {
             "pep": pep,
+            "blind": blind,
             "aspirations": pep.aspirations.all(),
-            "reviews": review_history(pep),
-            "status_changes": pep.status_changes.select_related("changed_by"),
+            "reviews": [] if blind else review_history(pep),
+            "status_changes": [] if blind else pep.status_changes.select_related("changed_by"),
             "can_review": can_review(request.user, pep),
             "can_mark_amended": pep.status == "returned" and request.user.role != "administrator",
+            "can_finalise": (
+                pep.status == "submitted" and can_finalise_without_qa(request.user, pep)
+                and not awaiting_sampled_qa(pep)
+            ),
         },
     )
 
@@ -95,4 +107,24 @@ def pep_mark_amended(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "PEP marked as amended and resubmitted for QA")
+    return redirect("peps:detail", pk=pep.pk)
+
+
+@require_POST
+def pep_finalise(request, pk):
+    """Finalise a submitted PEP that the QA sample did not pick, without a QA review."""
+    pep = get_object_or_404(
+        visible_peps(request.user).select_related("child__allocated_officer", "officer"), pk=pk
+    )
+    if not can_finalise_without_qa(request.user, pep):
+        raise PermissionDenied
+    try:
+        finalise_pep(pep, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"PEP of {pep.child.full_name} finalised without a QA review")
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
     return redirect("peps:detail", pk=pep.pk)

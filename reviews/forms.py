@@ -59,7 +59,7 @@ class RatingForm(forms.Form):
             layout.append(
                 HTML(f'<div class="app-rating-area" id="area-{area.position}">')
             )
-            layout.append(Field.radios(rating_name, legend_size=Size.MEDIUM, legend_tag="h2"))
+            layout.append(Field.radios(rating_name, legend_size=Size.MEDIUM, legend_tag="h2", small=True))
             layout.append(Field.textarea(comment_name, rows=3))
             layout.append(HTML("</div>"))
         # Areas first, then the summary fields, in pro-forma order.

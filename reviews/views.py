@@ -6,11 +6,12 @@ from django.views.decorators.http import require_POST
 
 from peps.models import PepStatus
 from peps.selectors import visible_peps
+from sampling.selectors import blind_pep_ids
 
 from . import rules
 from .forms import SUBMIT, RatingForm
 from .models import QaReview
-from .selectors import my_draft_reviews, review_for_editing
+from .selectors import review_for_editing
 from .services import areas_to_amend, save_review, start_review
 
 
@@ -97,9 +98,13 @@ def review_detail(request, pk):
         pk=pk, pep__in=visible_peps(request.user),
     )
     if not review.is_submitted:
+        # A draft is its reviewer's alone; to anyone else it does not exist.
         if review.reviewer_id != request.user.pk:
-            raise PermissionDenied
+            raise Http404
         return redirect("reviews:rate", pk=review.pk)
+    if review.reviewer_id != request.user.pk and review.pep_id in blind_pep_ids(request.user):
+        # Moderating this PEP: the other ratings stay hidden until the user submits theirs.
+        raise PermissionDenied
     ratings = list(review.area_ratings.select_related("area"))
     return render(
         request,
@@ -109,27 +114,8 @@ def review_detail(request, pk):
             "pep": review.pep,
             "judgement": rules.Rating(review.overall_judgement) if review.overall_judgement else None,
             "ratings": ratings,
-            "to_amend": [r for r in ratings if r in areas_to_amend(review)],
+            "to_amend": areas_to_amend(ratings),
             "returned": review.pep.status == PepStatus.RETURNED and review.needs_amendment,
         },
-    )
-
-
-def worklist(request):
-    """Reviews the user has started, and submitted PEPs in their view awaiting QA."""
-    awaiting = []
-    if request.user.can_qa:
-        awaiting = (
-            visible_peps(request.user)
-            .filter(status=PepStatus.SUBMITTED)
-            .exclude(officer=request.user)
-            .exclude(child__allocated_officer=request.user)
-            .select_related("child", "term", "officer")
-            .order_by("term__pep_deadline", "child__last_name")[:200]
-        )
-    return render(
-        request,
-        "reviews/worklist.html",
-        {"drafts": my_draft_reviews(request.user), "awaiting": awaiting},
     )
 

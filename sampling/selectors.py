@@ -180,3 +180,12 @@ def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
         for position, pairs in sorted(area_pairs.items())
     ]
     return Agreement(comparisons, rules.exact_agreement(overall), rules.weighted_kappa(overall), per_area)
+
+
+def worklist_progress(user: User, term: Term | None) -> dict:
+    """How many of the user's sample entries of the term are done, in one query."""
+    if term is None:
+        return {"total": 0, "done": 0}
+    return SampleEntry.objects.filter(assigned_to=user, sample__term=term).aggregate(
+        total=Count("pk"), done=Count("pk", filter=Q(review__status=ReviewStatus.SUBMITTED))
+    )

@@ -370,15 +370,23 @@ def settle_disagreement(entry: SampleEntry, agreed_judgement: str, notes: str, b
 
 # --- worklist reminders --------------------------------------------------------------
 
-REMINDER_INTERVAL = timedelta(days=7)
+REMINDER_INTERVAL_DAYS = 7
 
 
-def reminder_entries(today: date | None = None, now=None):
+def reminder_entries(today: date | None = None):
     """Sample entries a reminder is owed for: assigned to an active reviewer with an email
     address, not done (no submitted review), due within QA_REMINDER_DAYS_BEFORE_DUE days or
-    overdue, in a term that has not ended, and not reminded in the last seven days."""
+    overdue, in a term that has not ended, and not reminded in the last seven days
+    (counted in calendar days: reminded on a Monday, due again the next Monday at any hour).
+
+    A PEP still in draft cannot be QA'd yet, so it is left out until it is submitted; an
+    entry of a term that has ended shows on the coverage report, not in reminders."""
+    from datetime import datetime, time
+
+    from peps.models import PepStatus
+
     today = today or timezone.localdate()
-    now = now or timezone.now()
+    not_since = timezone.make_aware(datetime.combine(today - timedelta(days=REMINDER_INTERVAL_DAYS - 1), time.min))
     horizon = today + timedelta(days=settings.QA_REMINDER_DAYS_BEFORE_DUE)
     return (
         SampleEntry.objects.filter(
@@ -386,8 +394,9 @@ def reminder_entries(today: date | None = None, now=None):
             sample__term__end_date__gte=today,
         )
         .exclude(assigned_to__email="")
+        .exclude(pep__status=PepStatus.DRAFT)
         .filter(Q(review__isnull=True) | ~Q(review__status=ReviewStatus.SUBMITTED))
-        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lte=now - REMINDER_INTERVAL))
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=not_since))
     )
 
 
@@ -435,12 +444,12 @@ def send_worklist_reminders(today: date | None = None) -> int:
     today = today or timezone.localdate()
     now = timezone.now()
     worklist_path = reverse("reviews:worklist")
-    reviewer_ids = sorted(set(reminder_entries(today, now).values_list("assigned_to_id", flat=True)))
+    reviewer_ids = sorted(set(reminder_entries(today).values_list("assigned_to_id", flat=True)))
     sent = 0
     for reviewer_id in reviewer_ids:
         with transaction.atomic():
             entries = list(
-                reminder_entries(today, now).filter(assigned_to_id=reviewer_id)
+                reminder_entries(today).filter(assigned_to_id=reviewer_id)
                 .select_for_update(of=("self",))
                 .select_related("pep__child", "pep__term", "assigned_to")
                 .order_by("due_date", "pep__child__la_reference", "pk")

@@ -257,12 +257,13 @@ def show(*runs: list[str]) -> str:
 # GET /peps/ as a VSH:
 #   1. the session          2. the user
 #   3. COUNT(*) for the paginator
-#   4. the page of PEPs, with child, school, term and officer joined
-#   5-7. the choices of the term, officer and school filters
-PEP_LIST_QUERIES = 7
+#   4. the PEPs the user is moderating (their judgement is hidden)
+#   5. the page of PEPs, with child, school, term and officer joined
+#   6-8. the choices of the term, officer and school filters
+PEP_LIST_QUERIES = 8
 # Filtered by every filter: the same, and three more, the chosen term, officer and
 # school, each looked up to validate the filter (ModelChoiceFilter).
-PEP_LIST_FILTERED_QUERIES = 10
+PEP_LIST_FILTERED_QUERIES = 11
 
 
 def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
@@ -296,8 +297,10 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
 #   designated teacher, officers and term joined   4. Aspiration Pathway entries
 #   5. the submitted reviews with reviewer and pro-forma   6. their area ratings with areas
 #   7. the status changes with who made them
-# (can_review needs no query here: a VSH's line-management QA needs a submitted PEP.)
-PEP_DETAIL_QUERIES = 7
+#   8. the PEPs the user is moderating (the ratings are hidden from a moderator until they rate)
+# (can_review needs no query here: a VSH's line-management QA needs a submitted PEP; nor
+# finalising without QA, which needs one too.)
+PEP_DETAIL_QUERIES = 8
 
 
 def _submit_reviews(pep, reviewers, count):
@@ -330,8 +333,8 @@ def test_pep_detail_queries_are_constant(client, vsh, manager, lead, pep, django
 #   4. the ids of the manager's line reports (visible_peps)
 #   5-6. term counts by status and by judgement   7. the line reports with caseload sizes
 #   8. their PEPs this term counted by officer and status   9. the manager's draft reviews
-#   10. PEPs awaiting QA
-MANAGER_HOME_QUERIES = 10
+#   10. PEPs awaiting QA   11. the manager's QA sample entries this term, done and in all
+MANAGER_HOME_QUERIES = 11
 
 
 def _add_reports(manager, term, count):

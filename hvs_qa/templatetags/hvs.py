@@ -25,8 +25,11 @@ def sort_header(context, key, label, numeric=False):
 @register.filter
 def error_anchor(bound_field) -> str:
     """Where an error summary link should land: the first radio of a radio group."""
-    if isinstance(bound_field.field.widget, forms.RadioSelect):
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
         return f"id_{bound_field.html_name}_1"
+    if isinstance(widget, forms.MultiWidget):  # a GOV.UK date input: the day
+        return f"{bound_field.auto_id}_0"
     return bound_field.auto_id
 
 
@@ -53,3 +56,19 @@ def rating_tag(value, extra=""):
 @register.filter
 def yes_no(value) -> str:
     return "Yes" if value else "No"
+
+
+@register.filter
+def percent(value) -> str:
+    """A share (0 to 1) as a whole percentage; "not enough data" when there is none."""
+    if value is None:
+        return "not enough data"
+    return f"{round(value * 100)}%"
+
+
+@register.filter
+def two_decimals(value) -> str:
+    """A statistic such as kappa to two decimals; "not enough data" when undefined."""
+    if value is None:
+        return "not enough data"
+    return f"{value:.2f}"

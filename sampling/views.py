@@ -1,0 +1,324 @@
+"""The QA sampling pages: the worklist, coverage, moderation and peer reviews.
+
+Thin: reads come from sampling.selectors, writes from sampling.services.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from peps.models import PepStatus, Term
+from peps.selectors import visible_peps
+from reviews.models import ReviewStatus
+from reviews.selectors import my_draft_reviews
+
+from . import selectors
+from .forms import PeerReviewForm, PeerReviewNotesForm, PeerReviewPepForm, SettleForm, TermPickerForm
+from .models import PeerReviewMeeting, SampleEntry, SampleKind
+from .rules import Reason
+from .services import settle_disagreement, start_entry_review
+
+COVERAGE_ROLES = (Role.MANAGER, Role.LEAD, Role.VSH, Role.ADMINISTRATOR)
+MODERATION_ROLES = (Role.MANAGER, Role.LEAD, Role.VSH)
+PEER_REVIEW_ROLES = (Role.MANAGER, Role.LEAD, Role.VSH)
+PEER_REVIEWS_A_YEAR = 2
+DUE_SOON_DAYS = 7
+
+
+def _term(request) -> Term | None:
+    """The term asked for with ?term=<pk>, else the current one."""
+    pk = request.GET.get("term", "")
+    if pk:
+        if not pk.isdigit():
+            raise Http404("No such term")
+        return get_object_or_404(Term, pk=pk)
+    return Term.objects.current()
+
+
+def _term_picker(term: Term | None) -> TermPickerForm:
+    return TermPickerForm(initial={"term": term.pk if term else None})
+
+
+def _require_role(user, roles) -> None:
+    if user.role not in roles and not user.is_superuser:
+        raise PermissionDenied
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+# --- the worklist ----------------------------------------------------------------------
+
+
+def _due(entry, today) -> str:
+    """"overdue", "soon" or "" for an entry still to do."""
+    if entry.is_done:
+        return ""
+    if entry.due_date < today:
+        return "overdue"
+    if entry.due_date <= today + timedelta(days=DUE_SOON_DAYS):
+        return "soon"
+    return ""
+
+
+def worklist(request):
+    """My QA worklist: the sample entries assigned to me this term, my drafts, and for a
+    manager the team's submitted PEPs outside the sample (which may be finalised without QA)."""
+    user = request.user
+    term = _term(request)
+    today = timezone.localdate()
+    entries = list(selectors.worklist(user, term))
+    rows = [{"entry": entry, "due": _due(entry, today)} for entry in entries]
+    not_sampled = []
+    if user.role == Role.MANAGER:
+        pending_in_sample = SampleEntry.objects.filter(sample__kind=SampleKind.LINE_MANAGEMENT).exclude(
+            review__status=ReviewStatus.SUBMITTED
+        ).values("pep")
+        not_sampled = (
+            visible_peps(user)
+            .filter(status=PepStatus.SUBMITTED)
+            .filter(Q(officer__line_manager=user) | Q(child__allocated_officer__line_manager=user))
+            .exclude(pk__in=pending_in_sample)
+            .select_related("child", "term", "officer")
+            .order_by("term__pep_deadline", "child__last_name", "pk")[:200]
+        )
+    return render(request, "sampling/worklist.html", {
+        "term": term,
+        "term_form": _term_picker(term),
+        "rows": rows,
+        "done_count": sum(1 for entry in entries if entry.is_done),
+        "drafts": my_draft_reviews(user),
+        "not_sampled": not_sampled,
+    })
+
+
+@require_POST
+def entry_start(request, pk):
+    """One click from a worklist or moderation row to the rating page."""
+    entry = get_object_or_404(
+        SampleEntry.objects.select_related("sample__lead_area", "review", "pep__child"),
+        pk=pk, assigned_to=request.user,
+    )
+    back = _safe_next(request, reverse("reviews:worklist"))
+    if entry.is_done:
+        return redirect("reviews:detail", pk=entry.review_id)
+    if entry.pep.status == PepStatus.DRAFT:
+        messages.error(request, "This PEP has not been submitted yet: it can be rated once it is.")
+        return redirect(back)
+    try:
+        review = start_entry_review(entry, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    return redirect("reviews:rate", pk=review.pk)
+
+
+# --- coverage --------------------------------------------------------------------------
+
+RAISED_REASONS = {
+    dict(Reason.CHOICES)[Reason.NEW_STARTER]: "new starter",
+    dict(Reason.CHOICES)[Reason.QUALITY_CONCERN]: "quality concern",
+}
+COVERAGE_SORTS = {
+    "officer": lambda r: (r.officer.get_full_name() or r.officer.username).lower(),
+    "manager": lambda r: str(r.manager or "").lower(),
+    "caseload": lambda r: r.caseload,
+    "rate": lambda r: r.rate or 0,
+    "minimum": lambda r: r.minimum,
+    "sample": lambda r: r.sample_size,
+    "reviewed": lambda r: r.reviewed,
+    "amber": lambda r: (r.previous_amber_reviewed, r.previous_amber),
+    "met": lambda r: r.policy_met,
+}
+
+
+def coverage(request):
+    """Per officer: did their line manager review the policy's share of their caseload?"""
+    _require_role(request.user, COVERAGE_ROLES)
+    term = _term(request)
+    rows = selectors.coverage(term, request.user) if term else []
+    sort = request.GET.get("sort", "officer")
+    if sort.lstrip("-") not in COVERAGE_SORTS:
+        sort = "officer"
+    rows.sort(key=COVERAGE_SORTS["officer"])
+    rows.sort(key=COVERAGE_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
+    params = request.GET.copy()
+    params.pop("sort", None)
+    return render(request, "sampling/coverage.html", {
+        "term": term,
+        "term_form": _term_picker(term),
+        "rows": [
+            {"row": row, "rate_percent": round(row.rate * 100) if row.rate is not None else None,
+             "raised": RAISED_REASONS.get(row.rate_reason, "")}
+            for row in rows
+        ],
+        "met_count": sum(1 for row in rows if row.policy_met),
+        "sort": sort,
+        "sort_query_string": params.urlencode(),
+    })
+
+
+# --- moderation ------------------------------------------------------------------------
+
+
+def can_settle(user, entry) -> bool:
+    """The VSH, or a manager involved: the first reviewer or the moderator."""
+    if user.role == Role.VSH:
+        return True
+    involved = {entry.assigned_to_id, entry.review.reviewer_id if entry.review_id else None,
+                entry.original_review.reviewer_id if entry.original_review_id else None}
+    return user.role == Role.MANAGER and user.pk in involved
+
+
+def moderation(request):
+    """My moderation entries (blind until I submit), then the term's agreement figures and
+    the disagreements to settle."""
+    user = request.user
+    term = _term(request)
+    mine = list(
+        SampleEntry.objects.filter(assigned_to=user, sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
+        .select_related("pep__child", "pep__officer", "sample", "review", "original_review__reviewer")
+        .order_by("due_date", "pep__child__last_name", "pk")
+    ) if term else []
+    sees_comparison = user.role in MODERATION_ROLES
+    if not (sees_comparison or mine):
+        raise PermissionDenied
+    blind = selectors.blind_pep_ids(user)
+    context = {
+        "term": term,
+        "term_form": _term_picker(term),
+        "mine": [{"entry": entry, "blind": entry.pep_id in blind} for entry in mine],
+        "mine_done": sum(1 for entry in mine if entry.is_done),
+        "sees_comparison": sees_comparison,
+    }
+    if sees_comparison and term:
+        agreement = selectors.moderation_agreement(
+            SampleEntry.objects.filter(sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
+        )
+        disagreements, hidden = [], 0
+        for comparison in agreement.disagreements:
+            entry = comparison.entry
+            if entry.pep_id in blind:
+                hidden += 1  # the user is still re-rating this PEP: not a word of its first rating
+                continue
+            settleable = can_settle(user, entry) and not entry.settled_at
+            disagreements.append({
+                "comparison": comparison,
+                "differing": [title for title, first, second in comparison.areas if first != second],
+                "form": SettleForm(prefix=SettleForm.prefix_for(entry)) if settleable else None,
+            })
+        context.update({
+            "agreement": agreement,
+            "pairs": len([c for c in agreement.comparisons if c.first and c.second]),
+            "disagreements": disagreements,
+            "hidden_disagreements": hidden,
+        })
+    return render(request, "sampling/moderation.html", context)
+
+
+@require_POST
+def settle(request, pk):
+    entry = get_object_or_404(
+        SampleEntry.objects.select_related("sample", "review", "original_review"),
+        pk=pk, sample__kind__in=selectors.MODERATION_KINDS,
+    )
+    if not can_settle(request.user, entry):
+        raise PermissionDenied
+    back = f"{reverse('sampling:moderation')}?term={entry.sample.term_id}#disagreements"
+    form = SettleForm(request.POST, prefix=SettleForm.prefix_for(entry))
+    if not form.is_valid():
+        messages.error(request, "Choose the judgement you agreed, then record it.")
+        return redirect(back)
+    try:
+        settle_disagreement(entry, form.cleaned_data["agreed_judgement"], form.cleaned_data["notes"], request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Agreed judgement recorded")
+    return redirect(back)
+
+
+# --- peer review -----------------------------------------------------------------------
+
+
+def peer_reviews(request):
+    _require_role(request.user, PEER_REVIEW_ROLES)
+    term = Term.objects.current()
+    year = term.academic_year if term else None
+    if request.GET.get("year", "").isdigit():
+        year = int(request.GET["year"])
+    meetings = list(
+        PeerReviewMeeting.objects.filter(term__academic_year=year)
+        .select_related("term", "recorded_by")
+        .annotate(attendee_count=Count("attendees", distinct=True), pep_count=Count("peps", distinct=True))
+    ) if year is not None else []
+    return render(request, "sampling/peer_review_list.html", {
+        "year": year,
+        "year_label": f"{year}/{(year + 1) % 100:02d}" if year is not None else "",
+        "meetings": meetings,
+        "required": PEER_REVIEWS_A_YEAR,
+    })
+
+
+def peer_review_new(request):
+    _require_role(request.user, PEER_REVIEW_ROLES)
+    term = Term.objects.current()
+    form = PeerReviewForm(request.POST or None, initial={"term": term, "date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        meeting = form.save(commit=False)
+        meeting.recorded_by = request.user
+        meeting.save()
+        form.save_m2m()
+        messages.success(request, "Peer review meeting recorded. Now add the PEPs each member brought.")
+        return redirect("sampling:peer_review_detail", pk=meeting.pk)
+    return render(request, "sampling/peer_review_form.html", {"form": form})
+
+
+def peer_review_detail(request, pk):
+    _require_role(request.user, PEER_REVIEW_ROLES)
+    meeting = get_object_or_404(PeerReviewMeeting.objects.select_related("term", "recorded_by"), pk=pk)
+    pep_form = PeerReviewPepForm(meeting=meeting, prefix="pep")
+    notes_form = PeerReviewNotesForm(instance=meeting, prefix="notes")
+    if request.method == "POST":
+        if "pep-member" in request.POST:
+            pep_form = PeerReviewPepForm(request.POST, meeting=meeting, prefix="pep")
+            if pep_form.is_valid():
+                pep_form.save()
+                messages.success(request, "PEP added to the meeting")
+                return redirect("sampling:peer_review_detail", pk=meeting.pk)
+        else:
+            notes_form = PeerReviewNotesForm(request.POST, instance=meeting, prefix="notes")
+            if notes_form.is_valid():
+                notes_form.save()
+                messages.success(request, "Findings and actions saved")
+                return redirect("sampling:peer_review_detail", pk=meeting.pk)
+    brought = list(meeting.peps.select_related("pep__child", "member").order_by("member__first_name", "pk"))
+    members = [
+        {
+            "member": member,
+            "peps": [item for item in brought if item.member_id == member.pk],
+            "expected": member.role == Role.OFFICER,
+        }
+        for member in meeting.attendees.order_by("first_name", "last_name")
+    ]
+    return render(request, "sampling/peer_review_detail.html", {
+        "meeting": meeting,
+        "members": members,
+        "short": [m["member"] for m in members if m["expected"] and len(m["peps"]) < 2],
+        "pep_form": pep_form,
+        "notes_form": notes_form,
+    })
+

@@ -1,0 +1,475 @@
+"""The QA sampling pages: the worklist, coverage, moderation (blind until re-rated),
+settling disagreements, peer reviews, finalising without QA, and their query counts."""
+
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.dateformat import format as date_format
+
+from accounts.models import LeadArea, LeadAreaTheme, Role
+from peps.models import PepStatus
+from reviews.models import QaReview, ReviewKind
+from reviews.services import save_review, start_review
+from sampling.models import PeerReviewMeeting, PeerReviewPep, SampleEntry, SampleKind
+from sampling.services import draw_term_samples, qa_due_date, start_entry_review
+
+from .factories import ChildFactory, PepFactory, UserFactory, rate_all
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(review, ratings):
+    return save_review(review, rate_all(review, ratings), strengths="", development_points="", submit=True)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def body(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+# --- the worklist ----------------------------------------------------------------------
+
+
+def test_reviews_worklist_url_is_the_sample_worklist(client, manager, officer, pep):
+    draw_term_samples(pep.term)
+    client.force_login(manager)
+    html = body(client.get(reverse("reviews:worklist"), {"term": pep.term.pk}))
+    assert "My QA worklist" in html
+    assert "0 of 1</strong> sampled PEP done" in html
+
+
+def test_worklist_shows_entries_with_reasons_due_dates_and_status(client, manager, officer, pep):
+    draw_term_samples(pep.term)
+    entry = SampleEntry.objects.get(assigned_to=manager)
+    client.force_login(manager)
+
+    html = body(client.get(reverse("reviews:worklist"), {"term": pep.term.pk}))
+    assert pep.child.full_name in html and pep.child.la_reference in html
+    assert entry.get_reason_display() in html
+    assert "Line-management sample" in html
+    assert date_format(qa_due_date(pep.term), "j M Y") in html
+    assert "Overdue" in html  # the factory's terms are long past
+    assert "Not started" in html
+    assert reverse("sampling:entry_start", args=[entry.pk]) in html
+
+
+def test_rate_button_starts_a_line_management_review(client, manager, officer, pep):
+    draw_term_samples(pep.term)
+    entry = SampleEntry.objects.get(assigned_to=manager)
+    client.force_login(manager)
+
+    response = client.post(reverse("sampling:entry_start", args=[entry.pk]))
+    review = QaReview.objects.get(pep=pep, reviewer=manager)
+    assert response["Location"] == reverse("reviews:rate", args=[review.pk])
+    assert review.kind == ReviewKind.LINE_MANAGEMENT
+    entry.refresh_from_db()
+    assert entry.review == review
+    assert "In progress (draft)" in body(client.get(reverse("reviews:worklist"), {"term": pep.term.pk}))
+    # Once more: the same draft, continued.
+    assert client.post(reverse("sampling:entry_start", args=[entry.pk]))["Location"] == response["Location"]
+    assert QaReview.objects.filter(pep=pep).count() == 1
+
+    submit(review, ["green"] * 8)
+    html = body(client.get(reverse("reviews:worklist"), {"term": pep.term.pk}))
+    assert "1 of 1</strong> sampled PEP done" in html
+    assert "app-rating-tag--green" in html
+    # A done entry opens the review instead of starting another.
+    done = client.post(reverse("sampling:entry_start", args=[entry.pk]))
+    assert done["Location"] == reverse("reviews:detail", args=[review.pk])
+
+
+def test_rate_button_of_a_lead_area_entry_starts_a_lead_sample_of_the_lead_areas(client, officer, pep):
+    area = LeadArea.objects.create(code="send-sample", name="SEND", theme=LeadAreaTheme.SEND, rated_areas="2,3,7")
+    lead = UserFactory(role=Role.LEAD)
+    lead.lead_areas.add(area)
+    child = ChildFactory(allocated_officer=officer, has_send=True)
+    send_pep = PepFactory(child=child, term=pep.term, status=PepStatus.SUBMITTED)
+    draw_term_samples(pep.term)
+    entry = SampleEntry.objects.get(assigned_to=lead)
+    assert entry.pep == send_pep
+    client.force_login(lead)
+
+    html = body(client.get(reverse("reviews:worklist"), {"term": pep.term.pk}))
+    assert "Lead area sample: SEND" in html
+    assert "Lead-practitioner sample" in html
+
+    response = client.post(reverse("sampling:entry_start", args=[entry.pk]))
+    review = QaReview.objects.get(reviewer=lead)
+    assert response["Location"] == reverse("reviews:rate", args=[review.pk])
+    assert review.kind == ReviewKind.LEAD_SAMPLE
+    assert sorted(review.area_ratings.values_list("area__position", flat=True)) == [2, 3, 7]
+
+
+def test_draft_pep_cannot_be_rated_from_the_worklist(client, manager, officer, pep):
+    pep.status = PepStatus.DRAFT
+    pep.save()
+    draw_term_samples(pep.term)
+    entry = SampleEntry.objects.get(assigned_to=manager)
+    client.force_login(manager)
+    html = body(client.get(reverse("reviews:worklist"), {"term": pep.term.pk}))
+    assert "PEP not yet submitted" in html
+    assert reverse("sampling:entry_start", args=[entry.pk]) not in html
+    response = client.post(reverse("sampling:entry_start", args=[entry.pk]))
+    assert response.status_code == 302
+    assert not QaReview.objects.exists()
+
+
+def test_someone_elses_entry_cannot_be_started(client, manager, other_manager, officer, pep):
+    draw_term_samples(pep.term)
+    entry = SampleEntry.objects.get(assigned_to=manager)
+    client.force_login(other_manager)
+    assert client.post(reverse("sampling:entry_start", args=[entry.pk])).status_code == 404
+
+
+# --- finalising without QA -------------------------------------------------------------
+
+
+@pytest.fixture
+def sampled_and_not(officer, pep):
+    """Two submitted PEPs of ``officer``: a quarter of two is one, so one is sampled."""
+    second = PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
+    draw_term_samples(pep.term)
+    sampled = SampleEntry.objects.get(sample__kind=SampleKind.LINE_MANAGEMENT).pep
+    return sampled, (second if sampled == pep else pep)
+
+
+def test_worklist_offers_finalising_the_teams_peps_outside_the_sample(client, manager, sampled_and_not):
+    sampled, not_sampled = sampled_and_not
+    client.force_login(manager)
+    html = body(client.get(reverse("reviews:worklist"), {"term": sampled.term.pk}))
+    section = html.split("not in the sample")[1]
+    assert reverse("peps:finalise", args=[not_sampled.pk]) in section
+    assert reverse("peps:finalise", args=[sampled.pk]) not in html
+
+
+def test_finalise_without_qa_when_not_sampled(client, manager, sampled_and_not):
+    _, not_sampled = sampled_and_not
+    client.force_login(manager)
+    assert "Finalise without QA" in body(client.get(reverse("peps:detail", args=[not_sampled.pk])))
+
+    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist")})
+    assert response["Location"] == reverse("reviews:worklist")
+    not_sampled.refresh_from_db()
+    assert not_sampled.status == PepStatus.FINALISED
+    assert any("finalised without a QA review" in m for m in messages_of(response))
+
+
+def test_finalise_without_qa_refused_when_sampled(client, manager, sampled_and_not):
+    sampled, _ = sampled_and_not
+    client.force_login(manager)
+    assert "Finalise without QA" not in body(client.get(reverse("peps:detail", args=[sampled.pk])))
+
+    response = client.post(reverse("peps:finalise", args=[sampled.pk]))
+    assert response["Location"] == reverse("peps:detail", args=[sampled.pk])
+    sampled.refresh_from_db()
+    assert sampled.status == PepStatus.SUBMITTED
+    assert any("QA sample" in m for m in messages_of(response))
+
+
+@pytest.mark.parametrize(("role", "expected"), [
+    ("officer", 302), ("manager", 302), ("vsh", 302), ("lead", 403), ("administrator", 403), ("other_manager", 404),
+])
+def test_who_may_finalise_without_qa(client, request, sampled_and_not, role, expected):
+    _, not_sampled = sampled_and_not
+    client.force_login(request.getfixturevalue(role))
+    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]))
+    assert response.status_code == expected
+    not_sampled.refresh_from_db()
+    assert (not_sampled.status == PepStatus.FINALISED) == (expected == 302)
+
+
+# --- coverage --------------------------------------------------------------------------
+
+
+def test_coverage_is_refused_to_officers(client, officer, pep):
+    client.force_login(officer)
+    assert client.get(reverse("sampling:coverage")).status_code == 403
+
+
+def test_coverage_manager_sees_their_team_and_vsh_everyone(client, manager, vsh, officer, other_officer, pep,
+                                                           other_pep):
+    draw_term_samples(pep.term)
+    url = reverse("sampling:coverage")
+    client.force_login(manager)
+    html = body(client.get(url, {"term": pep.term.pk}))
+    assert str(officer) in html and str(other_officer) not in html
+    assert "0 of 1</strong> officer meet the policy so far" in html
+
+    client.force_login(vsh)
+    html = body(client.get(url, {"term": pep.term.pk}))
+    assert str(officer) in html and str(other_officer) in html
+    assert "0 of 2</strong> officers meet the policy so far" in html
+
+
+def test_coverage_figures_follow_the_reviews(client, manager, vsh, officer, pep):
+    for _ in range(4):
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
+    draw_term_samples(pep.term)
+    client.force_login(manager)
+    url = reverse("sampling:coverage")
+
+    def cells():
+        html = body(client.get(url, {"term": pep.term.pk}))
+        row = re.search(r"<tbody.*?</tbody>", html, re.S).group(0)
+        return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
+                for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+    # caseload 5, 25% -> at least 2 reviewed
+    assert cells()[1:] == [str(manager), f"5 PEPs of {officer}", "25%", "2", "2",
+                           f"0 reviewed of {officer}'s PEPs", "None to cover", "Not met"]
+    assert f"/peps/?term={pep.term.pk}&officer={officer.pk}" in body(client.get(url, {"term": pep.term.pk}))
+    for entry in SampleEntry.objects.filter(assigned_to=manager):
+        submit(start_entry_review(entry, manager), ["green"] * 8)
+    assert cells()[-1] == "Met"
+    assert "1 of 1</strong> officer meet" in body(client.get(url, {"term": pep.term.pk}))
+
+
+def test_coverage_sorts_in_python(client, vsh, manager, pep):
+    UserFactory(first_name="Aaron", last_name="First", line_manager=manager)
+    UserFactory(first_name="Zed", last_name="Last", line_manager=manager)
+    client.force_login(vsh)
+    url = reverse("sampling:coverage")
+    ascending = body(client.get(url, {"term": pep.term.pk, "sort": "officer"}))
+    descending = body(client.get(url, {"term": pep.term.pk, "sort": "-officer"}))
+    assert ascending.index("Aaron First") < ascending.index("Zed Last")
+    assert descending.index("Zed Last") < descending.index("Aaron First")
+    assert 'aria-sort="descending"' in descending
+
+
+# --- moderation ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def moderated(manager, other_manager, officer, pep):
+    """``manager`` rated ``pep`` Gold; the cross-moderation sample gives it to ``other_manager``."""
+    submit(start_review(pep, manager), ["gold"] * 8)
+    draw_term_samples(pep.term)
+    return SampleEntry.objects.get(assigned_to=other_manager, sample__kind=SampleKind.CROSS_MODERATION, pep=pep)
+
+
+def test_moderation_is_blind_until_the_re_rating_is_submitted(client, other_manager, pep, moderated):
+    client.force_login(other_manager)
+    url = reverse("sampling:moderation")
+    html = body(client.get(url, {"term": pep.term.pk}))
+    assert pep.child.la_reference in html
+    assert "Hidden until you submit yours" in html
+    assert "app-rating-tag--gold" not in html
+    # Nor on the PEP page, the PEP list, or the first review's page.
+    pep_page = body(client.get(reverse("peps:detail", args=[pep.pk])))
+    assert "You are moderating this PEP: the first QA rating is hidden until you submit yours." in pep_page
+    assert "app-rating-tag--gold" not in pep_page
+    assert "QA judgement Gold" not in pep_page  # the status history
+    listing = body(client.get(reverse("peps:list")))
+    assert "Hidden while you moderate" in listing and "app-rating-tag--gold" not in listing
+    first = QaReview.objects.get(pep=pep, kind=ReviewKind.LINE_MANAGEMENT)
+    assert client.get(reverse("reviews:detail", args=[first.pk])).status_code == 403
+
+    response = client.post(reverse("sampling:entry_start", args=[moderated.pk]), {"next": f"{url}?term={pep.term.pk}"})
+    review = QaReview.objects.get(reviewer=other_manager)
+    assert response["Location"] == reverse("reviews:rate", args=[review.pk])
+    assert review.kind == ReviewKind.MODERATION
+    submit(review, ["green"] * 8)
+
+    html = body(client.get(url, {"term": pep.term.pk}))
+    assert "Hidden until you submit yours" not in html
+    assert "app-rating-tag--gold" in html and "app-rating-tag--green" in html
+    assert "You are moderating" not in body(client.get(reverse("peps:detail", args=[pep.pk])))
+
+
+def test_moderation_comparison_figures_and_disagreements(client, vsh, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    client.force_login(vsh)
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    assert 'id="overall-exact">0%' in html
+    assert 'id="overall-kappa">0.00' in html  # one pair, Gold against Green: no better than chance
+    assert "Agreement per area" in html
+    disagreement = html.split('id="disagreements"')[1]
+    assert pep.child.la_reference in disagreement
+    assert str(manager) in disagreement and str(other_manager) in disagreement
+    assert "PEP meeting" in disagreement  # an area rated differently
+    assert reverse("sampling:settle", args=[moderated.pk]) in disagreement
+
+
+def test_moderation_page_refused_to_officers_and_administrators(client, officer, administrator, pep):
+    for user in (officer, administrator):
+        client.force_login(user)
+        assert client.get(reverse("sampling:moderation")).status_code == 403
+
+
+@pytest.mark.parametrize(("role", "allowed"), [
+    ("manager", True), ("other_manager", True), ("vsh", True), ("lead", False), ("third_manager", False),
+])
+def test_who_may_settle_a_disagreement(client, request, pep, moderated, other_manager, role, allowed):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    user = UserFactory(role=Role.MANAGER) if role == "third_manager" else request.getfixturevalue(role)
+    client.force_login(user)
+    prefix = f"settle-{moderated.pk}"
+    response = client.post(reverse("sampling:settle", args=[moderated.pk]),
+                           {f"{prefix}-agreed_judgement": "green", f"{prefix}-notes": "Targets not SMART."})
+    moderated.refresh_from_db()
+    if allowed:
+        assert response.status_code == 302
+        assert moderated.agreed_judgement == "green" and moderated.settled_at
+        client.force_login(request.getfixturevalue("vsh"))
+        html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+        assert "Agreed judgement" in html and "Targets not SMART." in html
+        assert reverse("sampling:settle", args=[moderated.pk]) not in html
+    else:
+        assert response.status_code == 403
+        assert moderated.agreed_judgement == "" and moderated.settled_at is None
+
+
+def test_settling_needs_a_judgement_and_a_re_rating(client, manager, pep, moderated):
+    client.force_login(manager)
+    url = reverse("sampling:settle", args=[moderated.pk])
+    client.post(url, {f"settle-{moderated.pk}-agreed_judgement": "green"})  # not re-rated yet
+    moderated.refresh_from_db()
+    assert moderated.settled_at is None
+    response = client.post(url, {})
+    assert any("Choose the judgement" in m for m in messages_of(response))
+
+
+# --- peer review -----------------------------------------------------------------------
+
+
+def test_peer_review_create_and_add_peps(client, manager, officer, pep):
+    client.force_login(manager)
+    term = pep.term
+    response = client.post(reverse("sampling:peer_review_new"), {
+        "date_0": "10", "date_1": "10", "date_2": str(term.start_date.year), "term": term.pk,
+        "focus": "targets", "focus_notes": "SMART targets", "attendees": [officer.pk, manager.pk],
+    })
+    meeting = PeerReviewMeeting.objects.get()
+    assert response["Location"] == reverse("sampling:peer_review_detail", args=[meeting.pk])
+    assert meeting.recorded_by == manager and set(meeting.attendees.all()) == {officer, manager}
+
+    url = reverse("sampling:peer_review_detail", args=[meeting.pk])
+    assert "0 of 2 PEPs" in body(client.get(url))
+    response = client.post(url, {"pep-member": officer.pk, "pep-la_reference": pep.child.la_reference.lower(),
+                                 "pep-findings": "Good voice of the child"})
+    assert response.status_code == 302
+    assert PeerReviewPep.objects.get().pep == pep
+    html = body(client.get(url))
+    assert "1 of 2 PEPs" in html and "Good voice of the child" in html
+    # Not the member's PEP, or twice: refused with a message on the field.
+    again = body(client.post(url, {"pep-member": officer.pk, "pep-la_reference": pep.child.la_reference}))
+    assert "already recorded" in again
+    unknown = body(client.post(url, {"pep-member": officer.pk, "pep-la_reference": "NOPE-1"}))
+    assert "has no PEP for NOPE-1" in unknown
+    assert PeerReviewPep.objects.count() == 1
+
+    client.post(url, {"notes-findings": "Targets improving", "notes-actions": "Share Gold examples"})
+    meeting.refresh_from_db()
+    assert (meeting.findings, meeting.actions) == ("Targets improving", "Share Gold examples")
+    listing = body(client.get(reverse("sampling:peer_reviews"), {"year": term.academic_year}))
+    assert "Peer reviews this academic year: 1 of 2" in listing
+
+
+def test_peer_review_needs_the_focus_and_attendees(client, manager, pep):
+    client.force_login(manager)
+    html = body(client.post(reverse("sampling:peer_review_new"), {"term": pep.term.pk}))
+    assert "Choose the focus of the meeting" in html and "Choose who attended" in html
+    assert not PeerReviewMeeting.objects.exists()
+
+
+def test_peer_review_refused_to_officers(client, officer):
+    client.force_login(officer)
+    assert client.get(reverse("sampling:peer_reviews")).status_code == 403
+    assert client.get(reverse("sampling:peer_review_new")).status_code == 403
+
+
+# --- navigation and home pages ---------------------------------------------------------
+
+
+def test_navigation_items_follow_the_role(client, officer, manager, pep):
+    client.force_login(officer)
+    html = body(client.get(reverse("home")))
+    assert reverse("sampling:coverage") not in html and reverse("sampling:moderation") not in html
+    client.force_login(manager)
+    html = body(client.get(reverse("sampling:coverage")))
+    assert f'href="{reverse("sampling:coverage")}" aria-current="page"' in html
+    assert reverse("sampling:moderation") in html and reverse("sampling:peer_reviews") in html
+
+
+def test_home_pages_show_the_sample(client, manager, vsh, officer, pep):
+    draw_term_samples(pep.term)
+    client.force_login(manager)
+    assert "0 of 1</strong> sampled PEP on your worklist done" in body(client.get(reverse("home")))
+    client.force_login(vsh)
+    assert "0 of 1</strong> officer meet the policy so far" in body(client.get(reverse("home")))
+
+
+# --- query counts ----------------------------------------------------------------------
+
+
+def _add_peps(officer, term, count):
+    for _ in range(count):
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=term, status=PepStatus.SUBMITTED)
+
+
+def test_worklist_queries_are_constant(client, manager, officer, pep, django_assert_num_queries):
+    term = pep.term
+    _add_peps(officer, term, 11)  # 12 PEPs: 3 sampled
+    draw_term_samples(term)
+    first = SampleEntry.objects.filter(assigned_to=manager).first()
+    start_entry_review(first, manager)
+    client.force_login(manager)
+    url = f"{reverse('reviews:worklist')}?term={term.pk}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert body(client.get(url)).count("the PEP of") >= 3
+    _add_peps(officer, term, 36)  # 48 PEPs: 12 sampled
+    draw_term_samples(term)
+    assert SampleEntry.objects.filter(assigned_to=manager).count() == 12
+    with django_assert_num_queries(len(few.captured_queries)):
+        html = body(client.get(url))
+    assert "of 12</strong> sampled PEPs done" in html
+
+
+def test_coverage_queries_are_constant(client, vsh, manager, pep, django_assert_num_queries):
+    term = pep.term
+
+    def add_officers(count):
+        for _ in range(count):
+            officer = UserFactory(line_manager=manager)
+            _add_peps(officer, term, 2)
+        draw_term_samples(term)
+
+    add_officers(1)  # with pep's officer: 2
+    client.force_login(vsh)
+    url = f"{reverse('sampling:coverage')}?term={term.pk}&sort=-reviewed"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert "of 2</strong> officers" in body(client.get(url))
+    add_officers(4)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert "of 6</strong> officers" in body(client.get(url))
+
+
+def test_moderation_page_queries_are_constant(client, vsh, manager, other_manager, officer, pep,
+                                              django_assert_num_queries):
+    term = pep.term
+    _add_peps(officer, term, 7)
+    for item in term.peps.all():
+        submit(start_review(item, manager), ["gold"] * 8)
+    draw_term_samples(term)
+    entries = list(SampleEntry.objects.filter(assigned_to=other_manager, sample__kind=SampleKind.CROSS_MODERATION))
+    submit(start_entry_review(entries[0], other_manager), ["green"] * 8)
+    client.force_login(vsh)
+    url = f"{reverse('sampling:moderation')}?term={term.pk}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        body(client.get(url))
+    for entry in entries[1:]:
+        submit(start_entry_review(entry, other_manager), ["amber"] * 8)
+    with django_assert_num_queries(len(few.captured_queries)):
+        html = body(client.get(url))
+    assert html.count("To settle") == len(entries)

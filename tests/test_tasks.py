@@ -1,0 +1,378 @@
+"""sampling.tasks, the management commands and the beat schedules.
+
+Two kinds of test:
+
+- eager (always run): the tasks run in-process (CELERY_TASK_ALWAYS_EAGER), as they do
+  without REDIS_URL;
+- real worker (``services``): a Celery worker is started as a subprocess on a queue of
+  its own, against the test database and Redis. It needs REDIS_URL (Redis reachable) and
+  a PostgreSQL DATABASE_URL, because a worker process cannot share SQLite's in-memory test
+  database. Without them these tests skip ("service unavailable"); in CI
+  (HVS_REQUIRE_SERVICES=1) they fail instead.
+
+An unknown term id is a permanent failure: ``draw_term_samples_task`` raises
+``Term.DoesNotExist`` (not retried), which ``AsyncResult.get()`` raises in the caller.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from accounts.models import Role
+from hvs_qa.celery import app
+from peps.models import Child, PepStatus, Season, Term
+from reviews.services import save_review, start_review
+from sampling import services
+from sampling.models import Sample, SampleEntry, SampleKind
+from sampling.tasks import draw_samples_for_open_terms, draw_term_samples_task, send_worklist_reminders
+
+from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, rate_all
+from .services import require_service
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+MISSING_TERM_ID = 987654
+
+
+# --- a small school: two teams, an open term and the one before it -------------------
+
+
+def build_school(children_per_officer: int = 8) -> dict:
+    """Two managers with two officers each; every officer's children have a submitted PEP
+    in the open term and the last one. The open term's line-management QA is due tomorrow."""
+    today = timezone.localdate()
+    open_term = TermFactory(
+        academic_year=2090, season=Season.AUTUMN, start_date=today - timedelta(days=40),
+        end_date=today + timedelta(days=60), pep_deadline=today - timedelta(days=20),
+    )
+    past_term = TermFactory(
+        academic_year=2089, season=Season.SUMMER, start_date=today - timedelta(days=160),
+        end_date=today - timedelta(days=41), pep_deadline=today - timedelta(days=120),
+    )
+    managers = [UserFactory(role=Role.MANAGER, email=f"manager{n}@example.org") for n in range(2)]
+    officers = [UserFactory(role=Role.OFFICER, line_manager=m) for m in managers for _ in range(2)]
+    for officer in officers:
+        for _ in range(children_per_officer):
+            child = ChildFactory(allocated_officer=officer)
+            for term in (past_term, open_term):
+                PepFactory(child=child, term=term, officer=officer, status=PepStatus.SUBMITTED)
+    return {"open": open_term, "past": past_term, "managers": managers, "officers": officers}
+
+
+def sample_counts(term: Term) -> tuple[int, int]:
+    return Sample.objects.filter(term=term).count(), SampleEntry.objects.filter(sample__term=term).count()
+
+
+# --- eager mode ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def eager(settings):
+    """Tasks run in-process. Celery reads its configuration once, so set it on the app
+    too (in CI REDIS_URL is set, which makes the app non-eager)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_TASK_EAGER_PROPAGATES = True
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.mark.django_db
+def test_draw_task_draws_the_open_term_and_a_second_run_adds_nothing(eager):
+    school = build_school()
+
+    lines = draw_samples_for_open_terms.delay().get()
+
+    assert len(lines) == 1 and lines[0].startswith(str(school["open"]))
+    samples, entries = sample_counts(school["open"])
+    assert samples >= 4  # a line-management sample per officer, at least
+    # 25% of 8, rounded up, per officer
+    assert SampleEntry.objects.filter(sample__term=school["open"], sample__kind=SampleKind.LINE_MANAGEMENT
+                                      ).count() == 4 * 2
+    assert sample_counts(school["past"]) == (0, 0)  # only open terms
+
+    again = draw_samples_for_open_terms.delay().get()
+    assert again == [f"{school['open']}: 0 new samples, 0 new entries"]
+    assert sample_counts(school["open"]) == (samples, entries)
+
+
+@pytest.mark.django_db
+def test_draw_term_task_draws_any_term_and_an_unknown_one_raises(eager):
+    school = build_school(children_per_officer=4)
+
+    line = draw_term_samples_task.delay(school["past"].pk).get()
+
+    assert line.startswith(str(school["past"]))
+    assert sample_counts(school["past"])[1] > 0
+    assert draw_term_samples_task.delay(school["past"].pk).get().endswith("0 new samples, 0 new entries")
+    with pytest.raises(Term.DoesNotExist):
+        draw_term_samples_task.delay(MISSING_TERM_ID)
+
+
+def _child_names() -> set[str]:
+    return {name for pair in Child.objects.values_list("first_name", "last_name") for name in pair}
+
+
+@pytest.mark.django_db
+def test_reminders_one_email_per_reviewer_without_names_and_not_twice(eager, mailoutbox):
+    school = build_school()
+    draw_samples_for_open_terms.delay().get()
+    managers = school["managers"]
+
+    assert send_worklist_reminders.delay().get() == 2
+
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(m.email for m in managers)
+    for message in mailoutbox:
+        reviewer = next(m for m in managers if m.email == message.to[0])
+        entries = SampleEntry.objects.filter(assigned_to=reviewer).select_related("pep__child")
+        text = message.subject + "\n" + message.body
+        for entry in entries:
+            assert entry.pep.child.la_reference in text
+            assert entry.reminded_at is not None
+        assert text.count("\n- ") == entries.count()
+        assert reverse("reviews:worklist") in message.body
+        assert "due " in message.body
+        for name in _child_names():
+            assert name not in text
+    # Idempotent: nothing more the same day, or within the week.
+    assert send_worklist_reminders.delay().get() == 0
+    assert services.send_worklist_reminders(today=timezone.localdate() + timedelta(days=6)) == 0
+    assert len(mailoutbox) == 2
+    # A week on, what is still not done is reminded again.
+    assert services.send_worklist_reminders(today=timezone.localdate() + timedelta(days=7)) == 2
+
+
+@pytest.mark.django_db
+def test_reminders_leave_out_done_entries_draft_peps_and_entries_not_due_yet(eager, mailoutbox, settings):
+    school = build_school()
+    _call("draw_samples")
+    manager = school["managers"][0]
+    mine = list(SampleEntry.objects.filter(assigned_to=manager).select_related("pep"))
+    done, draft, *rest = mine
+    review = start_review(done.pep, manager)
+    save_review(review, rate_all(review, ["green"] * review.area_ratings.count()),
+                strengths="s", development_points="d", submit=True)
+    done.refresh_from_db()
+    assert done.is_done  # ticked off by the review
+    draft.pep.status = PepStatus.DRAFT
+    draft.pep.save()
+
+    services.send_worklist_reminders()
+
+    body = next(m.body for m in mailoutbox if m.to == [manager.email])
+    assert done.pep.child.la_reference not in body
+    assert draft.pep.child.la_reference not in body
+    assert all(e.pep.child.la_reference in body for e in rest)
+
+    # Due after QA_REMINDER_DAYS_BEFORE_DUE days: not yet; due today: reminded.
+    settings.QA_REMINDER_DAYS_BEFORE_DUE = 0
+    SampleEntry.objects.update(reminded_at=None, due_date=timezone.localdate() + timedelta(days=1))
+    assert services.send_worklist_reminders() == 0
+    SampleEntry.objects.update(due_date=timezone.localdate())
+    assert services.send_worklist_reminders() == 2
+
+
+@pytest.mark.django_db
+def test_draw_samples_command():
+    school = build_school(children_per_officer=4)
+
+    out = _call("draw_samples")
+    assert out.startswith(str(school["open"])) and "new entries" in out
+    assert sample_counts(school["past"]) == (0, 0)
+    assert _call("draw_samples").strip() == f"{school['open']}: 0 new samples, 0 new entries"
+
+    out = _call("draw_samples", term=school["past"].pk)
+    assert out.startswith(str(school["past"])) and sample_counts(school["past"])[1] > 0
+
+    out = _call("draw_samples", all_terms=True)
+    assert out.splitlines() == [f"{school['past']}: 0 new samples, 0 new entries",
+                                f"{school['open']}: 0 new samples, 0 new entries"]
+    with pytest.raises(CommandError, match="No term with id"):
+        _call("draw_samples", term=MISSING_TERM_ID)
+
+
+@pytest.mark.django_db
+def test_draw_samples_command_with_no_open_term():
+    assert "no term is open" in _call("draw_samples")
+
+
+@pytest.mark.django_db
+def test_send_worklist_reminders_command(mailoutbox):
+    build_school(children_per_officer=4)
+    _call("draw_samples")
+
+    assert _call("send_worklist_reminders").strip() == "Sent 2 reminder emails."
+    assert _call("send_worklist_reminders").strip() == "Sent 0 reminder emails."
+    next_week = (timezone.localdate() + timedelta(days=7)).isoformat()
+    assert _call("send_worklist_reminders", today=next_week).strip() == "Sent 2 reminder emails."
+    assert len(mailoutbox) == 4
+    with pytest.raises(CommandError, match="--date"):
+        _call("send_worklist_reminders", today="next tuesday")
+
+
+def _call(*args, **options) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command(*args, stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_schedules_are_seeded_for_beat():
+    draw = PeriodicTask.objects.select_related("crontab").get(name="Draw and top up this term's QA samples")
+    assert draw.task == "sampling.tasks.draw_samples_for_open_terms" and draw.enabled
+    assert (draw.crontab.minute, draw.crontab.hour, draw.crontab.day_of_week) == ("0", "6", "*")
+    assert str(draw.crontab.timezone) == "Europe/London"
+    remind = PeriodicTask.objects.select_related("crontab").get(name="QA worklist reminders")
+    assert remind.task == "sampling.tasks.send_worklist_reminders"
+    assert (remind.crontab.minute, remind.crontab.hour, remind.crontab.day_of_week) == ("30", "7", "1-5")
+    # The tasks the schedules name exist.
+    assert {draw.task, remind.task} <= set(app.tasks)
+
+
+# --- a real worker -------------------------------------------------------------------
+
+WORKER_READY_SECONDS = 30
+RESULT_TIMEOUT = 60
+
+
+def _redis_reachable(url: str) -> tuple[bool, str]:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "unavailable"
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, ""
+
+
+def _test_database_url() -> str:
+    """The URL of the test database (pytest-django's test_<name>), for the worker."""
+    db = connection.settings_dict
+    user = quote(db.get("USER") or "", safe="")
+    password = quote(db.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = db.get("HOST") or "127.0.0.1"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def worker_queue(django_db_setup, tmp_path_factory):
+    """A Celery worker subprocess consuming a queue of its own, on the test database (so
+    after ``django_db_setup``); yields the queue name. Stopped at the end, or on failure."""
+    require_service("redis", bool(settings.REDIS_URL), "REDIS_URL is not set")
+    require_service("redis", *_redis_reachable(settings.REDIS_URL))
+    require_service(
+        "postgresql", connection.vendor == "postgresql",
+        f"the worker needs a shared database, not {connection.vendor}; set DATABASE_URL to PostgreSQL",
+    )
+    eager_before = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # False anyway when REDIS_URL is set
+    run = uuid.uuid4().hex[:10]
+    queue, hostname = f"hvs-qa-test-{run}", f"hvs-qa-test-{run}@localhost"
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "hvs_qa.settings",
+        "DB_CONN_MAX_AGE": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "hvs_qa", "worker", "--pool=solo", "--concurrency=1",
+        "-l", "info", "-Q", queue, "-n", hostname, "--without-gossip", "--without-mingle",
+    ]
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + WORKER_READY_SECONDS
+        while True:
+            if worker.poll() is not None:
+                pytest.fail(f"the Celery worker exited ({worker.returncode}):\n{_tail(log_path)}")
+            if app.control.ping(destination=[hostname], timeout=1):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker was not ready within {WORKER_READY_SECONDS} s:\n{_tail(log_path)}")
+        yield queue
+    finally:
+        worker.terminate()  # warm shutdown
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=5)
+        app.conf.task_always_eager = eager_before
+        _forget_queue(queue)
+
+
+def _forget_queue(queue: str) -> None:
+    """Remove the test queue's keys from Redis (each run uses a new queue name)."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_draws_the_open_term_and_a_second_run_adds_nothing(worker_queue):
+    school = build_school()
+
+    lines = draw_samples_for_open_terms.apply_async(queue=worker_queue).get(timeout=RESULT_TIMEOUT)
+
+    assert len(lines) == 1 and lines[0].startswith(str(school["open"]))
+    samples, entries = sample_counts(school["open"])  # seen from the test's own connection
+    assert samples >= 4 and entries >= 8
+    assert f"{samples} new samples, {entries} new entries" in lines[0]
+
+    again = draw_samples_for_open_terms.apply_async(queue=worker_queue).get(timeout=RESULT_TIMEOUT)
+    assert again == [f"{school['open']}: 0 new samples, 0 new entries"]
+    assert sample_counts(school["open"]) == (samples, entries)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_draws_one_term_and_fails_cleanly_for_an_unknown_term(worker_queue):
+    school = build_school(children_per_officer=4)
+
+    line = draw_term_samples_task.apply_async(args=[school["past"].pk], queue=worker_queue).get(
+        timeout=RESULT_TIMEOUT)
+    assert line.startswith(str(school["past"])) and sample_counts(school["past"])[1] > 0
+
+    result = draw_term_samples_task.apply_async(args=[MISSING_TERM_ID], queue=worker_queue)
+    with pytest.raises(Exception, match="does not exist") as raised:
+        result.get(timeout=RESULT_TIMEOUT)
+    assert type(raised.value).__name__ == "DoesNotExist"
+    assert result.state == "FAILURE"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_sends_reminders_once(worker_queue):
+    school = build_school(children_per_officer=4)
+    services.draw_term_samples(school["open"])
+
+    assert send_worklist_reminders.apply_async(queue=worker_queue).get(timeout=RESULT_TIMEOUT) == 2
+    assert not SampleEntry.objects.filter(sample__term=school["open"], reminded_at=None).exists()
+    assert send_worklist_reminders.apply_async(queue=worker_queue).get(timeout=RESULT_TIMEOUT) == 0
