@@ -23,11 +23,18 @@ JUDGEMENT_RANK = Case(
 )
 
 
-def _sorted(queryset, sort: str):
+def _sorted(queryset, sort: str, blind: set[int]):
     key, descending = sort.lstrip("-"), sort.startswith("-")
+    if key in ("judgement", "status") and blind:
+        # Sorting must not betray the hidden first rating of a PEP being moderated.
+        queryset = queryset.annotate(
+            hidden=Case(When(pk__in=blind, then=Value(1)), default=Value(0), output_field=IntegerField())
+        )
     if key == "judgement":
         queryset = queryset.annotate(judgement_rank=JUDGEMENT_RANK)
-        fields = ("judgement_rank",)
+        fields = ("hidden", "judgement_rank") if blind else ("judgement_rank",)
+    elif key == "status" and blind:
+        fields = ("hidden", "status")
     else:
         fields = PEP_SORTS.get(key, PEP_SORTS["child"])
     order = [f"-{f}" if descending else f for f in fields]
@@ -35,12 +42,17 @@ def _sorted(queryset, sort: str):
 
 
 def pep_list_view(request):
+    # PEPs the user is moderating: their judgement and status stay hidden until they rate,
+    # so filtering or sorting on either leaves them out of the reckoning.
+    blind = blind_pep_ids(request.user)
     peps = pep_list(request.user)
+    if blind and (request.GET.get("judgement") or request.GET.get("status")):
+        peps = peps.exclude(pk__in=blind)
     pep_filter = PepFilter(request.GET or None, queryset=peps, user=request.user)
     sort = request.GET.get("sort", "child")
     if sort.lstrip("-") not in PEP_SORTS:
         sort = "child"
-    page = Paginator(_sorted(pep_filter.qs, sort), settings.PEPS_PER_PAGE).get_page(
+    page = Paginator(_sorted(pep_filter.qs, sort, blind), settings.PEPS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     params = request.GET.copy()
@@ -54,8 +66,7 @@ def pep_list_view(request):
             "filter": pep_filter,
             "page_obj": page,
             "sort": sort,
-            # PEPs the user is moderating: their judgement stays hidden until they rate.
-            "blind_pep_ids": blind_pep_ids(request.user),
+            "blind_pep_ids": blind,
             "query_string": params.urlencode(),
             "sort_query_string": sort_params.urlencode(),
             "active_filters": [

@@ -8,6 +8,7 @@ Pro-forma version 1 of each phase is seeded by a data migration
 from datetime import date, timedelta
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Role, User
@@ -23,8 +24,10 @@ from peps.models import (
     SocialWorker,
     Term,
 )
-from reviews.models import ProForma, ProFormaArea, QaReview
+from reviews.models import ProForma, ProFormaArea, QaReview, ReviewKind, ReviewStatus
 from reviews.services import AreaInput
+from sampling.models import ModerationGroup, Sample, SampleEntry, SampleKind
+from sampling.rules import Reason
 
 SEASONS = [Season.AUTUMN, Season.SPRING, Season.SUMMER]
 PASSWORD = "pw"
@@ -199,3 +202,61 @@ def rate_all(review: QaReview, ratings: list[str], comment: str = "ok") -> dict[
         area_rating.pk: AreaInput(rating=str(rating), comment=comment if rating else "")
         for area_rating, rating in zip(area_ratings, ratings, strict=True)
     }
+
+
+class ModerationGroupFactory(DjangoModelFactory):
+    """``ModerationGroupFactory(members=[user, ...])``."""
+
+    class Meta:
+        model = ModerationGroup
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Moderation group {n}")
+    is_active = True
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.set(extracted)
+
+
+class SampleFactory(DjangoModelFactory):
+    """A line-management sample of an officer by default; pass ``kind`` and the scope for others."""
+
+    class Meta:
+        model = Sample
+
+    term = factory.SubFactory(TermFactory)
+    kind = SampleKind.LINE_MANAGEMENT
+    seed = factory.Sequence(lambda n: f"seed-{n}")
+
+
+class SampleEntryFactory(DjangoModelFactory):
+    class Meta:
+        model = SampleEntry
+
+    sample = factory.SubFactory(SampleFactory)
+    pep = factory.SubFactory(PepFactory, term=factory.SelfAttribute("..sample.term"))
+    reason = Reason.RANDOM_SHARE
+    assigned_to = factory.LazyAttribute(lambda o: o.sample.reviewer)
+    due_date = factory.LazyAttribute(lambda o: o.sample.term.end_date)
+
+
+class QaReviewFactory(DjangoModelFactory):
+    """A review without area ratings, on the current pro-forma of the PEP's phase (use
+    ``reviews.services`` when the ratings matter). ``submitted=True`` for a submitted one."""
+
+    class Meta:
+        model = QaReview
+
+    pep = factory.SubFactory(PepFactory)
+    reviewer = factory.SubFactory(UserFactory, role=Role.MANAGER)
+    kind = ReviewKind.LINE_MANAGEMENT
+    pro_forma = factory.LazyAttribute(lambda o: ProForma.objects.current_for(o.pep.phase))
+
+    class Params:
+        submitted = factory.Trait(
+            status=ReviewStatus.SUBMITTED,
+            overall_judgement="green",
+            submitted_at=factory.LazyFunction(timezone.now),
+        )

@@ -473,3 +473,28 @@ def test_moderation_page_queries_are_constant(client, vsh, manager, other_manage
     with django_assert_num_queries(len(few.captured_queries)):
         html = body(client.get(url))
     assert html.count("To settle") == len(entries)
+
+
+def test_moderator_cannot_find_the_hidden_judgement_by_filtering_or_sorting(client):
+    """Filtering or sorting the PEP list by judgement or status leaves out a PEP whose
+    first rating the user is still moderating, and its row hides both."""
+    from peps.models import PepStatus
+    from reviews.rules import Rating
+    from sampling.models import Sample, SampleEntry, SampleKind
+
+    from .factories import PepFactory, UserFactory
+
+    moderator = UserFactory(role="manager")
+    pep = PepFactory(status=PepStatus.RETURNED, judgement=Rating.RED)
+    sample = Sample.objects.create(term=pep.term, kind=SampleKind.CROSS_MODERATION, reviewer=moderator, seed="s")
+    SampleEntry.objects.create(sample=sample, pep=pep, reason="cross_moderation", assigned_to=moderator,
+                               due_date=pep.term.end_date)
+    client.force_login(moderator)
+
+    listed = client.get("/peps/").content.decode()
+    assert pep.child.la_reference in listed
+    assert "Hidden while you moderate" in listed
+    assert "govuk-tag--orange" not in listed  # the "Returned for amendment" status tag
+    for query in ("judgement=red", "status=returned"):
+        assert pep.child.la_reference not in client.get(f"/peps/?{query}").content.decode()
+    assert "Poor quality" not in client.get(f"/peps/{pep.pk}/").content.decode()
