@@ -629,7 +629,8 @@ class _Builder:
         """A PEP's facts. `meeting_by` is the latest the meeting can have been held."""
         rng = self.rng
         phase = Phase.for_year_group(child.year_group)
-        pep = Pep(child=child, term=term, officer=officer, phase=phase, status=status)
+        pep = Pep(child=child, term=term, officer=officer, phase=phase, status=status,
+                  year_group=child.year_group)
         pep.demo_tier = tier
         if status == PepStatus.DRAFT:
             # Meeting not yet held: booked for the coming weeks, if still in the term.

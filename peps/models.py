@@ -194,6 +194,8 @@ class Pep(models.Model):
         related_name="peps",
     )
     phase = models.CharField(max_length=10, choices=Phase.choices)
+    # The child's year group that term (the child record holds only the current one).
+    year_group = models.SmallIntegerField(choices=YEAR_GROUPS, null=True, blank=True)
     status = models.CharField(max_length=10, choices=PepStatus.choices, default=PepStatus.DRAFT)
     meeting_date = models.DateField(null=True, blank=True)
     next_meeting_date = models.DateField(null=True, blank=True)

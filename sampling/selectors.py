@@ -62,13 +62,14 @@ class CoverageRow:
         return self.minimum_met and self.previous_amber_covered
 
 
-def coverage(term: Term, viewer: User) -> list[CoverageRow]:
+def coverage(term: Term, viewer: User | None = None) -> list[CoverageRow]:
     """Per officer: caseload, sample, reviews so far and whether the policy was met.
 
-    A manager sees their own line reports; the VSH and leads the whole school.
+    A manager sees their own line reports; the VSH and leads the whole school, as do
+    reports (no viewer).
     """
     officers = User.objects.filter(role=Role.OFFICER).select_related("line_manager")
-    if not viewer.sees_whole_school:
+    if viewer is not None and not viewer.sees_whole_school:
         officers = officers.filter(line_manager=viewer)
     officers = list(officers.order_by("first_name", "last_name"))
     samples = {

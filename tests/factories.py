@@ -144,6 +144,7 @@ class PepFactory(DjangoModelFactory):
     term = factory.SubFactory(TermFactory)
     officer = factory.LazyAttribute(lambda o: o.child.allocated_officer)
     phase = factory.LazyAttribute(lambda o: Phase.for_year_group(o.child.year_group))
+    year_group = factory.LazyAttribute(lambda o: o.child.year_group)
     status = PepStatus.SUBMITTED
     meeting_date = factory.LazyAttribute(lambda o: o.term.start_date + timedelta(weeks=3))
 

@@ -1,0 +1,352 @@
+"""The reporting figures: one service computes them; pages, downloads and PDFs only
+present them.
+
+Every figure for a term comes from a fixed number of grouped queries, whatever the
+number of PEPs (see bench/reporting.py). Shares are None where there is nothing to divide
+by, and the templates say "no data" for them.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+
+from peps.models import Pep, PepStatus, PepStatusChange, Phase, Term, key_stage
+from reviews.rules import Rating
+from sampling.models import SampleEntry
+from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
+
+RATINGS = [Rating.GOLD, Rating.GREEN, Rating.AMBER, Rating.RED]
+KEY_STAGES = ["EYFS", "KS1", "KS2", "KS3", "KS4", "KS5"]
+
+
+def share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class Quality:
+    """Judged PEPs by overall judgement."""
+
+    counts: dict = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
+
+    @property
+    def judged(self) -> int:
+        return sum(self.counts.values())
+
+    def share(self, rating: str) -> float | None:
+        return share(self.counts[Rating(rating)], self.judged)
+
+    @property
+    def shares(self) -> dict:
+        return {rating: self.share(rating) for rating in RATINGS}
+
+    @property
+    def good_or_better(self) -> int:
+        return self.counts[Rating.GOLD] + self.counts[Rating.GREEN]
+
+    @property
+    def good_or_better_share(self) -> float | None:
+        return share(self.good_or_better, self.judged)
+
+    def add(self, judgement: str, n: int) -> None:
+        if judgement in Rating.values:
+            self.counts[Rating(judgement)] += n
+
+
+@dataclass
+class Completion:
+    due: int = 0
+    completed: int = 0
+    on_time: int = 0
+
+    @property
+    def completed_share(self) -> float | None:
+        return share(self.completed, self.due)
+
+    @property
+    def on_time_share(self) -> float | None:
+        return share(self.on_time, self.due)
+
+
+@dataclass
+class Breakdown:
+    """One row of a quality breakdown (a phase, key stage, school or officer)."""
+
+    key: str | int | None
+    label: str
+    quality: Quality = field(default_factory=Quality)
+    peps: int = 0
+
+
+@dataclass
+class SocialWorkFigures:
+    team: str
+    manager: str
+    meetings: int = 0
+    sw_attended: int = 0
+    sw_section_updated: int = 0
+    peps: int = 0
+
+    @property
+    def attended_share(self) -> float | None:
+        return share(self.sw_attended, self.meetings)
+
+    @property
+    def section_share(self) -> float | None:
+        return share(self.sw_section_updated, self.peps)
+
+
+@dataclass
+class Amendments:
+    returned: int = 0
+    amended: int = 0
+    still_returned: int = 0
+
+
+@dataclass
+class CoverageSummary:
+    officers: int
+    officers_met: int
+    minimum_total: int
+    reviewed_total: int
+    previous_amber: int
+    previous_amber_reviewed: int
+
+
+@dataclass
+class ModerationSummary:
+    pairs: int
+    exact: float | None
+    kappa: float | None
+    disagreements: int
+    settled: int
+
+
+@dataclass
+class TermFigures:
+    term: Term
+    completion: Completion
+    quality: Quality
+    by_phase: list
+    by_key_stage: list
+    by_school: list
+    by_officer: list
+    social_work: list
+    social_work_total: SocialWorkFigures
+    amendments: Amendments
+    coverage: CoverageSummary
+    moderation: ModerationSummary
+
+    @property
+    def has_peps(self) -> bool:
+        return self.completion.due > 0
+
+    @property
+    def gold(self) -> int:
+        return self.quality.counts[Rating.GOLD]
+
+    @property
+    def gold_by_school(self) -> list:
+        return sorted(
+            ((row.label, row.quality.counts[Rating.GOLD]) for row in self.by_school
+             if row.quality.counts[Rating.GOLD]),
+            key=lambda item: (-item[1], item[0]),
+        )
+
+
+def _completion(peps) -> Completion:
+    row = peps.aggregate(
+        due=Count("pk"),
+        completed=Count("pk", filter=Q(date_completed__isnull=False)),
+        on_time=Count("pk", filter=Q(date_completed__lte=F("term__pep_deadline"))),
+    )
+    return Completion(**row)
+
+
+def _breakdowns(rows, key_field, label_for) -> list[Breakdown]:
+    by_key: dict = {}
+    for row in rows:
+        key = row[key_field]
+        item = by_key.setdefault(key, Breakdown(key=key, label=label_for(row)))
+        item.peps += row["n"]
+        item.quality.add(row["judgement"], row["n"])
+    return sorted(by_key.values(), key=lambda b: b.label)
+
+
+def term_figures(term: Term) -> TermFigures:
+    peps = Pep.objects.filter(term=term)
+    completion = _completion(peps)
+
+    quality = Quality()
+    by_phase = {phase: Breakdown(key=phase.value, label=phase.label) for phase in Phase}
+    by_key_stage = {ks: Breakdown(key=ks, label=ks) for ks in KEY_STAGES}
+    for row in (
+        peps.annotate(year=Coalesce("year_group", "child__year_group"))
+        .values("phase", "year", "judgement").annotate(n=Count("pk")).order_by()
+    ):
+        quality.add(row["judgement"], row["n"])
+        for breakdown in (by_phase[Phase(row["phase"])], by_key_stage[key_stage(row["year"])]):
+            breakdown.peps += row["n"]
+            breakdown.quality.add(row["judgement"], row["n"])
+
+    by_school = _breakdowns(
+        peps.values("child__school", "child__school__name", "judgement").annotate(n=Count("pk")).order_by(),
+        "child__school", lambda row: row["child__school__name"] or "No school recorded",
+    )
+    by_officer = _breakdowns(
+        peps.values("officer", "officer__first_name", "officer__last_name", "judgement")
+        .annotate(n=Count("pk")).order_by(),
+        "officer",
+        lambda row: f"{row['officer__first_name']} {row['officer__last_name']}".strip() or "No officer",
+    )
+
+    social_work, total = _social_work(peps)
+    return TermFigures(
+        term=term,
+        completion=completion,
+        quality=quality,
+        by_phase=list(by_phase.values()),
+        by_key_stage=[b for b in by_key_stage.values() if b.peps],
+        by_school=by_school,
+        by_officer=by_officer,
+        social_work=social_work,
+        social_work_total=total,
+        amendments=_amendments(term),
+        coverage=_coverage(term),
+        moderation=_moderation(term),
+    )
+
+
+def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
+    teams = []
+    total = SocialWorkFigures(team="All teams", manager="")
+    for row in (
+        peps.exclude(status=PepStatus.DRAFT)
+        .values("child__social_worker__team__name", "child__social_worker__team__manager_name")
+        .annotate(
+            peps_n=Count("pk"),
+            meetings=Count("pk", filter=Q(meeting_date__isnull=False)),
+            attended=Count("pk", filter=Q(meeting_date__isnull=False, sw_attended=True)),
+            updated=Count("pk", filter=Q(sw_section_updated=True)),
+        )
+        .order_by("child__social_worker__team__name")
+    ):
+        figures = SocialWorkFigures(
+            team=row["child__social_worker__team__name"] or "No social worker recorded",
+            manager=row["child__social_worker__team__manager_name"] or "",
+            meetings=row["meetings"], sw_attended=row["attended"],
+            sw_section_updated=row["updated"], peps=row["peps_n"],
+        )
+        teams.append(figures)
+        total.meetings += figures.meetings
+        total.sw_attended += figures.sw_attended
+        total.sw_section_updated += figures.sw_section_updated
+        total.peps += figures.peps
+    return teams, total
+
+
+def _amendments(term: Term) -> Amendments:
+    row = PepStatusChange.objects.filter(pep__term=term).aggregate(
+        returned=Count("pep", distinct=True, filter=Q(to_status=PepStatus.RETURNED)),
+        amended=Count("pep", distinct=True, filter=Q(from_status=PepStatus.RETURNED,
+                                                     to_status=PepStatus.SUBMITTED)),
+    )
+    still = Pep.objects.filter(term=term, status=PepStatus.RETURNED).count()
+    return Amendments(returned=row["returned"], amended=row["amended"], still_returned=still)
+
+
+def _coverage(term: Term) -> CoverageSummary:
+    rows = coverage(term)
+    return CoverageSummary(
+        officers=len(rows),
+        officers_met=sum(1 for r in rows if r.policy_met),
+        minimum_total=sum(r.minimum for r in rows),
+        reviewed_total=sum(r.reviewed for r in rows),
+        previous_amber=sum(r.previous_amber for r in rows),
+        previous_amber_reviewed=sum(r.previous_amber_reviewed for r in rows),
+    )
+
+
+def _moderation(term: Term) -> ModerationSummary:
+    entries = SampleEntry.objects.filter(sample__term=term, sample__kind__in=MODERATION_KINDS)
+    agreement = moderation_agreement(entries)
+    disagreements = agreement.disagreements
+    return ModerationSummary(
+        pairs=len(agreement.comparisons),
+        exact=agreement.overall_exact,
+        kappa=agreement.overall_kappa,
+        disagreements=len(disagreements),
+        settled=sum(1 for c in disagreements if c.entry.settled_at),
+    )
+
+
+@dataclass
+class TrendPoint:
+    term: Term
+    completion: Completion
+    quality: Quality
+
+
+def trend(term: Term, terms: int = 6) -> list[TrendPoint]:
+    """The last `terms` terms up to and including `term`, oldest first (two queries
+    for all of them, plus one for the terms)."""
+    window = list(Term.objects.filter(start_date__lte=term.start_date).order_by("-start_date")[:terms])[::-1]
+    points = {t.pk: TrendPoint(term=t, completion=Completion(), quality=Quality()) for t in window}
+    for row in (
+        Pep.objects.filter(term__in=window).values("term")
+        .annotate(
+            due=Count("pk"),
+            completed=Count("pk", filter=Q(date_completed__isnull=False)),
+            on_time=Count("pk", filter=Q(date_completed__lte=F("term__pep_deadline"))),
+        ).order_by()
+    ):
+        points[row["term"]].completion = Completion(row["due"], row["completed"], row["on_time"])
+    for row in (
+        Pep.objects.filter(term__in=window).exclude(judgement="")
+        .values("term", "judgement").annotate(n=Count("pk")).order_by()
+    ):
+        points[row["term"]].quality.add(row["judgement"], row["n"])
+    return list(points.values())
+
+
+@dataclass
+class SocialCareRow:
+    team: str
+    team_manager: str
+    team_manager_email: str
+    social_worker: str
+    la_reference: str
+    meeting_date: object
+    sw_attended: bool
+    sw_section_updated: bool
+
+
+def social_care_exceptions(term: Term) -> dict[str, list[SocialCareRow]]:
+    """Per social care team: PEPs of the term whose meeting the SW did not attend or
+    whose SW section was not updated. Children by LA reference only."""
+    rows = defaultdict(list)
+    for pep in (
+        Pep.objects.filter(term=term)
+        .exclude(status=PepStatus.DRAFT)
+        .filter(Q(meeting_date__isnull=False, sw_attended=False) | Q(sw_section_updated=False))
+        .values(
+            "child__la_reference", "meeting_date", "sw_attended", "sw_section_updated",
+            "child__social_worker__name", "child__social_worker__team__name",
+            "child__social_worker__team__manager_name", "child__social_worker__team__manager_email",
+        )
+        .order_by("child__social_worker__team__name", "child__social_worker__name", "child__la_reference")
+    ):
+        team = pep["child__social_worker__team__name"] or "No social worker recorded"
+        rows[team].append(SocialCareRow(
+            team=team,
+            team_manager=pep["child__social_worker__team__manager_name"] or "",
+            team_manager_email=pep["child__social_worker__team__manager_email"] or "",
+            social_worker=pep["child__social_worker__name"] or "Not recorded",
+            la_reference=pep["child__la_reference"],
+            meeting_date=pep["meeting_date"],
+            sw_attended=pep["sw_attended"],
+            sw_section_updated=pep["sw_section_updated"],
+        ))
+    return dict(rows)
