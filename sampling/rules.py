@@ -60,7 +60,7 @@ def minimum_sample(caseload: int, rate: Fraction) -> int:
 
 
 def is_new_starter(start_date: date | None, term_start: date, days: int) -> bool:
-    """Started during the term, or less than `days` before it opened."""
+    """Started during the term, or at most `days` before it opened."""
     return start_date is not None and start_date >= term_start - timedelta(days=days)
 
 

@@ -221,8 +221,9 @@ def _plan_lead_areas(plan: _Plan, policy: SamplingPolicy, peps) -> None:
             candidates, already_chosen=plan.already(key), target=size,
             seed=f"{plan.term.pk}-lead-{area.pk}", fill_reason=Reason.LEAD_AREA,
         )
-        for index, (pep_id, reason) in enumerate(additions):
-            plan.add(key, pep_id, reason, leads[index % len(leads)] if leads else None, due)
+        for pep_id, reason in additions:
+            # Round robin across draws too: a top-up carries on from where the last left off.
+            plan.add(key, pep_id, reason, leads[len(plan.already(key)) % len(leads)] if leads else None, due)
 
 
 def _plan_moderation(plan: _Plan, policy: SamplingPolicy) -> None:
@@ -272,10 +273,10 @@ def _plan_moderation(plan: _Plan, policy: SamplingPolicy) -> None:
             originals.keys(), already_chosen=plan.already(key), target=size,
             seed=f"{term.pk}-group-{group.pk}", fill_reason=Reason.MODERATION_GROUP,
         )
-        for index, (pep_id, reason) in enumerate(additions):
+        for pep_id, reason in additions:
             # Nobody moderates their own review.
             eligible = [m for m in members if m != originals[pep_id][1]] or members
-            assignee = eligible[(len(plan.already(key)) + index) % len(eligible)] if eligible else None
+            assignee = eligible[len(plan.already(key)) % len(eligible)] if eligible else None
             plan.add(key, pep_id, reason, assignee, due, original_review_id=originals[pep_id][0])
 
 
@@ -346,6 +347,8 @@ def start_entry_review(entry: SampleEntry, user: User) -> QaReview:
     positions = entry.sample.lead_area.rated_positions if entry.sample.lead_area_id else None
     if entry.review_id and entry.review.status == ReviewStatus.DRAFT:
         return entry.review
+    if entry.is_done:
+        raise ValidationError("This PEP has already been reviewed for this sample.")
     review = start_review(entry.pep, user, kind=kind, positions=positions)
     entry.review = review
     entry.save(update_fields=["review"])
