@@ -936,6 +936,15 @@ def _draw_samples(users, terms: list[Term]) -> dict[str, int]:
         draw_term_samples(term)
     for review in QaReview.objects.filter(pep__term__in=terms).order_by("created_at", "pk"):
         record_review_in_samples(review)
+    # This term, a sampled PEP is finalised by its QA review, never without one: such PEPs
+    # go back to awaiting QA (finalise_pep refuses them too).
+    current = max(terms, key=lambda t: t.start_date)
+    Pep.objects.filter(
+        pk__in=SampleEntry.objects.filter(
+            sample__term=current, sample__kind="line_management", review__isnull=True
+        ).values("pep"),
+        status=PepStatus.FINALISED, judgement="",
+    ).update(status=PepStatus.SUBMITTED)
     return {"samples": Sample.objects.filter(term__in=terms).count(),
             "entries": SampleEntry.objects.filter(sample__term__in=terms).count()}
 

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import LeadArea
-from peps.models import Pep, Term
+from peps.models import Pep, PepStatus, Term
 from reviews.models import QaReview, ReviewKind
 from reviews.rules import Rating
 
@@ -113,6 +113,14 @@ class SampleEntry(models.Model):
     @property
     def is_done(self) -> bool:
         return self.review_id is not None and self.review.is_submitted
+
+    @property
+    def pep_ready(self) -> bool:
+        """Whether the PEP can be rated for this entry now: a line-management review needs
+        a PEP submitted for QA; the other samples any PEP past draft."""
+        if self.sample.kind == SampleKind.LINE_MANAGEMENT:
+            return self.pep.status == PepStatus.SUBMITTED
+        return self.pep.status != PepStatus.DRAFT
 
 
 class PeerReviewFocus(models.TextChoices):

@@ -8,7 +8,7 @@ last term. Every figure is a setting (see `SamplingPolicy`).
 
 import hashlib
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -88,10 +88,16 @@ def officer_rate(
     return rate, reason
 
 
-def _shuffled(items: Iterable[Hashable], seed: str) -> list:
+def _shuffled(items: Iterable[Hashable], seed: str, order_key: Mapping | None = None) -> list:
     """A seeded random order in which each item's place depends only on the seed and the
-    item, so adding a candidate later does not reshuffle the others."""
-    return sorted(items, key=lambda item: hashlib.sha256(f"{seed}:{item}".encode()).digest())
+    item (or its stable key, such as the child's LA reference), so adding a candidate later
+    does not reshuffle the others."""
+    order_key = order_key or {}
+
+    def place(item):
+        return hashlib.sha256(f"{seed}:{order_key.get(item, item)}".encode()).digest(), item
+
+    return sorted(items, key=place)
 
 
 def select_sample(
@@ -103,6 +109,7 @@ def select_sample(
     seed: str,
     fill_reason: str,
     must_reason: str = Reason.PREVIOUS_AMBER,
+    order_key: Mapping | None = None,
 ) -> list[tuple[int, str]]:
     """The PEPs to ADD to a sample so that it holds every must-include PEP and at least
     `target` PEPs in all.
@@ -119,7 +126,7 @@ def select_sample(
         chosen.add(pep_id)
     shortfall = target - len(chosen & candidates)
     if shortfall > 0:
-        for pep_id in _shuffled(candidates - chosen, seed):
+        for pep_id in _shuffled(candidates - chosen, seed, order_key):
             if shortfall == 0:
                 break
             additions.append((pep_id, fill_reason))

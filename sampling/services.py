@@ -63,6 +63,7 @@ class _Plan:
 
     term: Term
     existing: dict  # scope key -> Sample
+    order_key: dict  # pep id -> the child's LA reference: samples survive a database copy
     chosen: dict  # sample key -> set of pep ids already in it
     new_samples: dict = field(default_factory=dict)  # scope key -> unsaved Sample
     new_entries: list = field(default_factory=list)  # (scope key, SampleEntry without sample)
@@ -94,6 +95,12 @@ def _sample_key(sample: Sample):
                       sample.reviewer_id)
 
 
+def _seed(term: Term, *parts) -> str:
+    """Seeds from natural keys (not database ids), so a term's samples are the same on a
+    copy of the database."""
+    return "-".join([str(term.academic_year), term.season, *map(str, parts)])
+
+
 def previous_term(term: Term) -> Term | None:
     return Term.objects.filter(start_date__lt=term.start_date).order_by("-start_date").first()
 
@@ -108,14 +115,14 @@ def draw_term_samples(term: Term, policy: SamplingPolicy | None = None) -> DrawR
     by_id = {s.pk: key for key, s in existing.items()}
     for sample_id, pep_id in SampleEntry.objects.filter(sample__term=term).values_list("sample", "pep"):
         chosen[by_id[sample_id]].add(pep_id)
-    plan = _Plan(term=term, existing=existing, chosen=chosen)
-
     peps = list(
         Pep.objects.filter(term=term).values(
             "id", "officer_id", "child_id", "phase", "status", "pp_plus_requested",
-            "attendance_percent", "child__has_send",
+            "attendance_percent", "child__has_send", "child__la_reference",
         )
     )
+    plan = _Plan(term=term, existing=existing, chosen=chosen,
+                 order_key={p["id"]: p["child__la_reference"] for p in peps})
     prior = previous_term(term)
     prior_peps = (
         list(Pep.objects.filter(term=prior).values("child_id", "officer_id", "judgement"))
@@ -130,7 +137,7 @@ def draw_term_samples(term: Term, policy: SamplingPolicy | None = None) -> DrawR
 def _plan_line_management(plan: _Plan, policy: SamplingPolicy, peps, prior_peps) -> None:
     term = plan.term
     officers = User.objects.filter(role=Role.OFFICER, is_active=True).only(
-        "id", "start_date", "line_manager_id"
+        "id", "username", "start_date", "line_manager_id"
     )
     peps_by_officer = defaultdict(list)
     for pep in peps:
@@ -152,7 +159,7 @@ def _plan_line_management(plan: _Plan, policy: SamplingPolicy, peps, prior_peps)
         key = plan.sample(
             _scope_key(SampleKind.LINE_MANAGEMENT, officer_id=officer.pk),
             kind=SampleKind.LINE_MANAGEMENT, officer_id=officer.pk,
-            reviewer_id=officer.line_manager_id, seed=f"{term.pk}-lm-{officer.pk}",
+            reviewer_id=officer.line_manager_id, seed=_seed(term, "lm", officer.username),
             rate=_decimal(rate), rate_reason=rate_reason,
             caseload_size=len(caseload), minimum_size=minimum,
         )
@@ -163,8 +170,9 @@ def _plan_line_management(plan: _Plan, policy: SamplingPolicy, peps, prior_peps)
             must_include=[p["id"] for p in caseload if p["child_id"] in amber_children],
             already_chosen=plan.already(key),
             target=minimum,
-            seed=f"{term.pk}-lm-{officer.pk}",
+            seed=_seed(term, "lm", officer.username),
             fill_reason=rate_reason,
+            order_key=plan.order_key,
         ):
             plan.add(key, pep_id, reason, officer.line_manager_id, due)
 
@@ -214,12 +222,13 @@ def _plan_lead_areas(plan: _Plan, policy: SamplingPolicy, peps) -> None:
         key = plan.sample(
             _scope_key(SampleKind.LEAD_AREA, lead_area_id=area.pk), kind=SampleKind.LEAD_AREA,
             lead_area_id=area.pk, reviewer_id=leads[0] if leads else None,
-            seed=f"{plan.term.pk}-lead-{area.pk}", minimum_size=size,
+            seed=_seed(plan.term, "lead", area.code), minimum_size=size,
         )
         candidates = [p["id"] for p in peps if _lead_area_matches(area, p)]
         additions = rules.select_sample(
             candidates, already_chosen=plan.already(key), target=size,
-            seed=f"{plan.term.pk}-lead-{area.pk}", fill_reason=Reason.LEAD_AREA,
+            seed=_seed(plan.term, "lead", area.code), fill_reason=Reason.LEAD_AREA,
+            order_key=plan.order_key,
         )
         for pep_id, reason in additions:
             # Round robin across draws too: a top-up carries on from where the last left off.
@@ -241,18 +250,20 @@ def _plan_moderation(plan: _Plan, policy: SamplingPolicy) -> None:
     ):
         originals[pep_id] = (review_id, reviewer_id)  # the latest review of each PEP
     due = term.end_date
-    managers = list(User.objects.filter(role=Role.MANAGER, is_active=True).values_list("id", flat=True))
+    usernames = dict(User.objects.filter(role=Role.MANAGER, is_active=True).values_list("id", "username"))
+    managers = list(usernames)
     for manager_id in managers:
         key = plan.sample(
             _scope_key(SampleKind.CROSS_MODERATION, reviewer_id=manager_id),
             kind=SampleKind.CROSS_MODERATION, reviewer_id=manager_id,
-            seed=f"{term.pk}-xmod-{manager_id}", minimum_size=policy.cross_moderation_size,
+            seed=_seed(term, "xmod", usernames[manager_id]), minimum_size=policy.cross_moderation_size,
         )
         candidates = [pep for pep, (_, reviewer) in originals.items() if reviewer != manager_id
                       and reviewer in managers]
         for pep_id, reason in rules.select_sample(
             candidates, already_chosen=plan.already(key), target=policy.cross_moderation_size,
-            seed=f"{term.pk}-xmod-{manager_id}", fill_reason=Reason.CROSS_MODERATION,
+            seed=_seed(term, "xmod", usernames[manager_id]), fill_reason=Reason.CROSS_MODERATION,
+            order_key=plan.order_key,
         ):
             plan.add(key, pep_id, reason, manager_id, due, original_review_id=originals[pep_id][0])
 
@@ -267,11 +278,12 @@ def _plan_moderation(plan: _Plan, policy: SamplingPolicy) -> None:
         key = plan.sample(
             _scope_key(SampleKind.MODERATION_GROUP, group_id=group.pk),
             kind=SampleKind.MODERATION_GROUP, group_id=group.pk,
-            seed=f"{term.pk}-group-{group.pk}", minimum_size=size,
+            seed=_seed(term, "group", group.name), minimum_size=size,
         )
         additions = rules.select_sample(
             originals.keys(), already_chosen=plan.already(key), target=size,
-            seed=f"{term.pk}-group-{group.pk}", fill_reason=Reason.MODERATION_GROUP,
+            seed=_seed(term, "group", group.name), fill_reason=Reason.MODERATION_GROUP,
+            order_key=plan.order_key,
         )
         for pep_id, reason in additions:
             # Nobody moderates their own review.
