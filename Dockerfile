@@ -44,7 +44,10 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-a-real-secret-key-0123456789abcdef
     ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput
 
-RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home app
+# The media folder (generated reports) belongs to the app user; a named volume mounted
+# there starts with this ownership.
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home app \
+    && mkdir -p /app/media && chown app:app /app/media
 USER app
 
 EXPOSE 8000

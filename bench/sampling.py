@@ -106,8 +106,14 @@ def wipe() -> None:
 
 
 def build_authority(*, children: int, years: int, officers: int, managers: int, reviewed: float,
-                    seed: int) -> dict:
-    """The authority, with bulk inserts. Returns row counts."""
+                    seed: int, extras=None) -> dict:
+    """The authority, with bulk inserts. Returns row counts.
+
+    `extras` (optional, see bench/reporting.py) fills what only the reports read: its
+    `setup()` runs first, `child(child)` and `pep(pep, term, latest)` see each row before
+    it is inserted. It draws from its own random generator, so the data here (and the
+    samples drawn from it) are the same with or without it.
+    """
     from django.db import transaction
     from django.utils import timezone
 
@@ -121,6 +127,8 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
     today = date.today()
     this_year = today.year if today.month >= 9 else today.year - 1
     with transaction.atomic():
+        if extras is not None:
+            extras.setup()
         # Terms: 3 x `years` of them, oldest first, the last one the term open today.
         keys = [(this_year, "autumn" if today.month >= 9 else "spring" if today.month <= 3 else "summer")]
         while len(keys) < 3 * years:
@@ -169,13 +177,14 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
         group.members.set([head, leads[0], *bosses])
 
         # Children: year group as of this year, SEND for one in five.
-        kids = Child.objects.bulk_create(
-            (Child(la_reference=f"B-{n:06d}", first_name="Child", last_name=f"{n:06d}",
-                   date_of_birth=date(2010, 1, 1), year_group=rng.randint(-2, 13), has_send=rng.random() < 0.2,
-                   has_ehcp=rng.random() < 0.1, allocated_officer=team[n % officers])
-             for n in range(children)),
-            batch_size=2000,
-        )
+        kids = [Child(la_reference=f"B-{n:06d}", first_name="Child", last_name=f"{n:06d}",
+                      date_of_birth=date(2010, 1, 1), year_group=rng.randint(-2, 13), has_send=rng.random() < 0.2,
+                      has_ehcp=rng.random() < 0.1, allocated_officer=team[n % officers])
+                for n in range(children)]
+        if extras is not None:
+            for kid in kids:
+                extras.child(kid)
+        kids = Child.objects.bulk_create(kids, batch_size=2000)
 
         # PEPs: one a child a term; one in ten held by another officer that term.
         pro_formas = {phase: ProForma.objects.current_for(phase) for phase in Phase.values}
@@ -188,7 +197,7 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
                 year_group = max(-2, min(13, kid.year_group - years_ago))
                 phase = Phase.for_year_group(year_group)
                 officer = kid.allocated_officer if rng.random() >= 0.1 else team[rng.randrange(officers)]
-                pep = Pep(child_id=kid.pk, term=term, officer=officer, phase=phase,
+                pep = Pep(child_id=kid.pk, term=term, officer=officer, phase=phase, year_group=year_group,
                           status="finalised" if term is not latest else rng.choice(["draft", "submitted"]),
                           meeting_date=term.start_date + timedelta(days=rng.randint(10, 40)),
                           sw_attended=rng.random() < 0.85, dt_attended=rng.random() < 0.95,
@@ -202,6 +211,8 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
                     if term is latest:
                         pep.status = "returned" if rules.needs_amendment(ratings) else "finalised"
                     ratings_of[len(peps)] = ratings
+                if extras is not None:
+                    extras.pep(pep, term, term is latest)
                 peps.append(pep)
         Pep.objects.bulk_create(peps, batch_size=2000)
 

@@ -9,5 +9,7 @@ urlpatterns = [
     path("peps/", include("peps.urls")),
     path("reviews/", include("reviews.urls")),
     path("qa/", include("sampling.urls")),
+    path("reports/pdf/", include("reporting.report_urls")),
+    path("reports/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -196,10 +196,9 @@ def term_figures(term: Term) -> TermFigures:
         "child__school", lambda row: row["child__school__name"] or "No school recorded",
     )
     by_officer = _breakdowns(
-        peps.values("officer", "officer__first_name", "officer__last_name", "judgement")
+        peps.values("officer", "officer__first_name", "officer__last_name", "officer__username", "judgement")
         .annotate(n=Count("pk")).order_by(),
-        "officer",
-        lambda row: f"{row['officer__first_name']} {row['officer__last_name']}".strip() or "No officer",
+        "officer", _officer_label,
     )
 
     social_work, total = _social_work(peps)
@@ -219,6 +218,13 @@ def term_figures(term: Term) -> TermFigures:
     )
 
 
+def _officer_label(row) -> str:
+    # A PEP whose officer was removed (SET_NULL) has no officer: its name fields are None.
+    if row["officer"] is None:
+        return "No officer"
+    return f"{row['officer__first_name']} {row['officer__last_name']}".strip() or row["officer__username"]
+
+
 def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
     teams = []
     total = SocialWorkFigures(team="All teams", manager="")
@@ -231,7 +237,7 @@ def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
             attended=Count("pk", filter=Q(meeting_date__isnull=False, sw_attended=True)),
             updated=Count("pk", filter=Q(sw_section_updated=True)),
         )
-        .order_by("child__social_worker__team__name")
+        .order_by(F("child__social_worker__team__name").asc(nulls_last=True))
     ):
         figures = SocialWorkFigures(
             team=row["child__social_worker__team__name"] or "No social worker recorded",
@@ -258,7 +264,8 @@ def _amendments(term: Term) -> Amendments:
 
 
 def _coverage(term: Term) -> CoverageSummary:
-    rows = coverage(term)
+    # Officers with no PEPs this term have nothing to sample: they are not "meeting" it.
+    rows = [row for row in coverage(term) if row.caseload]
     return CoverageSummary(
         officers=len(rows),
         officers_met=sum(1 for r in rows if r.policy_met),

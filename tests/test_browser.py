@@ -273,6 +273,10 @@ def test_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
     page.get_by_role("link", name="Accessibility statement").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Accessibility statement")
     check("11-accessibility-statement")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Reports").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("PEP quality: the term in figures")
+    expect(page.locator("svg[role=img]")).to_have_count(4)
+    check("12-reports")
 
     assert not failures, "axe found serious or critical WCAG A/AA violations:\n" + "\n".join(
         f"\n== {where}\n" + "\n".join(

@@ -259,11 +259,11 @@ def show(*runs: list[str]) -> str:
 #   3. COUNT(*) for the paginator
 #   4. the PEPs the user is moderating (their judgement is hidden)
 #   5. the page of PEPs, with child, school, term and officer joined
-#   6-8. the choices of the term, officer and school filters
-PEP_LIST_QUERIES = 8
-# Filtered by every filter: the same, and three more, the chosen term, officer and
-# school, each looked up to validate the filter (ModelChoiceFilter).
-PEP_LIST_FILTERED_QUERIES = 11
+#   6-9. the choices of the term, officer, school and social care team filters
+PEP_LIST_QUERIES = 9
+# Filtered by every filter but the team: the same, and three more, the chosen term,
+# officer and school, each looked up to validate the filter (ModelChoiceFilter).
+PEP_LIST_FILTERED_QUERIES = 12
 
 
 def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):

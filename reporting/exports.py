@@ -1,0 +1,197 @@
+"""The downloads: the figures as a tidy table, and the ratings behind them.
+
+``figure_rows`` flattens the figures service's dataclasses (reporting.figures) into rows
+of (section, breakdown, item, measure, value); it computes nothing of its own but turns
+shares into percentages. ``rating_rows`` reads one row per area rating of a submitted QA
+review, streamed from the database. ``csv_chunks`` and ``xlsx_file`` write either.
+"""
+
+import csv
+import tempfile
+from collections.abc import Iterable, Iterator
+
+from django.utils import timezone
+from openpyxl import Workbook
+
+from peps.models import Phase, Term
+from peps.selectors import visible_peps
+from reviews.models import AreaRating, ReviewKind, ReviewStatus
+from reviews.rules import Rating
+
+from .figures import RATINGS, Quality, TermFigures, TrendPoint
+
+FIGURE_HEADER = ("Section", "Breakdown", "Item", "Measure", "Value")
+RATING_HEADER = (
+    "LA reference", "Term", "Phase", "Officer", "Reviewer", "Review kind", "Submitted",
+    "Area position", "Area title", "Rating", "Overall judgement",
+)
+
+
+def term_slug(term: Term) -> str:
+    """"autumn-2026-27" for Autumn 2026/27."""
+    return f"{term.season}-{term.academic_year}-{(term.academic_year + 1) % 100:02d}"
+
+
+def as_percent(share: float | None) -> float | None:
+    """A share (0 to 1) as a percentage to one decimal; None when there is no share."""
+    return None if share is None else round(share * 100, 1)
+
+
+# --- the figures -----------------------------------------------------------------------
+
+
+def _quality(section: str, breakdown: str, item: str, quality: Quality, peps: int | None = None):
+    if peps is not None:
+        yield section, breakdown, item, "PEPs", peps
+    yield section, breakdown, item, "Judged", quality.judged
+    for rating in RATINGS:
+        yield section, breakdown, item, rating.label, quality.counts[rating]
+    for rating in RATINGS:
+        yield section, breakdown, item, f"% {rating.label}", as_percent(quality.share(rating))
+    yield section, breakdown, item, "Good or better", quality.good_or_better
+    yield section, breakdown, item, "% good or better", as_percent(quality.good_or_better_share)
+
+
+def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[tuple]:
+    """The term's figures and the trend, one number a row."""
+    term = str(figures.term)
+    completion = figures.completion
+    section = "Completion"
+    yield section, "Term", term, "PEPs due", completion.due
+    yield section, "Term", term, "Completed", completion.completed
+    yield section, "Term", term, "% completed", as_percent(completion.completed_share)
+    yield section, "Term", term, "Completed by the deadline", completion.on_time
+    yield section, "Term", term, "% completed by the deadline", as_percent(completion.on_time_share)
+
+    yield from _quality("Quality", "Term", term, figures.quality)
+    for breakdown, rows in (
+        ("Phase", figures.by_phase), ("Key stage", figures.by_key_stage),
+        ("School", figures.by_school), ("Officer", figures.by_officer),
+    ):
+        for row in rows:
+            yield from _quality("Quality", breakdown, row.label, row.quality, row.peps)
+
+    section = "Social worker"
+    for team in [*figures.social_work, figures.social_work_total]:
+        yield section, "Social care team", team.team, "PEPs", team.peps
+        yield section, "Social care team", team.team, "Meetings held", team.meetings
+        yield section, "Social care team", team.team, "SW attended", team.sw_attended
+        yield section, "Social care team", team.team, "% SW attended", as_percent(team.attended_share)
+        yield section, "Social care team", team.team, "SW section updated", team.sw_section_updated
+        yield section, "Social care team", team.team, "% SW section updated", as_percent(team.section_share)
+
+    amendments = figures.amendments
+    yield "Amendments", "Term", term, "Returned for amendment", amendments.returned
+    yield "Amendments", "Term", term, "Amended", amendments.amended
+    yield "Amendments", "Term", term, "Still returned", amendments.still_returned
+
+    coverage = figures.coverage
+    section = "Sample coverage"
+    yield section, "Term", term, "Officers", coverage.officers
+    yield section, "Term", term, "Officers meeting the policy", coverage.officers_met
+    yield section, "Term", term, "Policy minimum reviews", coverage.minimum_total
+    yield section, "Term", term, "Reviewed", coverage.reviewed_total
+    yield section, "Term", term, "Previous Amber or Red", coverage.previous_amber
+    yield section, "Term", term, "Previous Amber or Red reviewed", coverage.previous_amber_reviewed
+
+    moderation = figures.moderation
+    section = "Moderation"
+    yield section, "Term", term, "Pairs compared", moderation.pairs
+    yield section, "Term", term, "% exact agreement", as_percent(moderation.exact)
+    yield section, "Term", term, "Cohen's kappa", None if moderation.kappa is None else round(moderation.kappa, 3)
+    yield section, "Term", term, "Disagreements", moderation.disagreements
+    yield section, "Term", term, "Disagreements settled", moderation.settled
+
+    yield "Gold practice", "Term", term, "Gold PEPs", figures.gold
+    for school, count in figures.gold_by_school:
+        yield "Gold practice", "School", school, "Gold PEPs", count
+
+    section = "Trend"
+    for point in trend:
+        label = str(point.term)
+        yield section, "Term", label, "PEPs due", point.completion.due
+        yield section, "Term", label, "Completed", point.completion.completed
+        yield section, "Term", label, "Completed by the deadline", point.completion.on_time
+        yield section, "Term", label, "% completed by the deadline", as_percent(point.completion.on_time_share)
+        yield section, "Term", label, "Judged", point.quality.judged
+        yield section, "Term", label, "Good or better", point.quality.good_or_better
+        yield section, "Term", label, "% good or better", as_percent(point.quality.good_or_better_share)
+
+
+# --- the ratings -----------------------------------------------------------------------
+
+PHASES = dict(Phase.choices)
+KINDS = dict(ReviewKind.choices)
+RATING_LABELS = dict(Rating.choices)
+
+
+def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
+    """One row per area rating of each submitted QA review of the term's PEPs the user may
+    see, in a single streamed query (constant memory however many there are)."""
+    term_label = str(term)
+    rows = (
+        AreaRating.objects.filter(
+            review__status=ReviewStatus.SUBMITTED,
+            review__pep__in=visible_peps(user).filter(term=term).values("pk"),
+        )
+        .order_by("review__pep__child__la_reference", "review__submitted_at", "review_id", "area__position")
+        .values_list(
+            "review__pep__child__la_reference", "review__pep__phase",
+            "review__pep__officer__first_name", "review__pep__officer__last_name",
+            "review__reviewer__first_name", "review__reviewer__last_name",
+            "review__kind", "review__submitted_at", "area__position", "area__title",
+            "rating", "review__overall_judgement",
+        )
+    )
+    for (reference, phase, officer_first, officer_last, reviewer_first, reviewer_last, kind,
+         submitted_at, position, title, rating, judgement) in rows.iterator(chunk_size=chunk_size):
+        yield (
+            reference, term_label, PHASES.get(phase, phase),
+            f"{officer_first or ''} {officer_last or ''}".strip(),
+            f"{reviewer_first} {reviewer_last}".strip(),
+            KINDS.get(kind, kind),
+            timezone.localtime(submitted_at).date() if submitted_at else None,
+            position, title, RATING_LABELS.get(rating, ""), RATING_LABELS.get(judgement, ""),
+        )
+
+
+# --- the writers -----------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe
+    (names and titles are typed by users); numbers, dates and None pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Line:
+    """A file-like object that hands back what csv.writer writes to it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_chunks(header: Iterable, rows: Iterable[tuple]) -> Iterator[bytes]:
+    """UTF-8 CSV (with a byte-order mark, so Excel reads it as UTF-8), a line at a time."""
+    writer = csv.writer(_Line())
+    yield ("\ufeff" + writer.writerow(header)).encode()
+    for row in rows:
+        yield writer.writerow(["" if cell is None else safe_cell(cell) for cell in row]).encode()
+
+
+def xlsx_file(title: str, header: Iterable, rows: Iterable[tuple]):
+    """An xlsx workbook of one sheet, written in openpyxl's write-only mode (rows go to
+    disk as they come) to a temporary file, returned open at its start."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([safe_cell(cell) for cell in row])
+    output = tempfile.TemporaryFile()
+    workbook.save(output)
+    output.seek(0)
+    return output

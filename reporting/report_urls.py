@@ -1,0 +1,15 @@
+"""The report PDFs, mounted at /reports/pdf/ (namespace "reports")."""
+
+from django.urls import path
+
+from . import report_views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", report_views.index, name="index"),
+    path("request/", report_views.request_report, name="request"),
+    path("<int:pk>/", report_views.status, name="status"),
+    path("<int:pk>/download/", report_views.download, name="download"),
+    path("social-care/", report_views.social_care, name="social_care"),
+]

@@ -1,0 +1,99 @@
+"""The reports: a dashboard of the term's figures, and downloads of the figures and of the
+ratings behind them.
+
+Thin: every figure comes from reporting.figures (term_figures, trend); the pages and
+downloads only present them. Charts are drawn by reporting.charts, the downloads written
+by reporting.exports.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from accounts.models import Role
+from peps.models import SocialCareTeam, Term
+from sampling.forms import TermPickerForm
+
+from . import exports
+from .figures import term_figures, trend
+
+REPORT_ROLES = (Role.MANAGER, Role.LEAD, Role.VSH, Role.ADMINISTRATOR)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require_access(user) -> None:
+    if user.role not in REPORT_ROLES and not user.is_superuser:
+        raise PermissionDenied
+
+
+def _term(request) -> Term | None:
+    """The term asked for with ?term=<pk>, else the current one."""
+    pk = request.GET.get("term", "")
+    if pk:
+        if not pk.isdigit():
+            raise Http404("No such term")
+        return get_object_or_404(Term, pk=pk)
+    return Term.objects.current()
+
+
+def _download_term(request) -> Term:
+    _require_access(request.user)
+    term = _term(request)
+    if term is None:
+        raise Http404("No terms have been set up")
+    return term
+
+
+def dashboard(request):
+    _require_access(request.user)
+    term = _term(request)
+    context = {"term": term, "term_form": TermPickerForm(initial={"term": term.pk if term else None})}
+    if term is not None:
+        figures = term_figures(term)
+        # The figures name each social care team; the list filters on its id.
+        team_ids = dict(
+            SocialCareTeam.objects.filter(name__in=[row.team for row in figures.social_work])
+            .values_list("name", "pk")
+        )
+        context.update({
+            "figures": figures,
+            "trend": trend(term),
+            "social_work": [(row, team_ids.get(row.team)) for row in figures.social_work],
+            "whole_school": request.user.sees_whole_school,
+        })
+    return render(request, "reporting/dashboard.html", context)
+
+
+def figures_csv(request):
+    term = _download_term(request)
+    rows = exports.figure_rows(term_figures(term), trend(term))
+    return _csv(exports.FIGURE_HEADER, rows, f"pep-qa-figures-{exports.term_slug(term)}.csv")
+
+
+def figures_xlsx(request):
+    term = _download_term(request)
+    rows = exports.figure_rows(term_figures(term), trend(term))
+    return _xlsx("Figures", exports.FIGURE_HEADER, rows, f"pep-qa-figures-{exports.term_slug(term)}.xlsx")
+
+
+def ratings_csv(request):
+    term = _download_term(request)
+    rows = exports.rating_rows(request.user, term)
+    return _csv(exports.RATING_HEADER, rows, f"pep-qa-ratings-{exports.term_slug(term)}.csv")
+
+
+def ratings_xlsx(request):
+    term = _download_term(request)
+    rows = exports.rating_rows(request.user, term)
+    return _xlsx("Ratings", exports.RATING_HEADER, rows, f"pep-qa-ratings-{exports.term_slug(term)}.xlsx")
+
+
+def _csv(header, rows, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(exports.csv_chunks(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _xlsx(title: str, header, rows, filename: str) -> FileResponse:
+    return FileResponse(exports.xlsx_file(title, header, rows), as_attachment=True, filename=filename,
+                        content_type=XLSX)

@@ -1,0 +1,115 @@
+"""reporting.charts: SVG built from numbers, with no database."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from reporting import charts
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(markup) -> ET.Element:
+    return ET.fromstring(str(markup))  # raises if the SVG is not well-formed XML
+
+
+def segments(root) -> list[ET.Element]:
+    return [rect for rect in root.iter(f"{SVG}rect") if rect.get("class") == "app-chart__segment"]
+
+
+def texts(root) -> list[str]:
+    return ["".join(text.itertext()) for text in root.iter(f"{SVG}text")]
+
+
+def test_stacked_bar_is_labelled_and_described():
+    root = parse(charts.stacked_bar("chart-q", "Judgements", "What it shows", [1, 2, 3, 4]))
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "chart-q-title"
+    assert root.get("aria-describedby") == "chart-q-desc"
+    assert root.find(f"{SVG}title").text == "Judgements"
+    assert root.find(f"{SVG}title").get("id") == "chart-q-title"
+    assert root.find(f"{SVG}desc").get("id") == "chart-q-desc"
+
+
+def test_stacked_bar_widths_are_proportional_to_the_values():
+    root = parse(charts.stacked_bar("c", "t", "d", [6, 3, 1, 0], width=600))
+    bars = segments(root)
+    assert [bar.get("data-series") for bar in bars] == ["Gold", "Green", "Amber"]  # no zero-width Red
+    assert [float(bar.get("width")) for bar in bars] == [360, 180, 60]
+    assert [float(bar.get("x")) for bar in bars] == [0, 360, 540]
+    assert [bar.get("fill") for bar in bars] == ["#c99700", "#00703c", "#f47738"]
+    legend = texts(root)
+    assert "Gold 6 (60%)" in legend
+    assert "Red 0 (0%)" in legend
+
+
+def test_stacked_bar_with_nothing_to_divide_says_no_data():
+    root = parse(charts.stacked_bar("c", "t", "d", [0, 0, 0, 0]))
+    assert segments(root) == []
+    assert "No data" in texts(root)
+    assert "Gold 0 (no data)" in texts(root)
+
+
+def test_stacked_bars_are_100_percent_per_row():
+    root = parse(charts.stacked_bars("c", "t", "d", [("EYFS", [1, 1, 0, 2]), ("SSA", [0, 0, 0, 0]),
+                                                     ("Post 16", [0, 5, 0, 0])], width=640))
+    bars = segments(root)
+    eyfs = [float(bar.get("width")) for bar in bars[:3]]
+    assert eyfs == [106, 106, 212]  # of a 424-wide bar: 25%, 25%, 50%
+    assert float(bars[3].get("width")) == 424  # Post 16: all Green
+    labels = texts(root)
+    assert {"EYFS", "SSA", "Post 16", "4 judged", "0 judged", "5 judged", "No data", "50%", "100%"} <= set(labels)
+
+
+def test_stacked_bars_without_rows():
+    root = parse(charts.stacked_bars("c", "t", "d", []))
+    assert "No data" in texts(root)
+
+
+def test_line_chart_places_points_by_share_and_breaks_at_gaps():
+    root = parse(charts.line_chart(
+        "c", "Trend", "d", ["Autumn 2025/26", "Spring 2025/26", "Summer 2025/26"],
+        [(charts.BLUE, [0.5, None, 1.0]), (charts.GREEN, [0.0, 0.25, 0.75])],
+    ))
+    # Series 1: circles; series 2: squares (not told apart by colour alone).
+    circles = list(root.iter(f"{SVG}circle"))
+    legend_and_points = [float(c.get("data-value")) for c in circles if c.get("data-value")]
+    assert legend_and_points == [0.5, 1.0]
+    ys = {float(c.get("data-value")): float(c.get("cy")) for c in circles if c.get("data-value")}
+    top, bottom = 40, 240  # 100% and 0% on the axis
+    assert ys[1.0] == top
+    assert ys[0.5] == (top + bottom) / 2
+    lines = [p for p in root.iter(f"{SVG}polyline")]
+    # The first series has a gap in the middle: no line of two points or more on either side.
+    assert [p.get("data-series") for p in lines] == ["Good or better"]
+    assert len(lines[0].get("points").split()) == 3
+    assert {"Autumn", "2025/26", "100%", "75%"} <= set(texts(root))
+
+
+def test_line_chart_with_no_terms_or_no_data():
+    assert "No data" in texts(parse(charts.line_chart("c", "t", "d", [], [(charts.BLUE, [])])))
+    assert "No data" in texts(parse(charts.line_chart("c", "t", "d", ["Autumn 2025/26"],
+                                                      [(charts.BLUE, [None])])))
+    one = parse(charts.line_chart("c", "t", "d", ["Autumn 2025/26"], [(charts.BLUE, [0.4])]))
+    assert "40%" in texts(one)
+
+
+@pytest.mark.parametrize("evil", ['<script>alert("x")</script>', "Tom & Jerry's", "]]><x/>"])
+def test_text_is_escaped(evil):
+    for markup in (
+        charts.stacked_bar("c", evil, evil, [1, 0, 0, 0], series=[charts.Series(evil, "#000")] * 4),
+        charts.stacked_bars("c", evil, evil, [(evil, [1, 2, 3, 4])]),
+        charts.line_chart("c", evil, evil, [evil], [(charts.Series(evil, "#000"), [0.5])]),
+    ):
+        assert "<script>" not in markup
+        root = parse(markup)
+        assert root.find(f"{SVG}title").text == evil
+        assert root.find(f"{SVG}desc").text == evil
+
+
+def test_percent_text_matches_the_percent_filter():
+    from hvs_qa.templatetags.hvs import percent
+
+    for part, whole in [(1, 3), (2, 3), (1, 8), (5, 8), (0, 4), (4, 4)]:
+        assert charts.percent_text(part, whole) == percent(part / whole)
+    assert charts.percent_text(1, 0) == ""

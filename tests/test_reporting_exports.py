@@ -1,0 +1,169 @@
+"""The downloads: the figures as a tidy table and the ratings behind them, in CSV and
+xlsx, read back and checked against the figures."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from reporting import exports
+from reporting.figures import term_figures, trend
+from reporting.views import XLSX
+from reviews.services import save_review, start_review
+
+from .factories import PepFactory, TermFactory, rate_all
+from .test_reporting_views import small_school  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def read_xlsx(response) -> list[tuple]:
+    assert response["Content-Type"] == XLSX
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def figures_by_key(rows) -> dict:
+    return {tuple(row[:4]): row[4] for row in rows[1:]}
+
+
+def get(client, name, term):
+    response = client.get(reverse(f"reporting:{name}"), {"term": term.pk})
+    assert response.status_code == 200
+    return response
+
+
+def test_figures_csv(client, vsh, small_school):  # noqa: F811
+    client.force_login(vsh)
+    term = small_school.term
+    response = get(client, "figures_csv", term)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="pep-qa-figures-{term.season}-{term.academic_year}-'
+        f'{(term.academic_year + 1) % 100:02d}.csv"'
+    )
+    rows = read_csv(response)
+    assert rows[0] == ["Section", "Breakdown", "Item", "Measure", "Value"]
+    figures = figures_by_key(rows)
+    label = str(term)
+    # The numbers worked out by hand in test_reporting_views.small_school.
+    assert figures["Completion", "Term", label, "PEPs due"] == "4"
+    assert figures["Completion", "Term", label, "Completed"] == "3"
+    assert figures["Completion", "Term", label, "Completed by the deadline"] == "2"
+    assert figures["Completion", "Term", label, "% completed by the deadline"] == "50.0"
+    assert figures["Quality", "Term", label, "Judged"] == "3"
+    assert figures["Quality", "Term", label, "% good or better"] == "66.7"
+    assert figures["Quality", "Term", label, "Gold"] == "1"
+    assert figures["Quality", "Phase", "Post 16", "Judged"] == "0"
+    assert figures["Quality", "Phase", "Post 16", "% good or better"] == ""  # nothing to divide by
+    assert figures["Quality", "Key stage", "KS3", "Amber"] == "1"
+    assert figures["Quality", "School", "North Primary", "% good or better"] == "100.0"
+    assert figures["Social worker", "Social care team", "Alpha team", "% SW attended"] == "50.0"
+    assert figures["Social worker", "Social care team", "Beta team", "% SW attended"] == "100.0"
+    assert figures["Social worker", "Social care team", "All teams", "SW section updated"] == "2"
+    assert figures["Amendments", "Term", label, "Returned for amendment"] == "2"
+    assert figures["Amendments", "Term", label, "Amended"] == "1"
+    assert figures["Moderation", "Term", label, "% exact agreement"] == ""
+    assert figures["Gold practice", "School", "North Primary", "Gold PEPs"] == "1"
+    assert figures["Trend", "Term", label, "% completed by the deadline"] == "50.0"
+    # Every row is one number, none twice.
+    assert len(figures) == len(rows) - 1
+
+
+def test_figures_xlsx_matches_the_csv_and_the_figures(client, vsh, small_school):  # noqa: F811
+    client.force_login(vsh)
+    term = small_school.term
+    response = get(client, "figures_xlsx", term)
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    assert "pep-qa-figures-" in response["Content-Disposition"]
+    rows = read_xlsx(response)
+    figures = figures_by_key(rows)
+    label = str(term)
+    assert figures["Completion", "Term", label, "PEPs due"] == 4
+    assert figures["Completion", "Term", label, "% completed by the deadline"] == 50.0
+    assert figures["Quality", "Phase", "Post 16", "% good or better"] is None
+    expected = term_figures(term)
+    assert figures["Quality", "Term", label, "Good or better"] == expected.quality.good_or_better
+    assert figures["Sample coverage", "Term", label, "Officers"] == expected.coverage.officers
+    csv_rows = read_csv(get(client, "figures_csv", term))
+    assert len(csv_rows) == len(rows)
+    assert [row[:4] for row in csv_rows] == [list(row[:4]) for row in rows]
+
+
+def test_figure_rows_cover_every_term_of_the_trend(small_school):  # noqa: F811
+    figures, points = term_figures(small_school.term), trend(small_school.term)
+    rows = list(exports.figure_rows(figures, points))
+    trend_terms = {row[2] for row in rows if row[0] == "Trend"}
+    assert trend_terms == {str(point.term) for point in points}
+    assert all(len(row) == 5 for row in rows)
+
+
+def _review(pep, reviewer, rating):
+    review = start_review(pep, reviewer)
+    save_review(review, rate_all(review, [rating] * 8), strengths="s", development_points="d", submit=True)
+    return review
+
+
+@pytest.fixture
+def reviewed(manager, other_manager, pep, other_pep):
+    """A Green review by ``manager`` of ``pep`` (their officer's) and a Gold one by
+    ``other_manager`` of ``other_pep``; a PEP of another term, reviewed too."""
+    _review(pep, manager, "green")
+    _review(other_pep, other_manager, "gold")
+    elsewhere = PepFactory(child=pep.child, term=TermFactory())
+    _review(elsewhere, manager, "red")
+    return pep, other_pep
+
+
+def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
+    pep, other_pep = reviewed
+    client.force_login(vsh)
+    rows = read_csv(get(client, "ratings_csv", pep.term))
+    assert rows[0] == ["LA reference", "Term", "Phase", "Officer", "Reviewer", "Review kind", "Submitted",
+                       "Area position", "Area title", "Rating", "Overall judgement"]
+    body = rows[1:]
+    assert len(body) == 16  # two reviews of eight areas; not the other term's review
+    by_pep = {reference: [row for row in body if row[0] == reference]
+              for reference in (pep.child.la_reference, other_pep.child.la_reference)}
+    mine = by_pep[pep.child.la_reference]
+    assert [row[7] for row in mine] == [str(n) for n in range(1, 9)]
+    assert {row[9] for row in mine} == {"Green"} and {row[10] for row in mine} == {"Green"}
+    assert mine[0][1] == str(pep.term) and mine[0][2] == "SSA" and mine[0][3] == str(pep.officer)
+    assert mine[0][5] == "Line-management QA"
+    assert date.fromisoformat(mine[0][6])
+    assert {row[9] for row in by_pep[other_pep.child.la_reference]} == {"Gold"}
+
+
+def test_ratings_only_of_peps_the_user_may_see(client, manager, reviewed):
+    pep, other_pep = reviewed
+    client.force_login(manager)
+    rows = read_csv(get(client, "ratings_csv", pep.term))[1:]
+    assert {row[0] for row in rows} == {pep.child.la_reference}
+    assert len(rows) == 8
+    xlsx = read_xlsx(get(client, "ratings_xlsx", pep.term))
+    assert {row[0] for row in xlsx[1:]} == {pep.child.la_reference}
+    assert len(xlsx) == 9
+    assert isinstance(xlsx[1][6], date) and xlsx[1][7] == 1 and xlsx[1][9] == "Green"
+
+
+def test_text_that_looks_like_a_formula_is_defused():
+    assert exports.safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert exports.safe_cell("+1") == "'+1" and exports.safe_cell("@SUM") == "'@SUM"
+    assert exports.safe_cell(-0.25) == -0.25 and exports.safe_cell("Plain") == "Plain"
+    workbook = load_workbook(exports.xlsx_file("T", ["a"], [("=1+1",)]))
+    assert workbook.worksheets[0]["A2"].value == "'=1+1"
+    chunks = list(exports.csv_chunks(["a"], [("=1+1",), (None,)]))
+    assert chunks[0].startswith("\ufeff".encode())
+    assert b"".join(chunks).decode("utf-8-sig").splitlines() == ["a", "'=1+1", '""']
+
+
+def test_term_slug():
+    term = TermFactory(academic_year=2026, season="autumn")
+    assert exports.term_slug(term) == "autumn-2026-27"

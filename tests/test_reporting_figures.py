@@ -1,0 +1,585 @@
+"""reporting.figures against hand-counted data.
+
+Every expected number below was counted by hand from the data the fixture builds (see
+its docstring); none is recomputed with the code under test.
+"""
+
+from dataclasses import fields
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Role
+from peps.models import Pep, PepStatus, PepStatusChange, Phase, Season, key_stage
+from reporting.figures import (
+    ModerationSummary,
+    SocialCareRow,
+    SocialWorkFigures,
+    social_care_exceptions,
+    term_figures,
+    trend,
+)
+from reviews.models import ReviewKind
+from reviews.services import mark_amended, save_review, start_review
+from sampling.models import SampleKind
+from sampling.rules import Reason
+from sampling.services import draw_term_samples, settle_disagreement, start_entry_review
+
+from .factories import (
+    ChildFactory,
+    ModerationGroupFactory,
+    PepFactory,
+    QaReviewFactory,
+    SampleEntryFactory,
+    SampleFactory,
+    SchoolFactory,
+    SocialCareTeamFactory,
+    SocialWorkerFactory,
+    TermFactory,
+    UserFactory,
+    rate_all,
+)
+
+pytestmark = pytest.mark.django_db
+
+GOLD, GREEN, AMBER, RED = "gold", "green", "amber", "red"
+
+
+def _review(pep, reviewer, ratings, kind=None):
+    review = start_review(pep, reviewer, kind=kind) if kind else start_review(pep, reviewer)
+    return save_review(review, rate_all(review, ratings), strengths="", development_points="", submit=True)
+
+
+def _submit_entry(entry, user, ratings):
+    review = start_entry_review(entry, user)
+    return save_review(review, rate_all(review, ratings), strengths="", development_points="", submit=True)
+
+
+def _pep(term, child, *, completed=None, judgement="", **fields):
+    return PepFactory(term=term, child=child, date_completed=completed, judgement=judgement, **fields)
+
+
+def _quality(q):
+    return (q.counts[GOLD], q.counts[GREEN], q.counts[AMBER], q.counts[RED], q.judged)
+
+
+def _rows(breakdowns):
+    return [(b.label, b.peps, *_quality(b.quality)) for b in breakdowns]
+
+
+@pytest.fixture
+def school():
+    """One term (Autumn 2003/04, deadline 27 Oct 2003) of seven PEPs, counted by hand.
+
+    | PEP | child  | year PEP/child | phase  | school | officer | SW (team)   | completed     | judgement (how)  | status                 | meeting/attended/section |
+    |-----|--------|----------------|--------|--------|---------|-------------|---------------|------------------|------------------------|--------------------------|
+    | p1  | LA-001 | 6 / 7 (KS2)    | SSA    | Ash    | Alice   | Sid (North) | 5 days early  | Gold (m1 review) | finalised              | yes / yes / yes          |
+    | p2  | LA-002 | 1 / 1 (KS1)    | SSA    | Ash    | Alice   | Sue (North) | on the day    | Green (m1)       | finalised              | yes / no / yes           |
+    | p3  | LA-003 | 0 / 0 (EYFS)   | EYFS   | Birch  | Alice   | Tom (South) | 3 days late   | Amber (m1)       | returned, then amended | yes / yes / no           |
+    | p4  | LA-004 | 10 / 10 (KS4)  | SSA    | Birch  | Ben     | Tom (South) | no            | Red (m2)         | returned               | NONE / (yes) / no        |
+    | p5  | LA-005 | 12 / 12 (KS5)  | Post16 | Cedar  | Ben     | Sue (North) | 1 day early   | Gold (set)       | submitted              | yes / yes / yes          |
+    | p6  | LA-006 | - / 8 (KS3)    | SSA    | Cedar  | Ben     | Sid (North) | 10 days late  | Gold (set)       | submitted              | yes / no / no            |
+    | p7  | LA-007 | -1 / -1 (EYFS) | EYFS   | none   | Alice   | Tom (South) | no            | none             | DRAFT                  | yes / no / no            |
+
+    The term before (Summer 2002/03): LA-001 Amber, LA-002/003/007 Green (Alice: 1 of 4
+    Amber or Red, base rate); LA-004 Green, LA-005 Red (Ben: 1 of 2, the higher rate).
+    """  # noqa: E501
+    term = TermFactory(academic_year=2003, season=Season.AUTUMN)
+    previous = TermFactory(academic_year=2002, season=Season.SUMMER)
+    assert term.pep_deadline == date(2003, 10, 27)
+    deadline = term.pep_deadline
+
+    m1 = UserFactory(role=Role.MANAGER, username="m1", first_name="Mia", last_name="Manager")
+    m2 = UserFactory(role=Role.MANAGER, username="m2", first_name="Max", last_name="Manager")
+    alice = UserFactory(username="alice", first_name="Alice", last_name="Ash", line_manager=m1)
+    ben = UserFactory(username="ben", first_name="Ben", last_name="Birch", line_manager=m2)
+    ash, birch, cedar = (SchoolFactory(name=n) for n in ("Ash Primary", "Birch Academy", "Cedar College"))
+    north = SocialCareTeamFactory(name="North team", manager_name="Nora North", manager_email="nora@example.org")
+    south = SocialCareTeamFactory(name="South team", manager_name="Sam South", manager_email="sam@example.org")
+    sid = SocialWorkerFactory(name="Sid Smith", team=north)
+    sue = SocialWorkerFactory(name="Sue Stone", team=north)
+    tom = SocialWorkerFactory(name="Tom Tate", team=south)
+
+    def child(n, year, officer, school, sw):
+        return ChildFactory(la_reference=f"LA-{n:03d}", first_name=f"Kid{n}", last_name=f"Secret{n}",
+                            year_group=year, allocated_officer=officer, school=school, social_worker=sw,
+                            **({} if school else {"designated_teacher": None}))
+
+    c1, c2, c3 = child(1, 7, alice, ash, sid), child(2, 1, alice, ash, sue), child(3, 0, alice, birch, tom)
+    c4, c5, c6 = child(4, 10, ben, birch, tom), child(5, 12, ben, cedar, sue), child(6, 8, ben, cedar, sid)
+    c7 = child(7, -1, alice, None, tom)
+
+    meeting = term.start_date + timedelta(weeks=3)
+    p1 = _pep(term, c1, year_group=6, completed=deadline - timedelta(days=5), sw_attended=True,
+              sw_section_updated=True)
+    p2 = _pep(term, c2, completed=deadline, sw_attended=False, sw_section_updated=True)
+    p3 = _pep(term, c3, completed=deadline + timedelta(days=3), sw_attended=True, sw_section_updated=False)
+    p4 = _pep(term, c4, meeting_date=None, sw_attended=True, sw_section_updated=False)
+    p5 = _pep(term, c5, completed=deadline - timedelta(days=1), judgement=GOLD, sw_attended=True,
+              sw_section_updated=True)
+    p6 = _pep(term, c6, year_group=None, completed=deadline + timedelta(days=10), judgement=GOLD,
+              sw_attended=False, sw_section_updated=False)
+    p7 = _pep(term, c7, status=PepStatus.DRAFT, meeting_date=meeting, sw_attended=False, sw_section_updated=False)
+    assert p1.meeting_date == meeting and p4.meeting_date is None
+
+    reviews = SimpleNamespace(
+        p1=_review(p1, m1, [GOLD] * 8),
+        p2=_review(p2, m1, [GREEN] * 8),
+        p3=_review(p3, m1, [AMBER] * 5 + [GREEN] * 3),  # 5 of 8 Amber: returned
+        p4=_review(p4, m2, [RED] * 5 + [AMBER] * 3),  # Red majority: returned
+    )
+    mark_amended(p3, by=m1)
+
+    prev_deadline = previous.pep_deadline
+    prev = [
+        _pep(previous, c1, completed=prev_deadline, judgement=AMBER),
+        _pep(previous, c2, completed=prev_deadline - timedelta(days=2), judgement=GREEN),
+        _pep(previous, c3, completed=prev_deadline - timedelta(days=2), judgement=GREEN),
+        _pep(previous, c7, judgement=GREEN),
+        _pep(previous, c4, completed=prev_deadline, judgement=GREEN),
+        _pep(previous, c5, completed=prev_deadline + timedelta(days=1), judgement=RED),
+    ]
+    # A status change of another term is not this term's amendment.
+    PepStatusChange.objects.create(pep=prev[0], from_status=PepStatus.SUBMITTED, to_status=PepStatus.RETURNED)
+
+    peps = SimpleNamespace(p1=p1, p2=p2, p3=p3, p4=p4, p5=p5, p6=p6, p7=p7)
+    for pep in vars(peps).values():
+        pep.refresh_from_db()
+    return SimpleNamespace(term=term, previous=previous, m1=m1, m2=m2, alice=alice, ben=ben, ash=ash,
+                           birch=birch, cedar=cedar, north=north, south=south, peps=peps, reviews=reviews)
+
+
+def test_the_fixture_statuses_came_from_the_services(school):
+    p = school.peps
+    assert [(x.status, x.judgement) for x in (p.p1, p.p2, p.p3, p.p4, p.p5, p.p6, p.p7)] == [
+        (PepStatus.FINALISED, GOLD), (PepStatus.FINALISED, GREEN), (PepStatus.SUBMITTED, AMBER),
+        (PepStatus.RETURNED, RED), (PepStatus.SUBMITTED, GOLD), (PepStatus.SUBMITTED, GOLD),
+        (PepStatus.DRAFT, ""),
+    ]
+
+
+def test_completion(school):
+    completion = term_figures(school.term).completion
+
+    # Due: all 7 (the draft too). Completed: p1, p2, p3, p5, p6. On time (on or before
+    # the deadline): p1 (early), p2 (on the day), p5 (early).
+    assert (completion.due, completion.completed, completion.on_time) == (7, 5, 3)
+    assert completion.completed_share == pytest.approx(5 / 7)
+    assert completion.on_time_share == pytest.approx(3 / 7)
+
+
+def test_quality(school):
+    figures = term_figures(school.term)
+    quality = figures.quality
+
+    # Gold p1, p5, p6; Green p2; Amber p3; Red p4; p7 not judged.
+    assert _quality(quality) == (3, 1, 1, 1, 6)
+    assert quality.shares == {GOLD: pytest.approx(0.5), GREEN: pytest.approx(1 / 6),
+                              AMBER: pytest.approx(1 / 6), RED: pytest.approx(1 / 6)}
+    assert quality.share("gold") == pytest.approx(0.5)
+    assert quality.good_or_better == 4
+    assert quality.good_or_better_share == pytest.approx(4 / 6)
+    assert figures.gold == 3
+    assert figures.has_peps is True
+
+
+def test_by_phase(school):
+    assert _rows(term_figures(school.term).by_phase) == [
+        # label, PEPs, gold, green, amber, red, judged
+        ("EYFS", 2, 0, 0, 1, 0, 1),  # p3 Amber, p7 draft
+        ("SSA", 4, 2, 1, 0, 1, 4),  # p1 Gold, p2 Green, p4 Red, p6 Gold
+        ("Post 16", 1, 1, 0, 0, 0, 1),  # p5 Gold
+    ]
+    ssa = term_figures(school.term).by_phase[1]
+    assert ssa.key == Phase.SSA
+    assert ssa.quality.good_or_better_share == pytest.approx(3 / 4)
+
+
+def test_by_key_stage_uses_the_peps_year_group_before_the_childs(school):
+    assert _rows(term_figures(school.term).by_key_stage) == [
+        ("EYFS", 2, 0, 0, 1, 0, 1),  # p3 (Reception), p7 (Nursery)
+        ("KS1", 1, 0, 1, 0, 0, 1),  # p2 (Year 1)
+        ("KS2", 1, 1, 0, 0, 0, 1),  # p1: Year 6 that term, though the child is now in Year 7
+        ("KS3", 1, 1, 0, 0, 0, 1),  # p6: no year on the PEP, the child's Year 8
+        ("KS4", 1, 0, 0, 0, 1, 1),  # p4 (Year 10)
+        ("KS5", 1, 1, 0, 0, 0, 1),  # p5 (Year 12)
+    ]
+
+
+@pytest.mark.parametrize(("year", "stage"), [
+    (-2, "EYFS"), (-1, "EYFS"), (0, "EYFS"), (1, "KS1"), (2, "KS1"), (3, "KS2"), (6, "KS2"), (7, "KS3"),
+    (9, "KS3"), (10, "KS4"), (11, "KS4"), (12, "KS5"), (13, "KS5"),
+])
+def test_key_stage_boundaries(year, stage):
+    assert key_stage(year) == stage
+
+
+def test_by_key_stage_boundaries_one_pep_per_year_group():
+    term = TermFactory(academic_year=2004, season=Season.AUTUMN)
+    officer = UserFactory()
+    for year in range(-2, 14):
+        # The child's current year group is always 13: only the PEP's counts.
+        PepFactory(term=term, child=ChildFactory(year_group=13, allocated_officer=officer), year_group=year,
+                   phase=Phase.for_year_group(year))
+
+    rows = [(b.label, b.peps) for b in term_figures(term).by_key_stage]
+
+    assert rows == [("EYFS", 3), ("KS1", 2), ("KS2", 4), ("KS3", 3), ("KS4", 2), ("KS5", 2)]
+
+
+def test_by_school(school):
+    figures = term_figures(school.term)
+
+    assert _rows(figures.by_school) == [
+        ("Ash Primary", 2, 1, 1, 0, 0, 2),  # p1 Gold, p2 Green
+        ("Birch Academy", 2, 0, 0, 1, 1, 2),  # p3 Amber, p4 Red
+        ("Cedar College", 2, 2, 0, 0, 0, 2),  # p5, p6 Gold
+        ("No school recorded", 1, 0, 0, 0, 0, 0),  # p7, a draft
+    ]
+    assert [b.key for b in figures.by_school] == [school.ash.pk, school.birch.pk, school.cedar.pk, None]
+    assert figures.by_school[1].quality.good_or_better_share == 0
+    assert figures.by_school[3].quality.good_or_better_share is None
+    # Most Gold first, then by name.
+    assert figures.gold_by_school == [("Cedar College", 2), ("Ash Primary", 1)]
+
+
+def test_by_officer(school):
+    figures = term_figures(school.term)
+
+    assert _rows(figures.by_officer) == [
+        ("Alice Ash", 4, 1, 1, 1, 0, 3),  # p1 Gold, p2 Green, p3 Amber, p7 draft
+        ("Ben Birch", 3, 2, 0, 0, 1, 3),  # p4 Red, p5 and p6 Gold
+    ]
+    assert [b.key for b in figures.by_officer] == [school.alice.pk, school.ben.pk]
+
+
+def test_by_officer_a_pep_without_an_officer(school):
+    school.peps.p6.officer = None
+    school.peps.p6.save()
+
+    labels = [b.label for b in term_figures(school.term).by_officer]
+
+    assert labels == ["Alice Ash", "Ben Birch", "No officer"]
+
+
+def test_social_work_per_team_and_total(school):
+    figures = term_figures(school.term)
+
+    def row(f):
+        return (f.team, f.manager, f.peps, f.meetings, f.sw_attended, f.sw_section_updated)
+
+    # Drafts left out (p7). North: p1, p2, p5, p6, all with a meeting; SW at p1 and p5;
+    # section updated p1, p2, p5. South: p3 (meeting, attended), p4 (no meeting: its
+    # "attended" is not counted); neither section updated.
+    assert [row(f) for f in figures.social_work] == [
+        ("North team", "Nora North", 4, 4, 2, 3),
+        ("South team", "Sam South", 2, 1, 1, 0),
+    ]
+    north, south = figures.social_work
+    assert (north.attended_share, north.section_share) == (pytest.approx(0.5), pytest.approx(0.75))
+    assert (south.attended_share, south.section_share) == (1.0, 0.0)
+    total = figures.social_work_total
+    assert row(total) == ("All teams", "", 6, 5, 3, 3)
+    assert (total.attended_share, total.section_share) == (pytest.approx(3 / 5), pytest.approx(0.5))
+
+
+def test_amendments(school):
+    amendments = term_figures(school.term).amendments
+
+    # Returned: p3 and p4; p3 amended since; p4 still returned. The previous term's
+    # return is not counted.
+    assert (amendments.returned, amendments.amended, amendments.still_returned) == (2, 1, 1)
+
+
+def test_coverage_after_drawing_the_samples(school):
+    draw_term_samples(school.term)
+
+    coverage = term_figures(school.term).coverage
+
+    # Alice: caseload 4 (p1, p2, p3, p7), last term 1 of 4 Amber/Red: 25%, minimum 1; p1
+    # (LA-001 Amber last term) must be in. Line-management reviews submitted: p1, p2, p3.
+    # Met. Ben: caseload 3, last term 1 of 2 Amber/Red: 50%, minimum 2; p5 (LA-005 Red
+    # last term) must be in. Reviewed: p4 only: neither the minimum nor the previous Red.
+    assert (coverage.officers, coverage.officers_met, coverage.minimum_total, coverage.reviewed_total,
+            coverage.previous_amber, coverage.previous_amber_reviewed) == (2, 1, 3, 4, 2, 1)
+
+
+def test_coverage_leaves_out_officers_without_peps_in_the_term(school):
+    """An officer who has left, or joined later, has nothing to sample: not "met"."""
+    UserFactory(username="left", is_active=False)
+    UserFactory(username="joined-later")
+    draw_term_samples(school.term)
+
+    coverage = term_figures(school.term).coverage
+
+    assert (coverage.officers, coverage.officers_met) == (2, 1)
+
+
+def test_moderation_without_moderation_is_none(school):
+    assert term_figures(school.term).moderation == ModerationSummary(
+        pairs=0, exact=None, kappa=None, disagreements=0, settled=0)
+
+
+def test_moderation_summary_of_hand_built_entries(school):
+    term, p, r = school.term, school.peps, school.reviews
+    xmod = SampleFactory(term=term, kind=SampleKind.CROSS_MODERATION, reviewer=school.m2)
+    agree = SampleEntryFactory(sample=xmod, pep=p.p1, original_review=r.p1, reason=Reason.CROSS_MODERATION)
+    differ = SampleEntryFactory(sample=xmod, pep=p.p2, original_review=r.p2, reason=Reason.CROSS_MODERATION)
+    SampleEntryFactory(sample=xmod, pep=p.p3, original_review=r.p3, reason=Reason.CROSS_MODERATION)  # pending
+    group = SampleFactory(term=term, kind=SampleKind.MODERATION_GROUP, group=ModerationGroupFactory(members=[
+        school.m1]))
+    red = SampleEntryFactory(sample=group, pep=p.p4, original_review=r.p4, assigned_to=school.m1,
+                             reason=Reason.MODERATION_GROUP)
+    # A lead-area sample and another term's moderation are not moderation of this term.
+    lead = SampleFactory(term=term, kind=SampleKind.LEAD_AREA, reviewer=school.m2)
+    SampleEntryFactory(sample=lead, pep=p.p1, original_review=r.p1, review=QaReviewFactory(
+        pep=p.p1, reviewer=school.m2, kind=ReviewKind.MODERATION, submitted=True, overall_judgement=RED))
+    other = SampleFactory(term=school.previous, kind=SampleKind.CROSS_MODERATION, reviewer=school.m1)
+    old_pep = Pep.objects.get(term=school.previous, child=p.p4.child)
+    SampleEntryFactory(sample=other, pep=old_pep,
+                       original_review=QaReviewFactory(pep=old_pep, reviewer=school.m2, submitted=True),
+                       review=QaReviewFactory(pep=old_pep, reviewer=school.m1, kind=ReviewKind.MODERATION,
+                                              submitted=True, overall_judgement=RED))
+
+    _submit_entry(agree, school.m2, [GOLD] * 8)  # Gold / Gold, every area the same
+    _submit_entry(differ, school.m2, [GOLD] * 7 + [GREEN])  # Green first, Gold now
+    _submit_entry(red, school.m1, [RED] * 5 + [AMBER] * 3)  # Red / Red, every area the same
+    settle_disagreement(differ, GREEN, "Agreed Green.", by=school.m1)
+
+    moderation = term_figures(term).moderation
+
+    # Pairs (Au, Au), (G, Au), (R, R): exact 2/3. Linear weights |i - j| / 3 on ranks
+    # R 0, A 1, G 2, Au 3. Observed disagreement (1/3) / 3 = 1/9. Marginals: first Au, G, R
+    # one each; second Au 2, R 1. Expected: Au row (Au 0 + R 1) -> 1*1*1 = 1; G row (Au 1/3
+    # * 2 + R 2/3 * 1) = 4/3; R row (Au 1 * 2) = 2; total 13/3 over 9 = 13/27.
+    # kappa = 1 - (1/9) / (13/27) = 1 - 3/13 = 10/13.
+    assert (moderation.pairs, moderation.disagreements, moderation.settled) == (3, 1, 1)
+    assert moderation.exact == pytest.approx(2 / 3)
+    assert moderation.kappa == pytest.approx(10 / 13)
+
+
+# trend
+
+
+@pytest.fixture
+def history(school):
+    """Terms around the fixture's: seven up to and including it, one after it.
+
+    | term             | PEPs                                         | due/completed/on time | judged          |
+    |------------------|----------------------------------------------|-----------------------|-----------------|
+    | Autumn 2001/02   | 1 (outside a six-term window)                | 1/1/1                 | Gold            |
+    | Spring 2001/02   | none                                         | 0/0/0                 | none            |
+    | Summer 2001/02   | 1, completed late                            | 1/1/0                 | Red             |
+    | Autumn 2002/03   | 2: one on time, one not completed            | 2/1/1                 | Gold (1 of 2)   |
+    | Spring 2002/03   | none                                         | 0/0/0                 | none            |
+    | Summer 2002/03   | the fixture's previous term: 6               | 6/5/4                 | Gr4 Am1 R1      |
+    | Autumn 2003/04   | the fixture's term: 7                        | 7/5/3                 | Au3 G1 Am1 R1   |
+    | Spring 2003/04   | 1 (after the term: never in its trend)       | 1/1/1                 | Gold            |
+    """
+    officer = school.alice
+
+    def term_with(year, season, peps):
+        term = TermFactory(academic_year=year, season=season)
+        for completed_offset, judgement in peps:
+            completed = None if completed_offset is None else term.pep_deadline + timedelta(days=completed_offset)
+            _pep(term, ChildFactory(allocated_officer=officer), completed=completed, judgement=judgement)
+        return term
+
+    return SimpleNamespace(
+        oldest=term_with(2001, Season.AUTUMN, [(0, GOLD)]),
+        spring01=term_with(2001, Season.SPRING, []),
+        summer01=term_with(2001, Season.SUMMER, [(4, RED)]),
+        autumn02=term_with(2002, Season.AUTUMN, [(-1, GOLD), (None, "")]),
+        spring02=term_with(2002, Season.SPRING, []),
+        later=term_with(2003, Season.SPRING, [(0, GOLD)]),
+        school=school,
+    )
+
+
+def _point(point):
+    c, q = point.completion, point.quality
+    return (str(point.term), c.due, c.completed, c.on_time, *_quality(q))
+
+
+def test_trend_is_the_last_six_terms_oldest_first(history):
+    points = trend(history.school.term, 6)
+
+    assert [_point(p) for p in points] == [
+        # term, due, completed, on time, gold, green, amber, red, judged
+        ("Spring 2001/02", 0, 0, 0, 0, 0, 0, 0, 0),
+        ("Summer 2001/02", 1, 1, 0, 0, 0, 0, 1, 1),
+        ("Autumn 2002/03", 2, 1, 1, 1, 0, 0, 0, 1),
+        ("Spring 2002/03", 0, 0, 0, 0, 0, 0, 0, 0),
+        # the previous term: LA-001 Amber, 002/003/007 Green, 004 Green, 005 Red;
+        # completed all but LA-007; on time all but LA-005 (a day late) and LA-007
+        ("Summer 2002/03", 6, 5, 4, 0, 4, 1, 1, 6),
+        ("Autumn 2003/04", 7, 5, 3, 3, 1, 1, 1, 6),
+    ]
+    empty = points[0]
+    assert (empty.completion.completed_share, empty.completion.on_time_share) == (None, None)
+    assert empty.quality.shares == dict.fromkeys([GOLD, GREEN, AMBER, RED])
+    assert empty.quality.good_or_better_share is None
+    assert points[1].completion.on_time_share == 0
+    assert points[2].quality.good_or_better_share == 1
+    assert points[4].quality.good_or_better_share == pytest.approx(4 / 6)
+
+
+def test_trend_with_fewer_terms_than_asked(history):
+    assert [str(p.term) for p in trend(history.summer01, 6)] == [
+        "Autumn 2001/02", "Spring 2001/02", "Summer 2001/02"]
+    assert [_point(p) for p in trend(history.oldest, 6)] == [("Autumn 2001/02", 1, 1, 1, 1, 0, 0, 0, 1)]
+    assert [str(p.term) for p in trend(history.school.term, 2)] == ["Summer 2002/03", "Autumn 2003/04"]
+
+
+# social care exceptions
+
+
+def test_social_care_exceptions(school):
+    exceptions = social_care_exceptions(school.term)
+
+    def row(r):
+        return (r.team, r.team_manager, r.team_manager_email, r.social_worker, r.la_reference, r.meeting_date,
+                r.sw_attended, r.sw_section_updated)
+
+    meeting = school.term.start_date + timedelta(weeks=3)
+    # North: p2 (Sue did not attend), p6 (Sid neither attended nor updated), by social
+    # worker then reference. South: p3 (not updated), p4 (no meeting, not updated). Not p1
+    # or p5 (all done); not p7 (a draft, though it would qualify).
+    assert {team: [row(r) for r in rows] for team, rows in exceptions.items()} == {
+        "North team": [
+            ("North team", "Nora North", "nora@example.org", "Sid Smith", "LA-006", meeting, False, False),
+            ("North team", "Nora North", "nora@example.org", "Sue Stone", "LA-002", meeting, False, True),
+        ],
+        "South team": [
+            ("South team", "Sam South", "sam@example.org", "Tom Tate", "LA-003", meeting, True, False),
+            ("South team", "Sam South", "sam@example.org", "Tom Tate", "LA-004", None, True, False),
+        ],
+    }
+    assert list(exceptions) == ["North team", "South team"]
+
+
+def test_social_care_exceptions_do_not_name_children(school):
+    names = [f.name for f in fields(SocialCareRow)]
+    assert names == ["team", "team_manager", "team_manager_email", "social_worker", "la_reference",
+                     "meeting_date", "sw_attended", "sw_section_updated"]
+    text = repr(social_care_exceptions(school.term))
+    assert "LA-002" in text
+    assert "Kid" not in text and "Secret" not in text
+
+
+def test_social_care_exceptions_of_an_empty_term():
+    assert social_care_exceptions(TermFactory(academic_year=2010, season=Season.AUTUMN)) == {}
+
+
+# edge cases
+
+
+def test_an_empty_term_has_no_shares_and_no_division_by_zero():
+    term = TermFactory(academic_year=2010, season=Season.AUTUMN)
+
+    figures = term_figures(term)
+
+    assert figures.has_peps is False
+    c = figures.completion
+    assert (c.due, c.completed, c.on_time, c.completed_share, c.on_time_share) == (0, 0, 0, None, None)
+    assert figures.quality.judged == 0
+    assert figures.quality.shares == dict.fromkeys([GOLD, GREEN, AMBER, RED])
+    assert figures.quality.good_or_better_share is None
+    # The three phases are always listed, empty; every other breakdown is empty.
+    assert [(b.label, b.peps, b.quality.judged, b.quality.good_or_better_share) for b in figures.by_phase] == [
+        ("EYFS", 0, 0, None), ("SSA", 0, 0, None), ("Post 16", 0, 0, None)]
+    assert (figures.by_key_stage, figures.by_school, figures.by_officer, figures.social_work) == ([], [], [], [])
+    assert figures.social_work_total == SocialWorkFigures(team="All teams", manager="")
+    assert (figures.social_work_total.attended_share, figures.social_work_total.section_share) == (None, None)
+    a = figures.amendments
+    assert (a.returned, a.amended, a.still_returned) == (0, 0, 0)
+    cov = figures.coverage
+    assert (cov.officers, cov.officers_met, cov.minimum_total, cov.reviewed_total) == (0, 0, 0, 0)
+    assert figures.moderation == ModerationSummary(pairs=0, exact=None, kappa=None, disagreements=0, settled=0)
+    assert (figures.gold, figures.gold_by_school) == (0, [])
+    point = trend(term, 6)[-1]
+    assert (point.completion.due, point.completion.on_time_share, point.quality.good_or_better_share) == (
+        0, None, None)
+
+
+def test_a_term_with_peps_but_no_reviews():
+    term = TermFactory(academic_year=2011, season=Season.AUTUMN)
+    officer = UserFactory(first_name="Olive", last_name="Oak")
+    school_ = SchoolFactory(name="Oak School")
+    for completed in (term.pep_deadline, None, term.pep_deadline + timedelta(days=1)):
+        _pep(term, ChildFactory(allocated_officer=officer, school=school_, year_group=3), completed=completed)
+
+    figures = term_figures(term)
+
+    c = figures.completion
+    assert (c.due, c.completed, c.on_time) == (3, 2, 1)
+    assert figures.quality.judged == 0
+    assert figures.quality.shares == dict.fromkeys([GOLD, GREEN, AMBER, RED])
+    assert figures.quality.good_or_better_share is None
+    assert _rows(figures.by_school) == [("Oak School", 3, 0, 0, 0, 0, 0)]
+    assert _rows(figures.by_officer) == [("Olive Oak", 3, 0, 0, 0, 0, 0)]
+    assert _rows(figures.by_key_stage) == [("KS2", 3, 0, 0, 0, 0, 0)]
+    assert figures.gold_by_school == []
+    assert trend(term, 1)[0].quality.good_or_better_share is None
+
+
+# query counts
+
+
+def _authority(term, *, peps, officers, schools, teams, tag):
+    """`peps` PEPs spread over new officers (under one manager), schools and social care
+    teams; a few reviewed, one returned and amended, the samples drawn, one moderated pair."""
+    manager = UserFactory(role=Role.MANAGER, username=f"{tag}-manager")
+    other_manager = UserFactory(role=Role.MANAGER, username=f"{tag}-other-manager")
+    staff = [UserFactory(username=f"{tag}-officer{n}", line_manager=manager) for n in range(officers)]
+    places = [SchoolFactory(name=f"{tag} school {n}") for n in range(schools)]
+    workers = [SocialWorkerFactory(team=SocialCareTeamFactory(name=f"{tag} team {n}")) for n in range(teams)]
+    made = []
+    for n in range(peps):
+        year = (n % 16) - 2
+        child = ChildFactory(year_group=year, allocated_officer=staff[n % officers], school=places[n % schools],
+                             social_worker=workers[n % teams])
+        made.append(PepFactory(term=term, child=child, judgement=[GOLD, GREEN, AMBER, RED, ""][n % 5],
+                               date_completed=term.pep_deadline + timedelta(days=(n % 3) - 1),
+                               sw_attended=n % 2 == 0, sw_section_updated=n % 3 == 0))
+    original = QaReviewFactory(pep=made[0], reviewer=manager, submitted=True)
+    QaReviewFactory(pep=made[1], reviewer=manager, submitted=True)
+    PepStatusChange.objects.create(pep=made[1], from_status=PepStatus.SUBMITTED, to_status=PepStatus.RETURNED)
+    PepStatusChange.objects.create(pep=made[1], from_status=PepStatus.RETURNED, to_status=PepStatus.SUBMITTED)
+    draw_term_samples(term)
+    # (The draw made every manager's cross-moderation sample: a moderation group's instead.)
+    group = SampleFactory(term=term, kind=SampleKind.MODERATION_GROUP, group=ModerationGroupFactory())
+    SampleEntryFactory(sample=group, assigned_to=other_manager, pep=made[0], original_review=original,
+                       review=QaReviewFactory(pep=made[0], reviewer=other_manager, kind=ReviewKind.MODERATION,
+                                              submitted=True))
+
+
+def _queries(function, term):
+    with CaptureQueriesContext(connection) as queries:
+        function(term)
+    return len(queries)
+
+
+def test_term_figures_and_trend_run_the_same_queries_whatever_the_size():
+    small = TermFactory(academic_year=2012, season=Season.AUTUMN)
+    large = TermFactory(academic_year=2012, season=Season.SPRING)
+    for year in range(2008, 2012):  # history for the trend
+        TermFactory(academic_year=year, season=Season.SUMMER)
+    _authority(small, peps=5, officers=1, schools=1, teams=1, tag="small")
+    small_figures = _queries(term_figures, small)
+    small_trend = _queries(trend, small)
+
+    _authority(large, peps=60, officers=6, schools=10, teams=4, tag="large")
+    assert Pep.objects.filter(term=large).count() == 60
+
+    large_figures, large_trend = _queries(term_figures, large), _queries(trend, large)
+    figures = term_figures(large)
+    assert len(figures.by_officer) == 6 and len(figures.by_school) == 10 and len(figures.social_work) == 4
+    assert figures.moderation.pairs == 1 and figures.amendments.amended == 1
+    assert large_figures == small_figures
+    assert large_trend == small_trend == 3
+    # ... and the small term still runs the same number, now that there are more officers.
+    assert _queries(term_figures, small) == small_figures

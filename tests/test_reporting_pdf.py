@@ -1,0 +1,406 @@
+"""The report PDFs: rendered, read back (pypdf, and pdftotext where installed) and checked
+against a hand-counted term; the request -> task -> ready flow; who may see what.
+
+The hand-counted term: five PEPs of five children, in two social care teams.
+
+    PEP  completed            judgement  meeting  SW attended  SW section  team
+    1    before the deadline  gold       yes      yes          updated     A
+    2    before the deadline  green      yes      yes          updated     A
+    3    before the deadline  amber      yes      no           updated     A
+    4    after the deadline   red        yes      yes          not         B
+    5    not completed        (none)     no       -            not         B
+
+So: 3 of 5 (60%) completed by the deadline, 4 of 5 (80%) completed; 2 of 4 judged (50%)
+good or better, 1 Gold (25%); SW attended 3 of 4 meetings (75%), updated 3 of 5 (60%).
+Exceptions: team A, PEP 3 (did not attend); team B, PEPs 4 and 5 (section not updated).
+"""
+
+import io
+import os
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from accounts.models import Role
+from peps.models import PepStatus, Season
+from reporting import pdf
+from reporting import services as report_services
+from reporting.models import ReportKind, ReportRequest, ReportStatus
+from reporting.services import build_report, request_report
+from reporting.tasks import build_report as build_report_task
+
+from .factories import ChildFactory, PepFactory, SocialCareTeamFactory, SocialWorkerFactory, TermFactory, UserFactory
+from .services import require_service
+from .test_tasks import RESULT_TIMEOUT, eager, worker_queue  # noqa: F401 - fixtures used below
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def pages_text(content: bytes) -> list[str]:
+    """Each page's text (pypdf), whitespace collapsed."""
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def pdftotext(content: bytes) -> str | None:
+    if not PDFTOTEXT:
+        return None
+    out = subprocess.run([PDFTOTEXT, "-layout", "-", "-"], input=content, capture_output=True, check=True)
+    return " ".join(out.stdout.decode().split())
+
+
+def all_texts(content: bytes) -> list[str]:
+    """The whole document's text from each extractor available."""
+    texts = [" ".join(pages_text(content))]
+    other = pdftotext(content)
+    if other is not None:
+        texts.append(other)
+    return texts
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def term_data(db):
+    term = TermFactory(academic_year=2011, season=Season.AUTUMN)
+    deadline = term.pep_deadline
+    team_a = SocialCareTeamFactory(name="Alpha Children in Care", manager_name="Ann Manager",
+                                   manager_email="ann.manager@example.org")
+    team_b = SocialCareTeamFactory(name="Beta Leaving Care", manager_name="Ben Manager",
+                                   manager_email="ben.manager@example.org")
+    sw_a = SocialWorkerFactory(team=team_a, name="Sally Worker")
+    sw_b = SocialWorkerFactory(team=team_b, name="Sam Worker")
+    rows = [
+        # completed, judgement, meeting, attended, updated, social worker
+        (deadline - timedelta(days=5), "gold", True, True, True, sw_a),
+        (deadline - timedelta(days=1), "green", True, True, True, sw_a),
+        (deadline, "amber", True, False, True, sw_a),
+        (deadline + timedelta(days=3), "red", True, True, False, sw_b),
+        (None, "", False, False, False, sw_b),
+    ]
+    peps = []
+    for n, (completed, judgement, meeting, attended, updated, sw) in enumerate(rows, start=1):
+        child = ChildFactory(la_reference=f"REF-{n:04d}", first_name=f"Childfirst{n}",
+                             last_name=f"Childlast{n}", year_group=5, social_worker=sw)
+        peps.append(PepFactory(
+            child=child, term=term, status=PepStatus.FINALISED if completed else PepStatus.SUBMITTED,
+            date_completed=completed, judgement=judgement,
+            meeting_date=term.start_date + timedelta(weeks=3) if meeting else None,
+            sw_attended=attended, sw_section_updated=updated,
+        ))
+    return {"term": term, "peps": peps, "children": [p.child for p in peps]}
+
+
+@pytest.fixture
+def empty_term(db):
+    return TermFactory(academic_year=2012, season=Season.SPRING)
+
+
+def child_identifiers(children) -> list[str]:
+    """Everything that would identify a child: names, references, dates of birth in the
+    formats the service uses anywhere."""
+    found = []
+    for child in children:
+        dob = child.date_of_birth
+        found += [child.first_name, child.last_name, child.la_reference,
+                  f"{dob.day} {dob:%B %Y}", f"{dob.day} {dob:%b %Y}", f"{dob:%d/%m/%Y}", dob.isoformat()]
+    return found
+
+
+# --- the board report ----------------------------------------------------------------
+
+
+def test_the_headlines_in_words_are_hand_counted(term_data):
+    figures = pdf.term_figures(term_data["term"])
+    assert pdf.headlines(figures)[:4] == [
+        "60% of PEPs were completed by the deadline (3 of 5).",
+        "80% of PEPs due this term have been completed (4 of 5).",
+        "50% of quality-assured PEPs were rated good or better, Gold or Green (2 of 4).",
+        "1 PEP rated Gold: 25% of quality-assured PEPs.",
+    ]
+    assert "Social workers attended 75% of PEP meetings (3 of 4)." in pdf.headlines(figures)
+    assert "Social workers updated their section in 60% of PEPs (3 of 5)." in pdf.headlines(figures)
+
+
+def test_percent_rounds_halves_up_and_has_no_data_for_nothing():
+    assert pdf.percent(1, 8) == 13  # 12.5
+    assert pdf.percent(1, 3) == 33
+    assert pdf.percent(2, 3) == 67
+    assert pdf.percent(0, 0) is None
+    assert pdf.pct(0, 0) == "–"
+
+
+def test_board_report_pdf_presents_the_figures(term_data):
+    term = term_data["term"]
+    content = pdf.board_report_pdf(term)
+
+    assert content.startswith(b"%PDF")
+    pages = pages_text(content)
+    assert len(pages) >= 3
+    cover = pages[0]
+    assert "London Borough of Hillingdon" in cover and "Hillingdon Virtual School" in cover
+    assert "Personal Education Plans: completion and quality" in cover
+    assert str(term) in cover and "Report to the Corporate Parenting Board" in cover
+    assert f"Page 1 of {len(pages)}" in cover
+    assert all(f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1))
+    for text in all_texts(content):
+        for sentence in (
+            "60% of PEPs were completed by the deadline (3 of 5).",
+            "80% of PEPs due this term have been completed (4 of 5).",
+            "50% of quality-assured PEPs were rated good or better, Gold or Green (2 of 4).",
+            "Social workers attended 75% of PEP meetings (3 of 4).",
+            "Social workers updated their section in 60% of PEPs (3 of 5).",
+        ):
+            assert sentence in text
+        assert "Gold practice" in text and "Summary" in text
+        assert "Alpha Children in Care" in text and "Beta Leaving Care" in text  # SW by team
+        assert "No data for this term" in text  # no PEPs moderated
+    # The running header from page 2 on.
+    assert "Personal Education Plans: completion and quality – Autumn 2011/12" in pages[1]
+
+
+def test_board_report_has_no_child_names_dates_of_birth_or_references(term_data):
+    content = pdf.board_report_pdf(term_data["term"])
+    identifiers = child_identifiers(term_data["children"])
+    for text in all_texts(content):
+        for identifier in identifiers:
+            assert identifier not in text
+        assert not re.search(r"REF-\d{4}", text)
+    # The social care report, by contrast, carries the references (so the check has teeth).
+    assert "REF-0003" in " ".join(pages_text(pdf.social_care_report_pdf(term_data["term"])))
+
+
+def test_board_report_of_an_empty_term_says_no_data(empty_term):
+    content = pdf.board_report_pdf(empty_term)
+
+    pages = pages_text(content)
+    assert len(pages) >= 3
+    text = " ".join(pages)
+    assert f"No data for this term: no PEPs are recorded for {empty_term}." in text
+    assert text.count("No data for this term") >= 5
+    assert not re.search(r"\b\d+% of PEPs", text)
+    assert f"Page 1 of {len(pages)}" in text
+
+
+# --- the social care report ----------------------------------------------------------
+
+
+def _team_sections(text: str) -> dict[str, str]:
+    """The text under each team's heading (after the summary table)."""
+    body = text.split("Section not updated", 1)[1]  # past the summary table's header
+    a = body.rindex("Alpha Children in Care")
+    b = body.rindex("Beta Leaving Care")
+    # Each team: its heading and manager, then the rows after the table's header.
+    return {key: section.split("Section not updated", 1)[1] for key, section in
+            (("A", body[a:b]), ("B", body[b:]))} | {"A heading": body[a:b], "B heading": body[b:]}
+
+
+def test_social_care_report_lists_the_exceptions_by_team(term_data):
+    content = pdf.social_care_report_pdf(term_data["term"])
+
+    for text in all_texts(content):
+        assert "OFFICIAL-SENSITIVE" in text
+        assert "Ann Manager" in text and "ann.manager@example.org" in text
+        assert "Ben Manager" in text and "ben.manager@example.org" in text
+        sections = _team_sections(text)
+        assert set(re.findall(r"REF-\d{4}", sections["A"])) == {"REF-0003"}
+        assert set(re.findall(r"REF-\d{4}", sections["B"])) == {"REF-0004", "REF-0005"}
+        assert sections["A"].count("Did not attend") == 1
+        assert sections["B"].count("Section not updated") == 2 and "Did not attend" not in sections["B"]
+        assert "Sally Worker" in sections["A"] and "Sam Worker" in sections["B"]
+        assert "Ann Manager" in sections["A heading"] and "Ben Manager" in sections["B heading"]
+        assert "No meeting recorded" in sections["B"]
+        # No child names, no dates of birth; the compliant children not listed at all.
+        for child in term_data["children"]:
+            assert child.first_name not in text and child.last_name not in text
+            assert f"{child.date_of_birth:%d/%m/%Y}" not in text
+        assert "REF-0001" not in text and "REF-0002" not in text
+
+
+def test_social_care_report_with_no_exceptions(empty_term):
+    text = " ".join(pages_text(pdf.social_care_report_pdf(empty_term)))
+    assert "No exceptions this term" in text
+
+
+def test_running_text_is_escaped_for_css():
+    assert pdf.css_string('a"b</style>\\') == '"a\\22 b\\3c /style\\3e \\5c "'
+
+
+# --- request -> task -> ready ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_request_builds_a_ready_report_eagerly_and_the_download_serves_it(
+    eager, term_data, client, django_capture_on_commit_callbacks  # noqa: F811 - fixture
+):
+    manager = UserFactory(role=Role.MANAGER)
+    client.force_login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:request"), {"kind": "board", "term": term_data["term"].pk})
+
+    report = ReportRequest.objects.get()
+    assert response.status_code == 302 and response.url == reverse("reports:status", args=[report.pk])
+    assert report.status == ReportStatus.READY and report.requested_by == manager
+    assert report.pages >= 3 and report.size > 0 and report.file.name.startswith("reports/")
+    assert report.finished_at and report.error == ""
+
+    page = client.get(response.url)
+    assert "Your report is ready" in page.content.decode()
+    assert 'hx-trigger="every' not in page.content.decode()  # polling stops
+
+    download = client.get(reverse("reports:download", args=[report.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert "attachment" in download["Content-Disposition"]
+    body = b"".join(download.streaming_content)
+    assert body.startswith(b"%PDF") and len(body) == report.size
+    assert len(PdfReader(io.BytesIO(body)).pages) == report.pages
+
+
+@pytest.mark.django_db
+def test_build_is_idempotent_and_a_failure_is_recorded(term_data, monkeypatch):
+    manager = UserFactory(role=Role.MANAGER)
+    report = ReportRequest.objects.create(kind=ReportKind.BOARD, term=term_data["term"], requested_by=manager)
+    build_report(report.pk)
+    report.refresh_from_db()
+    first = (report.file.name, report.finished_at)
+
+    def boom(term):
+        raise AssertionError("a ready report must not be rendered again")
+
+    monkeypatch.setitem(report_services.RENDERERS, ReportKind.BOARD, boom)
+    assert build_report(report.pk).status == ReportStatus.READY
+    report.refresh_from_db()
+    assert (report.file.name, report.finished_at) == first
+
+    failing = ReportRequest.objects.create(kind=ReportKind.BOARD, term=term_data["term"], requested_by=manager)
+    assert build_report(failing.pk).status == ReportStatus.FAILED
+    failing.refresh_from_db()
+    assert "a ready report must not be rendered again" in failing.error and not failing.file
+
+
+@pytest.mark.django_db
+def test_status_page_while_being_prepared_polls_and_has_a_refresh_link(term_data, client):
+    manager = UserFactory(role=Role.MANAGER)
+    report = ReportRequest.objects.create(kind=ReportKind.BOARD, term=term_data["term"], requested_by=manager)
+    client.force_login(manager)
+
+    body = client.get(reverse("reports:status", args=[report.pk])).content.decode()
+    assert "Your report is being prepared" in body
+    assert 'hx-trigger="every 2s"' in body and f'hx-get="{reverse("reports:status", args=[report.pk])}"' in body
+    assert ">Refresh</a>" in body
+    partial = client.get(reverse("reports:status", args=[report.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and 'id="report-status"' in partial and "being prepared" in partial
+    assert client.get(reverse("reports:download", args=[report.pk])).status_code == 404  # not ready
+
+    report.status, report.error = ReportStatus.FAILED, "RuntimeError: out of paper"
+    report.save()
+    body = client.get(reverse("reports:status", args=[report.pk])).content.decode()
+    assert "out of paper" in body and "Try again" in body and "hx-trigger" not in body
+
+
+@pytest.mark.django_db
+def test_a_double_click_does_not_queue_a_second_build(term_data):
+    manager = UserFactory(role=Role.MANAGER)
+    first = request_report(ReportKind.BOARD, term_data["term"], manager)
+    assert request_report(ReportKind.BOARD, term_data["term"], manager) == first
+    assert ReportRequest.objects.count() == 1
+
+
+# --- who may see what ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "board", "social_care"), [
+    (Role.OFFICER, 403, 403),
+    (Role.MANAGER, 302, 200),
+    (Role.LEAD, 302, 403),
+    (Role.VSH, 302, 200),
+    (Role.ADMINISTRATOR, 302, 403),
+])
+def test_access_by_role(eager, term_data, client, role, board, social_care):  # noqa: F811 - fixture
+    client.force_login(UserFactory(role=role))
+    term = term_data["term"]
+
+    index = client.get(reverse("reports:index"), {"term": term.pk})
+    assert index.status_code == (403 if role == Role.OFFICER else 200)
+    assert client.post(reverse("reports:request"), {"kind": "board", "term": term.pk}).status_code == board
+    response = client.get(reverse("reports:social_care"), {"term": term.pk})
+    assert response.status_code == social_care
+    if social_care == 200:
+        assert response["Content-Type"] == "application/pdf" and "attachment" in response["Content-Disposition"]
+        assert response.content.startswith(b"%PDF")
+        assert "no-store" in response["Cache-Control"]
+    posted = client.post(reverse("reports:request"), {"kind": "social_care", "term": term.pk})
+    if social_care == 200:
+        assert posted.status_code == 302 and posted.url == f"{reverse('reports:social_care')}?term={term.pk}"
+    else:
+        assert posted.status_code == 403
+
+
+@pytest.mark.django_db
+def test_only_the_requester_and_the_vsh_see_a_request(term_data, client):
+    manager = UserFactory(role=Role.MANAGER)
+    report = ReportRequest.objects.create(kind=ReportKind.BOARD, term=term_data["term"], requested_by=manager)
+    build_report(report.pk)
+    status_url = reverse("reports:status", args=[report.pk])
+    download_url = reverse("reports:download", args=[report.pk])
+
+    for other in (UserFactory(role=Role.MANAGER), UserFactory(role=Role.LEAD),
+                  UserFactory(role=Role.ADMINISTRATOR), UserFactory(role=Role.OFFICER)):
+        client.force_login(other)
+        assert client.get(status_url).status_code == 404
+        assert client.get(download_url).status_code == 404
+    for allowed in (manager, UserFactory(role=Role.VSH)):
+        client.force_login(allowed)
+        assert client.get(status_url).status_code == 200
+        assert client.get(download_url).status_code == 200
+    client.logout()
+    assert client.get(download_url).status_code == 302  # to sign in
+
+
+@pytest.mark.django_db
+def test_bad_input_is_a_404(client, term_data):
+    client.force_login(UserFactory(role=Role.VSH))
+    assert client.post(reverse("reports:request"), {"kind": "gossip", "term": term_data["term"].pk}).status_code == 404
+    assert client.post(reverse("reports:request"), {"kind": "board", "term": "x"}).status_code == 404
+    assert client.get(reverse("reports:social_care"), {"term": "999999"}).status_code == 404
+    assert client.get(reverse("reports:request")).status_code == 405
+
+
+# --- a real worker -------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_builds_the_board_report(worker_queue, term_data, settings):  # noqa: F811 - fixture
+    require_service("celery worker", bool(worker_queue))
+    # The worker writes under its own MEDIA_ROOT (the environment's), not this module's tmp one.
+    settings.MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", settings.BASE_DIR / "media"))
+    manager = UserFactory(role=Role.MANAGER)
+    report = ReportRequest.objects.create(kind=ReportKind.BOARD, term=term_data["term"], requested_by=manager)
+
+    result = build_report_task.apply_async(args=[report.pk], queue=worker_queue)
+    assert result.get(timeout=RESULT_TIMEOUT) == ReportStatus.READY
+    report.refresh_from_db()
+    try:
+        assert report.status == ReportStatus.READY and report.pages >= 3
+        with report.file.open("rb") as handle:
+            assert handle.read(5) == b"%PDF-"
+        # Idempotent on the worker too.
+        assert build_report_task.apply_async(args=[report.pk], queue=worker_queue).get(
+            timeout=RESULT_TIMEOUT) == ReportStatus.READY
+    finally:
+        report.file.delete(save=False)

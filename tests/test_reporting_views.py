@@ -1,0 +1,334 @@
+"""The reports dashboard: who may see it, its headline figures (checked against numbers
+worked out by hand), the links from each figure to the PEPs behind it, the charts, an empty
+term, and a constant number of queries."""
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from peps.models import PepStatus, PepStatusChange, Term
+
+from .factories import (
+    ChildFactory,
+    PepFactory,
+    SchoolFactory,
+    SocialCareTeamFactory,
+    SocialWorkerFactory,
+    TermFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROW = re.compile(r'<a class="govuk-link" href="/peps/\d+/">([^<]+)</a>')
+DASHBOARD = reverse("reporting:dashboard")
+
+
+@dataclass
+class SmallSchool:
+    term: Term
+    teams: dict
+    peps: dict
+
+
+@pytest.fixture
+def small_school(officer, other_officer):
+    """Four PEPs of one term, worked out by hand:
+
+    ===== ======= ==== ========== ========= ========= =========== ======== ======== =====================
+    child officer year status     judgement completed meeting     SW there SW notes returned
+    ===== ======= ==== ========== ========= ========= =========== ======== ======== =====================
+    Ava   officer 1    finalised  gold      on time   held        yes      yes      no
+    Ben   officer 5    finalised  green     on time   held        no       no       yes, then amended
+    Cal   other   9    returned   amber     late      held        yes      yes      yes
+    Dee   other   12   submitted  -         no        not held    no       no       no
+    ===== ======= ==== ========== ========= ========= =========== ======== ======== =====================
+
+    Completed by the deadline: 2 of 4 (50%); completed 3 (75%); good or better 2 of 3
+    judged (67%); 1 Gold; returned 2, amended 1, still returned 1. Alpha team (Ava, Ben):
+    2 meetings, SW at 1 (50%), 1 section updated of 2 (50%); Beta team (Cal, Dee):
+    1 meeting, SW at 1 (100%), 1 of 2 updated (50%).
+    """
+    term = TermFactory()
+    deadline = term.pep_deadline
+    alpha, beta = SocialCareTeamFactory(name="Alpha team"), SocialCareTeamFactory(name="Beta team")
+    north, south = SchoolFactory(name="North Primary"), SchoolFactory(name="South Academy")
+    rows = [
+        ("Ava", officer, 1, PepStatus.FINALISED, "gold", deadline - timedelta(days=5), True, True, True, alpha, north),
+        ("Ben", officer, 5, PepStatus.FINALISED, "green", deadline, True, False, False, alpha, north),
+        ("Cal", other_officer, 9, PepStatus.RETURNED, "amber", deadline + timedelta(days=2), True, True, True,
+         beta, south),
+        ("Dee", other_officer, 12, PepStatus.SUBMITTED, "", None, False, False, False, beta, south),
+    ]
+    peps = {}
+    for name, by, year, status, judgement, completed, held, sw, notes, team, school in rows:
+        child = ChildFactory(first_name=name, last_name="Pupil", year_group=year, allocated_officer=by,
+                             school=school, social_worker=SocialWorkerFactory(team=team))
+        peps[name] = PepFactory(
+            child=child, term=term, status=status, judgement=judgement, date_completed=completed,
+            meeting_date=term.start_date + timedelta(weeks=3) if held else None,
+            sw_attended=sw, sw_section_updated=notes,
+        )
+    for name, changes in {
+        "Ben": [("submitted", "returned"), ("returned", "submitted"), ("submitted", "finalised")],
+        "Cal": [("submitted", "returned")],
+    }.items():
+        for from_status, to_status in changes:
+            PepStatusChange.objects.create(pep=peps[name], from_status=from_status, to_status=to_status)
+    return SmallSchool(term, {"alpha": alpha, "beta": beta}, peps)
+
+
+def dashboard(client, term) -> str:
+    response = client.get(DASHBOARD, {"term": term.pk})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def block(body: str, element_id: str) -> str:
+    """The HTML of the element with this id, up to its closing tag (not nested in it)."""
+    match = re.search(rf'<(li|ul|div|table|tr)[^>]*id="{element_id}"[^>]*>(.*?)</\1>', body, re.S)
+    assert match, f"no #{element_id}"
+    return match.group(2)
+
+
+def hrefs(fragment: str) -> list[str]:
+    return [html.unescape(href) for href in re.findall(r'href="([^"]+)"', fragment)]
+
+
+def listed(client, url) -> set[str]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return {name.removesuffix(" Pupil") for name in ROW.findall(response.content.decode())}
+
+
+# Access
+
+
+@pytest.mark.parametrize("name", ["dashboard", "figures_csv", "figures_xlsx", "ratings_csv", "ratings_xlsx"])
+def test_officers_may_not_see_reports(client, officer, small_school, name):
+    client.force_login(officer)
+    assert client.get(reverse(f"reporting:{name}"), {"term": small_school.term.pk}).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["dashboard", "figures_csv", "ratings_xlsx"])
+def test_anonymous_users_are_sent_to_sign_in(client, small_school, name):
+    response = client.get(reverse(f"reporting:{name}"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.LEAD, Role.VSH, Role.ADMINISTRATOR])
+def test_managers_leads_the_vsh_and_administrators_see_reports(client, small_school, role):
+    client.force_login(UserFactory(role=role))
+    body = dashboard(client, small_school.term)
+    assert 'href="/reports/" aria-current="page"' in body  # "Reports" in the navigation, current
+
+
+def test_reports_are_not_in_an_officers_navigation(client, officer):
+    client.force_login(officer)
+    assert "/reports/" not in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.VSH])
+def test_home_page_links_to_the_reports(client, role):
+    TermFactory()
+    client.force_login(UserFactory(role=role))
+    body = client.get("/").content.decode()
+    assert re.search(r'href="/reports/"[^>]*>See the term in figures', body) or 'id="reports-link"' in body
+
+
+def test_unknown_or_bad_terms_are_not_found(client, vsh, small_school):
+    client.force_login(vsh)
+    assert client.get(DASHBOARD, {"term": "999999"}).status_code == 404
+    assert client.get(DASHBOARD, {"term": "x"}).status_code == 404
+    assert client.get(reverse("reporting:figures_csv"), {"term": "999999"}).status_code == 404
+
+
+# The headlines and their links
+
+
+def test_headlines_show_the_figures_in_words(client, vsh, small_school):
+    client.force_login(vsh)
+    body = dashboard(client, small_school.term)
+    on_time = block(body, "headline-on-time")
+    assert '<span class="app-headline__number">50%</span> of PEPs completed by the deadline' in on_time
+    assert "2 of " in on_time and "4 PEPs due" in on_time and "3 completed" in on_time and "(75%)" in on_time
+    good = block(body, "headline-good")
+    assert '<span class="app-headline__number">67%</span> rated good or better' in good
+    assert "2 of " in good and "3 judged" in good
+    assert '<span class="app-headline__number">1</span> Gold PEP to celebrate' in block(body, "headline-gold")
+    returned = block(body, "headline-returned")
+    assert '<span class="app-headline__number">2</span> returned for amendment' in returned
+    assert "1 amended" in returned and "1 still waiting" in returned
+    coverage = block(body, "headline-coverage")
+    assert "of 2</span> officers meeting the sampling policy" in coverage
+    moderation = block(body, "headline-moderation")
+    assert "No data" in moderation and "Not enough data" in moderation
+
+
+@pytest.mark.parametrize(
+    ("headline", "expected"),
+    [
+        ("headline-on-time", [{"Ava", "Ben"}, {"Ava", "Ben", "Cal", "Dee"}, {"Ava", "Ben", "Cal"}]),
+        ("headline-good", [{"Ava", "Ben"}, {"Ava", "Ben", "Cal"}]),
+        ("headline-gold", [{"Ava"}]),
+        ("headline-returned", [{"Ben", "Cal"}, {"Ben"}, {"Cal"}]),
+    ],
+)
+def test_each_headline_links_to_the_peps_behind_it(client, vsh, small_school, headline, expected):
+    # Another term's PEPs must not turn up in the lists.
+    PepFactory(term=TermFactory(), judgement="gold", status=PepStatus.RETURNED,
+               date_completed=small_school.term.pep_deadline)
+    client.force_login(vsh)
+    links = hrefs(block(dashboard(client, small_school.term), headline))
+    assert all(f"term={small_school.term.pk}" in link for link in links)
+    assert [listed(client, link) for link in links] == expected
+
+
+def test_coverage_and_moderation_link_to_their_pages(client, vsh, small_school):
+    client.force_login(vsh)
+    body = dashboard(client, small_school.term)
+    term = small_school.term.pk
+    assert hrefs(block(body, "headline-coverage")) == [f"{reverse('sampling:coverage')}?term={term}"]
+    assert hrefs(block(body, "headline-moderation")) == [f"{reverse('sampling:moderation')}?term={term}"]
+
+
+def test_breakdown_and_social_work_links(client, vsh, small_school):
+    client.force_login(vsh)
+    body = dashboard(client, small_school.term)
+    term, alpha, beta = small_school.term.pk, small_school.teams["alpha"].pk, small_school.teams["beta"].pk
+    links = set(hrefs(body))
+    expected = {
+        f"/peps/?term={term}&phase=post16": {"Dee"},
+        f"/peps/?term={term}&key_stage=KS3&judgement=amber": {"Cal"},
+        f"/peps/?term={term}&school={small_school.peps['Ava'].child.school_id}&judgement=good": {"Ava", "Ben"},
+        f"/peps/?term={term}&officer={small_school.peps['Cal'].officer_id}&judgement=judged": {"Cal"},
+        f"/peps/?term={term}&team={alpha}&sw_attended=no": {"Ben"},
+        f"/peps/?term={term}&team={beta}&sw_section=not_updated": {"Dee"},
+        f"/peps/?term={term}&sw_section=not_updated": {"Ben", "Dee"},
+    }
+    for link, names in expected.items():
+        assert link in links, link
+        assert listed(client, link) == names, link
+
+
+def test_social_work_figures_by_team(client, vsh, small_school):
+    client.force_login(vsh)
+    table = block(dashboard(client, small_school.term), "table-social-work")
+    rows = {re.search(r'scope="row"[^>]*>([^<]+)', row).group(1): re.findall(r'numeric">(.*?)</td>', row)
+            for row in re.findall(r"<tr class=\"govuk-table__row[^\"]*\">(.*?)</tr>", table, re.S)
+            if 'scope="row"' in row}
+    numbers = {team: [" ".join(re.sub(r"<[^>]+>", " ", cell.split('<span class="govuk-visually-hidden">')[0]).split())
+                      for cell in cells] for team, cells in rows.items()}
+    # PEPs, meetings held, SW attended, SW absent, section updated, not updated.
+    assert numbers["Alpha team"] == ["2", "2", "50% (1)", "1", "50% (1)", "1"]
+    assert numbers["Beta team"] == ["2", "1", "100% (1)", "0", "50% (1)", "1"]
+    assert numbers["All teams"] == ["4", "3", "67% (2)", "1", "50% (2)", "2"]
+
+
+def test_charts_are_images_with_their_data_in_tables(client, vsh, small_school):
+    client.force_login(vsh)
+    body = dashboard(client, small_school.term)
+    for chart in ("chart-quality", "chart-trend", "chart-phase", "chart-key-stage"):
+        svg = re.search(rf'<svg [^>]*id="{chart}"[^>]*>', body).group(0)
+        assert 'role="img"' in svg
+        assert f'aria-labelledby="{chart}-title"' in svg and f'aria-describedby="{chart}-desc"' in svg
+        assert f'<title id="{chart}-title">' in body
+    for table in ("table-quality", "table-trend", "table-phase", "table-key-stage"):
+        assert f'<table class="govuk-table app-table--compact" id="{table}">' in body
+    assert "Show the data" in body
+    quality = block(body, "table-quality")
+    assert "33%" in quality  # 1 Gold, 1 Green, 1 Amber of 3 judged
+
+
+def test_gold_practice_lists_schools_not_children(client, vsh, small_school):
+    client.force_login(vsh)
+    gold = block(dashboard(client, small_school.term), "table-gold")
+    assert "North Primary" in gold
+    assert "Ava" not in gold and "South Academy" not in gold
+
+
+def test_download_links(client, vsh, small_school):
+    client.force_login(vsh)
+    links = hrefs(block(dashboard(client, small_school.term), "downloads"))
+    term = small_school.term.pk
+    assert links == [f"/reports/{name}?term={term}"
+                     for name in ("figures.csv", "figures.xlsx", "ratings.csv", "ratings.xlsx", "pdf/")]
+
+
+def test_a_manager_is_told_the_lists_show_only_their_peps(client, manager, small_school):
+    client.force_login(manager)
+    assert "The lists they link to show only the PEPs you can see" in dashboard(client, small_school.term)
+
+
+# Empty terms
+
+
+def test_an_empty_term_shows_no_data(client, vsh):
+    term = TermFactory()
+    client.force_login(vsh)
+    body = dashboard(client, term)
+    assert f"There are no PEPs for {term} yet: no data to show." in body
+    assert '<span class="app-headline__number">No data</span> of PEPs completed by the deadline' in body
+    assert '<span class="app-headline__number">No data</span> rated good or better' in body
+    assert body.count('role="img"') == 4
+
+
+def test_no_terms_at_all(client, vsh):
+    Term.objects.all().delete()
+    client.force_login(vsh)
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert "No terms have been set up yet" in response.content.decode()
+    assert client.get(reverse("reporting:figures_csv")).status_code == 404
+
+
+# Queries: the same however many PEPs
+
+
+def _make_peps(count, term, officers, schools, teams):
+    for n in range(count):
+        child = ChildFactory(allocated_officer=officers[n % len(officers)], school=schools[n % len(schools)],
+                             year_group=[0, 2, 5, 8, 10, 12][n % 6],
+                             social_worker=SocialWorkerFactory(team=teams[n % len(teams)]))
+        pep = PepFactory(child=child, term=term, judgement=["", "gold", "red", "green", "amber"][n % 5],
+                         status=[PepStatus.SUBMITTED, PepStatus.FINALISED, PepStatus.RETURNED][n % 3],
+                         date_completed=term.pep_deadline if n % 2 else None, sw_attended=bool(n % 3))
+        if pep.status == PepStatus.RETURNED:
+            PepStatusChange.objects.create(pep=pep, from_status="submitted", to_status="returned")
+
+
+def capture(client, url) -> list[str]:
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_dashboard_queries_are_constant(client, vsh, django_assert_num_queries):
+    client.force_login(vsh)
+    terms = [TermFactory() for _ in range(3)]
+    manager = UserFactory(role=Role.MANAGER)
+    officers = [UserFactory(line_manager=manager) for _ in range(3)]
+    schools = [SchoolFactory() for _ in range(4)]
+    teams = [SocialCareTeamFactory() for _ in range(3)]
+    url = f"{DASHBOARD}?term={terms[-1].pk}"
+
+    _make_peps(5, terms[-1], officers, schools, teams)
+    with_5 = capture(client, url)
+    for term in terms:
+        _make_peps(12, term, officers, schools, teams)
+    _make_peps(40 - 5 - 12, terms[-1], officers, schools, teams)
+    with_40 = capture(client, url)
+
+    assert len(with_5) == len(with_40), "\n".join(with_40)
+    with django_assert_num_queries(len(with_5)):
+        client.get(url)
