@@ -84,6 +84,7 @@ class Breakdown:
 class SocialWorkFigures:
     team: str
     manager: str
+    team_id: int | None = None
     meetings: int = 0
     sw_attended: int = 0
     sw_section_updated: int = 0
@@ -230,7 +231,8 @@ def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
     total = SocialWorkFigures(team="All teams", manager="")
     for row in (
         peps.exclude(status=PepStatus.DRAFT)
-        .values("child__social_worker__team__name", "child__social_worker__team__manager_name")
+        .values("child__social_worker__team", "child__social_worker__team__name",
+                "child__social_worker__team__manager_name")
         .annotate(
             peps_n=Count("pk"),
             meetings=Count("pk", filter=Q(meeting_date__isnull=False)),
@@ -242,6 +244,7 @@ def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
         figures = SocialWorkFigures(
             team=row["child__social_worker__team__name"] or "No social worker recorded",
             manager=row["child__social_worker__team__manager_name"] or "",
+            team_id=row["child__social_worker__team"],
             meetings=row["meetings"], sw_attended=row["attended"],
             sw_section_updated=row["updated"], peps=row["peps_n"],
         )

@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from accounts.models import Role
-from peps.models import SocialCareTeam, Term
+from peps.models import Term
 from sampling.forms import TermPickerForm
 
 from . import exports
@@ -50,15 +50,10 @@ def dashboard(request):
     context = {"term": term, "term_form": TermPickerForm(initial={"term": term.pk if term else None})}
     if term is not None:
         figures = term_figures(term)
-        # The figures name each social care team; the list filters on its id.
-        team_ids = dict(
-            SocialCareTeam.objects.filter(name__in=[row.team for row in figures.social_work])
-            .values_list("name", "pk")
-        )
         context.update({
             "figures": figures,
             "trend": trend(term),
-            "social_work": [(row, team_ids.get(row.team)) for row in figures.social_work],
+            "social_work": [(row, row.team_id) for row in figures.social_work],
             "whole_school": request.user.sees_whole_school,
         })
     return render(request, "reporting/dashboard.html", context)
