@@ -1,3 +1,4 @@
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from reviews.rules import RANK
-from reviews.selectors import review_history
+from reviews.selectors import my_draft_reviews, review_history
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids
 
@@ -46,7 +47,7 @@ def pep_list_view(request):
     # so filtering or sorting on either leaves them out of the reckoning.
     blind = blind_pep_ids(request.user)
     peps = pep_list(request.user)
-    if blind and (request.GET.get("judgement") or request.GET.get("status")):
+    if blind and any(request.GET.get(key) for key in ("judgement", "status", "returned")):
         peps = peps.exclude(pk__in=blind)
     pep_filter = PepFilter(request.GET or None, queryset=peps, user=request.user)
     sort = request.GET.get("sort", "child")
@@ -74,8 +75,35 @@ def pep_list_view(request):
                 for name in pep_filter.form.fields
                 if pep_filter.form.is_bound and pep_filter.form.data.get(name)
             ],
+            "selected_filters": _selected_filters(pep_filter.form, request.GET),
         },
     )
+
+
+def _selected_filters(form, query) -> list[dict]:
+    """The filters in use, each with its label, the value chosen (as the select shows it)
+    and the link that drops it, for the "selected filters" tags above the list."""
+    selected = []
+    if not form.is_bound:
+        return selected
+    form.is_valid()  # already run by the filter; fills cleaned_data with the valid fields
+    for name, field in form.fields.items():
+        # The cleaned value: a model object for a model choice (fetched once already, to
+        # validate it), else the choice's key; an invalid value is ignored, as the filter does.
+        value = form.cleaned_data.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(field, forms.ModelChoiceField):
+            shown = str(value)
+        elif isinstance(field, forms.ChoiceField):
+            shown = dict(field.choices).get(value, value)
+        else:
+            shown = value
+        rest = query.copy()
+        rest.pop(name, None)
+        rest.pop("page", None)
+        selected.append({"label": field.label or name, "value": shown, "remove_url": f"?{rest.urlencode()}"})
+    return selected
 
 
 def pep_detail(request, pk):
@@ -88,6 +116,7 @@ def pep_detail(request, pk):
     )
     # Moderating this PEP: its first rating stays hidden until the user submits theirs.
     blind = pep.pk in blind_pep_ids(request.user)
+    may_review = can_review(request.user, pep)
     return render(
         request,
         "peps/pep_detail.html",
@@ -97,10 +126,14 @@ def pep_detail(request, pk):
             "aspirations": pep.aspirations.all(),
             "reviews": [] if blind else review_history(pep),
             "status_changes": [] if blind else pep.status_changes.select_related("changed_by"),
-            "can_review": can_review(request.user, pep),
-            "can_mark_amended": pep.status == "returned" and request.user.role != "administrator",
+            "can_review": may_review,
+            # The user's own review in progress, so the button says "Continue rating".
+            "my_draft": my_draft_reviews(request.user).filter(pep=pep).first() if may_review else None,
+            "can_mark_amended": (
+                pep.status == "returned" and request.user.role != "administrator" and not blind
+            ),
             "can_finalise": (
-                pep.status == "submitted" and can_finalise_without_qa(request.user, pep)
+                not blind and pep.status == "submitted" and can_finalise_without_qa(request.user, pep)
                 and not awaiting_sampled_qa(pep)
             ),
         },
@@ -110,7 +143,7 @@ def pep_detail(request, pk):
 @require_POST
 def pep_mark_amended(request, pk):
     pep = get_object_or_404(visible_peps(request.user), pk=pk)
-    if request.user.role == "administrator":
+    if request.user.role == "administrator" or pep.pk in blind_pep_ids(request.user):
         raise PermissionDenied
     try:
         mark_amended(pep, request.user)

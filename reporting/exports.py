@@ -17,6 +17,7 @@ from peps.models import Phase, Term
 from peps.selectors import visible_peps
 from reviews.models import AreaRating, ReviewKind, ReviewStatus
 from reviews.rules import Rating
+from sampling.selectors import blind_peps
 
 from .figures import RATINGS, Quality, TermFigures, TrendPoint
 
@@ -132,7 +133,8 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
     rows = (
         AreaRating.objects.filter(
             review__status=ReviewStatus.SUBMITTED,
-            review__pep__in=visible_peps(user).filter(term=term).values("pk"),
+            # Not the PEPs the user is still re-rating for moderation: blind until they submit.
+            review__pep__in=visible_peps(user).filter(term=term).exclude(pk__in=blind_peps(user)).values("pk"),
         )
         .order_by("review__pep__child__la_reference", "review__submitted_at", "review_id", "area__position")
         .values_list(

@@ -13,6 +13,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 
 from peps.models import Pep, PepStatus, PepStatusChange, Phase, Term, key_stage
+from peps.selectors import visible_peps
 from reviews.rules import Rating
 from sampling.models import SampleEntry
 from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
@@ -333,12 +334,13 @@ class SocialCareRow:
     sw_section_updated: bool
 
 
-def social_care_exceptions(term: Term) -> dict[str, list[SocialCareRow]]:
+def social_care_exceptions(term: Term, user=None) -> dict[str, list[SocialCareRow]]:
     """Per social care team: PEPs of the term whose meeting the SW did not attend or
-    whose SW section was not updated. Children by LA reference only."""
+    whose SW section was not updated. Children by LA reference only; given ``user``, only
+    the PEPs that user may see."""
     rows = defaultdict(list)
     for pep in (
-        Pep.objects.filter(term=term)
+        (Pep.objects.all() if user is None else visible_peps(user)).filter(term=term)
         .exclude(status=PepStatus.DRAFT)
         .filter(Q(meeting_date__isnull=False, sw_attended=False) | Q(sw_section_updated=False))
         .values(

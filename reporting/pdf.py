@@ -224,8 +224,8 @@ def board_report_pdf(term: Term, today: date | None = None) -> bytes:
 # --- the social care report ----------------------------------------------------------
 
 
-def social_care_report_context(term: Term, today: date | None = None) -> dict:
-    exceptions = social_care_exceptions(term)
+def social_care_report_context(term: Term, today: date | None = None, user=None) -> dict:
+    exceptions = social_care_exceptions(term, user)
     teams = []
     for team, rows in exceptions.items():
         first = rows[0]
@@ -251,12 +251,13 @@ def social_care_report_context(term: Term, today: date | None = None) -> dict:
     }
 
 
-def social_care_report_html(term: Term, today: date | None = None) -> str:
-    return render_to_string("reporting/pdf/social_care_report.html", social_care_report_context(term, today))
+def social_care_report_html(term: Term, today: date | None = None, user=None) -> str:
+    return render_to_string("reporting/pdf/social_care_report.html",
+                            social_care_report_context(term, today, user))
 
 
-def social_care_report_pdf(term: Term, today: date | None = None) -> bytes:
-    return _pdf(social_care_report_html(term, today))
+def social_care_report_pdf(term: Term, today: date | None = None, user=None) -> bytes:
+    return _pdf(social_care_report_html(term, today, user))
 
 
 def _pdf(html: str) -> bytes:

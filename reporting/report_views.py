@@ -128,7 +128,7 @@ def social_care(request):
     term = _term_from(request.GET.get("term", ""))
     if term is None:
         raise Http404("No term")
-    content = social_care_report_pdf(term)
+    content = social_care_report_pdf(term, user=request.user)
     logger.info("Social care report for %s downloaded by %s", term, request.user.get_username())
     season = term.get_season_display().lower()
     filename = f"social-care-report-{season}-{term.academic_year_label.replace('/', '-')}.pdf"

@@ -26,9 +26,11 @@ from .models import ReportKind, ReportRequest, ReportStatus
 
 logger = logging.getLogger(__name__)
 
+# The board report carries counts only; the social care report names children (by
+# reference), so it is limited to what the requester may see.
 RENDERERS = {
-    ReportKind.BOARD: pdf.board_report_pdf,
-    ReportKind.SOCIAL_CARE: pdf.social_care_report_pdf,
+    ReportKind.BOARD: lambda report: pdf.board_report_pdf(report.term),
+    ReportKind.SOCIAL_CARE: lambda report: pdf.social_care_report_pdf(report.term, user=report.requested_by),
 }
 
 
@@ -57,7 +59,7 @@ def build_report(request_id: int) -> ReportRequest:
 
     A rendering error marks the request failed, with the error, and is not raised; a lost
     database connection (OperationalError) is raised, for the task to retry."""
-    report = ReportRequest.objects.select_related("term").get(pk=request_id)
+    report = ReportRequest.objects.select_related("term", "requested_by").get(pk=request_id)
     if report.is_ready:
         return report
     report.status = ReportStatus.RUNNING
@@ -66,7 +68,7 @@ def build_report(request_id: int) -> ReportRequest:
     report.save(update_fields=["status", "started_at", "error"])
     started = time.monotonic()
     try:
-        content = RENDERERS[ReportKind(report.kind)](report.term)
+        content = RENDERERS[ReportKind(report.kind)](report)
         pages = len(PdfReader(io.BytesIO(content)).pages)
     except OperationalError:
         raise

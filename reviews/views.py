@@ -67,9 +67,24 @@ def review_rate(request, pk):
             "review": review,
             "pep": review.pep,
             "form": form,
+            "areas": _area_summary(form),
             **_judgement(entered, len(form.area_ratings)),
         },
     )
+
+
+def _area_summary(form: RatingForm) -> list[dict]:
+    """Each area with the rating chosen so far, for the "jump to an area" list beside the
+    form: as entered when the form is bound, else as saved."""
+    areas = []
+    for area_rating in form.area_ratings:
+        value = form.data.get(form.rating_field(area_rating)) if form.is_bound else area_rating.rating
+        areas.append({
+            "position": area_rating.area.position,
+            "title": area_rating.area.title,
+            "rating": value if value in rules.Rating.values else "",
+        })
+    return areas
 
 
 def _judgement(ratings: list[str], total: int) -> dict:
@@ -89,7 +104,9 @@ def review_judgement_preview(request, pk):
     review = _own_review(request, pk)
     form = RatingForm(request.POST, review=review)
     context = _judgement(form.entered_ratings(), len(form.area_ratings))
-    return render(request, "reviews/_judgement.html", context)
+    # The judgement, and out of band the "jump to an area" list with its ratings.
+    context["areas"] = _area_summary(form)
+    return render(request, "reviews/_judgement_preview.html", context)
 
 
 def review_detail(request, pk):

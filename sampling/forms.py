@@ -23,6 +23,8 @@ class TermPickerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        # A GET form: a CSRF token would only end up in the address bar.
+        self.helper.disable_csrf = True
         self.helper.layout = Layout(Field.select("term"), Button.secondary("show", "Show term"))
 
 
@@ -98,7 +100,7 @@ class PeerReviewPepForm(forms.ModelForm):
 
     la_reference = forms.CharField(
         label="LA reference of the child", max_length=20,
-        help_text="The PEP of the meeting's term, held by the member.",
+        help_text="The PEP of the meeting's term, held by the member. For example, HVS-012345.",
         error_messages={"required": "Enter the child's LA reference"},
     )
 

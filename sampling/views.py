@@ -74,6 +74,16 @@ def _due(entry, today) -> str:
     return ""
 
 
+WORKLIST_VIEWS = {"to_rate": "To rate now", "waiting": "Waiting for the PEP", "done": "Done"}
+
+
+def _state(entry) -> str:
+    """Which worklist view an entry falls in: done, ready to rate, or waiting for the PEP."""
+    if entry.is_done:
+        return "done"
+    return "to_rate" if entry.pep_ready else "waiting"
+
+
 def worklist(request):
     """My QA worklist: the sample entries assigned to me this term, my drafts, and for a
     manager the team's submitted PEPs outside the sample (which may be finalised without QA)."""
@@ -81,7 +91,12 @@ def worklist(request):
     term = _term(request)
     today = timezone.localdate()
     entries = list(selectors.worklist(user, term))
-    rows = [{"entry": entry, "due": _due(entry, today)} for entry in entries]
+    rows = [{"entry": entry, "due": _due(entry, today), "state": _state(entry)} for entry in entries]
+    # ?show= narrows the table to the entries to rate now, those waiting on the PEP, or done.
+    show = request.GET.get("show", "")
+    if show not in WORKLIST_VIEWS:
+        show = ""
+    state_counts = {key: sum(1 for row in rows if row["state"] == key) for key in WORKLIST_VIEWS}
     not_sampled = []
     if user.role == Role.MANAGER:
         pending_in_sample = SampleEntry.objects.filter(sample__kind=SampleKind.LINE_MANAGEMENT).exclude(
@@ -98,7 +113,13 @@ def worklist(request):
     return render(request, "sampling/worklist.html", {
         "term": term,
         "term_form": _term_picker(term),
-        "rows": rows,
+        "rows": [row for row in rows if row["state"] == show] if show else rows,
+        "all_count": len(rows),
+        "show": show,
+        "views": [
+            {"key": key, "label": label, "count": state_counts[key]}
+            for key, label in WORKLIST_VIEWS.items()
+        ],
         "done_count": sum(1 for entry in entries if entry.is_done),
         "drafts": my_draft_reviews(user),
         "not_sampled": not_sampled,
@@ -209,8 +230,15 @@ def moderation(request):
             SampleEntry.objects.filter(sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
         )
         disagreements, hidden = [], 0
+        # A manager is shown the disagreements about PEPs they may see (their team's, or one
+        # they moderate); the agreement figures above stay school-wide.
+        in_view = None if user.sees_whole_school else set(
+            visible_peps(user).filter(term=term).values_list("pk", flat=True)
+        )
         for comparison in agreement.disagreements:
             entry = comparison.entry
+            if in_view is not None and entry.pep_id not in in_view:
+                continue
             if entry.pep_id in blind:
                 hidden += 1  # the user is still re-rating this PEP: not a word of its first rating
                 continue
@@ -254,6 +282,16 @@ def settle(request, pk):
 # --- peer review -----------------------------------------------------------------------
 
 
+def _visible_meetings(user):
+    meetings = PeerReviewMeeting.objects.select_related("term", "recorded_by")
+    if not user.sees_whole_school:
+        # A manager: the meetings they recorded or attended, not another team's.
+        meetings = meetings.filter(
+            pk__in=PeerReviewMeeting.objects.filter(Q(recorded_by=user) | Q(attendees=user)).values("pk")
+        )
+    return meetings
+
+
 def peer_reviews(request):
     _require_role(request.user, PEER_REVIEW_ROLES)
     term = Term.objects.current()
@@ -261,8 +299,7 @@ def peer_reviews(request):
     if request.GET.get("year", "").isdigit():
         year = int(request.GET["year"])
     meetings = list(
-        PeerReviewMeeting.objects.filter(term__academic_year=year)
-        .select_related("term", "recorded_by")
+        _visible_meetings(request.user).filter(term__academic_year=year)
         .annotate(attendee_count=Count("attendees", distinct=True), pep_count=Count("peps", distinct=True))
     ) if year is not None else []
     return render(request, "sampling/peer_review_list.html", {
@@ -289,7 +326,7 @@ def peer_review_new(request):
 
 def peer_review_detail(request, pk):
     _require_role(request.user, PEER_REVIEW_ROLES)
-    meeting = get_object_or_404(PeerReviewMeeting.objects.select_related("term", "recorded_by"), pk=pk)
+    meeting = get_object_or_404(_visible_meetings(request.user), pk=pk)
     pep_form = PeerReviewPepForm(meeting=meeting, prefix="pep")
     notes_form = PeerReviewNotesForm(instance=meeting, prefix="notes")
     if request.method == "POST":
