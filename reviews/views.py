@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from peps.models import PepStatus
 from peps.selectors import visible_peps
-from sampling.selectors import blind_pep_ids
+from sampling.selectors import blind_pep_ids, next_entry_to_rate
 
 from . import rules
 from .forms import SUBMIT, RatingForm
@@ -133,6 +133,10 @@ def review_detail(request, pk):
             "ratings": ratings,
             "to_amend": areas_to_amend(ratings),
             "returned": review.pep.status == PepStatus.RETURNED and review.needs_amendment,
+            # One click on to the next PEP the reviewer has to rate.
+            "next_entry": (
+                next_entry_to_rate(request.user, review.pep.term) if review.reviewer_id == request.user.pk else None
+            ),
         },
     )
 

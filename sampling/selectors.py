@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
-from peps.models import Pep, Term
+from peps.models import Pep, PepStatus, Term
 from reviews.models import AreaRating, QaReview, ReviewKind, ReviewStatus
 
 from . import rules
@@ -195,4 +195,20 @@ def worklist_progress(user: User, term: Term | None) -> dict:
         return {"total": 0, "done": 0}
     return SampleEntry.objects.filter(assigned_to=user, sample__term=term).aggregate(
         total=Count("pk"), done=Count("pk", filter=Q(review__status=ReviewStatus.SUBMITTED))
+    )
+
+
+def next_entry_to_rate(user: User, term: Term | None) -> SampleEntry | None:
+    """The first entry on the user's worklist that is not done and can be rated now: the
+    "rate the next PEP" button after a review is submitted."""
+    if term is None:
+        return None
+    ready = Q(sample__kind=SampleKind.LINE_MANAGEMENT, pep__status=PepStatus.SUBMITTED) | (
+        ~Q(sample__kind=SampleKind.LINE_MANAGEMENT) & ~Q(pep__status=PepStatus.DRAFT)
+    )
+    return (
+        worklist(user, term)
+        .exclude(review__status=ReviewStatus.SUBMITTED)
+        .filter(ready)
+        .first()
     )

@@ -498,3 +498,24 @@ def test_moderator_cannot_find_the_hidden_judgement_by_filtering_or_sorting(clie
     for query in ("judgement=red", "status=returned"):
         assert pep.child.la_reference not in client.get(f"/peps/?{query}").content.decode()
     assert "Poor quality" not in client.get(f"/peps/{pep.pk}/").content.decode()
+
+
+def test_after_submitting_the_result_page_offers_the_next_pep_to_rate(client, manager, officer, pep):
+    """One click on from a submitted review to the next PEP on the worklist; none once the
+    worklist is done, and never on someone else's review."""
+    for _ in range(7):  # a caseload of 8 submitted PEPs: a 25% sample of 2
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term)
+    draw_term_samples(pep.term)
+    entries = list(SampleEntry.objects.filter(assigned_to=manager).order_by("pk"))
+    assert len(entries) == 2
+    client.force_login(manager)
+
+    first = start_entry_review(entries[0], manager)
+    submit(first, ["green"] * 8)
+    html = body(client.get(reverse("reviews:detail", args=[first.pk])))
+    assert "Rate the next PEP on your worklist" in html
+    assert reverse("sampling:entry_start", args=[entries[1].pk]) in html
+
+    last = start_entry_review(entries[1], manager)
+    submit(last, ["gold"] * 8)
+    assert "Rate the next PEP" not in body(client.get(reverse("reviews:detail", args=[last.pk])))
