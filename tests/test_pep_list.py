@@ -375,3 +375,16 @@ def test_list_as_manager_offers_only_their_officers(client, manager, officer, ot
     assert f'<option value="{officer.pk}">{officer}</option>' in body
     assert str(other_officer) not in body
     assert Pep.objects.count() == 2
+
+
+def test_the_pep_page_goes_back_to_the_list_as_it_was_left(client, vsh, pep):
+    """Filters, sort and page survive a visit to a PEP and its back link."""
+    client.force_login(vsh)
+    listing = client.get("/peps/", {"phase": pep.phase, "sort": "-child"}).content.decode()
+    link = f"/peps/{pep.pk}/?list=phase%3D{pep.phase}%26sort%3D-child"
+    assert link in listing
+    detail = client.get(f"/peps/{pep.pk}/", {"list": f"phase={pep.phase}&sort=-child"}).content.decode()
+    assert f'href="/peps/?phase={pep.phase}&amp;sort=-child" class="govuk-back-link"' in detail
+    # Anything but a query string stays on this site's list: no way out through the link.
+    hostile = client.get(f"/peps/{pep.pk}/", {"list": "//evil.example/"}).content.decode()
+    assert 'href="/peps/?//evil.example/"' in hostile
