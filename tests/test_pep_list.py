@@ -19,7 +19,7 @@ from .factories import ChildFactory, PepFactory, SchoolFactory, TermFactory, Use
 
 pytestmark = pytest.mark.django_db
 
-ROW = re.compile(r'<a class="govuk-link" href="/peps/\d+/">([^<]+)</a>')
+ROW = re.compile(r'<a class="govuk-link" href="/peps/\d+/(?:\?list=[^"]*)?">([^<]+)</a>')
 
 
 def names(response) -> list[str]:

@@ -27,7 +27,7 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
-ROW = re.compile(r'<a class="govuk-link" href="/peps/\d+/">([^<]+)</a>')
+ROW = re.compile(r'<a class="govuk-link" href="/peps/\d+/(?:\?list=[^"]*)?">([^<]+)</a>')
 DASHBOARD = reverse("reporting:dashboard")
 
 
