@@ -209,3 +209,7 @@ QA_DUE_DAYS_AFTER_DEADLINE = int(os.environ.get("QA_DUE_DAYS_AFTER_DEADLINE", "2
 QA_REMINDER_DAYS_BEFORE_DUE = int(os.environ.get("QA_REMINDER_DAYS_BEFORE_DUE", "7"))
 # Attendance below this percentage puts a PEP in the attendance lead's sample.
 QA_ATTENDANCE_THRESHOLD = float(os.environ.get("QA_ATTENDANCE_THRESHOLD", "90"))
+
+# The public board report combines schools with fewer PEPs than this into one row, so a
+# small setting's figures cannot point to a child.
+BOARD_REPORT_MIN_PEPS_PER_SCHOOL = int(os.environ.get("BOARD_REPORT_MIN_PEPS_PER_SCHOOL", "5"))

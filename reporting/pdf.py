@@ -92,6 +92,27 @@ def _quality_row(label: str, quality: Quality, peps: int) -> QualityRow:
     )
 
 
+def _public_school_rows(figures: TermFigures, minimum: int) -> tuple[list[QualityRow], list[tuple[str, int]]]:
+    """The board report is public: a school with only a few looked-after children could
+    identify a child from its row. Schools with fewer than `minimum` PEPs are combined
+    into one row, in the quality table and in the Gold table alike."""
+    shown = [b for b in figures.by_school if b.peps >= minimum]
+    small = [b for b in figures.by_school if b.peps < minimum]
+    rows = [_quality_row(b.label, b.quality, b.peps) for b in shown]
+    gold = [(b.label, b.quality.counts[Rating.GOLD]) for b in shown if b.quality.counts[Rating.GOLD]]
+    gold.sort(key=lambda item: (-item[1], item[0]))
+    if small:
+        combined = Quality()
+        for b in small:
+            for rating, n in b.quality.counts.items():
+                combined.add(rating, n)
+        label = f"{len(small)} schools and settings with fewer than {minimum} PEPs each"
+        rows.append(_quality_row(label, combined, sum(b.peps for b in small)))
+        if combined.counts[Rating.GOLD]:
+            gold.append((label, combined.counts[Rating.GOLD]))
+    return rows, gold
+
+
 def headlines(figures: TermFigures) -> list[str]:
     """The headlines in words, each with its counts; "No data" where there is nothing to
     divide by. The board report's summary page, and a test, read these."""
@@ -157,6 +178,7 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "updated": row.sw_section_updated, "updated_share": pct(row.sw_section_updated, row.peps),
     } for row in figures.social_work]
     total = figures.social_work_total
+    school_rows, gold_by_school = _public_school_rows(figures, settings.BOARD_REPORT_MIN_PEPS_PER_SCHOOL)
     return {
         **_running(f"Personal Education Plans: completion and quality – {term}", "PUBLIC – NO CHILD IDENTIFIED"),
         "term": term,
@@ -188,7 +210,8 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "quality_chart": quality_chart(q) if q.judged else None,
         "by_phase": [_quality_row(b.label, b.quality, b.peps) for b in figures.by_phase if b.peps],
         "by_key_stage": [_quality_row(b.label, b.quality, b.peps) for b in figures.by_key_stage],
-        "by_school": [_quality_row(b.label, b.quality, b.peps) for b in figures.by_school],
+        "by_school": school_rows,
+        "min_peps_per_school": settings.BOARD_REPORT_MIN_PEPS_PER_SCHOOL,
         "by_officer": [_quality_row(b.label, b.quality, b.peps) for b in figures.by_officer],
         "rating_labels": [Rating(r).label for r in RATINGS],
         "trend_rows": trend_rows,
@@ -209,7 +232,7 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "moderation_kappa": (None if figures.moderation.kappa is None else f"{figures.moderation.kappa:.2f}"),
         "gold": figures.gold,
         "gold_share": pct(figures.gold, q.judged),
-        "gold_by_school": figures.gold_by_school,
+        "gold_by_school": gold_by_school,
     }
 
 

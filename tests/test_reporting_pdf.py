@@ -404,3 +404,17 @@ def test_worker_builds_the_board_report(worker_queue, term_data, settings):  # n
             timeout=RESULT_TIMEOUT) == ReportStatus.READY
     finally:
         report.file.delete(save=False)
+
+
+def test_board_report_combines_small_schools_so_no_child_can_be_identified(term_data, settings):
+    """Each child here is the only one at their school: no school is named in the public
+    report, they are shown as one combined row; with the threshold at 1 they are named."""
+    schools = {child.school.name for child in term_data["children"]}
+    text = " ".join(pages_text(pdf.board_report_pdf(term_data["term"])))
+    assert "5 schools and settings with fewer than 5 PEPs each" in text
+    for name in schools:
+        assert name not in text
+
+    settings.BOARD_REPORT_MIN_PEPS_PER_SCHOOL = 1
+    text = " ".join(pages_text(pdf.board_report_pdf(term_data["term"])))
+    assert all(name in text for name in schools)
