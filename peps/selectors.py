@@ -1,10 +1,12 @@
 """Reads that decide who sees which children and PEPs. Every view goes through these."""
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from accounts.models import Role, User
 
-from .models import Child, Pep
+from .models import Child, Pep, Term
 
 
 def _officers_in_view(user: User) -> list[int] | None:
@@ -89,11 +91,18 @@ def can_finalise_without_qa(user: User, pep: Pep) -> bool:
 
 
 def _sample_kinds_for(review_kind: str) -> list[str]:
-    return {
-        "line_management": ["line_management"],
-        "lead_sample": ["lead_area"],
-        "moderation": ["cross_moderation", "moderation_group"],
-    }.get(review_kind, [])
+    from sampling.models import SampleKind
+
+    return [kind for kind in SampleKind if kind.review_kind == review_kind]
+
+
+def requested_term(value: str) -> Term | None:
+    """The term a page was asked for (?term=<pk>), else the current one; 404 for a bad pk."""
+    if value:
+        if not value.isdigit():
+            raise Http404("No such term")
+        return get_object_or_404(Term, pk=value)
+    return Term.objects.current()
 
 
 def term_counts(peps: QuerySet[Pep]) -> dict:

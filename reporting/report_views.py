@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
-from peps.models import Term
+from peps.selectors import requested_term
 from sampling.forms import TermPickerForm
 
 from . import services
@@ -45,14 +45,6 @@ def _require(user, kind: str) -> None:
         raise PermissionDenied
 
 
-def _term_from(value: str) -> Term | None:
-    if value:
-        if not value.isdigit():
-            raise Http404("No such term")
-        return get_object_or_404(Term, pk=value)
-    return Term.objects.current()
-
-
 def _visible_requests(user):
     """The requests whose status and file ``user`` may see: their own; the VSH all."""
     requests = ReportRequest.objects.select_related("term", "requested_by")
@@ -67,7 +59,7 @@ def index(request):
     user = request.user
     if not (may_request(user, ReportKind.BOARD) or may_request(user, ReportKind.SOCIAL_CARE)):
         raise PermissionDenied
-    term = _term_from(request.GET.get("term", ""))
+    term = requested_term(request.GET.get("term", ""))
     return render(request, "reporting/reports_index.html", {
         "term": term,
         "term_form": TermPickerForm(initial={"term": term.pk if term else None}),
@@ -85,7 +77,7 @@ def request_report(request):
     if kind not in ReportKind.values:
         raise Http404("No such report")
     _require(request.user, kind)
-    term = _term_from(request.POST.get("term", ""))
+    term = requested_term(request.POST.get("term", ""))
     if term is None:
         raise Http404("No term")
     if kind == ReportKind.SOCIAL_CARE:
@@ -125,7 +117,7 @@ def download(request, pk):
 def social_care(request):
     """The social care report of ?term= (else the current term), straight back as a PDF."""
     _require(request.user, ReportKind.SOCIAL_CARE)
-    term = _term_from(request.GET.get("term", ""))
+    term = requested_term(request.GET.get("term", ""))
     if term is None:
         raise Http404("No term")
     content = social_care_report_pdf(term, user=request.user)

@@ -8,10 +8,11 @@ by reporting.exports.
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from accounts.models import Role
 from peps.models import Term
+from peps.selectors import requested_term
 from sampling.forms import TermPickerForm
 
 from . import exports
@@ -26,19 +27,9 @@ def _require_access(user) -> None:
         raise PermissionDenied
 
 
-def _term(request) -> Term | None:
-    """The term asked for with ?term=<pk>, else the current one."""
-    pk = request.GET.get("term", "")
-    if pk:
-        if not pk.isdigit():
-            raise Http404("No such term")
-        return get_object_or_404(Term, pk=pk)
-    return Term.objects.current()
-
-
 def _download_term(request) -> Term:
     _require_access(request.user)
-    term = _term(request)
+    term = requested_term(request.GET.get("term", ""))
     if term is None:
         raise Http404("No terms have been set up")
     return term
@@ -46,7 +37,7 @@ def _download_term(request) -> Term:
 
 def dashboard(request):
     _require_access(request.user)
-    term = _term(request)
+    term = requested_term(request.GET.get("term", ""))
     context = {"term": term, "term_form": TermPickerForm(initial={"term": term.pk if term else None})}
     if term is not None:
         figures = term_figures(term)

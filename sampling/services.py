@@ -330,18 +330,10 @@ def draw_open_terms(today: date | None = None) -> list[DrawResult]:
 
 
 
-REVIEW_KIND_FOR_SAMPLE = {
-    SampleKind.LINE_MANAGEMENT: ReviewKind.LINE_MANAGEMENT,
-    SampleKind.LEAD_AREA: ReviewKind.LEAD_SAMPLE,
-    SampleKind.CROSS_MODERATION: ReviewKind.MODERATION,
-    SampleKind.MODERATION_GROUP: ReviewKind.MODERATION,
-}
-
-
 def record_review_in_samples(review: QaReview) -> int:
     """Tick off the reviewer's open sample entries for this PEP that a review of this kind
     answers, however the review was started."""
-    kinds = [k for k, v in REVIEW_KIND_FOR_SAMPLE.items() if v == review.kind]
+    kinds = [kind for kind in SampleKind if kind.review_kind == review.kind]
     return SampleEntry.objects.filter(
         pep_id=review.pep_id, assigned_to_id=review.reviewer_id, sample__kind__in=kinds
     ).filter(Q(review__isnull=True) | Q(review=review)).update(review=review)
@@ -355,7 +347,7 @@ def start_entry_review(entry: SampleEntry, user: User) -> QaReview:
 
     if entry.assigned_to_id != user.pk:
         raise PermissionDenied("This PEP is on someone else's worklist.")
-    kind = REVIEW_KIND_FOR_SAMPLE[entry.sample.kind]
+    kind = SampleKind(entry.sample.kind).review_kind
     positions = entry.sample.lead_area.rated_positions if entry.sample.lead_area_id else None
     if entry.review_id and entry.review.status == ReviewStatus.DRAFT:
         return entry.review

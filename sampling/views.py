@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from peps.models import PepStatus, Term
-from peps.selectors import visible_peps
+from peps.selectors import requested_term, visible_peps
 from reviews.models import ReviewStatus
 from reviews.selectors import my_draft_reviews
 
@@ -32,16 +31,6 @@ MODERATION_ROLES = (Role.MANAGER, Role.LEAD, Role.VSH)
 PEER_REVIEW_ROLES = (Role.MANAGER, Role.LEAD, Role.VSH)
 PEER_REVIEWS_A_YEAR = 2
 DUE_SOON_DAYS = 7
-
-
-def _term(request) -> Term | None:
-    """The term asked for with ?term=<pk>, else the current one."""
-    pk = request.GET.get("term", "")
-    if pk:
-        if not pk.isdigit():
-            raise Http404("No such term")
-        return get_object_or_404(Term, pk=pk)
-    return Term.objects.current()
 
 
 def _term_picker(term: Term | None) -> TermPickerForm:
@@ -88,7 +77,7 @@ def worklist(request):
     """My QA worklist: the sample entries assigned to me this term, my drafts, and for a
     manager the team's submitted PEPs outside the sample (which may be finalised without QA)."""
     user = request.user
-    term = _term(request)
+    term = requested_term(request.GET.get("term", ""))
     today = timezone.localdate()
     entries = list(selectors.worklist(user, term))
     rows = [{"entry": entry, "due": _due(entry, today), "state": _state(entry)} for entry in entries]
@@ -169,7 +158,7 @@ COVERAGE_SORTS = {
 def coverage(request):
     """Per officer: did their line manager review the policy's share of their caseload?"""
     _require_role(request.user, COVERAGE_ROLES)
-    term = _term(request)
+    term = requested_term(request.GET.get("term", ""))
     rows = selectors.coverage(term, request.user) if term else []
     sort = request.GET.get("sort", "officer")
     if sort.lstrip("-") not in COVERAGE_SORTS:
@@ -208,7 +197,7 @@ def moderation(request):
     """My moderation entries (blind until I submit), then the term's agreement figures and
     the disagreements to settle."""
     user = request.user
-    term = _term(request)
+    term = requested_term(request.GET.get("term", ""))
     mine = list(
         SampleEntry.objects.filter(assigned_to=user, sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
         .select_related("pep__child", "pep__officer", "sample", "review", "original_review__reviewer")
