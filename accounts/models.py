@@ -1,13 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-
-class Role(models.TextChoices):
-    OFFICER = "officer", "Virtual School Officer / Practitioner"
-    MANAGER = "manager", "VS manager"
-    LEAD = "lead", "Lead practitioner"
-    VSH = "vsh", "Virtual School Head"
-    ADMINISTRATOR = "administrator", "Administrator"
+from core.vocabulary import Role
 
 
 class LeadAreaTheme(models.TextChoices):

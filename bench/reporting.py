@@ -144,6 +144,7 @@ def complete_the_latest_term(term, seed) -> int:
     from django.db import transaction
     from django.utils import timezone
 
+    from core.vocabulary import Rating
     from peps.models import Pep, PepStatus, PepStatusChange
     from reviews import rules
     from reviews.models import AreaRating, QaReview
@@ -177,7 +178,7 @@ def complete_the_latest_term(term, seed) -> int:
             review__in=[e.original_review_id for e in entries]
         ).order_by("area__position").values_list("review_id", "area_id", "rating"):
             first.setdefault(review_id, []).append((area_id, rating))
-        scale = [rules.Rating.RED, rules.Rating.AMBER, rules.Rating.GREEN, rules.Rating.GOLD]
+        scale = [Rating.RED, Rating.AMBER, Rating.GREEN, Rating.GOLD]
         reviews, ratings_of = [], []
         for entry in entries:
             ratings = []

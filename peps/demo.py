@@ -18,10 +18,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import LeadArea, Role, User
+from accounts.models import LeadArea, User
+from core.vocabulary import Rating, Role
 from reviews import rules
 from reviews.models import QaReview
-from reviews.rules import Rating
 from reviews.services import AreaInput, mark_amended, save_review, start_review
 
 from .models import (

@@ -3,8 +3,8 @@ from django import forms
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
-from accounts.models import Role, User
-from reviews.rules import Rating
+from accounts.models import User
+from core.vocabulary import Rating, Role
 
 from .models import YEAR_GROUPS, Pep, PepStatus, PepStatusChange, Phase, School, SocialCareTeam, Term, key_stage
 

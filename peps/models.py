@@ -4,40 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from reviews.rules import Rating
-
-
-class Phase(models.TextChoices):
-    EYFS = "eyfs", "EYFS"
-    SSA = "ssa", "SSA"
-    POST16 = "post16", "Post 16"
-
-    @classmethod
-    def for_year_group(cls, year_group: int) -> "Phase":
-        if year_group <= 0:
-            return cls.EYFS
-        if year_group <= 11:
-            return cls.SSA
-        return cls.POST16
-
-
-YEAR_GROUPS = [(-2, "Early years (age 2)"), (-1, "Nursery"), (0, "Reception")] + [
-    (n, f"Year {n}") for n in range(1, 14)
-]
-
-
-def key_stage(year_group: int) -> str:
-    if year_group <= 0:
-        return "EYFS"
-    if year_group <= 2:
-        return "KS1"
-    if year_group <= 6:
-        return "KS2"
-    if year_group <= 9:
-        return "KS3"
-    if year_group <= 11:
-        return "KS4"
-    return "KS5"
+from core.vocabulary import YEAR_GROUPS, Phase, Rating, Season, academic_year_label, key_stage
 
 
 class School(models.Model):
@@ -133,15 +100,6 @@ class Child(models.Model):
         return key_stage(self.year_group)
 
 
-class Season(models.TextChoices):
-    AUTUMN = "autumn", "Autumn"
-    SPRING = "spring", "Spring"
-    SUMMER = "summer", "Summer"
-
-
-SEASON_ORDER = {Season.AUTUMN: 0, Season.SPRING: 1, Season.SUMMER: 2}
-
-
 class TermQuerySet(models.QuerySet):
     def current(self, today: date | None = None):
         today = today or date.today()
@@ -175,7 +133,7 @@ class Term(models.Model):
 
     @property
     def academic_year_label(self):
-        return f"{self.academic_year}/{(self.academic_year + 1) % 100:02d}"
+        return academic_year_label(self.academic_year)
 
 
 class PepStatus(models.TextChoices):

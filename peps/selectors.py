@@ -4,7 +4,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Role, User
+from accounts.models import User
+from core.vocabulary import Role
 
 from .models import Child, Pep, Term
 

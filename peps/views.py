@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from reviews.rules import RANK
+from core.vocabulary import RANK
 from reviews.selectors import my_draft_reviews, review_history
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids

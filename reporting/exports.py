@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator
 from django.utils import timezone
 from openpyxl import Workbook
 
-from peps.models import Phase, Term
+from core.vocabulary import Phase, Rating
+from peps.models import Term
 from peps.selectors import visible_peps
 from reviews.models import AreaRating, ReviewKind, ReviewStatus
-from reviews.rules import Rating
 from sampling.selectors import blind_peps
 
 from .figures import RATINGS, Quality, TermFigures, TrendPoint

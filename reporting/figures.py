@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 
-from peps.models import Pep, PepStatus, PepStatusChange, Phase, Term, key_stage
+from core.vocabulary import Phase, Rating, key_stage
+from peps.models import Pep, PepStatus, PepStatusChange, Term
 from peps.selectors import visible_peps
-from reviews.rules import Rating
 from sampling.models import SampleEntry
 from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
 

@@ -19,8 +19,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from core.vocabulary import Rating
 from peps.models import Term
-from reviews.rules import Rating
 
 from .figures import RATINGS, Quality, TermFigures, social_care_exceptions, term_figures, trend
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
+from core.vocabulary import Role
 from peps.selectors import requested_term
 from sampling.forms import TermPickerForm
 

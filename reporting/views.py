@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 
-from accounts.models import Role
+from core.vocabulary import Role
 from peps.models import Term
 from peps.selectors import requested_term
 from sampling.forms import TermPickerForm

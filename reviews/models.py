@@ -2,7 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from peps.models import Pep, Phase
+from core.vocabulary import Phase
+from peps.models import Pep
 
 from .rules import Rating
 

@@ -17,33 +17,7 @@ Everything else in the code asks these functions; nothing re-derives a judgement
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db import models
-
-
-class Rating(models.TextChoices):
-    GOLD = "gold", "Gold"
-    GREEN = "green", "Green"
-    AMBER = "amber", "Amber"
-    RED = "red", "Red"
-
-    @property
-    def rank(self) -> int:
-        """Higher is better: red 0, amber 1, green 2, gold 3."""
-        return RANK[self]
-
-    @property
-    def quality_label(self) -> str:
-        return QUALITY_LABELS[self]
-
-
-RANK = {Rating.RED: 0, Rating.AMBER: 1, Rating.GREEN: 2, Rating.GOLD: 3}
-
-QUALITY_LABELS = {
-    Rating.GOLD: "High quality",
-    Rating.GREEN: "Good quality",
-    Rating.AMBER: "Incomplete PEP",
-    Rating.RED: "Poor quality",
-}
+from core.vocabulary import Rating
 
 
 def _counts(ratings: Iterable[str]) -> tuple[Counter, int]:

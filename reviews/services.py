@@ -6,7 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
+from core.vocabulary import Rating, Role
 from peps.models import Pep, PepStatus, PepStatusChange
 from peps.selectors import can_review
 
@@ -76,7 +77,7 @@ def save_review(
         entered = areas.get(area_rating.pk)
         if entered is None:
             continue
-        if entered.rating not in ("", *rules.Rating.values):
+        if entered.rating not in ("", *Rating.values):
             raise ValidationError(f"{entered.rating!r} is not a rating.")
         area_rating.rating = entered.rating
         area_rating.comment = entered.comment
@@ -124,7 +125,7 @@ def _apply_outcome_to_pep(review: QaReview) -> None:
 
 
 def _outcome_note(review: QaReview) -> str:
-    label = rules.Rating(review.overall_judgement).label
+    label = Rating(review.overall_judgement).label
     if review.needs_amendment:
         areas = ", ".join(r.area.title for r in areas_to_amend(review.area_ratings.select_related("area")))
         return f"QA judgement {label}. Returned to the DT and SW to amend: {areas}."
@@ -133,7 +134,7 @@ def _outcome_note(review: QaReview) -> str:
 
 def areas_to_amend(area_ratings) -> list[AreaRating]:
     """The Amber and Red areas (of a review's area ratings) the DT and SW must amend."""
-    return [r for r in area_ratings if r.rating in (rules.Rating.AMBER, rules.Rating.RED)]
+    return [r for r in area_ratings if r.rating in (Rating.AMBER, Rating.RED)]
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.vocabulary import Rating
 from peps.models import PepStatus
 from peps.selectors import visible_peps
 from sampling.selectors import blind_pep_ids, next_entry_to_rate
@@ -82,7 +83,7 @@ def _area_summary(form: RatingForm) -> list[dict]:
         areas.append({
             "position": area_rating.area.position,
             "title": area_rating.area.title,
-            "rating": value if value in rules.Rating.values else "",
+            "rating": value if value in Rating.values else "",
         })
     return areas
 
@@ -129,7 +130,7 @@ def review_detail(request, pk):
         {
             "review": review,
             "pep": review.pep,
-            "judgement": rules.Rating(review.overall_judgement) if review.overall_judgement else None,
+            "judgement": Rating(review.overall_judgement) if review.overall_judgement else None,
             "ratings": ratings,
             "to_amend": areas_to_amend(ratings),
             "returned": review.pep.status == PepStatus.RETURNED and review.needs_amendment,

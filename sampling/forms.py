@@ -7,9 +7,9 @@ from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
 from django.db.models import Q
 
-from accounts.models import Role, User
+from accounts.models import User
+from core.vocabulary import Rating, Role
 from peps.models import Pep, Term
-from reviews.rules import Rating
 
 from .models import PeerReviewFocus, PeerReviewMeeting, PeerReviewPep
 

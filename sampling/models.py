@@ -3,9 +3,9 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import LeadArea
+from core.vocabulary import Rating
 from peps.models import Pep, PepStatus, Term
 from reviews.models import QaReview, ReviewKind
-from reviews.rules import Rating
 
 from .rules import Reason
 

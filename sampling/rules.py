@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
-from reviews.rules import RANK, Rating
+from core.vocabulary import RANK, Rating
 
 
 class Reason:

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Role, User
+from accounts.models import User
+from core.vocabulary import Role
 from peps.models import Pep, PepStatus, Term
 from reviews.models import AreaRating, QaReview, ReviewKind, ReviewStatus
 

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import LeadArea, LeadAreaTheme, Role, User
+from accounts.models import LeadArea, LeadAreaTheme, User
+from core.vocabulary import Rating, Role
 from peps.models import Pep, Term
 from reviews.models import QaReview, ReviewKind, ReviewStatus
 
@@ -143,7 +144,7 @@ def _plan_line_management(plan: _Plan, policy: SamplingPolicy, peps, prior_peps)
     for pep in peps:
         peps_by_officer[pep["officer_id"]].append(pep)
     amber_children = {
-        p["child_id"] for p in prior_peps if p["judgement"] in (rules.Rating.AMBER, rules.Rating.RED)
+        p["child_id"] for p in prior_peps if p["judgement"] in (Rating.AMBER, Rating.RED)
     }
     last_term_judgements = defaultdict(list)
     for p in prior_peps:
@@ -366,7 +367,7 @@ def settle_disagreement(entry: SampleEntry, agreed_judgement: str, notes: str, b
         raise ValidationError("Only a moderation entry can be settled.")
     if not (entry.review_id and entry.review.is_submitted):
         raise ValidationError("The PEP has not been re-rated yet.")
-    if agreed_judgement not in rules.Rating.values:
+    if agreed_judgement not in Rating.values:
         raise ValidationError("Choose the agreed judgement.")
     entry.agreed_judgement = agreed_judgement
     entry.agreement_notes = notes

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from core.vocabulary import Role
 from peps.models import PepStatus, Term
 from peps.selectors import requested_term, visible_peps
 from reviews.models import ReviewStatus

@@ -1,7 +1,7 @@
 import pytest
 from django.test import override_settings
 
-from accounts.models import Role
+from core.vocabulary import Role
 from peps.models import PepStatus
 
 from .factories import ChildFactory, PepFactory, UserFactory

@@ -11,19 +11,9 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from accounts.models import Role, User
-from peps.models import (
-    Child,
-    DesignatedTeacher,
-    Pep,
-    PepStatus,
-    Phase,
-    School,
-    Season,
-    SocialCareTeam,
-    SocialWorker,
-    Term,
-)
+from accounts.models import User
+from core.vocabulary import Phase, Role, Season
+from peps.models import Child, DesignatedTeacher, Pep, PepStatus, School, SocialCareTeam, SocialWorker, Term
 from reviews.models import ProForma, ProFormaArea, QaReview, ReviewKind, ReviewStatus
 from reviews.services import AreaInput
 from sampling.models import ModerationGroup, Sample, SampleEntry, SampleKind

@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from peps.models import Phase
+from core.vocabulary import Phase
 from reviews.models import ProForma
 from reviews.services import start_review
 

@@ -16,7 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from accounts.models import Role
+from core.vocabulary import Role
 from peps.models import PepStatus
 from reviews.models import ProForma
 from reviews.services import start_review

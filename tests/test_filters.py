@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.vocabulary import Rating
 from peps.filters import PepFilter
 from peps.models import Pep
 from peps.selectors import pep_list
-from reviews.rules import Rating
 
 from .factories import ChildFactory, PepFactory, TermFactory, UserFactory
 

@@ -5,7 +5,7 @@ from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 from django.utils.html import escape
 
-from accounts.models import Role
+from core.vocabulary import Role
 
 from .factories import PASSWORD, ChildFactory, PepFactory, UserFactory
 

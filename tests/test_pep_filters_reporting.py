@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from core.vocabulary import YEAR_GROUPS, key_stage
 from peps.filters import KEY_STAGE_RANGES, PepFilter
-from peps.models import YEAR_GROUPS, Pep, PepStatus, PepStatusChange, key_stage
+from peps.models import Pep, PepStatus, PepStatusChange
 
 from .factories import ChildFactory, PepFactory, SocialCareTeamFactory, SocialWorkerFactory, TermFactory
 

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import Role
-from peps.models import Pep, PepStatus, Phase, Season
+from core.vocabulary import Phase, Role, Season
+from peps.models import Pep, PepStatus
 from reviews.services import save_review, start_review
 
 from .factories import ChildFactory, PepFactory, SchoolFactory, TermFactory, UserFactory, rate_all

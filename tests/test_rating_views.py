@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from core.vocabulary import Rating
 from peps.models import Pep, PepStatus
 from reviews import rules
 from reviews.models import QaReview, ReviewStatus
-from reviews.rules import Rating
 
 pytestmark = pytest.mark.django_db
 

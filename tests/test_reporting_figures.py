@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role
-from peps.models import Pep, PepStatus, PepStatusChange, Phase, Season, key_stage
+from core.vocabulary import Phase, Role, Season, key_stage
+from peps.models import Pep, PepStatus, PepStatusChange
 from reporting.figures import (
     ModerationSummary,
     SocialCareRow,

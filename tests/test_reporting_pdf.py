@@ -27,8 +27,8 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from accounts.models import Role
-from peps.models import PepStatus, Season
+from core.vocabulary import Role, Season
+from peps.models import PepStatus
 from reporting import pdf
 from reporting import services as report_services
 from reporting.models import ReportKind, ReportRequest, ReportStatus

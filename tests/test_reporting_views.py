@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import Role
+from core.vocabulary import Role
 from peps.models import PepStatus, PepStatusChange, Term
 
 from .factories import (

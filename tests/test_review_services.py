@@ -3,9 +3,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from peps.models import PepStatus, PepStatusChange, Phase
+from core.vocabulary import Phase, Rating
+from peps.models import PepStatus, PepStatusChange
 from reviews.models import AreaRating, ProForma, QaReview, ReviewKind, ReviewStatus
-from reviews.rules import Rating
 from reviews.services import areas_to_amend, mark_amended, save_review, start_review
 
 from .factories import ChildFactory, PepFactory, ProFormaFactory

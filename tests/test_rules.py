@@ -4,14 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reviews.rules import (
-    QUALITY_LABELS,
-    RANK,
-    Rating,
-    is_good_or_better,
-    needs_amendment,
-    overall_judgement,
-)
+from core.vocabulary import QUALITY_LABELS, RANK, Rating
+from reviews.rules import is_good_or_better, needs_amendment, overall_judgement
 
 GOLD, GREEN, AMBER, RED = Rating.GOLD, Rating.GREEN, Rating.AMBER, Rating.RED
 

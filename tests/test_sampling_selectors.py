@@ -8,8 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role
-from peps.models import Phase, Season
+from core.vocabulary import Phase, Role, Season
 from reviews.models import ProForma, ReviewKind
 from reviews.rules import overall_judgement
 from reviews.services import save_review, start_review

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import LeadArea, Role, User
-from peps.models import Pep, PepStatus, PepStatusChange, Season
+from accounts.models import LeadArea, User
+from core.vocabulary import Role, Season
+from peps.models import Pep, PepStatus, PepStatusChange
 from peps.services import finalise_pep
 from reviews.models import ReviewKind, ReviewStatus
 from reviews.services import save_review, start_review

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
-from accounts.models import LeadArea, LeadAreaTheme, Role
+from accounts.models import LeadArea, LeadAreaTheme
+from core.vocabulary import Role
 from peps.models import PepStatus
 from reviews.models import QaReview, ReviewKind
 from reviews.services import save_review, start_review

@@ -12,10 +12,10 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from core.vocabulary import Rating
 from peps.models import PepStatus
 from reporting import charts
 from reviews.models import ReviewStatus
-from reviews.rules import Rating
 from reviews.services import save_review, start_review
 from sampling.models import PeerReviewMeeting, PeerReviewPep, Sample, SampleEntry, SampleKind
 from sampling.services import start_entry_review

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts.models import Role, User
+from accounts.models import User
+from core.vocabulary import Role
 from peps.demo import DEMO_USERNAMES
 from peps.models import AspirationEntry, Child, Pep, PepStatus, Term
 from reviews import rules

@@ -32,9 +32,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from accounts.models import Role
+from core.vocabulary import Role, Season
 from hvs_qa.celery import app
-from peps.models import Child, PepStatus, Season, Term
+from peps.models import Child, PepStatus, Term
 from reviews.services import save_review, start_review
 from sampling import services
 from sampling.models import Sample, SampleEntry, SampleKind

@@ -25,7 +25,7 @@ from django.apps import apps
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.models import Role
+from core.vocabulary import Role
 from peps.models import PepStatus
 from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reviews.models import QaReview

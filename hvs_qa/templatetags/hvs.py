@@ -2,7 +2,7 @@ from django import forms, template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from reviews.rules import Rating
+from core.vocabulary import Rating
 
 register = template.Library()
 

@@ -1,0 +1,1 @@
+"""Shared vocabulary of the Virtual School's PEP QA; imports nothing of the project."""
