@@ -59,16 +59,3 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
-
-    # Capabilities, in one place so views and selectors agree.
-    @property
-    def sees_whole_school(self) -> bool:
-        return self.role in (Role.LEAD, Role.VSH, Role.ADMINISTRATOR) or self.is_superuser
-
-    @property
-    def can_qa(self) -> bool:
-        return self.role in (Role.MANAGER, Role.LEAD, Role.VSH)
-
-    @property
-    def holds_caseload(self) -> bool:
-        return self.role == Role.OFFICER

@@ -94,7 +94,8 @@ def wipe() -> None:
     from accounts.models import User
     from peps.models import AspirationEntry, Child, Pep, PepStatusChange, Term
     from reviews.models import AreaRating, QaReview
-    from sampling.models import ModerationGroup, PeerReviewMeeting, PeerReviewPep, Sample, SampleEntry
+    from practice.models import PeerReviewMeeting, PeerReviewPep
+    from sampling.models import ModerationGroup, Sample, SampleEntry
 
     for model in (SampleEntry, Sample, ModerationGroup.members.through, ModerationGroup, PeerReviewPep,
                   PeerReviewMeeting.attendees.through, PeerReviewMeeting, AreaRating, QaReview, AspirationEntry,

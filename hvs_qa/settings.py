@@ -50,12 +50,24 @@ INSTALLED_APPS = [
     "crispy_forms_gds",
     "django_filters",
     "django_celery_beat",
+    "rules",
     "hvs_qa",
+    # The project's apps, lowest layer first (see the README's "Layout").
     "accounts",
     "peps",
     "reviews",
     "sampling",
+    "practice",
+    "access",
     "reporting",
+    "web",
+    "demo",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # The one access policy (access/policy.py): object permissions asked with has_perm.
+    "rules.permissions.ObjectPermissionBackend",
+    "access.backends.ModelPermissionBackend",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hvs_qa.context_processors.authority",
+                "web.navigation.context_processor",
             ],
         },
     },

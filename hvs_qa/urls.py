@@ -1,15 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as account_views
+from web import home
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home.home, name="home"),
     path("", include("accounts.urls")),
-    path("peps/", include("peps.urls")),
-    path("reviews/", include("reviews.urls")),
-    path("qa/", include("sampling.urls")),
-    path("reports/pdf/", include("reporting.report_urls")),
-    path("reports/", include("reporting.urls")),
+    path("peps/", include("web.peps.urls")),
+    path("reviews/", include("web.reviews.urls")),
+    path("qa/", include("web.sampling.urls")),
+    path("qa/", include("web.practice.urls")),
+    path("reports/pdf/", include("web.reporting.report_urls")),
+    path("reports/", include("web.reporting.urls")),
     path("admin/", admin.site.urls),
 ]

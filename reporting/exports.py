@@ -13,11 +13,10 @@ from collections.abc import Iterable, Iterator
 from django.utils import timezone
 from openpyxl import Workbook
 
+from access.policy import peps_with_outcome_visible
 from core.vocabulary import Phase, Rating
 from peps.models import Term
-from peps.selectors import visible_peps
 from reviews.models import AreaRating, ReviewKind, ReviewStatus
-from sampling.selectors import blind_peps
 
 from .figures import RATINGS, Quality, TermFigures, TrendPoint
 
@@ -134,7 +133,7 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
         AreaRating.objects.filter(
             review__status=ReviewStatus.SUBMITTED,
             # Not the PEPs the user is still re-rating for moderation: blind until they submit.
-            review__pep__in=visible_peps(user).filter(term=term).exclude(pk__in=blind_peps(user)).values("pk"),
+            review__pep__in=peps_with_outcome_visible(user).filter(term=term).values("pk"),
         )
         .order_by("review__pep__child__la_reference", "review__submitted_at", "review_id", "area__position")
         .values_list(

@@ -9,12 +9,12 @@ by, and the templates say "no data" for them.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from access.policy import visible_peps
 from core.vocabulary import Phase, Rating, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange, Term
-from peps.selectors import visible_peps
 from sampling.models import SampleEntry
 from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
 
@@ -362,3 +362,44 @@ def social_care_exceptions(term: Term, user=None) -> dict[str, list[SocialCareRo
             sw_section_updated=pep["sw_section_updated"],
         ))
     return dict(rows)
+
+
+# --- the start pages' counts -----------------------------------------------------
+
+
+def term_counts(peps: QuerySet[Pep]) -> dict:
+    """Counts of a set of PEPs by status and by judgement, in two grouped queries."""
+    by_status = dict(peps.values_list("status").annotate(n=Count("pk")).order_by())
+    by_judgement = dict(peps.values_list("judgement").annotate(n=Count("pk")).order_by())
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_judgement": by_judgement,
+    }
+
+
+def team_overview(manager, term) -> list[dict]:
+    """Per line report: caseload and where their PEPs stand this term (two queries)."""
+    officers = list(manager.line_reports.filter(is_active=True).annotate(caseload_size=Count("caseload")))
+    rows = (
+        Pep.objects.filter(term=term, officer__in=officers)
+        .values("officer", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["officer"], {})[row["status"]] = row["n"]
+    return [
+        {
+            "officer": officer,
+            "caseload": officer.caseload_size,
+            "peps": sum(counts.get(officer.pk, {}).values()),
+            "awaiting_qa": counts.get(officer.pk, {}).get("submitted", 0),
+            "returned": counts.get(officer.pk, {}).get("returned", 0),
+            "finalised": counts.get(officer.pk, {}).get("finalised", 0),
+        }
+        for officer in officers
+    ]
+
+

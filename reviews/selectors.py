@@ -1,7 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
-from peps.selectors import visible_peps
 
 from .models import AreaRating, QaReview, ReviewStatus
 
@@ -16,14 +15,10 @@ def review_history(pep) -> QuerySet[QaReview]:
     )
 
 
-def review_for_editing(user: User, pk: int) -> QaReview:
-    """The reviewer's own draft (or submitted) review, or DoesNotExist."""
-    return (
-        QaReview.objects.select_related("pep__child", "pep__term", "pro_forma", "reviewer")
-        .prefetch_related(
-            Prefetch("area_ratings", queryset=AreaRating.objects.select_related("area"))
-        )
-        .get(pk=pk, reviewer=user, pep__in=visible_peps(user))
+def with_area_ratings(reviews: QuerySet[QaReview]) -> QuerySet[QaReview]:
+    """Reviews with their PEP, pro-forma and area ratings, for the rating page."""
+    return reviews.select_related("pep__child", "pep__term", "pro_forma", "reviewer").prefetch_related(
+        Prefetch("area_ratings", queryset=AreaRating.objects.select_related("area"))
     )
 
 

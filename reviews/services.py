@@ -9,10 +9,10 @@ from django.utils import timezone
 from accounts.models import User
 from core.vocabulary import Rating, Role
 from peps.models import Pep, PepStatus, PepStatusChange
-from peps.selectors import can_review
 
 from . import rules
 from .models import AreaRating, ProForma, QaReview, ReviewKind, ReviewStatus
+from .signals import review_submitted
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,11 @@ def default_kind_for(user: User) -> str:
     return ReviewKind.LEAD_SAMPLE if user.role == Role.LEAD else ReviewKind.LINE_MANAGEMENT
 
 
+def review_permission(kind: str) -> str:
+    """The access policy's permission to review a PEP this way (access/policy.py)."""
+    return f"hvs.review_pep:{kind}"
+
+
 @transaction.atomic
 def start_review(
     pep: Pep, reviewer: User, kind: str | None = None, positions: list[int] | None = None
@@ -34,8 +39,9 @@ def start_review(
     `positions` limits a lead practitioner's review to the areas they lead on.
     """
     kind = kind or default_kind_for(reviewer)
-    # can_review also holds the rule that a line-management review needs a submitted PEP.
-    if not can_review(reviewer, pep, kind):
+    # The access policy also holds the rule that a line-management review needs a PEP
+    # submitted for QA.
+    if not reviewer.has_perm(review_permission(kind), pep):
         raise PermissionDenied("You cannot QA this PEP.")
     existing = QaReview.objects.filter(
         pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT
@@ -101,9 +107,7 @@ def save_review(
     if submit and review.kind == ReviewKind.LINE_MANAGEMENT:
         _apply_outcome_to_pep(review)
     if submit:
-        from sampling.services import record_review_in_samples
-
-        record_review_in_samples(review)
+        review_submitted.send(sender=QaReview, review=review)
     return review
 
 

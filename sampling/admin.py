@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ModerationGroup, PeerReviewMeeting, PeerReviewPep, Sample, SampleEntry
+from .models import ModerationGroup, Sample, SampleEntry
 
 
 @admin.register(ModerationGroup)
@@ -44,23 +44,3 @@ class SampleEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-class PeerReviewPepInline(admin.TabularInline):
-    model = PeerReviewPep
-    extra = 0
-    raw_id_fields = ("pep",)
-
-
-@admin.register(PeerReviewMeeting)
-class PeerReviewMeetingAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "term", "focus", "recorded_by")
-    list_filter = ("term", "focus")
-    filter_horizontal = ("attendees",)
-    inlines = [PeerReviewPepInline]
-
-
-@admin.register(PeerReviewPep)
-class PeerReviewPepAdmin(admin.ModelAdmin):
-    list_display = ("meeting", "member", "pep")
-    raw_id_fields = ("pep",)

@@ -5,7 +5,7 @@ from django.db.models import Q
 from accounts.models import LeadArea
 from core.vocabulary import Rating
 from peps.models import Pep, PepStatus, Term
-from reviews.models import QaReview, ReviewKind
+from reviews.models import QaReview, ReviewKind, ReviewStatus
 
 from .rules import Reason
 
@@ -81,6 +81,24 @@ class Sample(models.Model):
         return f"{self.get_kind_display()} {self.term} {scope}".strip()
 
 
+class SampleEntryQuerySet(models.QuerySet):
+    def not_done(self) -> "SampleEntryQuerySet":
+        """No submitted review yet."""
+        return self.exclude(review__status=ReviewStatus.SUBMITTED)
+
+    def ready_to_rate(self) -> "SampleEntryQuerySet":
+        """Entries whose PEP can be rated now (see ``SampleEntry.pep_ready``)."""
+        return self.filter(
+            Q(sample__kind=SampleKind.LINE_MANAGEMENT, pep__status=PepStatus.SUBMITTED)
+            | (~Q(sample__kind=SampleKind.LINE_MANAGEMENT) & ~Q(pep__status=PepStatus.DRAFT))
+        )
+
+    def awaiting_line_management_qa(self) -> "SampleEntryQuerySet":
+        """In a line-management sample and not QA'd yet: the PEP is finalised by its review,
+        not without one."""
+        return self.filter(sample__kind=SampleKind.LINE_MANAGEMENT).not_done()
+
+
 class SampleEntry(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="entries")
     pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="sample_entries")
@@ -98,6 +116,8 @@ class SampleEntry(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SampleEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_date", "pk"]
@@ -117,49 +137,8 @@ class SampleEntry(models.Model):
     @property
     def pep_ready(self) -> bool:
         """Whether the PEP can be rated for this entry now: a line-management review needs
-        a PEP submitted for QA; the other samples any PEP past draft."""
+        a PEP submitted for QA; the other samples any PEP past draft. The same rule as
+        ``SampleEntryQuerySet.ready_to_rate``, for an entry already in hand."""
         if self.sample.kind == SampleKind.LINE_MANAGEMENT:
             return self.pep.status == PepStatus.SUBMITTED
         return self.pep.status != PepStatus.DRAFT
-
-
-class PeerReviewFocus(models.TextChoices):
-    PRIORITIES = "priorities", "The year's priorities"
-    TARGETS = "targets", "PEP targets"
-    PP_PLUS = "pp_plus", "Use of PP+"
-
-
-class PeerReviewMeeting(models.Model):
-    """Twice a year, a team meeting where each member brings two PEPs."""
-
-    date = models.DateField()
-    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="peer_reviews")
-    focus = models.CharField(max_length=12, choices=PeerReviewFocus.choices)
-    focus_notes = models.TextField(blank=True)
-    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="peer_reviews")
-    findings = models.TextField(blank=True)
-    actions = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-
-    class Meta:
-        ordering = ["-date"]
-
-    def __str__(self):
-        return f"Peer review {self.date:%d %b %Y} ({self.get_focus_display()})"
-
-
-class PeerReviewPep(models.Model):
-    meeting = models.ForeignKey(PeerReviewMeeting, on_delete=models.CASCADE, related_name="peps")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="peer_reviews")
-    findings = models.TextField(blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["meeting", "pep"], name="pep_once_per_meeting"),
-        ]
-
-    def __str__(self):
-        return f"{self.member} brought {self.pep}"
-

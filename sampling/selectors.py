@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from core.vocabulary import Role
-from peps.models import Pep, PepStatus, Term
+from peps.models import Pep, Term
 from reviews.models import AreaRating, QaReview, ReviewKind, ReviewStatus
 
 from . import rules
@@ -69,15 +69,15 @@ class CoverageRow:
         return self.minimum_met and self.previous_amber_covered
 
 
-def coverage(term: Term, viewer: User | None = None) -> list[CoverageRow]:
+def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[CoverageRow]:
     """Per officer: caseload, sample, reviews so far and whether the policy was met.
 
-    A manager sees their own line reports; the VSH and leads the whole school, as do
-    reports (no viewer).
+    ``officers_in_view`` limits the rows to those officers (a manager's team, from the
+    access policy); None is the whole school.
     """
     officers = User.objects.filter(role=Role.OFFICER).select_related("line_manager")
-    if viewer is not None and not viewer.sees_whole_school:
-        officers = officers.filter(line_manager=viewer)
+    if officers_in_view is not None:
+        officers = officers.filter(pk__in=officers_in_view)
     officers = list(officers.order_by("first_name", "last_name"))
     samples = {
         s.officer_id: s
@@ -161,7 +161,7 @@ def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
     done = list(
         entries.filter(
             original_review__status=ReviewStatus.SUBMITTED, review__status=ReviewStatus.SUBMITTED
-        ).select_related("original_review", "review", "pep__child", "assigned_to",
+        ).select_related("sample", "original_review", "review", "pep__child", "assigned_to",
                          "original_review__reviewer")
     )
     review_ids = {e.original_review_id for e in done} | {e.review_id for e in done}
@@ -204,12 +204,4 @@ def next_entry_to_rate(user: User, term: Term | None) -> SampleEntry | None:
     "rate the next PEP" button after a review is submitted."""
     if term is None:
         return None
-    ready = Q(sample__kind=SampleKind.LINE_MANAGEMENT, pep__status=PepStatus.SUBMITTED) | (
-        ~Q(sample__kind=SampleKind.LINE_MANAGEMENT) & ~Q(pep__status=PepStatus.DRAFT)
-    )
-    return (
-        worklist(user, term)
-        .exclude(review__status=ReviewStatus.SUBMITTED)
-        .filter(ready)
-        .first()
-    )
+    return worklist(user, term).not_done().ready_to_rate().first()

@@ -95,7 +95,9 @@ MATRIX = {
     "home":             (_home, (LOGIN, 200, 200, 200, 200, 200, 200)),
     "pep_list":         (_pep_list, (LOGIN, 200, 200, 200, 200, 200, 200)),
     "pep_detail":       (_pep_detail, (LOGIN, 200, 200, 404, 200, 200, 200)),
-    "worklist":         (_worklist, (LOGIN, 200, 200, 200, 200, 200, 200)),
+    # A QA worklist for those who QA (or whom a sample assigns a PEP): not officers or
+    # administrators, for whom it would always be empty.
+    "worklist":         (_worklist, (LOGIN, 403, 200, 200, 200, 200, 403)),
     # Nobody QAs their own PEP; an administrator sees everything but QAs nothing.
     "start":            (_start, (LOGIN, 403, RATE, 404, RATE, RATE, 403)),
     # A draft belongs to its reviewer: nobody else, whatever their role, opens it.

@@ -2,10 +2,10 @@
 
 import pytest
 
+from access.policy import visible_peps as pep_list
 from core.vocabulary import Rating
-from peps.filters import PepFilter
 from peps.models import Pep
-from peps.selectors import pep_list
+from web.peps.filters import PepFilter
 
 from .factories import ChildFactory, PepFactory, TermFactory, UserFactory
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from core.vocabulary import YEAR_GROUPS, key_stage
-from peps.filters import KEY_STAGE_RANGES, PepFilter
 from peps.models import Pep, PepStatus, PepStatusChange
+from web.peps.filters import KEY_STAGE_RANGES, PepFilter
 
 from .factories import ChildFactory, PepFactory, SocialCareTeamFactory, SocialWorkerFactory, TermFactory
 

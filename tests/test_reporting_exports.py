@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from reporting import exports
 from reporting.figures import term_figures, trend
-from reporting.views import XLSX
 from reviews.services import save_review, start_review
+from web.reporting.views import XLSX
 
 from .factories import PepFactory, TermFactory, rate_all
 from .test_reporting_views import small_school  # noqa: F401 - the fixture

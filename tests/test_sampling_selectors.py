@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from access.policy import officers_in_view
 from core.vocabulary import Phase, Role, Season
 from reviews.models import ProForma, ReviewKind
 from reviews.rules import overall_judgement
@@ -143,7 +144,7 @@ def _figures(row):
 
 
 def test_coverage_figures_of_a_managers_team(covered):
-    rows = coverage(covered.term, covered.m1)
+    rows = coverage(covered.term, officers_in_view(covered.m1))
 
     assert [_figures(r) for r in rows] == [
         (covered.o1, covered.m1, 8, 0.25, 2, 3, 2, 1, 1, True, True),
@@ -155,26 +156,27 @@ def test_coverage_figures_of_a_managers_team(covered):
 def test_coverage_a_manager_sees_only_their_reports_and_the_vsh_everyone(covered):
     vsh = UserFactory(role=Role.VSH)
 
-    assert [_figures(r) for r in coverage(covered.term, covered.m2)] == [
+    assert [_figures(r) for r in coverage(covered.term, officers_in_view(covered.m2))] == [
         (covered.o3, covered.m2, 4, 0.25, 1, 1, 0, 0, 0, False, False),
     ]
-    assert [r.officer for r in coverage(covered.term, vsh)] == [covered.o1, covered.o2, covered.o3]
+    assert [r.officer for r in coverage(covered.term, officers_in_view(vsh))] == [covered.o1, covered.o2, covered.o3]
 
 
 def test_coverage_of_an_officer_without_a_sample(team):
     _peps(team.o1, team.term, 3)
 
-    (row, _) = coverage(team.term, team.m1)
+    (row, _) = coverage(team.term, officers_in_view(team.m1))
 
     assert (row.caseload, row.rate, row.minimum, row.sample_size, row.reviewed) == (3, None, 0, 0, 0)
 
 
 def test_coverage_runs_a_fixed_number_of_queries(covered):
+    team = officers_in_view(covered.m2)
     with CaptureQueriesContext(connection) as one_manager:
-        coverage(covered.term, covered.m2)
+        coverage(covered.term, team)
     vsh = UserFactory(role=Role.VSH)
     with CaptureQueriesContext(connection) as whole_school:
-        rows = coverage(covered.term, vsh)
+        rows = coverage(covered.term, officers_in_view(vsh))
         [(r.manager, r.rate_reason) for r in rows]
 
     assert len(whole_school) == len(one_manager)

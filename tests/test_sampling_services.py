@@ -15,12 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import LeadArea, User
 from core.vocabulary import Role, Season
 from peps.models import Pep, PepStatus, PepStatusChange
-from peps.services import finalise_pep
 from reviews.models import ReviewKind, ReviewStatus
 from reviews.services import save_review, start_review
 from sampling.models import ModerationGroup, Sample, SampleEntry, SampleKind
 from sampling.rules import Reason
-from sampling.services import draw_term_samples, start_entry_review
+from sampling.services import draw_term_samples, finalise_pep, start_entry_review
 
 from .factories import (
     ChildFactory,

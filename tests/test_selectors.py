@@ -2,8 +2,9 @@
 
 import pytest
 
+from access.policy import may_review as can_review
+from access.policy import visible_children, visible_peps
 from peps.models import Child, Pep, PepStatus
-from peps.selectors import can_review, visible_children, visible_peps
 
 pytestmark = pytest.mark.django_db
 

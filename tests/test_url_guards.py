@@ -27,10 +27,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.vocabulary import Role
 from peps.models import PepStatus
+from practice.models import PeerReviewMeeting, PeerReviewPep
 from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reviews.models import QaReview
 from reviews.services import save_review, start_review
-from sampling.models import PeerReviewMeeting, PeerReviewPep, Sample, SampleEntry, SampleKind
+from sampling.models import Sample, SampleEntry, SampleKind
 from sampling.services import start_entry_review
 
 from .factories import ChildFactory, PepFactory, UserFactory, rate_all
@@ -134,9 +135,9 @@ CASES = {
     "sampling:coverage": Case(),
     "sampling:moderation": Case(),
     "sampling:settle": Case(_entry, post_only=True, ok=(302,)),
-    "sampling:peer_reviews": Case(),
-    "sampling:peer_review_new": Case(insider="manager"),
-    "sampling:peer_review_detail": Case(_meeting, insider="manager"),
+    "practice:peer_reviews": Case(),
+    "practice:peer_review_new": Case(insider="manager"),
+    "practice:peer_review_detail": Case(_meeting, insider="manager"),
     # reports
     "reports:index": Case(insider="manager"),
     "reports:request": Case(post_only=True, insider="manager", ok=(302,),
@@ -155,7 +156,7 @@ CASES = {
 CHILD_FIRST, CHILD_LAST, CHILD_REF = "Zebedee", "Quillfeather", "GUARD-REF-4711"
 # The pages where the insider sees the child.
 SHOWS_CHILD = {"home", "peps:list", "peps:detail", "reviews:worklist", "reviews:detail", "reviews:rate",
-               "sampling:peer_review_detail"}
+               "practice:peer_review_detail"}
 
 
 @pytest.fixture
@@ -352,8 +353,8 @@ def test_every_form_that_posts_carries_a_csrf_token(client, world, name):
 
 def test_the_form_pages_are_checked(client, world):
     """The CSRF test above is not vacuous: these pages have POST forms of their own."""
-    pages = {"reviews:rate": "lead", "sampling:peer_review_new": "manager",
-             "sampling:peer_review_detail": "manager", "reports:index": "manager", "reviews:worklist": "lead"}
+    pages = {"reviews:rate": "lead", "practice:peer_review_new": "manager",
+             "practice:peer_review_detail": "manager", "reports:index": "manager", "reviews:worklist": "lead"}
     for name, who in pages.items():
         client.force_login(world[who])
         html = _body(client.get(_url(name, world)))

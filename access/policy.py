@@ -1,0 +1,341 @@
+"""The one access policy: who may see which rows, and who may do what.
+
+Every "may this user see or do this?" in the project is answered here, and only here:
+
+- **Scopes** (querysets): the children, PEPs, reviews, peer-review meetings a user may see.
+  A lookup by anything a user typed (an id in a URL, a reference in a form) goes through
+  one of them, so "not yours" reads exactly like "not found".
+- **Permissions** (django-rules predicates, registered below as ``hvs.<action>``): asked
+  with ``user.has_perm("hvs.<action>", obj)`` from views, forms, services and templates
+  (``{% load rules %}{% has_perm "hvs.<action>" user obj as may %}``), and by the
+  navigation (web/navigation.py). The apps below this one (reviews, sampling, practice)
+  ask through ``has_perm`` too, which needs no import of this module.
+
+A Django superuser passes every permission (Django's own rule; a break-glass account).
+The Administrator role is not a superuser: it sees the whole school and the admin, and
+does not QA.
+"""
+
+import rules
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from core.vocabulary import Role
+from peps.models import Child, Pep, PepStatus
+from practice.models import PeerReviewMeeting
+from reviews.models import QaReview, ReviewKind, ReviewStatus
+from reviews.services import default_kind_for
+from sampling.models import SampleEntry, SampleKind
+from sampling.selectors import MODERATION_KINDS, blind_peps
+
+# --- roles -----------------------------------------------------------------------------
+
+WHOLE_SCHOOL_ROLES = (Role.LEAD, Role.VSH, Role.ADMINISTRATOR)
+QA_ROLES = (Role.MANAGER, Role.LEAD, Role.VSH)
+REPORT_ROLES = (Role.MANAGER, Role.LEAD, Role.VSH, Role.ADMINISTRATOR)
+SOCIAL_CARE_REPORT_ROLES = (Role.MANAGER, Role.VSH)
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def sees_whole_school(user) -> bool:
+    return _active(user) and (user.role in WHOLE_SCHOOL_ROLES or user.is_superuser)
+
+
+def _role_in(*roles):
+    @rules.predicate
+    def has_role(user) -> bool:
+        return _active(user) and user.role in roles
+
+    return has_role
+
+
+is_officer = _role_in(Role.OFFICER)
+is_manager = _role_in(Role.MANAGER)
+is_vsh = _role_in(Role.VSH)
+is_qa_role = _role_in(*QA_ROLES)
+is_report_role = _role_in(*REPORT_ROLES)
+is_social_care_report_role = _role_in(*SOCIAL_CARE_REPORT_ROLES)
+is_peer_review_role = _role_in(*QA_ROLES)
+
+
+# --- scopes ----------------------------------------------------------------------------
+
+
+def officers_in_view(user: User) -> list[int] | None:
+    """The officers whose caseloads the user may see; None means the whole school."""
+    if not _active(user):
+        return []
+    if sees_whole_school(user):
+        return None
+    if user.role == Role.MANAGER:
+        return [user.pk, *user.line_reports.values_list("pk", flat=True)]
+    if user.role == Role.OFFICER:
+        return [user.pk]
+    return []
+
+
+def visible_officers(user: User) -> QuerySet[User]:
+    """The officers a user may pick in a filter: their own team, or the whole school."""
+    officers = User.objects.filter(role=Role.OFFICER)
+    in_view = officers_in_view(user)
+    return officers if in_view is None else officers.filter(pk__in=in_view)
+
+
+def visible_children(user: User) -> QuerySet[Child]:
+    officers = officers_in_view(user)
+    children = Child.objects.all()
+    if officers is None:
+        return children
+    return children.filter(allocated_officer__in=officers)
+
+
+def visible_peps(user: User) -> QuerySet[Pep]:
+    officers = officers_in_view(user)
+    peps = Pep.objects.all()
+    if officers is None:
+        return peps
+    if not _active(user):
+        return peps.none()
+    # A PEP stays visible to the officer who held it that term, and to the child's
+    # current officer, who needs the history; and to whoever a QA sample assigns it to
+    # (a manager moderating another team's PEP).
+    assigned = SampleEntry.objects.filter(assigned_to=user).values("pep")
+    return peps.filter(Q(officer__in=officers) | Q(child__allocated_officer__in=officers) | Q(pk__in=assigned))
+
+
+def peps_with_outcome_visible(user: User) -> QuerySet[Pep]:
+    """Visible PEPs whose status and judgement the user may see: not those the user is
+    still re-rating blind for moderation."""
+    return visible_peps(user).exclude(pk__in=blind_peps(user))
+
+
+def visible_reviews(user: User) -> QuerySet[QaReview]:
+    """Submitted reviews of visible PEPs, and the user's own drafts. While the user
+    re-rates a PEP blind, the other reviews of it stay hidden."""
+    return QaReview.objects.filter(pep__in=visible_peps(user)).filter(
+        Q(reviewer=user) | (Q(status=ReviewStatus.SUBMITTED) & ~Q(pep__in=blind_peps(user)))
+    )
+
+
+def editable_reviews(user: User) -> QuerySet[QaReview]:
+    """The user's own reviews of PEPs they may see: the rating page's lookups."""
+    if not _active(user):
+        return QaReview.objects.none()
+    return QaReview.objects.filter(reviewer=user, pep__in=visible_peps(user))
+
+
+def assigned_entries(user: User) -> QuerySet[SampleEntry]:
+    if not _active(user):
+        return SampleEntry.objects.none()
+    return SampleEntry.objects.filter(assigned_to=user)
+
+
+def visible_meetings(user: User) -> QuerySet[PeerReviewMeeting]:
+    """Peer-review meetings: the whole school sees all; a manager the meetings they
+    recorded or attended, not another team's."""
+    meetings = PeerReviewMeeting.objects.all()
+    if sees_whole_school(user):
+        return meetings
+    if not _active(user):
+        return meetings.none()
+    return meetings.filter(pk__in=PeerReviewMeeting.objects.filter(Q(recorded_by=user) | Q(attendees=user)).values("pk"))
+
+
+def peer_review_colleagues(user: User) -> QuerySet[User]:
+    """The people a user may record a peer-review meeting with: the whole school for a
+    whole-school role; a manager their own team (themselves, their line reports, and
+    their own line manager)."""
+    people = User.objects.filter(is_active=True).exclude(role=Role.ADMINISTRATOR)
+    if sees_whole_school(user):
+        return people
+    if user.role == Role.MANAGER:
+        return people.filter(Q(pk=user.pk) | Q(line_manager=user) | Q(pk=user.line_manager_id))
+    return people.none()
+
+
+def meeting_peps(member: User) -> QuerySet[Pep]:
+    """The PEPs a member may bring to a peer-review meeting: those of their own caseload
+    (an officer), or of their team (a manager), past draft."""
+    return visible_peps(member).exclude(status=PepStatus.DRAFT)
+
+
+def report_requests_scope(user: User) -> Q:
+    """Which report requests' status and file a user may see: their own; the VSH all."""
+    if _active(user) and (user.role == Role.VSH or user.is_superuser):
+        return Q()
+    return Q(requested_by=user.pk if _active(user) else None)
+
+
+# --- predicates ------------------------------------------------------------------------
+
+
+@rules.predicate
+def may_see_pep(user, pep: Pep) -> bool:
+    return _active(user) and visible_peps(user).filter(pk=pep.pk).exists()
+
+
+def _sample_kinds_for(review_kind: str) -> list[str]:
+    return [kind for kind in SampleKind if kind.review_kind == review_kind]
+
+
+def may_review(user, pep: Pep, kind: str | None = None) -> bool:
+    """A QA role (or a sample that assigns the PEP to the user), a PEP the user may see,
+    not one of their own, and not still a draft.
+
+    A line-management review (the one that finalises or returns the PEP) needs a PEP
+    submitted for QA; samples and moderation may look at any PEP past draft.
+    """
+    if not _active(user):
+        return False
+    kind = kind or default_kind_for(user)
+    if pep.status == PepStatus.DRAFT:
+        return False
+    if kind == ReviewKind.LINE_MANAGEMENT and pep.status != PepStatus.SUBMITTED:
+        return False
+    if user.pk in (pep.officer_id, pep.child.allocated_officer_id):
+        return False
+    if not user.is_superuser and user.role not in QA_ROLES:
+        assigned = SampleEntry.objects.filter(
+            pep=pep, assigned_to=user, sample__kind__in=_sample_kinds_for(kind)
+        ).exists()
+        if not assigned:
+            return False
+    return visible_peps(user).filter(pk=pep.pk).exists()
+
+
+def _may_review_as(kind: str):
+    @rules.predicate
+    def predicate(user, pep: Pep) -> bool:
+        return may_review(user, pep, kind)
+
+    return predicate
+
+
+@rules.predicate
+def may_review_by_default(user, pep: Pep) -> bool:
+    return may_review(user, pep)
+
+
+@rules.predicate
+def may_edit_review(user, review: QaReview) -> bool:
+    """The reviewer's own draft, on a PEP they may still review that way."""
+    return (
+        _active(user)
+        and review.reviewer_id == user.pk
+        and review.status == ReviewStatus.DRAFT
+        and may_review(user, review.pep, review.kind)
+    )
+
+
+@rules.predicate
+def may_see_review(user, review: QaReview) -> bool:
+    return _active(user) and visible_reviews(user).filter(pk=review.pk).exists()
+
+
+@rules.predicate
+def may_finalise_without_qa(user, pep: Pep) -> bool:
+    """The child's officer, their line manager and the VSH may finalise a submitted PEP
+    that the QA sample did not pick (whether it did is for sampling's finalise service)."""
+    if not _active(user) or pep.pk in set(blind_peps(user).values_list("pep_id", flat=True)):
+        return False
+    if user.role == Role.VSH:
+        return True
+    officers = [o for o in (pep.officer, pep.child.allocated_officer) if o is not None]
+    return any(user.pk in (officer.pk, officer.line_manager_id) for officer in officers)
+
+
+@rules.predicate
+def may_mark_amended(user, pep: Pep) -> bool:
+    """Anyone who may see the PEP and works with it (not an administrator), unless its
+    outcome is hidden from them while they moderate it."""
+    return (
+        _active(user)
+        and user.role != Role.ADMINISTRATOR
+        and may_see_pep(user, pep)
+        and not blind_peps(user).filter(pep_id=pep.pk).exists()
+    )
+
+
+@rules.predicate
+def has_assigned_entries(user) -> bool:
+    return assigned_entries(user).exists()
+
+
+@rules.predicate
+def has_moderation_entries(user) -> bool:
+    return assigned_entries(user).filter(sample__kind__in=MODERATION_KINDS).exists()
+
+
+@rules.predicate
+def may_rate_entry(user, entry: SampleEntry) -> bool:
+    return _active(user) and entry.assigned_to_id == user.pk
+
+
+@rules.predicate
+def may_settle(user, entry: SampleEntry) -> bool:
+    """The VSH, or a manager involved: the first reviewer or the moderator."""
+    if not _active(user) or entry.sample.kind not in MODERATION_KINDS:
+        return False
+    if user.role == Role.VSH:
+        return True
+    involved = {
+        entry.assigned_to_id,
+        entry.review.reviewer_id if entry.review_id else None,
+        entry.original_review.reviewer_id if entry.original_review_id else None,
+    }
+    return user.role == Role.MANAGER and user.pk in involved
+
+
+@rules.predicate
+def may_see_meeting(user, meeting: PeerReviewMeeting) -> bool:
+    return is_peer_review_role(user) and visible_meetings(user).filter(pk=meeting.pk).exists()
+
+
+@rules.predicate
+def may_see_report_request(user, report) -> bool:
+    return _active(user) and (user.role == Role.VSH or report.requested_by_id == user.pk)
+
+
+@rules.predicate
+def is_staff(user) -> bool:
+    return _active(user) and user.is_staff
+
+
+PERMISSIONS = {
+    # PEPs
+    "hvs.view_peps": rules.is_active,
+    "hvs.view_pep": may_see_pep,
+    "hvs.review_pep": may_review_by_default,
+    "hvs.finalise_pep": may_finalise_without_qa,
+    "hvs.mark_amended": may_mark_amended,
+    # Reviews
+    "hvs.edit_review": may_edit_review,
+    "hvs.view_review": may_see_review,
+    # Sampling
+    "hvs.view_worklist": is_qa_role | has_assigned_entries,
+    "hvs.rate_entry": may_rate_entry,
+    "hvs.view_coverage": is_report_role,
+    "hvs.view_moderation": is_qa_role | has_moderation_entries,
+    "hvs.see_moderation_figures": is_qa_role,
+    "hvs.settle_moderation": may_settle,
+    # Practice
+    "hvs.view_peer_reviews": is_peer_review_role,
+    "hvs.record_peer_review": is_peer_review_role,
+    "hvs.view_peer_review": may_see_meeting,
+    # Reports
+    "hvs.view_reports": is_report_role,
+    "hvs.request_board_report": is_report_role,
+    "hvs.request_social_care_report": is_social_care_report_role,
+    "hvs.view_report_request": may_see_report_request,
+    # The Django admin
+    "hvs.use_admin": is_staff,
+}
+# One permission per kind of review, asked by reviews.services when a review starts or
+# is saved ("hvs.review_pep:<kind>").
+PERMISSIONS.update({f"hvs.review_pep:{kind}": _may_review_as(kind) for kind in ReviewKind.values})
+
+for _name, _predicate in PERMISSIONS.items():
+    rules.set_perm(_name, _predicate)

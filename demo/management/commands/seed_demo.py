@@ -1,0 +1,69 @@
+"""Load a realistic demo Virtual School: ``manage.py seed_demo [--if-empty] [--flush]``."""
+
+import os
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+from demo.school import DEMO_USERNAMES, build_demo_school, existing_data, flush_demo_data
+from peps.models import Child
+
+DEFAULT_PASSWORD = "demo-password-2026"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a demo Virtual School: staff users, schools, social workers, three terms of "
+        "children's PEPs and QA reviews. Password: --password, else $DEMO_PASSWORD, else "
+        f"{DEFAULT_PASSWORD!r}."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="Password for every demo user.")
+        parser.add_argument("--children", type=int, default=200,
+                            help="How many children (default 200).")
+        parser.add_argument("--seed", type=int, default=2026,
+                            help="Random seed: the same seed gives the same school.")
+        parser.add_argument("--if-empty", action="store_true", dest="if_empty",
+                            help="Do nothing if there are already children.")
+        parser.add_argument("--flush", action="store_true",
+                            help="Delete the existing school data and users first "
+                                 "(superusers outside the demo list are kept).")
+
+    def handle(self, *args, **options):
+        if options["children"] < 1:
+            raise CommandError("--children must be at least 1.")
+        if options["if_empty"] and Child.objects.exists():
+            self.stdout.write("Demo data already exists; nothing loaded.")
+            self._list_users(User.objects.filter(username__in=DEMO_USERNAMES))
+            return
+        blockers = existing_data()
+        if blockers:
+            if not options["flush"]:
+                raise CommandError(
+                    "The database already has data (" + "; ".join(blockers) + "). Pass "
+                    "--flush to delete it and load the demo school, or --if-empty to skip."
+                )
+            flush_demo_data(stdout=self.stdout)
+
+        password = options["password"] or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        started = time.monotonic()
+        build_demo_school(password=password, seed=options["seed"],
+                          children=options["children"], stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo school loaded in {time.monotonic() - started:.1f} s."
+        ))
+        self.stdout.write(
+            "Sign in as any user above; password: the one you gave (--password), or "
+            "$DEMO_PASSWORD, or the default."
+        )
+
+    def _list_users(self, users):
+        for user in sorted(users, key=lambda u: DEMO_USERNAMES.index(u.username)):
+            self.stdout.write(
+                f"  {user.username:<10}  {user.get_role_display():<38}  {user.get_full_name()}"
+            )
+        self.stdout.write(
+            "Password: the one given when the demo was loaded, or $DEMO_PASSWORD, or the default."
+        )

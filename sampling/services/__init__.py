@@ -1,0 +1,37 @@
+"""Sampling's writes, by job: drawing the samples, review bookkeeping, reminders."""
+
+from .bookkeeping import (
+    awaiting_sampled_qa,
+    finalise_pep,
+    record_review_in_samples,
+    settle_disagreement,
+    start_entry_review,
+)
+from .drawing import (
+    DrawResult,
+    draw_open_terms,
+    draw_term_samples,
+    policy_from_settings,
+    previous_term,
+    qa_due_date,
+    terms_to_draw,
+)
+from .reminders import reminder_entries, send_worklist_reminders, worklist_reminder_text
+
+__all__ = [
+    "DrawResult",
+    "awaiting_sampled_qa",
+    "draw_open_terms",
+    "draw_term_samples",
+    "finalise_pep",
+    "policy_from_settings",
+    "previous_term",
+    "qa_due_date",
+    "record_review_in_samples",
+    "reminder_entries",
+    "send_worklist_reminders",
+    "settle_disagreement",
+    "start_entry_review",
+    "terms_to_draw",
+    "worklist_reminder_text",
+]

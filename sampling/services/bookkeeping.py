@@ -1,0 +1,90 @@
+"""Review bookkeeping: what a submitted review ticks off, starting the review a worklist
+entry asks for, settling a moderation disagreement, and finalising a PEP the sample did
+not pick."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts.models import User
+from core.vocabulary import Rating
+from peps.models import Pep, PepStatus, PepStatusChange
+from reviews.models import QaReview, ReviewStatus
+from reviews.services import start_review
+from reviews.signals import review_submitted
+
+from ..models import SampleEntry, SampleKind
+from ..selectors import MODERATION_KINDS
+
+
+@receiver(review_submitted, dispatch_uid="sampling.record_review_in_samples")
+def _on_review_submitted(sender, review: QaReview, **kwargs) -> None:
+    record_review_in_samples(review)
+
+
+def record_review_in_samples(review: QaReview) -> int:
+    """Tick off the reviewer's open sample entries for this PEP that a review of this kind
+    answers, however the review was started."""
+    kinds = [kind for kind in SampleKind if kind.review_kind == review.kind]
+    return SampleEntry.objects.filter(
+        pep_id=review.pep_id, assigned_to_id=review.reviewer_id, sample__kind__in=kinds
+    ).filter(Q(review__isnull=True) | Q(review=review)).update(review=review)
+
+
+@transaction.atomic
+def start_entry_review(entry: SampleEntry, user: User) -> QaReview:
+    """Open the review a worklist entry asks for: the right kind, and for a lead area
+    only the areas the lead leads on."""
+    if not user.has_perm("hvs.rate_entry", entry):
+        raise PermissionDenied("This PEP is on someone else's worklist.")
+    kind = SampleKind(entry.sample.kind).review_kind
+    positions = entry.sample.lead_area.rated_positions if entry.sample.lead_area_id else None
+    if entry.review_id and entry.review.status == ReviewStatus.DRAFT:
+        return entry.review
+    if entry.is_done:
+        raise ValidationError("This PEP has already been reviewed for this sample.")
+    review = start_review(entry.pep, user, kind=kind, positions=positions)
+    entry.review = review
+    entry.save(update_fields=["review"])
+    return review
+
+
+@transaction.atomic
+def settle_disagreement(entry: SampleEntry, agreed_judgement: str, notes: str, by: User) -> SampleEntry:
+    """Record the rating the two managers agreed after a moderation disagreement."""
+    if entry.sample.kind not in MODERATION_KINDS:
+        raise ValidationError("Only a moderation entry can be settled.")
+    if not (entry.review_id and entry.review.is_submitted):
+        raise ValidationError("The PEP has not been re-rated yet.")
+    if agreed_judgement not in Rating.values:
+        raise ValidationError("Choose the agreed judgement.")
+    entry.agreed_judgement = agreed_judgement
+    entry.agreement_notes = notes
+    entry.settled_at = timezone.now()
+    entry.save(update_fields=["agreed_judgement", "agreement_notes", "settled_at"])
+    return entry
+
+
+def awaiting_sampled_qa(pep: Pep) -> bool:
+    """In its term's line-management sample and not yet QA'd: it must be rated first."""
+    return SampleEntry.objects.awaiting_line_management_qa().filter(pep=pep).exists()
+
+
+@transaction.atomic
+def finalise_pep(pep: Pep, by: User) -> Pep:
+    """Finalise a submitted PEP that the QA sample did not pick (most PEPs: the policy
+    samples a quarter of each caseload)."""
+    pep = Pep.objects.select_for_update().get(pk=pep.pk)
+    if pep.status != PepStatus.SUBMITTED:
+        raise ValidationError("Only a PEP submitted for QA can be finalised.")
+    if awaiting_sampled_qa(pep):
+        raise ValidationError("This PEP is in this term's QA sample: it is finalised by its QA review.")
+    PepStatusChange.objects.create(
+        pep=pep, from_status=pep.status, to_status=PepStatus.FINALISED, changed_by=by,
+        note="Finalised without a QA review (not in the QA sample).",
+    )
+    pep.status = PepStatus.FINALISED
+    pep.save(update_fields=["status", "updated_at"])
+    return pep

@@ -1,0 +1,88 @@
+"""Worklist reminders: one e-mail per reviewer listing their QA entries due soon or
+overdue. The text is in templates/sampling/email/."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from peps.models import PepStatus
+from reviews.models import ReviewStatus
+
+from ..models import SampleEntry
+
+REMINDER_INTERVAL_DAYS = 7
+
+
+def reminder_entries(today: date | None = None):
+    """Sample entries a reminder is owed for: assigned to an active reviewer with an email
+    address, not done (no submitted review), due within QA_REMINDER_DAYS_BEFORE_DUE days or
+    overdue, in a term that has not ended, and not reminded in the last seven days
+    (counted in calendar days: reminded on a Monday, due again the next Monday at any hour).
+
+    A PEP still in draft cannot be QA'd yet, so it is left out until it is submitted; an
+    entry of a term that has ended shows on the coverage report, not in reminders."""
+    today = today or timezone.localdate()
+    not_since = timezone.make_aware(datetime.combine(today - timedelta(days=REMINDER_INTERVAL_DAYS - 1), time.min))
+    horizon = today + timedelta(days=settings.QA_REMINDER_DAYS_BEFORE_DUE)
+    return (
+        SampleEntry.objects.filter(
+            assigned_to__isnull=False, assigned_to__is_active=True, due_date__lte=horizon,
+            sample__term__end_date__gte=today,
+        )
+        .exclude(assigned_to__email="")
+        .exclude(pep__status=PepStatus.DRAFT)
+        .filter(Q(review__isnull=True) | ~Q(review__status=ReviewStatus.SUBMITTED))
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=not_since))
+    )
+
+
+def worklist_reminder_text(entries: list[SampleEntry], today: date, worklist_path: str) -> tuple[str, str]:
+    """The subject and plain-text body of one reviewer's reminder. Children appear by LA
+    reference only: an email may be forwarded or read on a shared screen."""
+    context = {
+        "entries": [{"entry": e, "overdue": e.due_date < today} for e in entries],
+        "count": len(entries),
+        "overdue": sum(1 for e in entries if e.due_date < today),
+        "worklist_path": worklist_path,
+        "virtual_school_name": settings.VIRTUAL_SCHOOL_NAME,
+    }
+    subject = render_to_string("sampling/email/worklist_reminder_subject.txt", context).strip()
+    body = render_to_string("sampling/email/worklist_reminder.txt", context)
+    return subject, body
+
+
+def send_worklist_reminders(today: date | None = None) -> int:
+    """Email each reviewer ONE reminder listing their sample entries owed a reminder (see
+    `reminder_entries`), and stamp those entries `reminded_at`. Returns the emails sent.
+
+    Idempotent: a second run the same day (or within seven days) finds nothing to remind.
+    Each reviewer's entries are locked (SELECT ... FOR UPDATE on PostgreSQL) while their
+    email is sent and the entries stamped, so two concurrent runs do not both send; if
+    sending fails the stamps roll back and a retry sends again.
+    """
+    today = today or timezone.localdate()
+    now = timezone.now()
+    worklist_path = reverse("reviews:worklist")
+    reviewer_ids = sorted(set(reminder_entries(today).values_list("assigned_to_id", flat=True)))
+    sent = 0
+    for reviewer_id in reviewer_ids:
+        with transaction.atomic():
+            entries = list(
+                reminder_entries(today).filter(assigned_to_id=reviewer_id)
+                .select_for_update(of=("self",))
+                .select_related("pep__child", "pep__term", "assigned_to")
+                .order_by("due_date", "pep__child__la_reference", "pk")
+            )
+            if not entries:  # a concurrent run got there first
+                continue
+            SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(reminded_at=now)
+            subject, body = worklist_reminder_text(entries, today, worklist_path)
+            send_mail(subject, body, None, [entries[0].assigned_to.email])
+            sent += 1
+    return sent

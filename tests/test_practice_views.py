@@ -1,0 +1,118 @@
+"""web/practice/views.py: peer-review meetings, as the recorder and as an outsider."""
+
+import pytest
+from django.urls import reverse
+
+from peps.models import PepStatus
+from practice.models import PeerReviewMeeting, PeerReviewPep
+
+from .factories import ChildFactory, PepFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def body(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def _meeting(client, recorder, term, attendees) -> PeerReviewMeeting:
+    client.force_login(recorder)
+    response = client.post(reverse("practice:peer_review_new"), {
+        "date_0": "10", "date_1": "10", "date_2": str(term.start_date.year), "term": term.pk,
+        "focus": "targets", "focus_notes": "SMART targets", "attendees": [a.pk for a in attendees],
+    })
+    meeting = PeerReviewMeeting.objects.get()
+    assert response["Location"] == reverse("practice:peer_review_detail", args=[meeting.pk])
+    return meeting
+
+
+def test_peer_review_create_and_pick_peps(client, manager, officer, pep):
+    term = pep.term
+    meeting = _meeting(client, manager, term, [officer, manager])
+    assert meeting.recorded_by == manager and set(meeting.attendees.all()) == {officer, manager}
+
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    page = body(client.get(url))
+    assert "0 of 2 PEPs" in page
+    # The member's PEPs are offered in a list, named: no reference to type.
+    assert f'value="{officer.pk}:{pep.pk}"' in page and pep.child.full_name in page
+    response = client.post(url, {"pep-brought": f"{officer.pk}:{pep.pk}", "pep-findings": "Good voice of the child"})
+    assert response.status_code == 302
+    assert PeerReviewPep.objects.get().pep == pep
+    html = body(client.get(url))
+    assert "1 of 2 PEPs" in html and "Good voice of the child" in html
+
+    # Twice (a double click, a stale tab): "already recorded", never an error page.
+    again = client.post(url, {"pep-brought": f"{officer.pk}:{pep.pk}"}, follow=True)
+    assert again.status_code == 200
+    assert PeerReviewPep.objects.count() == 1
+    # A forged choice: refused on the field, nothing written.
+    forged = body(client.post(url, {"pep-brought": f"{officer.pk}:999999"}))
+    assert "Choose a PEP from the list" in forged
+    assert PeerReviewPep.objects.count() == 1
+
+    client.post(url, {"notes-findings": "Targets improving", "notes-actions": "Share Gold examples"})
+    meeting.refresh_from_db()
+    assert (meeting.findings, meeting.actions) == ("Targets improving", "Share Gold examples")
+    listing = body(client.get(reverse("practice:peer_reviews"), {"year": term.academic_year}))
+    assert "Peer reviews this academic year: 1 of 2" in listing
+
+
+def test_another_teams_pep_cannot_be_added_or_named(client, manager, officer, other_officer, pep, other_pep):
+    """Defect: a manager added a PEP outside their team by typing its LA reference, and the
+    meeting page then showed the child's name; the error told which references exist."""
+    meeting = _meeting(client, manager, pep.term, [officer, manager])
+    # Even with the other team's officer forced in as a member, their PEP is no choice.
+    meeting.attendees.add(other_officer)
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    page = body(client.get(url))
+    assert other_pep.child.full_name not in page and other_pep.child.la_reference not in page
+    refused = body(client.post(url, {"pep-brought": f"{other_officer.pk}:{other_pep.pk}"}))
+    assert "Choose a PEP from the list" in refused
+    assert other_pep.child.la_reference not in refused
+    assert not PeerReviewPep.objects.exists()
+
+    # Brought by someone allowed to (the VSH records it): the manager sees no name.
+    PeerReviewPep.objects.create(meeting=meeting, member=other_officer, pep=other_pep)
+    page = body(client.get(url))
+    assert other_pep.child.full_name not in page and other_pep.child.la_reference not in page
+    assert "A PEP of another team" in page
+
+
+def test_attendees_are_the_recorders_team(client, manager, officer, other_officer, pep):
+    client.force_login(manager)
+    form = body(client.get(reverse("practice:peer_review_new")))
+    assert f'value="{officer.pk}"' in form and f'value="{other_officer.pk}"' not in form
+    html = body(client.post(reverse("practice:peer_review_new"), {
+        "date_0": "10", "date_1": "10", "date_2": str(pep.term.start_date.year), "term": pep.term.pk,
+        "focus": "targets", "attendees": [other_officer.pk],
+    }))
+    assert "Choose who attended from the list" in html
+    assert not PeerReviewMeeting.objects.exists()
+
+
+def test_a_draft_pep_is_not_offered(client, manager, officer, pep):
+    draft = PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.DRAFT)
+    meeting = _meeting(client, manager, pep.term, [officer])
+    page = body(client.get(reverse("practice:peer_review_detail", args=[meeting.pk])))
+    assert f":{draft.pk}\"" not in page
+
+
+def test_peer_review_needs_the_focus_and_attendees(client, manager, pep):
+    client.force_login(manager)
+    html = body(client.post(reverse("practice:peer_review_new"), {"term": pep.term.pk}))
+    assert "Choose the focus of the meeting" in html and "Choose who attended" in html
+    assert not PeerReviewMeeting.objects.exists()
+
+
+def test_peer_review_refused_to_officers(client, officer):
+    client.force_login(officer)
+    assert client.get(reverse("practice:peer_reviews")).status_code == 403
+    assert client.get(reverse("practice:peer_review_new")).status_code == 403
+
+
+def test_another_managers_meeting_reads_as_not_found(client, manager, other_manager, officer, pep):
+    meeting = _meeting(client, manager, pep.term, [officer, manager])
+    client.force_login(other_manager)
+    assert client.get(reverse("practice:peer_review_detail", args=[meeting.pk])).status_code == 404

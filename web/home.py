@@ -1,0 +1,48 @@
+"""Each role's start page: an officer's caseload, a manager's team, the whole school."""
+
+from django.shortcuts import render
+
+from access.policy import officers_in_view, peps_with_outcome_visible
+from core.vocabulary import Role
+from peps.models import PepStatus, Term
+from peps.selectors import caseload_with_current_peps
+from reporting.figures import team_overview, term_counts
+from reviews.selectors import my_draft_reviews
+from sampling.selectors import coverage, worklist_progress
+
+
+def home(request):
+    user = request.user
+    term = Term.objects.current()
+    context = {
+        "term": term,
+        "drafts": my_draft_reviews(user)[:10] if user.has_perm("hvs.view_worklist") else [],
+    }
+    if user.role == Role.OFFICER:
+        caseload = caseload_with_current_peps(user, term)
+        context["caseload"] = caseload
+        # What needs the officer: children with no PEP this term, drafts, PEPs returned.
+        context["caseload_counts"] = {
+            "no_pep": sum(1 for _child, pep in caseload if pep is None),
+            "draft": sum(1 for _child, pep in caseload if pep is not None and pep.status == PepStatus.DRAFT),
+            "returned": sum(1 for _child, pep in caseload if pep is not None and pep.status == PepStatus.RETURNED),
+        }
+        return render(request, "home/officer.html", context)
+    # Not the PEPs the user is re-rating for moderation: their status and judgement stay hidden.
+    visible = peps_with_outcome_visible(user)
+    term_peps = visible.filter(term=term) if term else visible.none()
+    context["counts"] = term_counts(term_peps)
+    if user.role == Role.MANAGER:
+        context["team"] = team_overview(user, term) if term else []
+        context["awaiting"] = (
+            term_peps.filter(status=PepStatus.SUBMITTED)
+            .exclude(officer=user)
+            .select_related("child", "officer")
+            .order_by("child__last_name")[:10]
+        )
+        context["sample"] = worklist_progress(user, term)
+        return render(request, "home/manager.html", context)
+    if user.role == Role.VSH and term:
+        rows = coverage(term, officers_in_view(user))
+        context["coverage"] = {"met": sum(1 for row in rows if row.policy_met), "officers": len(rows)}
+    return render(request, "home/school.html", context)

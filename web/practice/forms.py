@@ -1,0 +1,124 @@
+"""Forms of the peer-review pages. Rendered with crispy-forms-gds.
+
+Who may be recorded as attending, and which PEPs a member may bring, come from the access
+policy: a manager meets with their own team, and picks PEPs from a list (never by typing
+a reference, which would tell which references exist)."""
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Button, Field, Layout, Size
+from django import forms
+
+from access.policy import meeting_peps, peer_review_colleagues, visible_peps
+from accounts.models import User
+from peps.models import Term
+from practice.models import PeerReviewFocus, PeerReviewMeeting, PeerReviewPep
+
+
+class PeerReviewForm(forms.ModelForm):
+    date = DateInputField(label="Date of the meeting", help_text="For example, 27 3 2026")
+    term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None)
+    focus = forms.ChoiceField(
+        label="Focus of the meeting", choices=PeerReviewFocus.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose the focus of the meeting"},
+    )
+    attendees = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose who attended", "invalid_choice": "Choose who attended from the list"},
+    )
+
+    class Meta:
+        model = PeerReviewMeeting
+        fields = ["date", "term", "focus", "focus_notes", "attendees"]
+        labels = {"focus_notes": "Notes on the focus"}
+
+    def __init__(self, *args, recorder: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = peer_review_colleagues(recorder).order_by("first_name", "last_name")
+        self.fields["attendees"].label_from_instance = lambda user: f"{user} ({user.get_role_display()})"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field("date"),
+            Field.select("term"),
+            Field.radios("focus", legend_size=Size.SMALL),
+            Field.textarea("focus_notes", rows=3),
+            Field.checkboxes("attendees", legend_size=Size.SMALL, small=True),
+            Button.primary("save", "Record the meeting"),
+        )
+
+
+class PeerReviewPepForm(forms.ModelForm):
+    """A PEP a member brought to the meeting, picked from the PEPs of the meeting's term
+    that the member holds and the recorder may see, grouped by member."""
+
+    brought = forms.ChoiceField(
+        label="PEP brought to the meeting",
+        help_text="The PEPs of the meeting's term held by each member.",
+        error_messages={"required": "Choose the PEP the member brought", "invalid_choice": "Choose a PEP from the list"},
+    )
+
+    class Meta:
+        model = PeerReviewPep
+        fields = ["findings"]
+        labels = {"findings": "What the meeting found"}
+
+    def __init__(self, *args, meeting: PeerReviewMeeting, recorder: User, **kwargs):
+        self.meeting = meeting
+        super().__init__(*args, **kwargs)
+        already = set(meeting.peps.values_list("pep_id", flat=True))
+        self.options: dict[str, tuple[User, int]] = {}
+        groups = []
+        for member in meeting.attendees.order_by("first_name", "last_name"):
+            peps = (
+                meeting_peps(member)
+                .filter(term=meeting.term, pk__in=visible_peps(recorder).values("pk"))
+                .exclude(pk__in=already)
+                .select_related("child")
+                .order_by("child__last_name", "child__first_name", "pk")
+            )
+            choices = []
+            for pep in peps:
+                key = f"{member.pk}:{pep.pk}"
+                self.options[key] = (member, pep.pk)
+                choices.append((key, f"{pep.child.full_name} ({pep.child.la_reference})"))
+            if choices:
+                groups.append((str(member), choices))
+        self.fields["brought"].choices = [("", "Choose a PEP"), *groups]
+        self.fields["findings"].widget = forms.Textarea(attrs={"rows": 3})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.select("brought"),
+            Field.textarea("findings", rows=3),
+            Button.secondary("add", "Add the PEP"),
+        )
+
+    @property
+    def has_choices(self) -> bool:
+        return bool(self.options)
+
+    def clean(self):
+        cleaned = super().clean()
+        picked = self.options.get(cleaned.get("brought") or "")
+        if picked:
+            self.instance.member, self.instance.pep_id = picked
+        self.instance.meeting = self.meeting
+        return cleaned
+
+
+class PeerReviewNotesForm(forms.ModelForm):
+    class Meta:
+        model = PeerReviewMeeting
+        fields = ["findings", "actions"]
+        labels = {"findings": "Findings of the meeting", "actions": "Actions agreed"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.textarea("findings", rows=4),
+            Field.textarea("actions", rows=4),
+            Button.secondary("save_notes", "Save findings and actions"),
+        )

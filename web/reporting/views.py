@@ -1,0 +1,83 @@
+"""The reports: a dashboard of the term's figures, and downloads of the figures and of the
+ratings behind them.
+
+Thin: every figure comes from reporting.figures (term_figures, trend); the pages and
+downloads only present them. Charts are drawn by reporting.charts, the downloads written
+by reporting.exports.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import render
+
+from access.policy import sees_whole_school
+from peps.models import Term
+from peps.selectors import requested_term
+from reporting import exports
+from reporting.figures import term_figures, trend
+from web.forms import TermPickerForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require_access(user) -> None:
+    if not user.has_perm("hvs.view_reports"):
+        raise PermissionDenied
+
+
+def _download_term(request) -> Term:
+    _require_access(request.user)
+    term = requested_term(request.GET.get("term", ""))
+    if term is None:
+        raise Http404("No terms have been set up")
+    return term
+
+
+def dashboard(request):
+    _require_access(request.user)
+    term = requested_term(request.GET.get("term", ""))
+    context = {"term": term, "term_form": TermPickerForm(initial={"term": term.pk if term else None})}
+    if term is not None:
+        figures = term_figures(term)
+        context.update({
+            "figures": figures,
+            "trend": trend(term),
+            "social_work": [(row, row.team_id) for row in figures.social_work],
+            "whole_school": sees_whole_school(request.user),
+        })
+    return render(request, "reporting/dashboard.html", context)
+
+
+def figures_csv(request):
+    term = _download_term(request)
+    rows = exports.figure_rows(term_figures(term), trend(term))
+    return _csv(exports.FIGURE_HEADER, rows, f"pep-qa-figures-{exports.term_slug(term)}.csv")
+
+
+def figures_xlsx(request):
+    term = _download_term(request)
+    rows = exports.figure_rows(term_figures(term), trend(term))
+    return _xlsx("Figures", exports.FIGURE_HEADER, rows, f"pep-qa-figures-{exports.term_slug(term)}.xlsx")
+
+
+def ratings_csv(request):
+    term = _download_term(request)
+    rows = exports.rating_rows(request.user, term)
+    return _csv(exports.RATING_HEADER, rows, f"pep-qa-ratings-{exports.term_slug(term)}.csv")
+
+
+def ratings_xlsx(request):
+    term = _download_term(request)
+    rows = exports.rating_rows(request.user, term)
+    return _xlsx("Ratings", exports.RATING_HEADER, rows, f"pep-qa-ratings-{exports.term_slug(term)}.xlsx")
+
+
+def _csv(header, rows, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(exports.csv_chunks(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _xlsx(title: str, header, rows, filename: str) -> FileResponse:
+    return FileResponse(exports.xlsx_file(title, header, rows), as_attachment=True, filename=filename,
+                        content_type=XLSX)

@@ -1,0 +1,116 @@
+from crispy_forms_gds.choices import Choice
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size
+from django import forms
+
+from core.vocabulary import Rating
+from reviews.models import QaReview
+from reviews.services import AreaInput
+
+SUBMIT = "submit"
+SAVE_DRAFT = "draft"
+
+
+class RatingForm(forms.Form):
+    """All areas of a review's pro-forma on one form: a rating and a comment each.
+
+    A draft may be saved with anything missing. Submitting needs every area rated and
+    commented on, as the pro-forma asks for a comment per area.
+    """
+
+    strengths = forms.CharField(
+        label="Strengths of this PEP", required=False, widget=forms.Textarea,
+        help_text="Good practice to share with the DT, SW and officer.",
+    )
+    development_points = forms.CharField(
+        label="Development points", required=False, widget=forms.Textarea,
+        help_text="What must improve in the next PEP.",
+    )
+
+    def __init__(self, *args, review: QaReview, submitting: bool = False, **kwargs):
+        self.review = review
+        self.submitting = submitting
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("strengths", review.strengths)
+        initial.setdefault("development_points", review.development_points)
+        super().__init__(*args, **kwargs)
+        self.area_ratings = list(review.area_ratings.all())
+        area_fields = {}
+        layout = []
+        for area_rating in self.area_ratings:
+            area = area_rating.area
+            rating_name, comment_name = self.rating_field(area_rating), self.comment_field(area_rating)
+            area_fields[rating_name] = forms.ChoiceField(
+                label=f"{area.position}. {area.title}",
+                help_text=area.description,
+                required=False,
+                widget=forms.RadioSelect,
+                choices=[
+                    Choice(rating.value, rating.label, hint=area.criteria_for(rating))
+                    for rating in Rating
+                ],
+                initial=area_rating.rating,
+            )
+            area_fields[comment_name] = forms.CharField(
+                label=f"Comment on {area.title}",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial=area_rating.comment,
+            )
+            layout.append(
+                HTML(f'<div class="app-rating-area" id="area-{area.position}">')
+            )
+            layout.append(Field.radios(rating_name, legend_size=Size.MEDIUM, legend_tag="h2", small=True))
+            layout.append(Field.textarea(comment_name, rows=3))
+            layout.append(HTML("</div>"))
+        # Areas first, then the summary fields, in pro-forma order.
+        self.fields = {**area_fields, **self.fields}
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *layout,
+            Fieldset(
+                Field.textarea("strengths", rows=4),
+                Field.textarea("development_points", rows=4),
+                legend="Feedback", legend_size=Size.MEDIUM,
+            ),
+        )
+
+    @staticmethod
+    def rating_field(area_rating) -> str:
+        return f"rating_{area_rating.pk}"
+
+    @staticmethod
+    def comment_field(area_rating) -> str:
+        return f"comment_{area_rating.pk}"
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.submitting:
+            return cleaned
+        for area_rating in self.area_ratings:
+            title = area_rating.area.title
+            if not cleaned.get(self.rating_field(area_rating)):
+                self.add_error(self.rating_field(area_rating), f"Select a rating for {title}")
+            if not cleaned.get(self.comment_field(area_rating), "").strip():
+                self.add_error(self.comment_field(area_rating), f"Enter a comment on {title}")
+        return cleaned
+
+    def area_inputs(self):
+        return {
+            area_rating.pk: AreaInput(
+                rating=self.cleaned_data.get(self.rating_field(area_rating)) or "",
+                comment=self.cleaned_data.get(self.comment_field(area_rating), "").strip(),
+            )
+            for area_rating in self.area_ratings
+        }
+
+    def entered_ratings(self) -> list[str]:
+        """The ratings chosen so far, read leniently for the live judgement preview."""
+        valid = set(Rating.values)
+        return [
+            value
+            for area_rating in self.area_ratings
+            if (value := self.data.get(self.rating_field(area_rating))) in valid
+        ]
+

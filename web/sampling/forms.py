@@ -1,0 +1,34 @@
+"""Forms of the sampling pages. Rendered with crispy-forms-gds."""
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Button, Field, Layout, Size
+from django import forms
+
+from core.vocabulary import Rating
+
+
+class SettleForm(forms.Form):
+    """The judgement the first reviewer and the moderator agreed after discussing it."""
+
+    agreed_judgement = forms.ChoiceField(
+        label="Agreed judgement", choices=Rating.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose the judgement you agreed"},
+    )
+    notes = forms.CharField(
+        label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="How you reached the agreement, and anything to share with the team.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.radios("agreed_judgement", legend_size=Size.SMALL, inline=True, small=True),
+            Field.textarea("notes", rows=2),
+            Button.secondary("settle", "Record the agreed judgement"),
+        )
+
+    @staticmethod
+    def prefix_for(entry) -> str:
+        return f"settle-{entry.pk}"

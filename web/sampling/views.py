@@ -1,0 +1,253 @@
+"""The QA sampling pages: the worklist, coverage and moderation.
+
+Thin: reads come from sampling.selectors, writes from sampling.services.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from access.policy import assigned_entries, officers_in_view, sees_whole_school, visible_peps
+from core.vocabulary import Role
+from peps.models import PepStatus, Term
+from peps.selectors import requested_term
+from reviews.selectors import my_draft_reviews
+from sampling import selectors
+from sampling.models import SampleEntry
+from sampling.rules import Reason
+from sampling.services import settle_disagreement, start_entry_review
+from web.forms import TermPickerForm
+
+from .forms import SettleForm
+
+DUE_SOON_DAYS = 7
+
+
+def _term_picker(term: Term | None) -> TermPickerForm:
+    return TermPickerForm(initial={"term": term.pk if term else None})
+
+
+def _require(user, permission: str) -> None:
+    if not user.has_perm(permission):
+        raise PermissionDenied
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+# --- the worklist ----------------------------------------------------------------------
+
+
+def _due(entry, today) -> str:
+    """"overdue", "soon" or "" for an entry still to do."""
+    if entry.is_done:
+        return ""
+    if entry.due_date < today:
+        return "overdue"
+    if entry.due_date <= today + timedelta(days=DUE_SOON_DAYS):
+        return "soon"
+    return ""
+
+
+WORKLIST_VIEWS = {"to_rate": "To rate now", "waiting": "Waiting for the PEP", "done": "Done"}
+
+
+def _state(entry) -> str:
+    """Which worklist view an entry falls in: done, ready to rate, or waiting for the PEP."""
+    if entry.is_done:
+        return "done"
+    return "to_rate" if entry.pep_ready else "waiting"
+
+
+def worklist(request):
+    """My QA worklist: the sample entries assigned to me this term, my drafts, and for a
+    manager the team's submitted PEPs outside the sample (which may be finalised without QA)."""
+    user = request.user
+    _require(user, "hvs.view_worklist")
+    term = requested_term(request.GET.get("term", ""))
+    today = timezone.localdate()
+    entries = list(selectors.worklist(user, term))
+    rows = [{"entry": entry, "due": _due(entry, today), "state": _state(entry)} for entry in entries]
+    # ?show= narrows the table to the entries to rate now, those waiting on the PEP, or done.
+    show = request.GET.get("show", "")
+    if show not in WORKLIST_VIEWS:
+        show = ""
+    state_counts = {key: sum(1 for row in rows if row["state"] == key) for key in WORKLIST_VIEWS}
+    not_sampled = []
+    if user.role == Role.MANAGER:
+        pending_in_sample = SampleEntry.objects.awaiting_line_management_qa().values("pep")
+        not_sampled = (
+            visible_peps(user)
+            .filter(status=PepStatus.SUBMITTED)
+            .filter(Q(officer__line_manager=user) | Q(child__allocated_officer__line_manager=user))
+            .exclude(pk__in=pending_in_sample)
+            .select_related("child", "term", "officer")
+            .order_by("term__pep_deadline", "child__last_name", "pk")[:200]
+        )
+    return render(request, "sampling/worklist.html", {
+        "term": term,
+        "term_form": _term_picker(term),
+        "rows": [row for row in rows if row["state"] == show] if show else rows,
+        "all_count": len(rows),
+        "show": show,
+        "views": [
+            {"key": key, "label": label, "count": state_counts[key]}
+            for key, label in WORKLIST_VIEWS.items()
+        ],
+        "done_count": sum(1 for entry in entries if entry.is_done),
+        "drafts": my_draft_reviews(user),
+        "not_sampled": not_sampled,
+    })
+
+
+@require_POST
+def entry_start(request, pk):
+    """One click from a worklist or moderation row to the rating page."""
+    entry = get_object_or_404(
+        assigned_entries(request.user).select_related("sample__lead_area", "review", "pep__child"), pk=pk
+    )
+    back = _safe_next(request, reverse("reviews:worklist"))
+    if entry.is_done:
+        return redirect("reviews:detail", pk=entry.review_id)
+    if entry.pep.status == PepStatus.DRAFT:
+        messages.error(request, "This PEP has not been submitted yet: it can be rated once it is.")
+        return redirect(back)
+    try:
+        review = start_entry_review(entry, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    return redirect("reviews:rate", pk=review.pk)
+
+
+# --- coverage --------------------------------------------------------------------------
+
+RAISED_REASONS = {
+    dict(Reason.CHOICES)[Reason.NEW_STARTER]: "new starter",
+    dict(Reason.CHOICES)[Reason.QUALITY_CONCERN]: "quality concern",
+}
+COVERAGE_SORTS = {
+    "officer": lambda r: (r.officer.get_full_name() or r.officer.username).lower(),
+    "manager": lambda r: str(r.manager or "").lower(),
+    "caseload": lambda r: r.caseload,
+    "rate": lambda r: r.rate or 0,
+    "minimum": lambda r: r.minimum,
+    "sample": lambda r: r.sample_size,
+    "reviewed": lambda r: r.reviewed,
+    "amber": lambda r: (r.previous_amber_reviewed, r.previous_amber),
+    "met": lambda r: r.policy_met,
+}
+
+
+def coverage(request):
+    """Per officer: did their line manager review the policy's share of their caseload?"""
+    _require(request.user, "hvs.view_coverage")
+    term = requested_term(request.GET.get("term", ""))
+    rows = selectors.coverage(term, officers_in_view(request.user)) if term else []
+    sort = request.GET.get("sort", "officer")
+    if sort.lstrip("-") not in COVERAGE_SORTS:
+        sort = "officer"
+    rows.sort(key=COVERAGE_SORTS["officer"])
+    rows.sort(key=COVERAGE_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
+    params = request.GET.copy()
+    params.pop("sort", None)
+    return render(request, "sampling/coverage.html", {
+        "term": term,
+        "term_form": _term_picker(term),
+        "rows": [
+            {"row": row, "rate_percent": round(row.rate * 100) if row.rate is not None else None,
+             "raised": RAISED_REASONS.get(row.rate_reason, "")}
+            for row in rows
+        ],
+        "met_count": sum(1 for row in rows if row.policy_met),
+        "sort": sort,
+        "sort_query_string": params.urlencode(),
+    })
+
+
+# --- moderation ------------------------------------------------------------------------
+
+
+def moderation(request):
+    """My moderation entries (blind until I submit), then the term's agreement figures and
+    the disagreements to settle."""
+    user = request.user
+    term = requested_term(request.GET.get("term", ""))
+    _require(user, "hvs.view_moderation")
+    mine = list(
+        assigned_entries(user).filter(sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
+        .select_related("pep__child", "pep__officer", "sample", "review", "original_review__reviewer")
+        .order_by("due_date", "pep__child__last_name", "pk")
+    ) if term else []
+    sees_comparison = user.has_perm("hvs.see_moderation_figures")
+    blind = selectors.blind_pep_ids(user)
+    context = {
+        "term": term,
+        "term_form": _term_picker(term),
+        "mine": [{"entry": entry, "blind": entry.pep_id in blind} for entry in mine],
+        "mine_done": sum(1 for entry in mine if entry.is_done),
+        "sees_comparison": sees_comparison,
+    }
+    if sees_comparison and term:
+        agreement = selectors.moderation_agreement(
+            SampleEntry.objects.filter(sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
+        )
+        disagreements, hidden = [], 0
+        # A manager is shown the disagreements about PEPs they may see (their team's, or one
+        # they moderate); the agreement figures above stay school-wide.
+        in_view = None if sees_whole_school(user) else set(
+            visible_peps(user).filter(term=term).values_list("pk", flat=True)
+        )
+        for comparison in agreement.disagreements:
+            entry = comparison.entry
+            if in_view is not None and entry.pep_id not in in_view:
+                continue
+            if entry.pep_id in blind:
+                hidden += 1  # the user is still re-rating this PEP: not a word of its first rating
+                continue
+            settleable = user.has_perm("hvs.settle_moderation", entry) and not entry.settled_at
+            disagreements.append({
+                "comparison": comparison,
+                "differing": [title for title, first, second in comparison.areas if first != second],
+                "form": SettleForm(prefix=SettleForm.prefix_for(entry)) if settleable else None,
+            })
+        context.update({
+            "agreement": agreement,
+            "pairs": len([c for c in agreement.comparisons if c.first and c.second]),
+            "disagreements": disagreements,
+            "hidden_disagreements": hidden,
+        })
+    return render(request, "sampling/moderation.html", context)
+
+
+@require_POST
+def settle(request, pk):
+    entry = get_object_or_404(
+        SampleEntry.objects.select_related("sample", "review", "original_review"),
+        pk=pk, sample__kind__in=selectors.MODERATION_KINDS,
+    )
+    if not request.user.has_perm("hvs.settle_moderation", entry):
+        raise PermissionDenied
+    back = f"{reverse('sampling:moderation')}?term={entry.sample.term_id}#disagreements"
+    form = SettleForm(request.POST, prefix=SettleForm.prefix_for(entry))
+    if not form.is_valid():
+        messages.error(request, "Choose the judgement you agreed, then record it.")
+        return redirect(back)
+    try:
+        settle_disagreement(entry, form.cleaned_data["agreed_judgement"], form.cleaned_data["notes"], request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Agreed judgement recorded")
+    return redirect(back)
