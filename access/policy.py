@@ -141,7 +141,9 @@ def visible_meetings(user: User) -> QuerySet[PeerReviewMeeting]:
         return meetings
     if not _active(user):
         return meetings.none()
-    return meetings.filter(pk__in=PeerReviewMeeting.objects.filter(Q(recorded_by=user) | Q(attendees=user)).values("pk"))
+    return meetings.filter(
+        pk__in=PeerReviewMeeting.objects.filter(Q(recorded_by=user) | Q(attendees=user)).values("pk")
+    )
 
 
 def peer_review_colleagues(user: User) -> QuerySet[User]:

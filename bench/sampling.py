@@ -93,8 +93,8 @@ def wipe() -> None:
     """Delete the school's data, children first, each step a plain DELETE."""
     from accounts.models import User
     from peps.models import AspirationEntry, Child, Pep, PepStatusChange, Term
-    from reviews.models import AreaRating, QaReview
     from practice.models import PeerReviewMeeting, PeerReviewPep
+    from reviews.models import AreaRating, QaReview
     from sampling.models import ModerationGroup, Sample, SampleEntry
 
     for model in (SampleEntry, Sample, ModerationGroup.members.through, ModerationGroup, PeerReviewPep,

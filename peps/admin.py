@@ -70,6 +70,9 @@ class StatusChangeInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Pep)
 class PepAdmin(admin.ModelAdmin):
@@ -78,7 +81,9 @@ class PepAdmin(admin.ModelAdmin):
     search_fields = ("child__la_reference", "child__first_name", "child__last_name")
     autocomplete_fields = ("child", "officer")
     list_select_related = ("child", "term", "officer")
-    readonly_fields = ("judgement", "created_at", "updated_at")
+    # The status and the judgement change only through peps.services and reviews.services,
+    # which record each change in the status history.
+    readonly_fields = ("status", "judgement", "created_at", "updated_at")
     inlines = [AspirationInline, StatusChangeInline]
 
 
@@ -95,3 +100,13 @@ class PepStatusChangeAdmin(admin.ModelAdmin):
     list_filter = ("to_status",)
     list_select_related = ("pep__child", "pep__term", "changed_by")
     readonly_fields = [f.name for f in PepStatusChange._meta.fields]
+
+    # The status history is an audit trail, written by the services as the status changes.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,7 +8,9 @@ from peps.models import Pep
 from .models import PeerReviewMeeting, PeerReviewPep
 
 
-def add_pep_to_meeting(meeting: PeerReviewMeeting, member: User, pep: Pep | int, findings: str = "") -> tuple[PeerReviewPep, bool]:
+def add_pep_to_meeting(
+    meeting: PeerReviewMeeting, member: User, pep: Pep | int, findings: str = ""
+) -> tuple[PeerReviewPep, bool]:
     """Record that ``member`` brought ``pep``; (the record, whether it is new). A PEP is
     recorded once a meeting: a double click, or two tabs, finds it already there."""
     pep_id = pep if isinstance(pep, int) else pep.pk

@@ -10,13 +10,13 @@ class ProFormaAreaInline(admin.StackedInline):
 
     # A version used by a review is frozen so the review keeps the wording it was made on.
     def has_change_permission(self, request, obj=None):
-        return obj is None or not obj.is_in_use
+        return super().has_change_permission(request, obj) and (obj is None or not obj.is_in_use)
 
     def has_add_permission(self, request, obj=None):
-        return obj is None or not obj.is_in_use
+        return super().has_add_permission(request, obj) and (obj is None or not obj.is_in_use)
 
     def has_delete_permission(self, request, obj=None):
-        return obj is None or not obj.is_in_use
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.is_in_use)
 
 
 @admin.register(ProForma)
@@ -56,6 +56,20 @@ class ProFormaAdmin(admin.ModelAdmin):
 class ProFormaAreaAdmin(admin.ModelAdmin):
     list_display = ("pro_forma", "position", "title")
     list_filter = ("pro_forma",)
+    list_select_related = ("pro_forma",)
+
+    # Frozen as on the pro-forma's own page. The per-object check also refuses the bulk
+    # delete action when a frozen area is among those selected.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or not obj.pro_forma.is_in_use)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.pro_forma.is_in_use)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "pro_forma":  # an area is added to, or moved to, an unused version only
+            kwargs["queryset"] = ProForma.objects.filter(reviews__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class AreaRatingInline(admin.TabularInline):
@@ -79,9 +93,28 @@ class QaReviewAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", "overall_judgement", "needs_amendment")
     search_fields = ("pep__child__la_reference", "pep__child__last_name", "reviewer__last_name")
     list_select_related = ("pep__child", "pep__term", "reviewer")
-    # The judgement comes from the rules on submit, never typed in.
-    readonly_fields = ("overall_judgement", "needs_amendment", "submitted_at", "pro_forma")
+    # Reviews start on the PEP page and are submitted on the rating page (reviews.services),
+    # which judge the PEP and record its status. The judgement comes from the rules, never
+    # typed in. A draft's feedback may be corrected here, or the draft deleted; a submitted
+    # review is shown read-only.
+    readonly_fields = ("pep", "reviewer", "kind", "status", "pro_forma", "overall_judgement",
+                       "needs_amendment", "submitted_at")
     inlines = [AreaRatingInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or not obj.is_submitted)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.is_submitted)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # A draft's area ratings go with it, though none can be deleted on its own.
+        perms_needed.discard(AreaRating._meta.verbose_name)
+        return deleted, model_count, perms_needed, protected
 
 
 @admin.register(AreaRating)
@@ -90,5 +123,12 @@ class AreaRatingAdmin(admin.ModelAdmin):
     list_filter = ("rating",)
     list_select_related = ("review__pep__child", "review__pep__term", "area")
 
+    # Ratings are written only by the rating page, which re-judges the PEP.
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

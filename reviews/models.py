@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
@@ -42,6 +43,11 @@ class ProForma(models.Model):
         return self.reviews.exists()
 
 
+class ProFormaFrozen(PermissionDenied):
+    """A change to an area of a pro-forma version used by a review. A PermissionDenied, so
+    a request that gets this far answers 403."""
+
+
 class ProFormaArea(models.Model):
     pro_forma = models.ForeignKey(ProForma, on_delete=models.CASCADE, related_name="areas")
     position = models.PositiveSmallIntegerField()
@@ -61,6 +67,22 @@ class ProFormaArea(models.Model):
 
     def __str__(self):
         return f"{self.position}. {self.title}"
+
+    def save(self, *args, **kwargs):
+        self._refuse_if_frozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_frozen()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_if_frozen(self) -> None:
+        # The version it is on, and for a saved area the one it was on (it may be moving).
+        versions = {self.pro_forma_id}
+        if not self._state.adding:
+            versions.update(ProFormaArea.objects.filter(pk=self.pk).values_list("pro_forma_id", flat=True))
+        if QaReview.objects.filter(pro_forma_id__in=versions).exists():
+            raise ProFormaFrozen("This pro-forma version is used by reviews: copy it as a new version to change it.")
 
     def criteria_for(self, rating: str) -> str:
         return getattr(self, f"{Rating(rating).value}_criteria")

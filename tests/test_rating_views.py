@@ -3,15 +3,18 @@
 import random
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
+import crispy_forms_gds
 import pytest
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.html import escape
 
 from core.vocabulary import Rating
 from peps.models import Pep, PepStatus
 from reviews import rules
-from reviews.models import QaReview, ReviewStatus
+from reviews.models import ProForma, QaReview, ReviewStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +269,48 @@ def test_a_submitted_review_cannot_be_changed(manager_client, review, pep):
     if response.status_code == 302:
         assert response["Location"] == reverse("peps:detail", args=[pep.pk])
     assert snapshot(review) == submitted
+
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+
+
+def test_admin_entered_wording_is_escaped_on_the_rate_page(manager_client, pep, manager):
+    # The wording is set before the review starts: once in use, the version is frozen.
+    pro_forma = ProForma.objects.current_for(pep.phase)
+    area = pro_forma.areas.order_by("position").first()
+    area.title = f"Voice {SCRIPT} {IMG}"
+    area.description = f"Look for {SCRIPT} {IMG}"
+    for rating in Rating:
+        setattr(area, f"{rating.value}_criteria", f"{rating.label} {SCRIPT} {IMG}")
+    area.save()
+    manager_client.post(reverse("reviews:start", args=[pep.pk]))
+    review = QaReview.objects.get(pep=pep, reviewer=manager)
+
+    shown = manager_client.get(reverse("reviews:rate", args=[review.pk]))
+    # A failed submit shows the title again, in the error summary and messages.
+    failed = manager_client.post(reverse("reviews:rate", args=[review.pk]),
+                                 form_data(review, [""] * 8))
+
+    for response in (shown, failed):
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "<script>alert" not in body
+        assert "<img src=x" not in body
+        assert escape(area.title) in body
+        assert escape(area.description) in body
+        for rating in Rating:
+            assert escape(area.criteria_for(rating)) in body
+    assert escape(f"Select a rating for {area.title}") in failed.content.decode()
+
+
+def test_no_crispy_template_marks_a_label_or_hint_safe():
+    # The project overrides every crispy-forms-gds template that does; a new one after an
+    # upgrade fails here until it is overridden too.
+    package = Path(crispy_forms_gds.__file__).parent / "templates"
+    marked = re.compile(r"field\.(label|help_text)\|safe")
+    originals = [path.relative_to(package).as_posix() for path in package.rglob("*.html")
+                 if marked.search(path.read_text())]
+    assert "gds/layout/radios.html" in originals
+    for name in originals:
+        assert not marked.search(get_template(name).template.source), name

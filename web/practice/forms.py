@@ -19,11 +19,14 @@ class PeerReviewForm(forms.ModelForm):
     date = DateInputField(label="Date of the meeting", help_text="For example, 27 3 2026")
     term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None)
     focus = forms.ChoiceField(
-        label="Focus of the meeting", choices=PeerReviewFocus.choices, widget=forms.RadioSelect,
+        label="Focus of the meeting",
+        choices=PeerReviewFocus.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose the focus of the meeting"},
     )
     attendees = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple,
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose who attended", "invalid_choice": "Choose who attended from the list"},
     )
 
@@ -55,7 +58,10 @@ class PeerReviewPepForm(forms.ModelForm):
     brought = forms.ChoiceField(
         label="PEP brought to the meeting",
         help_text="The PEPs of the meeting's term held by each member.",
-        error_messages={"required": "Choose the PEP the member brought", "invalid_choice": "Choose a PEP from the list"},
+        error_messages={
+            "required": "Choose the PEP the member brought",
+            "invalid_choice": "Choose a PEP from the list",
+        },
     )
 
     class Meta:
