@@ -85,7 +85,9 @@ def worklist(request):
         show = ""
     state_counts = {key: sum(1 for row in rows if row["state"] == key) for key in WORKLIST_VIEWS}
     not_sampled = []
-    if user.role == Role.MANAGER:
+    # A manager's team queue: the submitted PEPs of their line reports the sample left out.
+    has_team_queue = user.role == Role.MANAGER
+    if has_team_queue:
         pending_in_sample = SampleEntry.objects.awaiting_line_management_qa().values("pep")
         not_sampled = (
             visible_peps(user)
@@ -108,6 +110,7 @@ def worklist(request):
         "done_count": sum(1 for entry in entries if entry.is_done),
         "drafts": my_draft_reviews(user),
         "not_sampled": not_sampled,
+        "has_team_queue": has_team_queue,
     })
 
 
