@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from peps.models import PepStatus
 from reporting import charts
+from reporting.figures import split
 from reviews.models import ReviewStatus
 from reviews.rules import Rating
 from reviews.services import save_review, start_review
@@ -217,7 +218,7 @@ def test_review_detail_of_the_first_rating_is_refused_while_blind(client, other_
 
 def test_charts_escape_their_text():
     evil = '<script>alert(1)</script>"'
-    svg = str(charts.stacked_bars(f'x"{evil}', evil, evil, [(evil, [1, 2, 3, 4])]))
+    svg = str(charts.stacked_bars(f'x"{evil}', evil, evil, [(evil, [1, 2, 3, 4], split([1, 2, 3, 4]))]))
     svg += str(charts.line_chart("c", evil, evil, [evil], [(charts.BLUE, [0.5])]))
     assert "<script>" not in svg
     assert 'x"<' not in svg
