@@ -334,7 +334,7 @@ def measure_pdfs(term) -> dict:
 
 
 def _pct(value) -> str:
-    return "no data" if value is None else f"{100 * value:.1f}%"
+    return "no data" if value is None else f"{100 * float(value):.1f}%"  # shares are Fractions
 
 
 def run(args) -> None:

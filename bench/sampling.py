@@ -119,7 +119,8 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
     from django.utils import timezone
 
     from accounts.models import LeadArea, Role, User
-    from peps.models import Child, Pep, Phase, Term
+    from core.vocabulary import Phase
+    from peps.models import Child, Pep, Term
     from reviews import rules
     from reviews.models import AreaRating, ProForma, QaReview
     from sampling.models import ModerationGroup

@@ -8,13 +8,21 @@ labelled chart rather than dividing by it.
 
 The geometry is in the SVG's own units (``viewBox``); the SVG scales to the width of its
 container, so text scales with it.
+
+One module for the dashboard and the PDFs alike (WeasyPrint draws the same SVG), in one
+palette, the screens'. The charts compute no share: they are given the shares as the
+figures service shows them (reporting.figures), and write them with the reports' one
+formatter (reporting.formatting), so a chart reads the same as the table beside it.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from .formatting import percent
 
 BLACK = "#0b0c0c"
 WHITE = "#ffffff"
@@ -45,14 +53,12 @@ BLUE = Series("Completed by the deadline", "#1d70b8", WHITE)
 GREEN = Series("Good or better", "#00703c", WHITE)
 
 
-def percent_text(part: float, whole: float) -> str:
-    """A whole percentage as the hvs ``percent`` filter shows one; "" when whole is 0."""
-    return f"{round(part / whole * 100)}%" if whole else ""
+Share = Fraction | None
 
 
-def _n(value: float) -> str:
+def _n(value: float | Fraction) -> str:
     """A coordinate: at most one decimal, no trailing ".0"."""
-    text = f"{value:.1f}"
+    text = f"{float(value):.1f}"
     return text[:-2] if text.endswith(".0") else text
 
 
@@ -101,10 +107,11 @@ def _legend(series: Sequence[Series], y: float, width: float, values: Sequence[s
     return parts
 
 
-def stacked_bar(chart_id: str, title: str, description: str, values: Sequence[int],
+def stacked_bar(chart_id: str, title: str, description: str, values: Sequence[int], shares: Sequence[Share],
                 series: Sequence[Series] = RATING_SERIES, width: int = 640) -> SafeString:
     """One horizontal bar split in proportion to ``values`` (one per series), each
-    segment labelled with its count where it fits, and a legend with counts and shares."""
+    segment labelled with its count where it fits, and a legend with counts and
+    ``shares`` (the values' shares as shown, one per series)."""
     total = sum(values)
     bar_y, bar_h = 4, 44
     body = []
@@ -124,20 +131,22 @@ def stacked_bar(chart_id: str, title: str, description: str, values: Sequence[in
                     body.append(_text(x + segment / 2, bar_y + 28, label, fill=item.text_colour,
                                       text_anchor="middle", font_weight="bold"))
             x += segment
-    legend = [f"{value} ({percent_text(value, total) or 'no data'})" for value in values]
+    legend = [f"{value} ({percent(share)})" for value, share in zip(values, shares, strict=True)]
     body += _legend(series, bar_y + bar_h + 16, width, legend)
     return _svg(chart_id, title, description, width, bar_y + bar_h + 40, body)
 
 
-def stacked_bars(chart_id: str, title: str, description: str, rows: Sequence[tuple[str, Sequence[int]]],
+def stacked_bars(chart_id: str, title: str, description: str,
+                 rows: Sequence[tuple[str, Sequence[int], Sequence[Share]]],
                  series: Sequence[Series] = RATING_SERIES, width: int = 640) -> SafeString:
-    """One 100% bar per row (a phase, a key stage): the share of each series in the row,
-    the row's label on the left and its total on the right."""
+    """One 100% bar per row (a phase, a key stage): each row is its label, its values (one
+    per series) and their shares as shown; the bar is labelled with the shares, the row's
+    label on the left and its total on the right."""
     label_w, total_w, row_h, gap = 120, 96, 36, 12
     bar_w = width - label_w - total_w
     body = []
     y = 0
-    for label, values in rows:
+    for label, values, shares in rows:
         total = sum(values)
         body.append(_text(0, y + 24, label, fill=BLACK, font_weight="bold"))
         if not total:
@@ -146,14 +155,14 @@ def stacked_bars(chart_id: str, title: str, description: str, rows: Sequence[tup
             body.append(_text(label_w + bar_w / 2, y + 24, "No data", fill=BLACK, text_anchor="middle"))
         else:
             x = float(label_w)
-            for value, item in zip(values, series, strict=True):
+            for value, share, item in zip(values, shares, series, strict=True):
                 segment = bar_w * value / total
                 if segment > 0:
                     body.append(_rect(x, y, segment, row_h, fill=item.colour, stroke=WHITE, stroke_width=2,
                                       class_="app-chart__segment", data_series=item.name, data_value=value))
-                    share = percent_text(value, total)
-                    if _fits(share, segment):
-                        body.append(_text(x + segment / 2, y + 24, share, fill=item.text_colour,
+                    label = percent(share)
+                    if _fits(label, segment):
+                        body.append(_text(x + segment / 2, y + 24, label, fill=item.text_colour,
                                           text_anchor="middle", font_weight="bold"))
                 x += segment
         body.append(_text(width, y + 24, f"{total} judged", fill=BLACK, text_anchor="end"))
@@ -166,9 +175,9 @@ def stacked_bars(chart_id: str, title: str, description: str, rows: Sequence[tup
 
 
 def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str],
-               lines: Sequence[tuple[Series, Sequence[float | None]]], width: int = 640) -> SafeString:
-    """Shares (0 to 1) over a sequence of labels (terms), one line per series on a 0-100%
-    axis; a None is a gap in the line. The series differ by marker and dash as well as by
+               lines: Sequence[tuple[Series, Sequence[Share]]], width: int = 640) -> SafeString:
+    """Shares (0 to 1, as shown) over a sequence of labels (terms), one line per series on
+    a 0-100% axis; a None is a gap in the line. The series differ by marker and dash as well as by
     colour, and each line's latest value is written at its end."""
     left, right, top, plot_h = 52, 64, 40, 200
     plot_w = width - left - right
@@ -217,10 +226,10 @@ def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str
             else:
                 run.append((x_at(i), bottom - plot_h * value))
         for x, y, value in points:
-            body.append(_marker(n, x, y, item.colour, data_value=f"{value:.4f}"))
+            body.append(_marker(n, x, y, item.colour, data_value=f"{float(value):.4f}"))
         if points:
             x, y, value = points[-1]
-            body.append(_text(x + 10, y + 5 + (14 if n % 2 else -8), f"{round(value * 100)}%", fill=BLACK,
+            body.append(_text(x + 10, y + 5 + (14 if n % 2 else -8), percent(value), fill=BLACK,
                               font_weight="bold", font_size=14))
     return _svg(chart_id, title, description, width, bottom + 48, body)
 

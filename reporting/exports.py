@@ -1,9 +1,11 @@
 """The downloads: the figures as a tidy table, and the ratings behind them.
 
 ``figure_rows`` flattens the figures service's dataclasses (reporting.figures) into rows
-of (section, breakdown, item, measure, value); it computes nothing of its own but turns
-shares into percentages. ``rating_rows`` reads one row per area rating of a submitted QA
-review, streamed from the database. ``csv_chunks`` and ``xlsx_file`` write either.
+of (section, breakdown, item, measure, value); it computes nothing of its own. Shares are
+written as the pages and PDFs show them: whole percentages (numbers), by the reports' one
+rounding (reporting.formatting), the parts of a split as shown (adding up to 100).
+``rating_rows`` reads one row per area rating of a submitted QA review, streamed from the
+database. ``csv_chunks`` and ``xlsx_file`` write either.
 """
 
 import csv
@@ -19,6 +21,7 @@ from peps.models import Term
 from reviews.models import AreaRating, ReviewKind, ReviewStatus
 
 from .figures import RATINGS, Quality, TermFigures, TrendPoint
+from .formatting import whole_percent
 
 FIGURE_HEADER = ("Section", "Breakdown", "Item", "Measure", "Value")
 RATING_HEADER = (
@@ -32,11 +35,6 @@ def term_slug(term: Term) -> str:
     return f"{term.season}-{term.academic_year}-{(term.academic_year + 1) % 100:02d}"
 
 
-def as_percent(share: float | None) -> float | None:
-    """A share (0 to 1) as a percentage to one decimal; None when there is no share."""
-    return None if share is None else round(share * 100, 1)
-
-
 # --- the figures -----------------------------------------------------------------------
 
 
@@ -47,9 +45,9 @@ def _quality(section: str, breakdown: str, item: str, quality: Quality, peps: in
     for rating in RATINGS:
         yield section, breakdown, item, rating.label, quality.counts[rating]
     for rating in RATINGS:
-        yield section, breakdown, item, f"% {rating.label}", as_percent(quality.share(rating))
+        yield section, breakdown, item, f"% {rating.label}", whole_percent(quality.shown_share(rating))
     yield section, breakdown, item, "Good or better", quality.good_or_better
-    yield section, breakdown, item, "% good or better", as_percent(quality.good_or_better_share)
+    yield section, breakdown, item, "% good or better", whole_percent(quality.good_or_better_shown)
 
 
 def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[tuple]:
@@ -59,9 +57,9 @@ def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[t
     section = "Completion"
     yield section, "Term", term, "PEPs due", completion.due
     yield section, "Term", term, "Completed", completion.completed
-    yield section, "Term", term, "% completed", as_percent(completion.completed_share)
+    yield section, "Term", term, "% completed", whole_percent(completion.completed_shown)
     yield section, "Term", term, "Completed by the deadline", completion.on_time
-    yield section, "Term", term, "% completed by the deadline", as_percent(completion.on_time_share)
+    yield section, "Term", term, "% completed by the deadline", whole_percent(completion.on_time_shown)
 
     yield from _quality("Quality", "Term", term, figures.quality)
     for breakdown, rows in (
@@ -76,9 +74,9 @@ def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[t
         yield section, "Social care team", team.team, "PEPs", team.peps
         yield section, "Social care team", team.team, "Meetings held", team.meetings
         yield section, "Social care team", team.team, "SW attended", team.sw_attended
-        yield section, "Social care team", team.team, "% SW attended", as_percent(team.attended_share)
+        yield section, "Social care team", team.team, "% SW attended", whole_percent(team.attended_share)
         yield section, "Social care team", team.team, "SW section updated", team.sw_section_updated
-        yield section, "Social care team", team.team, "% SW section updated", as_percent(team.section_share)
+        yield section, "Social care team", team.team, "% SW section updated", whole_percent(team.section_share)
 
     amendments = figures.amendments
     yield "Amendments", "Term", term, "Returned for amendment", amendments.returned
@@ -97,7 +95,7 @@ def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[t
     moderation = figures.moderation
     section = "Moderation"
     yield section, "Term", term, "Pairs compared", moderation.pairs
-    yield section, "Term", term, "% exact agreement", as_percent(moderation.exact)
+    yield section, "Term", term, "% exact agreement", whole_percent(moderation.exact)
     yield section, "Term", term, "Cohen's kappa", None if moderation.kappa is None else round(moderation.kappa, 3)
     yield section, "Term", term, "Disagreements", moderation.disagreements
     yield section, "Term", term, "Disagreements settled", moderation.settled
@@ -112,10 +110,10 @@ def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[t
         yield section, "Term", label, "PEPs due", point.completion.due
         yield section, "Term", label, "Completed", point.completion.completed
         yield section, "Term", label, "Completed by the deadline", point.completion.on_time
-        yield section, "Term", label, "% completed by the deadline", as_percent(point.completion.on_time_share)
+        yield section, "Term", label, "% completed by the deadline", whole_percent(point.completion.on_time_shown)
         yield section, "Term", label, "Judged", point.quality.judged
         yield section, "Term", label, "Good or better", point.quality.good_or_better
-        yield section, "Term", label, "% good or better", as_percent(point.quality.good_or_better_share)
+        yield section, "Term", label, "% good or better", whole_percent(point.quality.good_or_better_shown)
 
 
 # --- the ratings -----------------------------------------------------------------------

@@ -2,12 +2,22 @@
 present them.
 
 Every figure for a term comes from a fixed number of grouped queries, whatever the
-number of PEPs (see bench/reporting.py). Shares are None where there is nothing to divide
-by, and the templates say "no data" for them.
+number of PEPs (see bench/reporting.py). Shares are exact fractions (never floats), None
+where there is nothing to divide by; the templates say "no data" for them.
+
+Shares that are parts of one whole (Gold, Green, Amber and Red of the judged PEPs; on
+time, late and not completed of the PEPs due) are shown as whole percentages that add up
+to exactly 100: the ``shown`` shares, by the largest-remainder method (``split``). Every
+page, download and PDF shows those, so a part reads the same wherever it is shown. A share
+that is a union of parts is the sum of its shown parts: "good or better" is the shown Gold
+plus the shown Green, "completed" the shown on time plus the shown late. Any other share
+is shown by reporting.formatting, rounded half up on its exact value.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -22,8 +32,41 @@ RATINGS = [Rating.GOLD, Rating.GREEN, Rating.AMBER, Rating.RED]
 KEY_STAGES = ["EYFS", "KS1", "KS2", "KS3", "KS4", "KS5"]
 
 
-def share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+def share(part: int, whole: int) -> Fraction | None:
+    return Fraction(part, whole) if whole else None
+
+
+def largest_remainder(counts: Sequence[int], total: int = 100) -> list[int] | None:
+    """Whole numbers in proportion to ``counts`` that add up to exactly ``total`` (the
+    largest-remainder method): each count gets the whole part of its exact quota, and the
+    units left over go to the largest remainders, a tie to the earlier count. Each result
+    is within 1 of its exact quota. None when the counts add up to 0."""
+    if any(count < 0 for count in counts):
+        raise ValueError("counts cannot be negative")
+    whole = sum(counts)
+    if not whole:
+        return None
+    # Integer arithmetic: quota = count * total / whole, exactly.
+    quotas = [divmod(count * total, whole) for count in counts]
+    result = [units for units, _remainder in quotas]
+    left = total - sum(result)
+    # sorted() is stable: equal remainders keep their order, the earlier first.
+    for index in sorted(range(len(counts)), key=lambda i: -quotas[i][1])[:left]:
+        result[index] += 1
+    return result
+
+
+def split(counts: Sequence[int]) -> list[Fraction | None]:
+    """The shares of ``counts`` in their sum as shown: whole percentages (as fractions of
+    100) that add up to exactly 100%. All None when the counts add up to 0."""
+    percents = largest_remainder(counts)
+    if percents is None:
+        return [None] * len(counts)
+    return [Fraction(p, 100) for p in percents]
+
+
+def _sum_shown(*shares: Fraction | None) -> Fraction | None:
+    return None if any(s is None for s in shares) else sum(shares, Fraction(0))
 
 
 @dataclass
@@ -36,7 +79,8 @@ class Quality:
     def judged(self) -> int:
         return sum(self.counts.values())
 
-    def share(self, rating: str) -> float | None:
+    def share(self, rating: str) -> Fraction | None:
+        """The exact share of judged PEPs at ``rating``; the pages show ``shown_share``."""
         return share(self.counts[Rating(rating)], self.judged)
 
     @property
@@ -44,12 +88,28 @@ class Quality:
         return {rating: self.share(rating) for rating in RATINGS}
 
     @property
+    def shown_shares(self) -> dict:
+        """Gold, Green, Amber and Red as shown: whole percentages adding up to 100."""
+        return dict(zip(RATINGS, split([self.counts[r] for r in RATINGS]), strict=True))
+
+    def shown_share(self, rating: str) -> Fraction | None:
+        return self.shown_shares[Rating(rating)]
+
+    @property
     def good_or_better(self) -> int:
         return self.counts[Rating.GOLD] + self.counts[Rating.GREEN]
 
     @property
-    def good_or_better_share(self) -> float | None:
+    def good_or_better_share(self) -> Fraction | None:
+        """The exact share; the pages show ``good_or_better_shown``."""
         return share(self.good_or_better, self.judged)
+
+    @property
+    def good_or_better_shown(self) -> Fraction | None:
+        """Good or better as shown: the shown Gold plus the shown Green, so that it reads
+        the same as the split beside it."""
+        shown = self.shown_shares
+        return _sum_shown(shown[Rating.GOLD], shown[Rating.GREEN])
 
     def add(self, judgement: str, n: int) -> None:
         if judgement in Rating.values:
@@ -63,12 +123,49 @@ class Completion:
     on_time: int = 0
 
     @property
-    def completed_share(self) -> float | None:
+    def late(self) -> int:
+        """Completed after the deadline."""
+        return self.completed - self.on_time
+
+    @property
+    def outstanding(self) -> int:
+        """Not completed yet."""
+        return self.due - self.completed
+
+    @property
+    def completed_share(self) -> Fraction | None:
+        """The exact share; the pages show ``completed_shown``."""
         return share(self.completed, self.due)
 
     @property
-    def on_time_share(self) -> float | None:
+    def on_time_share(self) -> Fraction | None:
+        """The exact share; the pages show ``on_time_shown``."""
         return share(self.on_time, self.due)
+
+    @property
+    def shown_shares(self) -> dict:
+        """On time, late and not completed of the PEPs due, as shown: whole percentages
+        adding up to 100."""
+        return dict(zip(("on_time", "late", "outstanding"),
+                        split([self.on_time, self.late, self.outstanding]), strict=True))
+
+    @property
+    def on_time_shown(self) -> Fraction | None:
+        return self.shown_shares["on_time"]
+
+    @property
+    def late_shown(self) -> Fraction | None:
+        return self.shown_shares["late"]
+
+    @property
+    def outstanding_shown(self) -> Fraction | None:
+        return self.shown_shares["outstanding"]
+
+    @property
+    def completed_shown(self) -> Fraction | None:
+        """Completed as shown: the shown on time plus the shown late."""
+        shown = self.shown_shares
+        return _sum_shown(shown["on_time"], shown["late"])
 
 
 @dataclass
@@ -92,11 +189,11 @@ class SocialWorkFigures:
     peps: int = 0
 
     @property
-    def attended_share(self) -> float | None:
+    def attended_share(self) -> Fraction | None:
         return share(self.sw_attended, self.meetings)
 
     @property
-    def section_share(self) -> float | None:
+    def section_share(self) -> Fraction | None:
         return share(self.sw_section_updated, self.peps)
 
 
@@ -120,8 +217,8 @@ class CoverageSummary:
 @dataclass
 class ModerationSummary:
     pairs: int
-    exact: float | None
-    kappa: float | None
+    exact: Fraction | None
+    kappa: float | None  # a statistic, not a share
     disagreements: int
     settled: int
 
@@ -220,6 +317,26 @@ def term_figures(term: Term) -> TermFigures:
     )
 
 
+def combine_small_schools(by_school: list[Breakdown], minimum: int) -> tuple[list[Breakdown], list[tuple[str, int]]]:
+    """A public report's schools: a school with only a few looked-after children could
+    identify a child from its row, so schools with fewer than ``minimum`` PEPs are combined
+    into one row, in the quality rows and in the Gold table (school, Gold PEPs) alike."""
+    shown = [b for b in by_school if b.peps >= minimum]
+    small = [b for b in by_school if b.peps < minimum]
+    gold = sorted(((b.label, b.quality.counts[Rating.GOLD]) for b in shown if b.quality.counts[Rating.GOLD]),
+                  key=lambda item: (-item[1], item[0]))
+    if small:
+        combined = Breakdown(key=None, label=f"{len(small)} schools and settings with fewer than {minimum} PEPs each")
+        for b in small:
+            combined.peps += b.peps
+            for rating, n in b.quality.counts.items():
+                combined.quality.add(rating, n)
+        shown.append(combined)
+        if combined.quality.counts[Rating.GOLD]:
+            gold.append((combined.label, combined.quality.counts[Rating.GOLD]))
+    return shown, gold
+
+
 def _officer_label(row) -> str:
     # A PEP whose officer was removed (SET_NULL) has no officer: its name fields are None.
     if row["officer"] is None:
@@ -284,9 +401,14 @@ def _moderation(term: Term) -> ModerationSummary:
     entries = SampleEntry.objects.filter(sample__term=term, sample__kind__in=MODERATION_KINDS)
     agreement = moderation_agreement(entries)
     disagreements = agreement.disagreements
+    exact = agreement.overall_exact
+    if exact is not None:
+        # The agreement is k of m <= len(comparisons) pairs, worked out in floating point:
+        # the nearest fraction with a denominator that small is k / m itself.
+        exact = Fraction(exact).limit_denominator(len(agreement.comparisons))
     return ModerationSummary(
         pairs=len(agreement.comparisons),
-        exact=agreement.overall_exact,
+        exact=exact,
         kappa=agreement.overall_kappa,
         disagreements=len(disagreements),
         settled=sum(1 for c in disagreements if c.entry.settled_at),
@@ -332,6 +454,39 @@ class SocialCareRow:
     meeting_date: object
     sw_attended: bool
     sw_section_updated: bool
+
+
+@dataclass
+class SocialCareTeam:
+    """One team's exceptions, and how many of each."""
+
+    name: str
+    rows: list
+
+    @property
+    def manager(self) -> str:
+        return self.rows[0].team_manager
+
+    @property
+    def manager_email(self) -> str:
+        return self.rows[0].team_manager_email
+
+    @property
+    def peps(self) -> int:
+        return len(self.rows)
+
+    @property
+    def not_attended(self) -> int:
+        return sum(1 for r in self.rows if r.meeting_date and not r.sw_attended)
+
+    @property
+    def not_updated(self) -> int:
+        return sum(1 for r in self.rows if not r.sw_section_updated)
+
+
+def social_care_teams(term: Term, user=None) -> list[SocialCareTeam]:
+    """``social_care_exceptions`` team by team, with their counts."""
+    return [SocialCareTeam(name, rows) for name, rows in social_care_exceptions(term, user).items()]
 
 
 def social_care_exceptions(term: Term, user=None) -> dict[str, list[SocialCareRow]]:

@@ -1,10 +1,14 @@
 """reporting.charts: SVG built from numbers, with no database."""
 
+import re
 import xml.etree.ElementTree as ET
+from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
 from reporting import charts
+from reporting.figures import split
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -22,7 +26,7 @@ def texts(root) -> list[str]:
 
 
 def test_stacked_bar_is_labelled_and_described():
-    root = parse(charts.stacked_bar("chart-q", "Judgements", "What it shows", [1, 2, 3, 4]))
+    root = parse(charts.stacked_bar("chart-q", "Judgements", "What it shows", [1, 2, 3, 4], split([1, 2, 3, 4])))
     assert root.get("role") == "img"
     assert root.get("aria-labelledby") == "chart-q-title"
     assert root.get("aria-describedby") == "chart-q-desc"
@@ -32,7 +36,7 @@ def test_stacked_bar_is_labelled_and_described():
 
 
 def test_stacked_bar_widths_are_proportional_to_the_values():
-    root = parse(charts.stacked_bar("c", "t", "d", [6, 3, 1, 0], width=600))
+    root = parse(charts.stacked_bar("c", "t", "d", [6, 3, 1, 0], split([6, 3, 1, 0]), width=600))
     bars = segments(root)
     assert [bar.get("data-series") for bar in bars] == ["Gold", "Green", "Amber"]  # no zero-width Red
     assert [float(bar.get("width")) for bar in bars] == [360, 180, 60]
@@ -44,15 +48,16 @@ def test_stacked_bar_widths_are_proportional_to_the_values():
 
 
 def test_stacked_bar_with_nothing_to_divide_says_no_data():
-    root = parse(charts.stacked_bar("c", "t", "d", [0, 0, 0, 0]))
+    root = parse(charts.stacked_bar("c", "t", "d", [0, 0, 0, 0], split([0, 0, 0, 0])))
     assert segments(root) == []
     assert "No data" in texts(root)
     assert "Gold 0 (no data)" in texts(root)
 
 
 def test_stacked_bars_are_100_percent_per_row():
-    root = parse(charts.stacked_bars("c", "t", "d", [("EYFS", [1, 1, 0, 2]), ("SSA", [0, 0, 0, 0]),
-                                                     ("Post 16", [0, 5, 0, 0])], width=640))
+    rows = [("EYFS", [1, 1, 0, 2]), ("SSA", [0, 0, 0, 0]), ("Post 16", [0, 5, 0, 0])]
+    root = parse(charts.stacked_bars("c", "t", "d", [(label, values, split(values)) for label, values in rows],
+                                     width=640))
     bars = segments(root)
     eyfs = [float(bar.get("width")) for bar in bars[:3]]
     assert eyfs == [106, 106, 212]  # of a 424-wide bar: 25%, 25%, 50%
@@ -97,8 +102,9 @@ def test_line_chart_with_no_terms_or_no_data():
 @pytest.mark.parametrize("evil", ['<script>alert("x")</script>', "Tom & Jerry's", "]]><x/>"])
 def test_text_is_escaped(evil):
     for markup in (
-        charts.stacked_bar("c", evil, evil, [1, 0, 0, 0], series=[charts.Series(evil, "#000")] * 4),
-        charts.stacked_bars("c", evil, evil, [(evil, [1, 2, 3, 4])]),
+        charts.stacked_bar("c", evil, evil, [1, 0, 0, 0], split([1, 0, 0, 0]),
+                           series=[charts.Series(evil, "#000")] * 4),
+        charts.stacked_bars("c", evil, evil, [(evil, [1, 2, 3, 4], split([1, 2, 3, 4]))]),
         charts.line_chart("c", evil, evil, [evil], [(charts.Series(evil, "#000"), [0.5])]),
     ):
         assert "<script>" not in markup
@@ -107,9 +113,28 @@ def test_text_is_escaped(evil):
         assert root.find(f"{SVG}desc").text == evil
 
 
-def test_percent_text_matches_the_percent_filter():
-    from hvs_qa.templatetags.hvs import percent
+def test_the_shares_written_on_a_chart_are_the_ones_it_is_given_and_add_up_to_100():
+    # 1 of 3 each: not 33% three times (99%), but the split the figures service shows.
+    root = parse(charts.stacked_bar("c", "t", "d", [1, 1, 1, 0], split([1, 1, 1, 0])))
+    assert [t for t in texts(root) if "(" in t] == ["Gold 1 (34%)", "Green 1 (33%)", "Amber 1 (33%)", "Red 0 (0%)"]
+    root = parse(charts.stacked_bars("c", "t", "d", [("KS2", [1, 1, 1, 0], split([1, 1, 1, 0]))]))
+    assert sum(int(t[:-1]) for t in texts(root) if re.fullmatch(r"\d+%", t)) == 100
 
-    for part, whole in [(1, 3), (2, 3), (1, 8), (5, 8), (0, 4), (4, 4)]:
-        assert charts.percent_text(part, whole) == percent(part / whole)
-    assert charts.percent_text(1, 0) == ""
+
+def test_line_chart_writes_its_latest_value_half_up():
+    # 62.5% is 63%, as everywhere else (float round() gives 62).
+    one = parse(charts.line_chart("c", "t", "d", ["Autumn 2025/26"], [(charts.BLUE, [Fraction(5, 8)])]))
+    assert "63%" in texts(one) and "62%" not in texts(one)
+
+
+def test_the_charts_are_the_only_place_a_chart_colour_is_defined():
+    """One palette, the screens' (frontend/scss/components/_rating.scss): the PDF module
+    draws no chart of its own and names no colour."""
+    from reporting import pdf
+
+    scss = (Path(__file__).resolve().parents[1] / "frontend/scss/components/_rating.scss").read_text()
+    screen = dict(re.findall(r'"(gold|green|amber|red)": \(background: (#[0-9a-f]{6})', scss))
+    assert [s.colour for s in charts.RATING_SERIES] == [screen[r] for r in ("gold", "green", "amber", "red")]
+    source = Path(pdf.__file__).read_text()
+    assert not re.search(r"#[0-9a-fA-F]{6}\b", source)
+    assert "<svg" not in source and not hasattr(pdf, "quality_chart") and not hasattr(pdf, "trend_chart")

@@ -6,19 +6,26 @@ its docstring); none is recomputed with the code under test.
 
 from dataclasses import fields
 from datetime import date, timedelta
+from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.vocabulary import Phase, Role, Season, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange
 from reporting.figures import (
+    Completion,
     ModerationSummary,
+    Quality,
     SocialCareRow,
     SocialWorkFigures,
+    largest_remainder,
     social_care_exceptions,
+    split,
     term_figures,
     trend,
 )
@@ -184,6 +191,53 @@ def test_quality(school):
     assert quality.good_or_better_share == pytest.approx(4 / 6)
     assert figures.gold == 3
     assert figures.has_peps is True
+
+
+def test_quality_as_shown_adds_up_to_100_and_good_or_better_is_gold_plus_green(school):
+    quality = term_figures(school.term).quality
+    # 3, 1, 1, 1 of 6: 50%, then 16.7% three times; the two units left over go to the
+    # largest remainders (all equal), the earlier first: Green and Amber.
+    assert quality.shown_shares == {GOLD: Fraction(50, 100), GREEN: Fraction(17, 100),
+                                    AMBER: Fraction(17, 100), RED: Fraction(16, 100)}
+    assert quality.good_or_better_shown == Fraction(67, 100)
+
+
+def test_largest_remainder_by_hand():
+    assert largest_remainder([1, 1, 1]) == [34, 33, 33]  # not 33 three times: 99
+    assert largest_remainder([5, 3]) == [63, 37]  # 62.5 and 37.5: the tie to the earlier
+    assert largest_remainder([3, 2, 2, 1]) == [38, 25, 25, 12]  # not 38, 25, 25, 13: 101
+    assert largest_remainder([1, 2, 3, 0], total=6) == [1, 2, 3, 0]
+    assert largest_remainder([0, 7, 0]) == [0, 100, 0]
+    assert largest_remainder([0, 0]) is None
+    assert largest_remainder([]) is None
+    with pytest.raises(ValueError):
+        largest_remainder([2, -1])
+    assert split([0, 0, 0]) == [None, None, None]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=8).filter(any))
+def test_largest_remainder_adds_up_to_100_each_within_1_of_the_exact(counts):
+    shares = largest_remainder(counts)
+    whole = sum(counts)
+    assert sum(shares) == 100
+    for share, count in zip(shares, counts, strict=True):
+        exact = Fraction(100 * count, whole)
+        assert abs(share - exact) < 1
+        assert share in (exact.numerator // exact.denominator, -(-exact.numerator // exact.denominator))
+    assert sum(split(counts)) == 1
+
+
+@given(st.integers(0, 200), st.integers(0, 200), st.integers(0, 200), st.integers(0, 200))
+def test_shown_quality_and_completion_add_up(gold, green, amber, red):
+    quality = Quality(counts=dict(zip([GOLD, GREEN, AMBER, RED], [gold, green, amber, red], strict=True)))
+    completion = Completion(due=gold + green + amber + red, completed=gold + green, on_time=gold)
+    if not quality.judged:
+        assert quality.good_or_better_shown is None and completion.on_time_shown is None
+        return
+    assert sum(quality.shown_shares.values()) == 1
+    assert quality.good_or_better_shown == quality.shown_share(GOLD) + quality.shown_share(GREEN)
+    assert completion.on_time_shown + completion.late_shown + completion.outstanding_shown == 1
+    assert completion.completed_shown == completion.on_time_shown + completion.late_shown
 
 
 def test_by_phase(school):
@@ -357,7 +411,7 @@ def test_moderation_summary_of_hand_built_entries(school):
     # * 2 + R 2/3 * 1) = 4/3; R row (Au 1 * 2) = 2; total 13/3 over 9 = 13/27.
     # kappa = 1 - (1/9) / (13/27) = 1 - 3/13 = 10/13.
     assert (moderation.pairs, moderation.disagreements, moderation.settled) == (3, 1, 1)
-    assert moderation.exact == pytest.approx(2 / 3)
+    assert moderation.exact == Fraction(2, 3)  # exact, not a float
     assert moderation.kappa == pytest.approx(10 / 13)
 
 

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,14 +30,16 @@ from pypdf import PdfReader
 
 from core.vocabulary import Role, Season
 from peps.models import PepStatus
-from reporting import pdf
+from reporting import charts, exports, pdf
 from reporting import services as report_services
+from reporting.figures import term_figures
 from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reporting.services import build_report, request_report
 from reporting.tasks import build_report as build_report_task
 
 from .factories import ChildFactory, PepFactory, SocialCareTeamFactory, SocialWorkerFactory, TermFactory, UserFactory
 from .services import require_service
+from .test_reporting_views import block, dashboard
 from .test_tasks import RESULT_TIMEOUT, eager, worker_queue  # noqa: F401 - fixtures used below
 
 PDFTOTEXT = shutil.which("pdftotext")
@@ -104,6 +107,31 @@ def term_data(db):
 
 
 @pytest.fixture
+def eighths(db):
+    """Eight PEPs, each an eighth (12.5%), where float rounding and rounding each share on
+    its own both go wrong:
+
+        PEPs  completed            judgements
+        5     before the deadline  3 Gold, 2 Green
+        1     after the deadline   1 Amber
+        2     not completed        1 Amber, 1 Red
+
+    On time 5 of 8 = 62.5%: 63% (float round(): 62%). Good or better 5 of 8: 63%.
+    Gold 37.5, Green 25, Amber 25, Red 12.5: rounded one by one, 38 + 25 + 25 + 13 = 101;
+    as shown, 38, 25, 25, 12 (the unit left goes to the earlier of the two halves).
+    On time, late, not completed: 62.5, 12.5, 25: as shown, 63, 12, 25.
+    """
+    term = TermFactory(academic_year=2013, season=Season.SUMMER)
+    deadline = term.pep_deadline
+    rows = [(deadline - timedelta(days=1), judgement) for judgement in ("gold", "gold", "gold", "green", "green")]
+    rows += [(deadline + timedelta(days=1), "amber"), (None, "amber"), (None, "red")]
+    for completed, judgement in rows:
+        PepFactory(term=term, date_completed=completed, judgement=judgement,
+                   status=PepStatus.FINALISED if completed else PepStatus.SUBMITTED)
+    return term
+
+
+@pytest.fixture
 def empty_term(db):
     return TermFactory(academic_year=2012, season=Season.SPRING)
 
@@ -132,14 +160,6 @@ def test_the_headlines_in_words_are_hand_counted(term_data):
     ]
     assert "Social workers attended 75% of PEP meetings (3 of 4)." in pdf.headlines(figures)
     assert "Social workers updated their section in 60% of PEPs (3 of 5)." in pdf.headlines(figures)
-
-
-def test_percent_rounds_halves_up_and_has_no_data_for_nothing():
-    assert pdf.percent(1, 8) == 13  # 12.5
-    assert pdf.percent(1, 3) == 33
-    assert pdf.percent(2, 3) == 67
-    assert pdf.percent(0, 0) is None
-    assert pdf.pct(0, 0) == "–"
 
 
 def test_board_report_pdf_presents_the_figures(term_data):
@@ -192,6 +212,78 @@ def test_board_report_of_an_empty_term_says_no_data(empty_term):
     assert text.count("No data for this term") >= 5
     assert not re.search(r"\b\d+% of PEPs", text)
     assert f"Page 1 of {len(pages)}" in text
+
+
+# --- the same figures as the dashboard ---------------------------------------------------
+
+
+def _number(body: str, headline: str) -> str:
+    return re.search(r'<span class="app-headline__number">([^<]+)</span>', block(body, headline)).group(1)
+
+
+def _table_after(html_text: str, heading: str) -> str:
+    return re.search(rf"{re.escape(heading)}.*?<table[^>]*>(.*?)</table>", html_text, re.S).group(1)
+
+
+def _percents(fragment: str) -> list[int]:
+    return [int(n) for n in re.findall(r">(\d+)%<", fragment)]
+
+
+def test_the_dashboard_and_the_board_pdf_show_the_same_percentages(client, vsh, eighths):
+    """5 of 8 is 62.5%: the dashboard and the PDF both say 63% (it once read 62% on the
+    dashboard, float round(), and 63% in the PDF)."""
+    client.force_login(vsh)
+    body = dashboard(client, eighths)
+    on_time, good = _number(body, "headline-on-time"), _number(body, "headline-good")
+    shown = _percents(block(body, "table-quality"))
+    assert (on_time, good, shown) == ("63%", "63%", [38, 25, 25, 12])
+
+    for text in all_texts(pdf.board_report_pdf(eighths)):
+        assert f"{on_time} of PEPs were completed by the deadline (5 of 8)." in text
+        assert f"{good} of quality-assured PEPs were rated good or better, Gold or Green (5 of 8)." in text
+        assert "Gold 3 38% Green 2 25% Amber 2 25% Red 1 12% Good or better (Gold or Green) 5 63%" in text
+        assert "3 PEPs rated Gold: 38% of quality-assured PEPs." in text
+        # The chart, drawn in the PDF too, says the same.
+        assert "Gold 3 (38%) Green 2 (25%) Amber 2 (25%) Red 1 (12%)" in text
+
+
+def test_every_set_of_shares_of_one_whole_adds_up_to_100(client, vsh, eighths):
+    board = pdf.board_report_html(eighths)
+    completion = _table_after(board, "PEPs due, completed and completed by the deadline")
+    assert _percents(completion) == [100, 63, 12, 25]  # due; by the deadline, after, not yet: 100
+    quality = _table_after(board, "Overall judgements")
+    *split, good_or_better = _percents(quality)
+    assert split == [38, 25, 25, 12] and sum(split) == 100  # not 38 + 25 + 25 + 13 = 101
+    assert good_or_better == split[0] + split[1]
+
+    client.force_login(vsh)
+    body = dashboard(client, eighths)
+    assert _percents(block(body, "table-quality")) == split
+    rows = {(row[0], row[3]): row[4] for row in exports.figure_rows(term_figures(eighths), []) if row[1] == "Term"}
+    assert [rows["Quality", f"% {label}"] for label in ("Gold", "Green", "Amber", "Red")] == split
+    assert rows["Quality", "% good or better"] == good_or_better
+    assert rows["Completion", "% completed by the deadline"] == 63
+
+
+def _svg(html_text: str, chart_id: str) -> ET.Element:
+    return ET.fromstring(re.search(rf'<svg [^>]*id="{chart_id}".*?</svg>', html_text, re.S).group(0))
+
+
+def _drawing(svg: ET.Element) -> tuple[list, list]:
+    """What a chart draws: each shape's kind, fill and geometry, and each text."""
+    shapes = [(el.tag, el.get("fill"), el.get("stroke"), el.get("width"), el.get("points"), el.get("cy"))
+              for el in svg.iter() if el.tag.split("}")[1] in ("rect", "circle", "polyline", "line")]
+    return shapes, ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_the_board_pdf_draws_the_dashboards_charts_in_its_palette(client, vsh, eighths):
+    board = pdf.board_report_html(eighths)
+    client.force_login(vsh)
+    body = dashboard(client, eighths)
+    for on_screen, in_pdf in (("chart-quality", "board-chart-quality"), ("chart-trend", "board-chart-trend")):
+        assert _drawing(_svg(board, in_pdf)) == _drawing(_svg(body, on_screen))
+    segments = [el for el in _svg(board, "board-chart-quality").iter() if el.get("class") == "app-chart__segment"]
+    assert [el.get("fill") for el in segments] == [series.colour for series in charts.RATING_SERIES]
 
 
 # --- the social care report ----------------------------------------------------------

@@ -248,6 +248,18 @@ def test_charts_are_images_with_their_data_in_tables(client, vsh, small_school):
     assert "33%" in quality  # 1 Gold, 1 Green, 1 Amber of 3 judged
 
 
+def test_the_quality_split_adds_up_to_100_and_good_or_better_is_gold_plus_green(client, vsh, small_school):
+    """1 Gold, 1 Green, 1 Amber of 3: not 33% three times (99%) but 34%, 33%, 33%, 0%;
+    the good-or-better headline is the Gold and Green shown, 34% + 33%."""
+    client.force_login(vsh)
+    body = dashboard(client, small_school.term)
+    quality = block(body, "table-quality")
+    assert [int(n) for n in re.findall(r">(\d+)%<", quality)] == [34, 33, 33, 0]
+    assert '<span class="app-headline__number">67%</span> rated good or better' in block(body, "headline-good")
+    legend = re.search(r'<svg [^>]*id="chart-quality".*?</svg>', body, re.S).group(0)
+    assert re.findall(r"\((\d+)%\)", legend) == ["34", "33", "33", "0"]
+
+
 def test_gold_practice_lists_schools_not_children(client, vsh, small_school):
     client.force_login(vsh)
     gold = block(dashboard(client, small_school.term), "table-gold")

@@ -434,8 +434,8 @@ def test_moderation_page_queries_are_constant(client, vsh, manager, other_manage
 def test_moderator_cannot_find_the_hidden_judgement_by_filtering_or_sorting(client):
     """Filtering or sorting the PEP list by judgement or status leaves out a PEP whose
     first rating the user is still moderating, and its row hides both."""
+    from core.vocabulary import Rating
     from peps.models import PepStatus
-    from reviews.rules import Rating
     from sampling.models import Sample, SampleEntry, SampleKind
 
     from .factories import PepFactory, UserFactory

@@ -17,6 +17,7 @@ from core.vocabulary import Rating
 from peps.models import PepStatus
 from practice.models import PeerReviewMeeting, PeerReviewPep
 from reporting import charts
+from reporting.figures import split
 from reviews.models import ReviewStatus
 from reviews.services import save_review, start_review
 from sampling.models import Sample, SampleEntry, SampleKind
@@ -219,7 +220,7 @@ def test_review_detail_of_the_first_rating_is_refused_while_blind(client, other_
 
 def test_charts_escape_their_text():
     evil = '<script>alert(1)</script>"'
-    svg = str(charts.stacked_bars(f'x"{evil}', evil, evil, [(evil, [1, 2, 3, 4])]))
+    svg = str(charts.stacked_bars(f'x"{evil}', evil, evil, [(evil, [1, 2, 3, 4], split([1, 2, 3, 4]))]))
     svg += str(charts.line_chart("c", evil, evil, [evil], [(charts.BLUE, [0.5])]))
     assert "<script>" not in svg
     assert 'x"<' not in svg

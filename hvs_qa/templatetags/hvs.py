@@ -3,6 +3,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.vocabulary import Rating
+from reporting import formatting
 
 register = template.Library()
 
@@ -60,10 +61,9 @@ def yes_no(value) -> str:
 
 @register.filter
 def percent(value) -> str:
-    """A share (0 to 1) as a whole percentage; "not enough data" when there is none."""
-    if value is None:
-        return "not enough data"
-    return f"{round(value * 100)}%"
+    """A share (0 to 1) as a whole percentage, by the reports' one formatter (halves
+    rounded up on the exact share); "not enough data" when there is none."""
+    return formatting.percent(value, none="not enough data")
 
 
 @register.filter

@@ -1,6 +1,8 @@
-"""Template tags of the reports: links to the PEP list, and the charts of the figures.
+"""Template tags of the reports (the dashboard and the board PDF alike): links to the PEP
+list, and the charts of the figures.
 
-They only hand the figures service's numbers to reporting.charts; nothing is computed here.
+They only hand the figures service's numbers (counts, and shares as shown) to
+reporting.charts; nothing is computed here.
 """
 
 from django import template
@@ -29,9 +31,9 @@ def breakdown_url(term, param, key) -> str:
 
 
 @register.filter
-def share_of(quality, rating) -> float | None:
-    """``quality.share(rating)``, which a template cannot call."""
-    return quality.share(rating)
+def shown_share_of(quality, rating):
+    """``quality.shown_share(rating)``, which a template cannot call."""
+    return quality.shown_share(rating)
 
 
 @register.filter
@@ -45,16 +47,20 @@ def _counts(quality) -> list[int]:
     return [quality.counts[rating] for rating in RATINGS]
 
 
+def _shares(quality) -> list:
+    return [quality.shown_shares[rating] for rating in RATINGS]
+
+
 @register.simple_tag
 def quality_chart(quality, chart_id, title, description=""):
     return charts.stacked_bar(chart_id, title, description or "The table that follows gives the numbers.",
-                              _counts(quality))
+                              _counts(quality), _shares(quality))
 
 
 @register.simple_tag
 def breakdown_chart(rows, chart_id, title, description=""):
     return charts.stacked_bars(chart_id, title, description or "The table that follows gives the numbers.",
-                               [(row.label, _counts(row.quality)) for row in rows])
+                               [(row.label, _counts(row.quality), _shares(row.quality)) for row in rows])
 
 
 @register.simple_tag
@@ -63,7 +69,7 @@ def trend_chart(points, chart_id, title, description=""):
         chart_id, title, description or "The table that follows gives the numbers.",
         [str(point.term) for point in points],
         [
-            (charts.BLUE, [point.completion.on_time_share for point in points]),
-            (charts.GREEN, [point.quality.good_or_better_share for point in points]),
+            (charts.BLUE, [point.completion.on_time_shown for point in points]),
+            (charts.GREEN, [point.quality.good_or_better_shown for point in points]),
         ],
     )
