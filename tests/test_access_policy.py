@@ -1,6 +1,11 @@
-"""peps.selectors: who sees which children and PEPs, and who may QA them."""
+"""access/policy.py: who sees which children and PEPs, who may QA them, and that every
+permission the code asks for is defined."""
+
+import re
+from pathlib import Path
 
 import pytest
+import rules
 
 from access.policy import may_review as can_review
 from access.policy import visible_children, visible_peps
@@ -82,3 +87,18 @@ def test_whole_school_roles_see_everything(pep, other_pep, lead, vsh, administra
     for user in (lead, vsh, administrator):
         assert visible_peps(user).count() == Pep.objects.count() == 2
         assert visible_children(user).count() == Child.objects.count() == 2
+
+
+def test_every_permission_asked_in_the_code_is_in_the_policy():
+    """Every ``hvs.*`` permission a view, form, service, template or the navigation asks
+    for is one the access policy defines: a typo would silently answer "no"."""
+    root = Path(__file__).resolve().parent.parent
+    asked = set()
+    for pattern in ("*/**/*.py", "templates/**/*.html"):
+        for path in root.glob(pattern):
+            if ".venv" in path.parts or "tests" in path.parts or "node_modules" in path.parts:
+                continue
+            asked |= set(re.findall(r"[\"'](hvs\.[a-z_]+(?::[a-z_]+)?)[\"']", path.read_text()))
+    asked.discard("hvs.review_pep:")  # built with the review kind, f"hvs.review_pep:{kind}"
+    assert asked, "no permission found: the pattern is wrong"
+    assert {name for name in asked if not rules.perm_exists(name)} == set()
