@@ -243,6 +243,11 @@ class TermFigures:
         return self.completion.due > 0
 
     @property
+    def not_judged(self) -> int:
+        """PEPs due this term without a line-management judgement yet."""
+        return self.completion.due - self.quality.judged
+
+    @property
     def gold(self) -> int:
         return self.quality.counts[Rating.GOLD]
 

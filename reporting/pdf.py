@@ -160,7 +160,7 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
                      for r in RATINGS],
             "good_or_better": q.good_or_better,
             "good_or_better_share": pct(q.good_or_better_shown),
-            "not_judged": c.due - q.judged,
+            "not_judged": figures.not_judged,
         },
         "by_phase": [_quality_row(b) for b in figures.by_phase if b.peps],
         "by_key_stage": [_quality_row(b) for b in figures.by_key_stage],

@@ -637,3 +637,10 @@ def test_term_figures_and_trend_run_the_same_queries_whatever_the_size():
     assert large_trend == small_trend == 3
     # ... and the small term still runs the same number, now that there are more officers.
     assert _queries(term_figures, small) == small_figures
+
+
+def test_not_judged_is_due_less_judged(db):
+    pep = PepFactory(status="submitted")
+    PepFactory(term=pep.term, status="finalised", judgement="gold")
+    figures = term_figures(pep.term)
+    assert (figures.completion.due, figures.quality.judged, figures.not_judged) == (2, 1, 1)
