@@ -224,6 +224,11 @@ def social_care_report_pdf(term: Term, today: date | None = None, user=None) -> 
 
 
 def _pdf(html: str) -> bytes:
+    return document(html).write_pdf()
+
+
+def document(html: str):
+    """``html`` laid out by WeasyPrint: ``len(document.pages)``, then ``.write_pdf()``."""
     # Imported here: WeasyPrint loads Pango and fonts, which no other page needs.
     from weasyprint import HTML, URLFetcher
 
@@ -231,4 +236,4 @@ def _pdf(html: str) -> bytes:
     return HTML(
         string=html, base_url=str(settings.BASE_DIR / "templates" / "reporting" / "pdf"),
         url_fetcher=URLFetcher(allowed_protocols={"file", "data"}),
-    ).write_pdf()
+    ).render()

@@ -10,14 +10,12 @@ Policy: the board report (the large one) always goes through a request and the t
 social care report is small and streams straight to the browser (``reporting.report_views``).
 """
 
-import io
 import logging
 import time
 
 from django.core.files.base import ContentFile
 from django.db import OperationalError, transaction
 from django.utils import timezone
-from pypdf import PdfReader
 
 from peps.models import Term
 
@@ -27,10 +25,10 @@ from .models import ReportKind, ReportRequest, ReportStatus
 logger = logging.getLogger(__name__)
 
 # The board report carries counts only; the social care report names children (by
-# reference), so it is limited to what the requester may see.
+# reference), so it is limited to what the requester may see. Each gives the report's HTML.
 RENDERERS = {
-    ReportKind.BOARD: lambda report: pdf.board_report_pdf(report.term),
-    ReportKind.SOCIAL_CARE: lambda report: pdf.social_care_report_pdf(report.term, user=report.requested_by),
+    ReportKind.BOARD: lambda report: pdf.board_report_html(report.term),
+    ReportKind.SOCIAL_CARE: lambda report: pdf.social_care_report_html(report.term, user=report.requested_by),
 }
 
 
@@ -68,8 +66,10 @@ def build_report(request_id: int) -> ReportRequest:
     report.save(update_fields=["status", "started_at", "error"])
     started = time.monotonic()
     try:
-        content = RENDERERS[ReportKind(report.kind)](report)
-        pages = len(PdfReader(io.BytesIO(content)).pages)
+        # Pages counted from WeasyPrint's own layout: no PDF reader in production.
+        document = pdf.document(RENDERERS[ReportKind(report.kind)](report))
+        pages = len(document.pages)
+        content = document.write_pdf()
     except OperationalError:
         raise
     except Exception as exc:
