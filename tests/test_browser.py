@@ -222,24 +222,43 @@ def test_submitting_with_an_area_unrated_shows_the_error_summary(live_server, pa
     assert pep.status == PepStatus.SUBMITTED
 
 
-def test_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
-    # More on the worklist and home page: a PEP awaiting QA and a review in progress.
+class _AxeCheck:
+    """Runs axe on the page as it is, keeping the serious and critical violations."""
+
+    def __init__(self, page: Page):
+        self.page, self.axe, self.failures = page, Axe(), {}
+
+    def __call__(self, name: str) -> None:
+        self.page.wait_for_load_state("load")
+        _screenshot(self.page, name)
+        results = self.axe.run(self.page, options=AXE_OPTIONS)
+        blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        if blocking:
+            self.failures[f"{name} ({self.page.url})"] = blocking
+
+    def assert_clean(self) -> None:
+        assert not self.failures, "axe found serious or critical WCAG A/AA violations:\n" + "\n".join(
+            f"\n== {where}\n" + "\n".join(
+                f"- {v['id']} ({v['impact']}): {v['help']} {v['helpUrl']}\n"
+                + "\n".join(f"    {', '.join(map(str, n['target']))}: {n['html'][:200]}\n      {n['failureSummary']}"
+                            for n in v["nodes"])
+                for v in violations
+            )
+            for where, violations in self.failures.items()
+        )
+
+
+def _busy_team(signed_in_manager, pep, officer) -> None:
+    """More on the worklist and home page: a PEP awaiting QA and a review in progress."""
     PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
     draft_pep = PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
     start_review(draft_pep, signed_in_manager)
     UserFactory(role=Role.OFFICER, line_manager=signed_in_manager)  # an officer with no PEPs
 
-    axe = Axe()
-    failures: dict[str, list[dict]] = {}
 
-    def check(name: str) -> None:
-        page.wait_for_load_state("load")
-        _screenshot(page, name)
-        results = axe.run(page, options=AXE_OPTIONS)
-        blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
-        if blocking:
-            failures[f"{name} ({page.url})"] = blocking
-
+def test_start_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
+    _busy_team(signed_in_manager, pep, officer)
+    check = _AxeCheck(page)
     page.goto(live_server.url + "/login/")
     check("01-login")
     _sign_in(page, live_server, signed_in_manager)
@@ -250,6 +269,13 @@ def test_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
     check("03-pep-list")
     page.get_by_role("link", name=pep.child.full_name, exact=True).click()
     check("04-pep-detail")
+    check.assert_clean()
+
+
+def test_rating_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/peps/{pep.pk}/")
     page.get_by_role("button", name="Rate this PEP").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Rate the PEP")
     check("05-rate-fresh")
@@ -258,7 +284,15 @@ def test_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
     page.get_by_role("button", name="Submit review").click()
     expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_be_visible()
     check("06-rate-with-errors")
-    _rate(page, ["", "", "", "Gold", "Gold", "Gold", "Gold", "Gold"])
+    check.assert_clean()
+
+
+def test_judged_review_pages_pass_axe(live_server, page, signed_in_manager, pep):
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/peps/{pep.pk}/")
+    page.get_by_role("button", name="Rate this PEP").click()
+    _rate(page, ["Gold"] * 8)
     expect(_judgement(page)).to_contain_text("Gold")
     check("07-rate-complete")
     _comment(page, _areas(pep))
@@ -267,6 +301,13 @@ def test_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
     check("08-review-result")
     page.get_by_role("link", name="Back to the PEP").click()
     check("09-pep-detail-reviewed")
+    check.assert_clean()
+
+
+def test_worklist_statement_and_reports_pass_axe(live_server, page, signed_in_manager, pep, officer):
+    _busy_team(signed_in_manager, pep, officer)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="QA worklist").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My QA worklist")
     check("10-worklist")
@@ -277,13 +318,4 @@ def test_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
     expect(page.get_by_role("heading", level=1)).to_have_text("PEP quality: the term in figures")
     expect(page.locator("svg[role=img]")).to_have_count(4)
     check("12-reports")
-
-    assert not failures, "axe found serious or critical WCAG A/AA violations:\n" + "\n".join(
-        f"\n== {where}\n" + "\n".join(
-            f"- {v['id']} ({v['impact']}): {v['help']} {v['helpUrl']}\n"
-            + "\n".join(f"    {', '.join(map(str, n['target']))}: {n['html'][:200]}\n      {n['failureSummary']}"
-                        for n in v["nodes"])
-            for v in violations
-        )
-        for where, violations in failures.items()
-    )
+    check.assert_clean()
