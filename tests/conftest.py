@@ -88,3 +88,20 @@ def other_pep(other_officer, pep):
 def rate_all():
     """``rate_all(review, ratings, comment="ok")``: the ``areas`` dict for ``save_review``."""
     return _rate_all
+
+
+# The suite's budget: no test over five seconds. Listed at the end of every run (CI also
+# prints the ten slowest), so a slow test is seen when it is written.
+TEST_SECONDS_BUDGET = 5.0
+
+
+def pytest_terminal_summary(terminalreporter):
+    slow = [
+        (report.duration, report.nodeid)
+        for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        if report.when == "call" and report.duration > TEST_SECONDS_BUDGET
+    ]
+    if slow:
+        terminalreporter.section(f"tests over the {TEST_SECONDS_BUDGET:.0f} s budget")
+        for duration, nodeid in sorted(slow, reverse=True):
+            terminalreporter.write_line(f"{duration:5.1f} s  {nodeid}")
