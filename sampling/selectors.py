@@ -31,9 +31,7 @@ def blind_peps(user: User) -> QuerySet:
     """The ids of the PEPs the user is re-rating for moderation and has not submitted yet,
     as a subquery (``.exclude(pk__in=blind_peps(user))`` costs no query of its own)."""
     return (
-        SampleEntry.objects.filter(assigned_to=user, sample__kind__in=MODERATION_KINDS)
-        .exclude(review__status=ReviewStatus.SUBMITTED)
-        .values("pep_id")
+        SampleEntry.objects.filter(assigned_to=user, sample__kind__in=MODERATION_KINDS).not_done().values("pep_id")
     )
 
 

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from peps.models import PepStatus
-from reviews.models import ReviewStatus
 
 from ..models import SampleEntry
 
@@ -37,7 +36,7 @@ def reminder_entries(today: date | None = None):
         )
         .exclude(assigned_to__email="")
         .exclude(pep__status=PepStatus.DRAFT)
-        .filter(Q(review__isnull=True) | ~Q(review__status=ReviewStatus.SUBMITTED))
+        .not_done()
         .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=not_since))
     )
 
