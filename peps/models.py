@@ -58,6 +58,8 @@ class SocialWorker(models.Model):
 
 class Child(models.Model):
     la_reference = models.CharField("LA reference", max_length=20, unique=True)
+    # Unique pupil number (13 characters, check letter first), or a DfE unknown code UN1-UN5.
+    upn = models.CharField("UPN", max_length=13, blank=True, help_text="Unique pupil number")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -78,6 +80,8 @@ class Child(models.Model):
     designated_teacher = models.ForeignKey(
         DesignatedTeacher, null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    entered_care_on = models.DateField("date entered care", null=True, blank=True)
+    left_care_on = models.DateField("date left care", null=True, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -171,7 +175,12 @@ class Pep(models.Model):
     )
     child_views = models.TextField("child's views", blank=True)
     education_summary = models.TextField(blank=True)
+    attainment_summary = models.TextField("attainment and progress", blank=True)
     targets = models.TextField(blank=True)
+    aspirations_summary = models.TextField("aspirations", blank=True)
+    # The PEP in the ePEP system it came from (imports), and where to amend it.
+    epep_reference = models.CharField("ePEP reference", max_length=64, blank=True)
+    epep_url = models.URLField("link to the PEP in the ePEP system", max_length=500, blank=True)
     date_completed = models.DateField(null=True, blank=True)
     # The outcome of the latest submitted line-management QA, stored by reviews.services
     # (from reviews.rules) so lists and reports filter and sort on it cheaply.
