@@ -314,11 +314,11 @@ def trend(term: Term, terms: int = 6) -> list[TrendPoint]:
         ).order_by()
     ):
         points[row["term"]].completion = Completion(row["due"], row["completed"], row["on_time"])
-    for row in (
+    for judged in (
         Pep.objects.filter(term__in=window).exclude(judgement="")
         .values("term", "judgement").annotate(n=Count("pk")).order_by()
     ):
-        points[row["term"]].quality.add(row["judgement"], row["n"])
+        points[judged["term"]].quality.add(judged["judgement"], judged["n"])
     return list(points.values())
 
 
