@@ -285,8 +285,8 @@ def may_settle(user, entry: SampleEntry) -> bool:
         return True
     involved = {
         entry.assigned_to_id,
-        entry.review.reviewer_id if entry.review_id else None,
-        entry.original_review.reviewer_id if entry.original_review_id else None,
+        entry.review.reviewer_id if entry.review else None,
+        entry.original_review.reviewer_id if entry.original_review else None,
     }
     return user.role == Role.MANAGER and user.pk in involved
 

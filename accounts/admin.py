@@ -12,7 +12,7 @@ class UserAdmin(BaseUserAdmin):
     autocomplete_fields = ("line_manager",)
     filter_horizontal = ("lead_areas", "groups", "user_permissions")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Virtual School", {"fields": ("role", "job_title", "line_manager", "start_date", "lead_areas")}),
     )
     add_fieldsets = (

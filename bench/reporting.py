@@ -40,6 +40,10 @@ import time
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from peps.models import Child, School, SocialWorker
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # This file is bench/reporting.py: keep `import reporting` pointing at the app, not at us.
@@ -49,6 +53,7 @@ sys.path[:] = [str(BASE_DIR)] + [p for p in sys.path if Path(p or ".").resolve()
 def _load_builder():
     """bench/sampling.py, under another name (`sampling` is the app)."""
     spec = importlib.util.spec_from_file_location("bench_sampling", Path(__file__).with_name("sampling.py"))
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -85,8 +90,11 @@ class ReportingExtras:
     def __init__(self, *, children: int, seed: int):
         self.children = children
         self.rng = random.Random(f"{seed}-reporting")
-        self.schools, self.social_workers, self.team_of = [], [], {}
-        self.kids, self.team_of_child = [], None
+        self.schools: list[School] = []
+        self.social_workers: list[SocialWorker] = []
+        self.team_of: dict[int | None, int] = {}
+        self.kids: list[Child] = []
+        self.team_of_child: dict[int, int] | None = None
 
     def setup(self) -> None:
         from peps.models import School, SocialCareTeam, SocialWorker
@@ -173,16 +181,18 @@ def complete_the_latest_term(term, seed) -> int:
                                        original_review__isnull=False, assigned_to__isnull=False)
             .select_related("original_review").order_by("pk")
         )
-        first = {}
+        first: dict[int, list[tuple[int, str]]] = {}
         for review_id, area_id, rating in AreaRating.objects.filter(
             review__in=[e.original_review_id for e in entries]
         ).order_by("area__position").values_list("review_id", "area_id", "rating"):
             first.setdefault(review_id, []).append((area_id, rating))
-        scale = [Rating.RED, Rating.AMBER, Rating.GREEN, Rating.GOLD]
+        scale: list[str] = [Rating.RED, Rating.AMBER, Rating.GREEN, Rating.GOLD]
         reviews, ratings_of = [], []
         for entry in entries:
+            # Filtered on both above.
+            assert entry.original_review is not None and entry.assigned_to_id is not None
             ratings = []
-            for area_id, rating in first[entry.original_review_id]:
+            for area_id, rating in first[entry.original_review.pk]:
                 if rng.random() < 1 / 6:
                     rank = scale.index(rating) + rng.choice([-1, 1])
                     rating = scale[min(3, max(0, rank))]
@@ -202,6 +212,7 @@ def complete_the_latest_term(term, seed) -> int:
             batch_size=2000,
         )
         for entry, review in zip(entries, reviews, strict=True):
+            assert entry.original_review is not None
             entry.review = review
             if review.overall_judgement != entry.original_review.overall_judgement and rng.random() < 0.5:
                 entry.agreed_judgement = entry.original_review.overall_judgement
@@ -216,8 +227,8 @@ def wipe() -> None:
     try:
         from reporting.models import ReportRequest
     except ImportError:
-        ReportRequest = None
-    if ReportRequest is not None:
+        pass
+    else:
         ReportRequest.objects.all().delete()
     builder.wipe()
     for model in (SocialWorker, SocialCareTeam, DesignatedTeacher, School):

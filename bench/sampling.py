@@ -189,10 +189,15 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
         kids = Child.objects.bulk_create(kids, batch_size=2000)
 
         # PEPs: one a child a term; one in ten held by another officer that term.
-        pro_formas = {phase: ProForma.objects.current_for(phase) for phase in Phase.values}
+        pro_formas: dict[str, ProForma] = {}
+        for phase in Phase.values:
+            pro_forma = ProForma.objects.current_for(phase)
+            assert pro_forma is not None  # the migrations seed one a phase
+            pro_formas[phase] = pro_forma
         area_ids = {phase: list(pf.areas.order_by("position").values_list("id", flat=True))
                     for phase, pf in pro_formas.items()}
-        peps, ratings_of = [], {}
+        peps: list[Pep] = []
+        ratings_of: dict[int, list[str]] = {}
         for term in terms:
             years_ago = this_year - term.academic_year
             for kid in kids:
@@ -219,10 +224,11 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
         Pep.objects.bulk_create(peps, batch_size=2000)
 
         # Line-management reviews by the officer's manager, with their area ratings.
-        manager_of = {u.pk: u.line_manager_id for u in team}
+        manager_of = {u.pk: u.line_manager_id for u in team if u.line_manager_id is not None}  # all of them
         reviews = []
         for index, ratings in ratings_of.items():
             pep = peps[index]
+            assert pep.meeting_date is not None and pep.officer_id is not None
             submitted = datetime.combine(pep.meeting_date + timedelta(days=rng.randint(3, 21)), datetime.min.time())
             reviews.append(QaReview(
                 pep=pep, reviewer_id=manager_of[pep.officer_id], kind="line_management",

@@ -479,6 +479,11 @@ class _Builder:
         self.pep_events: dict[int, list[datetime]] = defaultdict(list)
         self.reviews_submitted = 0
         self.reviews_draft = 0
+        # What the builder alone knows of what it made: each school's kind, each PEP's
+        # quality tier and share of the story (by child and term).
+        self.school_kind: dict[int, str] = {}
+        self.pep_tier: dict[tuple[int, int], Rating] = {}
+        self.pep_group: dict[tuple[int, int], str] = {}
 
     # People and places -------------------------------------------------------------------
 
@@ -514,8 +519,7 @@ class _Builder:
             for (name, _kind, la), urn in zip(SCHOOLS, urns, strict=True)
         )
         for school, (_name, kind, _la) in zip(schools, SCHOOLS, strict=True):
-            school.demo_years = SCHOOL_KINDS[kind]
-            school.demo_kind = kind
+            self.school_kind[school.pk] = kind
         dts = DesignatedTeacher.objects.bulk_create(
             DesignatedTeacher(
                 name=name, school=school,
@@ -572,11 +576,12 @@ class _Builder:
 
     def _school_for(self, year_group, has_ehcp, schools) -> School:
         rng = self.rng
-        fits = [s for s in schools if s.demo_years[0] <= year_group <= s.demo_years[1]]
-        special = [s for s in fits if s.demo_kind in ("special", "semh")]
+        years = {s.pk: SCHOOL_KINDS[self.school_kind[s.pk]] for s in schools}
+        fits = [s for s in schools if years[s.pk][0] <= year_group <= years[s.pk][1]]
+        special = [s for s in fits if self.school_kind[s.pk] in ("special", "semh")]
         if has_ehcp and special and rng.random() < 0.5:
             return rng.choice(special)
-        mainstream = [s for s in fits if s.demo_kind not in ("special", "semh")] or fits
+        mainstream = [s for s in fits if self.school_kind[s.pk] not in ("special", "semh")] or fits
         away = [s for s in mainstream if s.is_out_of_authority]
         home = [s for s in mainstream if not s.is_out_of_authority] or mainstream
         if away and rng.random() < 0.15:
@@ -624,10 +629,10 @@ class _Builder:
 
     def _aspirations_for(self, phase: str) -> list[tuple]:
         rng = self.rng
-        letter = {Phase.EYFS: "e", Phase.SSA: "s", Phase.POST16: "p"}[phase]
+        letter = {Phase.EYFS: "e", Phase.SSA: "s", Phase.POST16: "p"}[Phase(phase)]
         pool = [a for a in ASPIRATIONS if letter in a[1]]
         chosen = rng.sample(pool, rng.choice([1, 2, 2, 3]))
-        return [(cat, text, steps, rng.choice(TRUSTED_ADULTS[phase]))
+        return [(cat, text, steps, rng.choice(TRUSTED_ADULTS[Phase(phase)]))
                 for cat, _phases, text, steps in chosen]
 
     def pep(self, child, term, officer, status, tier, meeting_by: date) -> Pep:
@@ -636,7 +641,7 @@ class _Builder:
         phase = Phase.for_year_group(child.year_group)
         pep = Pep(child=child, term=term, officer=officer, phase=phase, status=status,
                   year_group=child.year_group)
-        pep.demo_tier = tier
+        self.pep_tier[child.pk, term.pk] = tier
         if status == PepStatus.DRAFT:
             # Meeting not yet held: booked for the coming weeks, if still in the term.
             booked = _random_date(rng, self.today + timedelta(days=3),
@@ -681,7 +686,7 @@ class _Builder:
         rng = self.rng
         ratings = []
         for position in positions:
-            rating = rng.choices(TIERS, AREA_DISTRIBUTION[pep.demo_tier])[0]
+            rating = rng.choices(TIERS, AREA_DISTRIBUTION[self.pep_tier[pep.child_id, pep.term_id]])[0]
             # The pro-forma's criteria: the meeting is Gold only with everyone there, at
             # most Amber without the SW or DT; the SW section at most Amber if not updated.
             if position == 1 and not (pep.sw_attended and pep.dt_attended):
@@ -835,7 +840,7 @@ def _build_peps(builder: _Builder, users, kids: list[Child], terms: list[Term]) 
     previous_holder = {
         child.pk: rng.choice([u for u in officers if u.line_manager_id == users[
             NEW_STARTER].line_manager_id and u.username != NEW_STARTER])
-        for child in kids if child.allocated_officer.username == NEW_STARTER
+        for child in kids if child.allocated_officer_id == users[NEW_STARTER].pk
     }
     peps = []
     for index, term in enumerate(terms):
@@ -845,6 +850,7 @@ def _build_peps(builder: _Builder, users, kids: list[Child], terms: list[Term]) 
             holder = child.allocated_officer
             if not is_current:
                 holder = previous_holder.get(child.pk, holder)
+            assert holder is not None  # every demo child has an officer
             by_officer[holder.username].append(child)
         for username in OFFICERS:
             officer = users[username]
@@ -870,7 +876,7 @@ def _build_peps(builder: _Builder, users, kids: list[Child], terms: list[Term]) 
                     tier = rng.choices(TIERS, weights)[0]
                     pep = builder.pep(child, term, officer, status, tier,
                                       max(meeting_by, term.start_date))
-                    pep.demo_group = group
+                    builder.pep_group[child.pk, term.pk] = group
                     peps.append(pep)
     Pep.objects.bulk_create(peps, batch_size=500)
     return peps
@@ -881,7 +887,7 @@ def _build_aspirations(builder: _Builder, kids: list[Child], peps: list[Pep]) ->
     changes their mind about one entry."""
     rng = builder.rng
     pathway = {child.pk: builder._aspirations_for(child.phase) for child in kids}
-    entries = []
+    entries: list[AspirationEntry] = []
     for pep in sorted(peps, key=lambda p: (p.term.start_date, p.child.la_reference)):
         current = pathway[pep.child_id]
         if rng.random() < 0.15:
@@ -901,9 +907,12 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
     yesterday = today - timedelta(days=1)
     for index, term in enumerate(terms):
         is_current = index == len(terms) - 1
-        to_review = [p for p in peps if p.term_id == term.pk and p.demo_group == "reviewed"]
+        to_review = [p for p in peps
+                     if p.term_id == term.pk and builder.pep_group[p.child_id, term.pk] == "reviewed"]
         returned = []
         for pep in to_review:
+            # A reviewed demo PEP has an officer and was completed.
+            assert pep.officer is not None and pep.date_completed is not None
             manager = pep.officer.line_manager
             day = _random_date(rng, pep.date_completed + timedelta(days=2),
                                min(pep.date_completed + timedelta(days=21), yesterday))
@@ -914,6 +923,7 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
         for pep, day in returned:
             if rng.random() >= share:
                 continue
+            assert pep.officer is not None
             amended = min(day + timedelta(days=rng.randint(5, 15)), yesterday)
             builder.amend(pep, pep.officer, _moment(rng, amended, now))
             if is_current:
@@ -923,8 +933,8 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
                            improve=True)
     # A couple of reviews in progress by `manager`, on PEPs awaiting QA.
     current = terms[-1]
-    waiting = [p for p in peps if p.term_id == current.pk and p.demo_group == "submitted"
-               and p.officer.line_manager_id == users["manager"].pk]
+    waiting = [p for p in peps if p.term_id == current.pk and builder.pep_group[p.child_id, current.pk] == "submitted"
+               and p.officer is not None and p.officer.line_manager_id == users["manager"].pk]
     for pep in rng.sample(waiting, min(2, len(waiting))):
         builder.review(pep, users["manager"], _moment(rng, today, now), submit=False)
 

@@ -7,6 +7,7 @@ runs; production sets DEBUG=0 and gets the secure settings below.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -208,7 +209,7 @@ LOGGING = {
 
 # QA sampling: the policy's defaults, each overridable from the environment.
 # Rates are fractions ("1/4", "0.25"); sizes are PEP counts.
-QA_SAMPLING = {
+QA_SAMPLING: dict[str, Any] = {
     "base_rate": os.environ.get("QA_BASE_RATE", "1/4"),
     "new_starter_rate": os.environ.get("QA_NEW_STARTER_RATE", "1/2"),
     "new_starter_days": int(os.environ.get("QA_NEW_STARTER_DAYS", "30")),

@@ -104,8 +104,8 @@ class Child(models.Model):
         return key_stage(self.year_group)
 
 
-class TermQuerySet(models.QuerySet):
-    def current(self, today: date | None = None):
+class TermQuerySet(models.QuerySet["Term"]):
+    def current(self, today: date | None = None) -> "Term | None":
         today = today or date.today()
         return (
             self.filter(start_date__lte=today).order_by("-start_date").first()

@@ -211,7 +211,7 @@ def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str
     if not count or all(value is None for _item, values in lines for value in values):
         body.append(_text(left + plot_w / 2, top + plot_h / 2, "No data", fill=BLACK, text_anchor="middle"))
     for n, (item, values) in enumerate(lines):
-        points = [(x_at(i), bottom - plot_h * v, v) for i, v in enumerate(values) if v is not None and i < count]
+        points = [(x_at(i), float(bottom - plot_h * v), v) for i, v in enumerate(values) if v is not None and i < count]
         # Break the line at a gap (a term with nothing to divide by).
         run: list[tuple[float, float]] = []
         for i, value in enumerate(list(values)[:count] + [None]):
@@ -224,7 +224,7 @@ def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str
                     )
                 run = []
             else:
-                run.append((x_at(i), bottom - plot_h * value))
+                run.append((x_at(i), float(bottom - plot_h * value)))
         for x, y, value in points:
             body.append(_marker(n, x, y, item.colour, data_value=f"{float(value):.4f}"))
         if points:

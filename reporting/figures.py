@@ -66,7 +66,8 @@ def split(counts: Sequence[int]) -> list[Fraction | None]:
 
 
 def _sum_shown(*shares: Fraction | None) -> Fraction | None:
-    return None if any(s is None for s in shares) else sum(shares, Fraction(0))
+    known = [s for s in shares if s is not None]
+    return None if len(known) < len(shares) else sum(known, Fraction(0))
 
 
 @dataclass
@@ -406,11 +407,13 @@ def _moderation(term: Term) -> ModerationSummary:
     entries = SampleEntry.objects.filter(sample__term=term, sample__kind__in=MODERATION_KINDS)
     agreement = moderation_agreement(entries)
     disagreements = agreement.disagreements
-    exact = agreement.overall_exact
-    if exact is not None:
-        # The agreement is k of m <= len(comparisons) pairs, worked out in floating point:
-        # the nearest fraction with a denominator that small is k / m itself.
-        exact = Fraction(exact).limit_denominator(len(agreement.comparisons))
+    # The agreement is k of m <= len(comparisons) pairs, worked out in floating point:
+    # the nearest fraction with a denominator that small is k / m itself.
+    exact = (
+        None
+        if agreement.overall_exact is None
+        else Fraction(agreement.overall_exact).limit_denominator(len(agreement.comparisons))
+    )
     return ModerationSummary(
         pairs=len(agreement.comparisons),
         exact=exact,
@@ -441,11 +444,11 @@ def trend(term: Term, terms: int = 6) -> list[TrendPoint]:
         ).order_by()
     ):
         points[row["term"]].completion = Completion(row["due"], row["completed"], row["on_time"])
-    for row in (
+    for judged in (
         Pep.objects.filter(term__in=window).exclude(judgement="")
         .values("term", "judgement").annotate(n=Count("pk")).order_by()
     ):
-        points[row["term"]].quality.add(row["judgement"], row["n"])
+        points[judged["term"]].quality.add(judged["judgement"], judged["n"])
     return list(points.values())
 
 

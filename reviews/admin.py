@@ -37,6 +37,7 @@ class ProFormaAdmin(admin.ModelAdmin):
         for pro_forma in queryset:
             areas = list(pro_forma.areas.all())
             latest = ProForma.objects.filter(phase=pro_forma.phase).order_by("-version").first()
+            assert latest is not None  # pro_forma itself is one
             copy = ProForma.objects.create(
                 phase=pro_forma.phase, version=latest.version + 1, title=pro_forma.title,
                 is_active=False,

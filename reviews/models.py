@@ -9,8 +9,8 @@ from peps.models import Pep
 from .rules import Rating
 
 
-class ProFormaQuerySet(models.QuerySet):
-    def current_for(self, phase: str) -> "ProForma":
+class ProFormaQuerySet(models.QuerySet["ProForma"]):
+    def current_for(self, phase: str) -> "ProForma | None":
         return self.filter(phase=phase, is_active=True).order_by("-version").first()
 
 

@@ -81,7 +81,7 @@ class Sample(models.Model):
         return f"{self.get_kind_display()} {self.term} {scope}".strip()
 
 
-class SampleEntryQuerySet(models.QuerySet):
+class SampleEntryQuerySet(models.QuerySet["SampleEntry"]):
     def not_done(self) -> "SampleEntryQuerySet":
         """No submitted review yet."""
         return self.exclude(review__status=ReviewStatus.SUBMITTED)
@@ -132,7 +132,7 @@ class SampleEntry(models.Model):
 
     @property
     def is_done(self) -> bool:
-        return self.review_id is not None and self.review.is_submitted
+        return self.review is not None and self.review.is_submitted
 
     @property
     def pep_ready(self) -> bool:

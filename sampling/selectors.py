@@ -1,7 +1,9 @@
 """Reads for worklists, coverage and moderation agreement, each in a fixed number of queries."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -11,12 +13,12 @@ from peps.models import Pep, Term
 from reviews.models import AreaRating, QaReview, ReviewKind, ReviewStatus
 
 from . import rules
-from .models import Sample, SampleEntry, SampleKind
+from .models import Sample, SampleEntry, SampleEntryQuerySet, SampleKind
 
 MODERATION_KINDS = (SampleKind.CROSS_MODERATION, SampleKind.MODERATION_GROUP)
 
 
-def worklist(user: User, term: Term | None) -> QuerySet[SampleEntry]:
+def worklist(user: User, term: Term | None) -> SampleEntryQuerySet:
     """The PEPs the user must review this term, with why each was chosen."""
     if term is None:
         return SampleEntry.objects.none()
@@ -73,10 +75,10 @@ def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[Cove
     ``officers_in_view`` limits the rows to those officers (a manager's team, from the
     access policy); None is the whole school.
     """
-    officers = User.objects.filter(role=Role.OFFICER).select_related("line_manager")
+    in_view = User.objects.filter(role=Role.OFFICER).select_related("line_manager")
     if officers_in_view is not None:
-        officers = officers.filter(pk__in=officers_in_view)
-    officers = list(officers.order_by("first_name", "last_name"))
+        in_view = in_view.filter(pk__in=officers_in_view)
+    officers = list(in_view.order_by("first_name", "last_name"))
     samples = {
         s.officer_id: s
         for s in Sample.objects.filter(term=term, kind=SampleKind.LINE_MANAGEMENT, officer__in=officers)
@@ -85,7 +87,7 @@ def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[Cove
     line_management_done = QaReview.objects.filter(
         pep=OuterRef("pep"), kind=ReviewKind.LINE_MANAGEMENT, status=ReviewStatus.SUBMITTED
     )
-    amber = defaultdict(lambda: [0, 0])
+    amber: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
     for officer_id, done in (
         SampleEntry.objects.filter(
             sample__term=term, sample__kind=SampleKind.LINE_MANAGEMENT,
@@ -112,7 +114,7 @@ def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[Cove
     rows = []
     for officer in officers:
         sample = samples.get(officer.pk)
-        figures = per_officer.get(officer.pk, {})
+        figures: Mapping[str, Any] = per_officer.get(officer.pk, {})
         caseload = figures.get("caseload", 0)
         rows.append(CoverageRow(
             officer=officer,
@@ -163,8 +165,8 @@ def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
                          "original_review__reviewer")
     )
     review_ids = {e.original_review_id for e in done} | {e.review_id for e in done}
-    ratings = defaultdict(dict)
-    titles = {}
+    ratings: defaultdict[int | None, dict[int, str]] = defaultdict(dict)
+    titles: dict[int, str] = {}
     for review_id, position, title, rating in AreaRating.objects.filter(
         review_id__in=review_ids
     ).values_list("review_id", "area__position", "area__title", "rating"):
@@ -178,6 +180,8 @@ def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
             if first[position] and second[position]:
                 areas.append((titles[position], first[position], second[position]))
                 area_pairs[position].append((first[position], second[position]))
+        # Both reviews are submitted (the filter above).
+        assert entry.original_review is not None and entry.review is not None
         comparisons.append(Comparison(entry, entry.original_review.overall_judgement,
                                       entry.review.overall_judgement, areas))
     overall = [(c.first, c.second) for c in comparisons if c.first and c.second]

@@ -1,5 +1,7 @@
 """Each role's start page: an officer's caseload, a manager's team, the whole school."""
 
+from typing import Any
+
 from django.shortcuts import render
 
 from access.policy import officers_in_view, peps_with_outcome_visible
@@ -14,7 +16,7 @@ from sampling.selectors import coverage, worklist_progress
 def home(request):
     user = request.user
     term = Term.objects.current()
-    context = {
+    context: dict[str, Any] = {
         "term": term,
         "drafts": my_draft_reviews(user)[:10] if user.has_perm("hvs.view_worklist") else [],
     }

@@ -40,8 +40,8 @@ def start_entry_review(entry: SampleEntry, user: User) -> QaReview:
     if not user.has_perm("hvs.rate_entry", entry):
         raise PermissionDenied("This PEP is on someone else's worklist.")
     kind = SampleKind(entry.sample.kind).review_kind
-    positions = entry.sample.lead_area.rated_positions if entry.sample.lead_area_id else None
-    if entry.review_id and entry.review.status == ReviewStatus.DRAFT:
+    positions = entry.sample.lead_area.rated_positions if entry.sample.lead_area else None
+    if entry.review and entry.review.status == ReviewStatus.DRAFT:
         return entry.review
     if entry.is_done:
         raise ValidationError("This PEP has already been reviewed for this sample.")
@@ -56,7 +56,7 @@ def settle_disagreement(entry: SampleEntry, agreed_judgement: str, notes: str, b
     """Record the rating the two managers agreed after a moderation disagreement."""
     if entry.sample.kind not in MODERATION_KINDS:
         raise ValidationError("Only a moderation entry can be settled.")
-    if not (entry.review_id and entry.review.is_submitted):
+    if not (entry.review and entry.review.is_submitted):
         raise ValidationError("The PEP has not been re-rated yet.")
     if agreed_judgement not in Rating.values:
         raise ValidationError("Choose the agreed judgement.")

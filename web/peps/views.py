@@ -34,7 +34,7 @@ def _sorted(queryset, sort: str, blind: set[int]):
         )
     if key == "judgement":
         queryset = queryset.annotate(judgement_rank=JUDGEMENT_RANK)
-        fields = ("hidden", "judgement_rank") if blind else ("judgement_rank",)
+        fields: tuple[str, ...] = ("hidden", "judgement_rank") if blind else ("judgement_rank",)
     elif key == "status" and blind:
         fields = ("hidden", "status")
     else:
@@ -84,7 +84,7 @@ def pep_list_view(request):
 def _selected_filters(form, query) -> list[dict]:
     """The filters in use, each with its label, the value chosen (as the select shows it)
     and the link that drops it, for the "selected filters" tags above the list."""
-    selected = []
+    selected: list[dict] = []
     if not form.is_bound:
         return selected
     form.is_valid()  # already run by the filter; fills cleaned_data with the valid fields
@@ -97,7 +97,8 @@ def _selected_filters(form, query) -> list[dict]:
         if isinstance(field, forms.ModelChoiceField):
             shown = str(value)
         elif isinstance(field, forms.ChoiceField):
-            shown = dict(field.choices).get(value, value)
+            # Django normalises choices to (value, label) pairs; the stubs type the getter as the setter.
+            shown = dict(field.choices).get(value, value)  # type: ignore[arg-type]
         else:
             shown = value
         rest = query.copy()

@@ -4,6 +4,8 @@ Who may be recorded as attending, and which PEPs a member may bring, come from t
 policy: a manager meets with their own team, and picks PEPs from a list (never by typing
 a reference, which would tell which references exist)."""
 
+from typing import cast
+
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout, Size
@@ -15,6 +17,13 @@ from peps.models import Term
 from practice.models import PeerReviewFocus, PeerReviewMeeting, PeerReviewPep
 
 
+class ColleaguesField(forms.ModelMultipleChoiceField):
+    """Who attended a meeting: each colleague shown with their role."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj} ({obj.get_role_display()})"
+
+
 class PeerReviewForm(forms.ModelForm):
     date = DateInputField(label="Date of the meeting", help_text="For example, 27 3 2026")
     term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None)
@@ -24,7 +33,7 @@ class PeerReviewForm(forms.ModelForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the focus of the meeting"},
     )
-    attendees = forms.ModelMultipleChoiceField(
+    attendees = ColleaguesField(
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose who attended", "invalid_choice": "Choose who attended from the list"},
@@ -37,8 +46,8 @@ class PeerReviewForm(forms.ModelForm):
 
     def __init__(self, *args, recorder: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = peer_review_colleagues(recorder).order_by("first_name", "last_name")
-        self.fields["attendees"].label_from_instance = lambda user: f"{user} ({user.get_role_display()})"
+        attendees = cast(ColleaguesField, self.fields["attendees"])
+        attendees.queryset = peer_review_colleagues(recorder).order_by("first_name", "last_name")
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -90,7 +99,7 @@ class PeerReviewPepForm(forms.ModelForm):
                 choices.append((key, f"{pep.child.full_name} ({pep.child.la_reference})"))
             if choices:
                 groups.append((str(member), choices))
-        self.fields["brought"].choices = [("", "Choose a PEP"), *groups]
+        cast(forms.ChoiceField, self.fields["brought"]).choices = [("", "Choose a PEP"), *groups]
         self.fields["findings"].widget = forms.Textarea(attrs={"rows": 3})
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -105,7 +114,8 @@ class PeerReviewPepForm(forms.ModelForm):
         return bool(self.options)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         picked = self.options.get(cleaned.get("brought") or "")
         if picked:
             self.instance.member, self.instance.pep_id = picked

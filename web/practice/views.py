@@ -1,5 +1,7 @@
 """The peer-review pages: the year's meetings, recording one, and what each member brought."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -89,7 +91,7 @@ def peer_review_detail(request, pk):
     visible_pep_ids = set(
         visible_peps(request.user).filter(pk__in=[item.pep_id for item in brought]).values_list("pk", flat=True)
     )
-    members = [
+    members: list[dict[str, Any]] = [
         {
             "member": member,
             "peps": [item for item in brought if item.member_id == member.pk],

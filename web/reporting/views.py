@@ -6,6 +6,8 @@ downloads only present them. Charts are drawn by reporting.charts, the downloads
 by reporting.exports.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
@@ -36,7 +38,7 @@ def _download_term(request) -> Term:
 def dashboard(request):
     _require_access(request.user)
     term = requested_term(request.GET.get("term", ""))
-    context = {"term": term, "term_form": TermPickerForm(initial={"term": term.pk if term else None})}
+    context: dict[str, Any] = {"term": term, "term_form": TermPickerForm(initial={"term": term.pk if term else None})}
     if term is not None:
         figures = term_figures(term)
         context.update({

@@ -35,7 +35,7 @@ class RatingForm(forms.Form):
         initial.setdefault("development_points", review.development_points)
         super().__init__(*args, **kwargs)
         self.area_ratings = list(review.area_ratings.all())
-        area_fields = {}
+        area_fields: dict[str, forms.Field] = {}
         layout = []
         for area_rating in self.area_ratings:
             area = area_rating.area
@@ -85,7 +85,8 @@ class RatingForm(forms.Form):
         return f"comment_{area_rating.pk}"
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.submitting:
             return cleaned
         for area_rating in self.area_ratings:

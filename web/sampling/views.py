@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from access.policy import assigned_entries, officers_in_view, sees_whole_school, visible_peps
 from core.vocabulary import Role
-from peps.models import PepStatus, Term
+from peps.models import Pep, PepStatus, Term
 from peps.selectors import requested_term
 from reviews.selectors import my_draft_reviews
 from sampling import selectors
@@ -84,7 +84,7 @@ def worklist(request):
     if show not in WORKLIST_VIEWS:
         show = ""
     state_counts = {key: sum(1 for row in rows if row["state"] == key) for key in WORKLIST_VIEWS}
-    not_sampled = []
+    not_sampled: list[Pep] | QuerySet[Pep] = []
     # A manager's team queue: the submitted PEPs of their line reports the sample left out.
     has_team_queue = user.role == Role.MANAGER
     if has_team_queue:
