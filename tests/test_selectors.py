@@ -1,9 +1,12 @@
 """peps.selectors: who sees which children and PEPs, and who may QA them."""
 
 import pytest
+from django.http import Http404
 
-from peps.models import Child, Pep, PepStatus
-from peps.selectors import can_review, visible_children, visible_peps
+from peps.models import Child, Pep, PepStatus, Term
+from peps.selectors import can_review, requested_term, visible_children, visible_peps
+
+from .factories import TermFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +84,29 @@ def test_whole_school_roles_see_everything(pep, other_pep, lead, vsh, administra
     for user in (lead, vsh, administrator):
         assert visible_peps(user).count() == Pep.objects.count() == 2
         assert visible_children(user).count() == Child.objects.count() == 2
+
+
+# --- requested_term: the one term picker ------------------------------------------------
+
+
+def test_requested_term_is_the_term_asked_for_else_the_current_one():
+    asked = TermFactory()
+    assert requested_term(str(asked.pk)) == asked
+    assert requested_term("") == Term.objects.current()
+
+
+@pytest.mark.parametrize("value", [
+    "²",  # passes str.isdigit(), fails int(): was a 500
+    "1" * 5000,  # beyond int()'s digit limit: was a 500
+    "99999999999999999999", "-1", "0", "1e9", "abc", " ", "'",
+])
+def test_requested_term_answers_404_for_what_is_no_term_id(value):
+    TermFactory()
+    with pytest.raises(Http404):
+        requested_term(value)
+
+
+def test_requested_term_answers_404_for_a_term_that_does_not_exist():
+    term = TermFactory()
+    with pytest.raises(Http404):
+        requested_term(str(term.pk + 1000))
