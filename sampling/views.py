@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
+from hvs_qa.parsing import parse_int
 from peps.models import PepStatus, Term
 from peps.selectors import requested_term, visible_peps
 from reviews.models import ReviewStatus
@@ -285,8 +287,10 @@ def peer_reviews(request):
     _require_role(request.user, PEER_REVIEW_ROLES)
     term = Term.objects.current()
     year = term.academic_year if term else None
-    if request.GET.get("year", "").isdigit():
-        year = int(request.GET["year"])
+    if asked := request.GET.get("year", ""):
+        year = parse_int(asked, low=1000, high=9998)  # four digits, and a next year to label
+        if year is None:
+            raise Http404("No such academic year")
     meetings = list(
         _visible_meetings(request.user).filter(term__academic_year=year)
         .annotate(attendee_count=Count("attendees", distinct=True), pep_count=Count("peps", distinct=True))

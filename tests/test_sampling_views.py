@@ -380,6 +380,19 @@ def test_peer_review_needs_the_focus_and_attendees(client, manager, pep):
     assert not PeerReviewMeeting.objects.exists()
 
 
+@pytest.mark.parametrize("year", ["²", "1" * 5000, "99999", "abc", "-1"])
+def test_peer_reviews_of_a_year_that_is_none_is_not_found(client, manager, year):
+    """"²" passes str.isdigit() and fails int(); thousands of digits fail int() too: 500s."""
+    client.force_login(manager)
+    assert client.get(reverse("sampling:peer_reviews"), {"year": year}).status_code == 404
+
+
+def test_peer_reviews_of_a_year_asked_for(client, manager, pep):
+    client.force_login(manager)
+    html = body(client.get(reverse("sampling:peer_reviews"), {"year": "2031"}))
+    assert "Academic year 2031/32" in html
+
+
 def test_peer_review_refused_to_officers(client, officer):
     client.force_login(officer)
     assert client.get(reverse("sampling:peer_reviews")).status_code == 403
