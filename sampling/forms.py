@@ -1,13 +1,17 @@
 """Forms of the sampling pages: the term picker, settling a moderation disagreement and
 recording a peer-review meeting. Rendered with crispy-forms-gds."""
 
+from datetime import date
+
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from accounts.models import Role, User
+from hvs_qa.parsing import parse_int
 from peps.models import Pep, Term
 from reviews.rules import Rating
 
@@ -59,14 +63,45 @@ def _staff():
     return User.objects.filter(is_active=True).exclude(role=Role.ADMINISTRATOR).order_by("first_name", "last_name")
 
 
+class GovDateField(DateInputField):
+    """A GOV.UK date input that says what is wrong with a date that is none (32 1 2026,
+    29 2 2025, a year of 99999, a day of 9999999999) rather than failing on it."""
+
+    def compress(self, data_list):
+        if not all(data_list):
+            return None
+        # Each part is digits by now (the parts' own validators), but maybe thousands of them.
+        day, month, year = (parse_int(part, low=1, high=9999) for part in data_list)
+        if year is None or year < 1000:
+            raise ValidationError("Year must include 4 numbers", code="year")
+        if day is None or month is None or day > 31 or month > 12:
+            raise ValidationError(f"{self.label} must be a real date", code="invalid_date")
+        try:
+            return date(year, month, day)
+        except ValueError as error:  # 31 April, 29 February of a common year
+            raise ValidationError(f"{self.label} must be a real date", code="invalid_date") from error
+
+
+class StaffChoiceField(forms.ModelMultipleChoiceField):
+    """People ticked by id. An id beyond any database integer is refused here: Django looks
+    the ids up with __in, which SQLite's driver fails on (OverflowError) for such a number."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            if parse_int(str(pk)) is None:
+                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": pk})
+        return super().clean(value)
+
+
 class PeerReviewForm(forms.ModelForm):
-    date = DateInputField(label="Date of the meeting", help_text="For example, 27 3 2026")
+    date = GovDateField(label="Date of the meeting", help_text="For example, 27 3 2026")
     term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None)
     focus = forms.ChoiceField(
         label="Focus of the meeting", choices=PeerReviewFocus.choices, widget=forms.RadioSelect,
         error_messages={"required": "Choose the focus of the meeting"},
     )
-    attendees = forms.ModelMultipleChoiceField(
+    attendees = StaffChoiceField(
         queryset=_staff(), widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose who attended"},
     )
