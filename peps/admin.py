@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import (
     AspirationEntry,
@@ -76,6 +77,8 @@ class StatusChangeInline(admin.TabularInline):
 
 @admin.register(Pep)
 class PepAdmin(admin.ModelAdmin):
+    # Links to the ePEP system are https (and Django 6 assumes it).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("child", "term", "phase", "officer", "status", "judgement", "meeting_date")
     list_filter = ("term", "phase", "status", "judgement")
     search_fields = ("child__la_reference", "child__first_name", "child__last_name")

@@ -5,16 +5,19 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from core.parsing import parse_int
 
 from .models import Child, Pep, Term
 
 
 def requested_term(value: str) -> Term | None:
-    """The term a page was asked for (?term=<pk>), else the current one; 404 for a bad pk."""
+    """The term a page was asked for (?term=<pk>), else the current one; 404 for a pk that
+    is no term's, or is no pk at all ("²", "-1", twenty digits)."""
     if value:
-        if not value.isdigit():
+        pk = parse_int(value)
+        if pk is None:
             raise Http404("No such term")
-        return get_object_or_404(Term, pk=value)
+        return get_object_or_404(Term, pk=pk)
     return Term.objects.current()
 
 

@@ -116,3 +116,38 @@ def test_another_managers_meeting_reads_as_not_found(client, manager, other_mana
     meeting = _meeting(client, manager, pep.term, [officer, manager])
     client.force_login(other_manager)
     assert client.get(reverse("practice:peer_review_detail", args=[meeting.pk])).status_code == 404
+
+
+def test_peer_review_date_that_is_none_is_shown_on_the_form_as_typed(client, manager, officer, pep):
+    """An overflowing date was a 500; it is an error in the summary, with what was typed."""
+    client.force_login(manager)
+    response = client.post(reverse("practice:peer_review_new"), {
+        "date_0": "32", "date_1": "1", "date_2": "9999999999", "term": pep.term.pk,
+        "focus": "targets", "attendees": [officer.pk],
+    })
+    html = body(response)
+    summary = html.split('class="govuk-error-summary"')[1].split("</div>")[0]
+    assert "Year must include 4 numbers" in summary and 'href="#id_date_0"' in summary
+    assert 'value="32"' in html and 'value="9999999999"' in html
+    assert not PeerReviewMeeting.objects.exists()
+
+    html = body(client.post(reverse("practice:peer_review_new"), {
+        "date_0": "31", "date_1": "2", "date_2": "2026", "term": pep.term.pk, "focus": "targets",
+        "attendees": [officer.pk],
+    }))
+    assert "Date of the meeting must be a real date" in html.split('class="govuk-error-summary"')[1]
+
+
+@pytest.mark.parametrize("year", ["²", "1" * 5000, "99999", "abc", "-1"])
+def test_peer_reviews_of_a_year_that_is_none_is_not_found(client, manager, year):
+    """"²" passes str.isdigit() and fails int(); thousands of digits fail int() too: 500s."""
+    client.force_login(manager)
+    assert client.get(reverse("practice:peer_reviews"), {"year": year}).status_code == 404
+
+
+def test_peer_reviews_of_a_year_asked_for(client, manager, pep):
+    client.force_login(manager)
+    html = body(client.get(reverse("practice:peer_reviews"), {"year": "2031"}))
+    assert "Academic year 2031/32" in html
+
+

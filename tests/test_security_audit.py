@@ -195,12 +195,22 @@ def test_finalise_ignores_an_offsite_next(client, officer, pep, target):
     assert response["Location"] == reverse("peps:detail", args=[pep.pk])
 
 
-def test_entry_start_ignores_an_offsite_next(client, other_manager, blind):
+@pytest.mark.parametrize("target", ["²", "-1", "1e9", "x", "peps:list"])
+def test_finalise_ignores_a_next_that_is_no_path(client, officer, pep, target):
+    """redirect() takes such a next for a URL name and raised NoReverseMatch: a 500."""
+    client.force_login(officer)
+    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("peps:detail", args=[pep.pk])
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "²", "x"])
+def test_entry_start_ignores_an_offsite_next(client, other_manager, blind, target):
     pep, entry = blind
     pep.status = PepStatus.DRAFT  # so the view goes back to ?next=
     pep.save()
     client.force_login(other_manager)
-    response = client.post(reverse("sampling:entry_start", args=[entry.pk]), {"next": "https://evil.example/"})
+    response = client.post(reverse("sampling:entry_start", args=[entry.pk]), {"next": target})
     assert response["Location"] == reverse("reviews:worklist")
 
 

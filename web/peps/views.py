@@ -170,6 +170,7 @@ def pep_finalise(request, pk):
     else:
         messages.success(request, f"PEP of {pep.child.full_name} finalised without a QA review")
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path on this site: redirect() would take "x" for a URL name and fail on it.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return redirect(target)
     return redirect("peps:detail", pk=pep.pk)

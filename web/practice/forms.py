@@ -6,7 +6,6 @@ a reference, which would tell which references exist)."""
 
 from typing import cast
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
@@ -15,9 +14,10 @@ from access.policy import meeting_peps, peer_review_colleagues, visible_peps
 from accounts.models import User
 from peps.models import Term
 from practice.models import PeerReviewFocus, PeerReviewMeeting, PeerReviewPep
+from web.forms import GovDateField, PeopleChoiceField
 
 
-class ColleaguesField(forms.ModelMultipleChoiceField):
+class ColleaguesField(PeopleChoiceField):
     """Who attended a meeting: each colleague shown with their role."""
 
     def label_from_instance(self, obj: User) -> str:
@@ -25,7 +25,7 @@ class ColleaguesField(forms.ModelMultipleChoiceField):
 
 
 class PeerReviewForm(forms.ModelForm):
-    date = DateInputField(label="Date of the meeting", help_text="For example, 27 3 2026")
+    date = GovDateField(label="Date of the meeting", help_text="For example, 27 3 2026")
     term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None)
     focus = forms.ChoiceField(
         label="Focus of the meeting",

@@ -5,10 +5,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from access.policy import visible_meetings, visible_peps
+from core.parsing import parse_int
 from core.vocabulary import Role, academic_year_label
 from peps.models import Term
 from practice.services import add_pep_to_meeting, record_meeting
@@ -28,9 +30,10 @@ def peer_reviews(request):
     _require(request.user, "hvs.view_peer_reviews")
     term = Term.objects.current()
     year = term.academic_year if term else None
-    requested = request.GET.get("year", "")
-    if requested.isascii() and requested.isdigit() and 2000 <= int(requested) <= 2100:
-        year = int(requested)
+    if asked := request.GET.get("year", ""):
+        year = parse_int(asked, low=1000, high=9998)  # four digits, and a next year to label
+        if year is None:
+            raise Http404("No such academic year")
     meetings = (
         list(
             visible_meetings(request.user)
