@@ -58,7 +58,6 @@ is_vsh = _role_in(Role.VSH)
 is_qa_role = _role_in(*QA_ROLES)
 is_report_role = _role_in(*REPORT_ROLES)
 is_social_care_report_role = _role_in(*SOCIAL_CARE_REPORT_ROLES)
-is_peer_review_role = _role_in(*QA_ROLES)
 
 
 # --- scopes ----------------------------------------------------------------------------
@@ -233,11 +232,6 @@ def may_edit_review(user, review: QaReview) -> bool:
 
 
 @rules.predicate
-def may_see_review(user, review: QaReview) -> bool:
-    return _active(user) and visible_reviews(user).filter(pk=review.pk).exists()
-
-
-@rules.predicate
 def may_finalise_without_qa(user, pep: Pep) -> bool:
     """The child's officer, their line manager and the VSH may finalise a submitted PEP
     that the QA sample did not pick (whether it did is for sampling's finalise service)."""
@@ -292,16 +286,6 @@ def may_settle(user, entry: SampleEntry) -> bool:
 
 
 @rules.predicate
-def may_see_meeting(user, meeting: PeerReviewMeeting) -> bool:
-    return is_peer_review_role(user) and visible_meetings(user).filter(pk=meeting.pk).exists()
-
-
-@rules.predicate
-def may_see_report_request(user, report) -> bool:
-    return _active(user) and (user.role == Role.VSH or report.requested_by_id == user.pk)
-
-
-@rules.predicate
 def is_staff(user) -> bool:
     return _active(user) and user.is_staff
 
@@ -309,13 +293,11 @@ def is_staff(user) -> bool:
 PERMISSIONS = {
     # PEPs
     "hvs.view_peps": rules.is_active,
-    "hvs.view_pep": may_see_pep,
     "hvs.review_pep": may_review_by_default,
     "hvs.finalise_pep": may_finalise_without_qa,
     "hvs.mark_amended": may_mark_amended,
     # Reviews
     "hvs.edit_review": may_edit_review,
-    "hvs.view_review": may_see_review,
     # Sampling
     "hvs.view_worklist": is_qa_role | has_assigned_entries,
     "hvs.rate_entry": may_rate_entry,
@@ -324,14 +306,12 @@ PERMISSIONS = {
     "hvs.see_moderation_figures": is_qa_role,
     "hvs.settle_moderation": may_settle,
     # Practice
-    "hvs.view_peer_reviews": is_peer_review_role,
-    "hvs.record_peer_review": is_peer_review_role,
-    "hvs.view_peer_review": may_see_meeting,
+    "hvs.view_peer_reviews": is_qa_role,
+    "hvs.record_peer_review": is_qa_role,
     # Reports
     "hvs.view_reports": is_report_role,
     "hvs.request_board_report": is_report_role,
     "hvs.request_social_care_report": is_social_care_report_role,
-    "hvs.view_report_request": may_see_report_request,
     # The Django admin
     "hvs.use_admin": is_staff,
 }
