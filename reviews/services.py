@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,9 +43,7 @@ def start_review(
     # submitted for QA.
     if not reviewer.has_perm(review_permission(kind), pep):
         raise PermissionDenied("You cannot QA this PEP.")
-    existing = QaReview.objects.filter(
-        pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT
-    ).first()
+    existing = _open_draft(pep, reviewer, kind)
     if existing:
         return existing
     pro_forma = ProForma.objects.current_for(pep.phase)
@@ -54,9 +52,22 @@ def start_review(
     areas = pro_forma.areas.all()
     if positions and kind == ReviewKind.LEAD_SAMPLE:
         areas = areas.filter(position__in=positions)
-    review = QaReview.objects.create(pep=pep, reviewer=reviewer, kind=kind, pro_forma=pro_forma)
-    AreaRating.objects.bulk_create(AreaRating(review=review, area=area) for area in areas)
+    try:
+        with transaction.atomic():
+            review = QaReview.objects.create(pep=pep, reviewer=reviewer, kind=kind, pro_forma=pro_forma)
+            AreaRating.objects.bulk_create(AreaRating(review=review, area=area) for area in areas)
+    except IntegrityError:
+        # A second click at the same moment opened it first (one draft per reviewer, PEP
+        # and kind): that draft, committed once our insert gave way, is the one to resume.
+        existing = _open_draft(pep, reviewer, kind)
+        if existing is None:
+            raise
+        return existing
     return review
+
+
+def _open_draft(pep: Pep, reviewer: User, kind: str) -> QaReview | None:
+    return QaReview.objects.filter(pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT).first()
 
 
 @transaction.atomic
