@@ -1,4 +1,4 @@
-"""Requests that arrive at once: double clicks, two reviewers, two tabs.
+"""Requests that arrive at once: double clicks, two reviewers.
 
 Real concurrency needs a real database: each request runs in a thread of its own, with
 its own PostgreSQL connection, all released together by a barrier. SQLite serialises
@@ -14,10 +14,12 @@ from django.test import Client
 from django.urls import reverse
 
 from core.vocabulary import Role
+from peps.models import PepStatus, PepStatusChange
 from practice.models import PeerReviewMeeting, PeerReviewPep
 from reporting.models import ReportRequest
 from reporting.tasks import build_report as build_report_task
-from reviews.models import QaReview, ReviewKind
+from reviews.models import QaReview, ReviewKind, ReviewStatus
+from reviews.services import start_review
 from sampling.models import SampleEntry
 from sampling.services import draw_term_samples
 
@@ -77,8 +79,77 @@ def post(client, url, data=None):
     return lambda: client.post(url, data or {})
 
 
+def rate_form(review, rating, action="submit"):
+    """The rating form as posted: every area ``rating``, with a comment."""
+    data = {"action": action, "strengths": "", "development_points": ""}
+    for area_rating in review.area_ratings.all():
+        data[f"rating_{area_rating.pk}"] = rating
+        data[f"comment_{area_rating.pk}"] = f"{rating} because"
+    return data
+
+
 def assert_no_500(responses):
     assert [r.status_code for r in responses if r.status_code >= 500] == []
+
+
+# --- one line-management outcome per PEP per QA round ---------------------------------
+
+
+def test_two_line_management_submits_at_once_only_one_applies(pep, manager, vsh):
+    mine, theirs = start_review(pep, manager), start_review(pep, vsh)
+    urls = [reverse("reviews:rate", args=[review.pk]) for review in (mine, theirs)]
+
+    responses = at_once(post(browser(manager), urls[0], rate_form(mine, "gold")),
+                        post(browser(vsh), urls[1], rate_form(theirs, "red")))
+
+    assert_no_500(responses)
+    assert sorted(r.status_code for r in responses) == [200, 302]
+    winner, loser = (mine, theirs) if responses[0].status_code == 302 else (theirs, mine)
+    refused = responses[[mine, theirs].index(loser)].content.decode()
+    assert "govuk-error-summary" in refused and "is no longer awaiting QA" in refused
+    assert "your draft was kept" in refused
+    winner.refresh_from_db()
+    loser.refresh_from_db()
+    assert (winner.status, loser.status) == (ReviewStatus.SUBMITTED, ReviewStatus.DRAFT)
+    pep.refresh_from_db()
+    assert pep.status == (PepStatus.FINALISED if winner == mine else PepStatus.RETURNED)
+    assert pep.judgement == winner.overall_judgement
+    changes = list(PepStatusChange.objects.filter(pep=pep).values_list("from_status", "to_status", "changed_by"))
+    assert changes == [(PepStatus.SUBMITTED, pep.status, winner.reviewer_id)]
+
+
+def test_finalise_without_qa_racing_a_submit_gives_one_outcome(pep, manager, vsh):
+    review = start_review(pep, manager)  # the PEP is in no sample: it may be finalised
+    rate_url = reverse("reviews:rate", args=[review.pk])
+
+    submitted, finalised = at_once(
+        post(browser(manager), rate_url, rate_form(review, "red")),
+        post(browser(vsh), reverse("peps:finalise", args=[pep.pk])),
+    )
+
+    assert_no_500([submitted, finalised])
+    review.refresh_from_db()
+    pep.refresh_from_db()
+    changes = list(PepStatusChange.objects.filter(pep=pep).values_list("from_status", "to_status"))
+    assert len(changes) == 1, changes  # one outcome: returned by the review, or finalised without
+    assert changes[0][0] == PepStatus.SUBMITTED and changes[0][1] == pep.status
+    if review.is_submitted:
+        assert submitted.status_code == 302 and pep.status == PepStatus.RETURNED
+    else:
+        assert submitted.status_code == 200 and "is no longer awaiting QA" in submitted.content.decode()
+        assert pep.status == PepStatus.FINALISED and pep.judgement == ""
+
+
+def test_a_double_submit_submits_once(pep, manager):
+    review = start_review(pep, manager)
+    client = browser(manager)
+    data = rate_form(review, "gold")
+
+    responses = at_once(*[post(client, reverse("reviews:rate", args=[review.pk]), data)] * CLICKS)
+
+    assert_no_500(responses)
+    assert PepStatusChange.objects.filter(pep=pep).count() == 1
+    assert QaReview.objects.get().status == ReviewStatus.SUBMITTED
 
 
 # --- double clicks that start something ------------------------------------------------

@@ -15,6 +15,9 @@ from core.vocabulary import Rating
 from peps.models import Pep, PepStatus
 from reviews import rules
 from reviews.models import ProForma, QaReview, ReviewStatus
+from reviews.services import save_review, start_review
+
+from .factories import rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -314,3 +317,26 @@ def test_no_crispy_template_marks_a_label_or_hint_safe():
     assert "gds/layout/radios.html" in originals
     for name in originals:
         assert not marked.search(get_template(name).template.source), name
+
+
+# A draft overtaken by another manager's outcome
+
+
+def test_submitting_a_draft_after_another_managers_outcome_is_refused(manager_client, review, pep, vsh):
+    rate_url = reverse("reviews:rate", args=[review.pk])
+    theirs = start_review(pep, vsh)
+    save_review(theirs, rate_all(theirs, ["gold"] * 8), strengths="", development_points="", submit=True)
+    saved = snapshot(review)
+
+    typed = ["red", "amber", "red", "red", "green", "amber", "red", "green"]
+    response = manager_client.post(rate_url, form_data(review, typed, strengths="Mine"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "govuk-error-summary" in body
+    assert escape(f"This PEP was finalised by {vsh} and is no longer awaiting QA") in body
+    assert "your draft was kept" in body
+    assert snapshot(review) == saved
+    assert saved[0] == ReviewStatus.DRAFT and saved[-1] == PepStatus.FINALISED
+    state = FormState(body)
+    assert list(state.checked.values()) == typed and state.textareas["strengths"] == "Mine"

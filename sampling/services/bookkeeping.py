@@ -83,7 +83,11 @@ def awaiting_sampled_qa(pep: Pep) -> bool:
 @transaction.atomic
 def finalise_pep(pep: Pep, by: User) -> Pep:
     """Finalise a submitted PEP that the QA sample did not pick (most PEPs: the policy
-    samples a quarter of each caseload)."""
+    samples a quarter of each caseload).
+
+    Under the PEP's row lock, as reviews.services.save_review takes it: of this and a
+    line-management review submitted at the same moment, the first decides the outcome
+    and the other is refused."""
     pep = Pep.objects.select_for_update().get(pk=pep.pk)
     if pep.status != PepStatus.SUBMITTED:
         raise ValidationError("Only a PEP submitted for QA can be finalised.")
