@@ -122,6 +122,9 @@ class QaReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every save, and carried by the rating form: a form opened before the last
+    # save (another tab) is refused instead of overwriting what that save wrote.
+    version = models.PositiveIntegerField(default=1, editable=False)
     # A submitted line-management review: the PEP's QA round it decided, 1 for the PEP's
     # submission and one more for each resubmission after amendment.
     qa_round = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)

@@ -21,6 +21,22 @@ class AreaInput:
     comment: str
 
 
+class ReviewChangedElsewhere(ValidationError):
+    """The review was saved (in another tab or window) since the form was opened: saving
+    that form would overwrite what the other save wrote. ``current_version`` is the
+    review's version now."""
+
+    def __init__(self, current_version: int):
+        super().__init__(
+            "This review was changed in another tab or window since you opened it, so nothing "
+            "was saved. What you entered here is shown below: to keep it, check it and save "
+            "again (it replaces what the other tab saved); to see the saved review instead, "
+            "open it again from your worklist or the PEP's page.",
+            code="changed_elsewhere",
+        )
+        self.current_version = current_version
+
+
 def default_kind_for(user: User) -> str:
     return ReviewKind.LEAD_SAMPLE if user.role == Role.LEAD else ReviewKind.LINE_MANAGEMENT
 
@@ -78,12 +94,14 @@ def save_review(
     strengths: str,
     development_points: str,
     submit: bool,
+    version: int | None = None,
 ) -> QaReview:
     """Save the ratings; on submit, judge the PEP and return or finalise it.
 
     `areas` maps AreaRating ids to what the reviewer entered. The caller (a form) has
     validated completeness; this re-checks, since a half-rated review must never be
-    submitted.
+    submitted. `version` is the review's version the form was opened on: if the review
+    has been saved since (another tab), nothing is saved (ReviewChangedElsewhere).
 
     A line-management review decides the PEP's QA round, so on submit it is refused,
     nothing saved, unless the PEP is still awaiting QA and the reviewer may still review
@@ -93,10 +111,12 @@ def save_review(
     # Lock order, here and in every service that changes a PEP's status (finalise_pep,
     # mark_amended): the PEP, then its review.
     pep = Pep.objects.select_for_update().get(pk=review.pep_id)
-    # Re-read under the lock: the caller's copy may be stale (a double submit).
-    locked = QaReview.objects.select_for_update().only("status").get(pk=review.pk)
+    # Re-read under the lock: the caller's copy may be stale (a double submit, two tabs).
+    locked = QaReview.objects.select_for_update().only("status", "version").get(pk=review.pk)
     if review.is_submitted or locked.is_submitted:
         raise ValidationError("This review has already been submitted.")
+    if version is not None and version != locked.version:
+        raise ReviewChangedElsewhere(locked.version)
     review.pep = pep  # the locked, current PEP: the checks and the outcome use it
     if submit:
         _check_still_open_to(review)
@@ -112,6 +132,7 @@ def save_review(
     AreaRating.objects.bulk_update(ratings, ["rating", "comment"])
     review.strengths = strengths
     review.development_points = development_points
+    review.version = locked.version + 1
 
     if submit:
         unrated = [r.area.title for r in ratings if not r.rating]

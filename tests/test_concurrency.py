@@ -1,4 +1,4 @@
-"""Requests that arrive at once: double clicks, two reviewers.
+"""Requests that arrive at once: double clicks, two reviewers, two tabs.
 
 Real concurrency needs a real database: each request runs in a thread of its own, with
 its own PostgreSQL connection, all released together by a barrier. SQLite serialises
@@ -19,11 +19,11 @@ from practice.models import PeerReviewMeeting, PeerReviewPep
 from reporting.models import ReportRequest
 from reporting.tasks import build_report as build_report_task
 from reviews.models import QaReview, ReviewKind, ReviewStatus
-from reviews.services import start_review
+from reviews.services import save_review, start_review
 from sampling.models import SampleEntry
 from sampling.services import draw_term_samples
 
-from .factories import UserFactory
+from .factories import UserFactory, rate_all
 from .services import require_service
 
 pytestmark = [
@@ -79,9 +79,11 @@ def post(client, url, data=None):
     return lambda: client.post(url, data or {})
 
 
-def rate_form(review, rating, action="submit"):
+def rate_form(review, rating, action="submit", version=None):
     """The rating form as posted: every area ``rating``, with a comment."""
-    data = {"action": action, "strengths": "", "development_points": ""}
+    review.refresh_from_db()
+    data = {"action": action, "strengths": "", "development_points": "",
+            "version": review.version if version is None else version}
     for area_rating in review.area_ratings.all():
         data[f"rating_{area_rating.pk}"] = rating
         data[f"comment_{area_rating.pk}"] = f"{rating} because"
@@ -207,3 +209,29 @@ def test_three_clicks_on_prepare_the_board_report_make_one_request(pep, monkeypa
     report = ReportRequest.objects.get()
     assert [r.status_code for r in responses] == [302] * CLICKS
     assert {r["Location"] for r in responses} == {reverse("reports:status", args=[report.pk])}
+
+
+# --- two tabs of one draft -------------------------------------------------------------
+
+
+def test_two_tabs_saving_at_once_save_one_and_refuse_the_other(pep, manager):
+    review = start_review(pep, manager)
+    save_review(review, rate_all(review, ["green"] * review.area_ratings.count(), comment="first"),
+                strengths="", development_points="", submit=False)
+    url = reverse("reviews:rate", args=[review.pk])
+    # Both tabs opened on the same version.
+    tabs = {"gold": rate_form(review, "gold", action="draft"),
+            "red": dict(rate_form(review, "red", action="draft"), strengths="From tab 2")}
+
+    responses = dict(zip(tabs, at_once(*[post(browser(manager), url, data) for data in tabs.values()]),
+                         strict=True))
+
+    assert_no_500(responses.values())
+    assert sorted(r.status_code for r in responses.values()) == [200, 302]
+    saved = next(rating for rating, response in responses.items() if response.status_code == 302)
+    refused = next(response for response in responses.values() if response.status_code == 200)
+    assert "changed in another tab or window" in refused.content.decode()
+    review.refresh_from_db()
+    assert review.version == tabs[saved]["version"] + 1
+    assert review.strengths == tabs[saved]["strengths"]
+    assert set(review.area_ratings.values_list("rating", flat=True)) == {saved}

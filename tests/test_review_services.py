@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from core.vocabulary import Phase, Rating
 from peps.models import PepStatus, PepStatusChange
 from reviews.models import AreaRating, ProForma, QaReview, ReviewKind, ReviewStatus
-from reviews.services import areas_to_amend, mark_amended, save_review, start_review
+from reviews.services import ReviewChangedElsewhere, areas_to_amend, mark_amended, save_review, start_review
 from sampling.services import finalise_pep
 
 from .factories import ChildFactory, PepFactory, ProFormaFactory
@@ -292,7 +292,7 @@ def _snapshot(pep, review):
     pep.refresh_from_db()
     review.refresh_from_db()
     return (pep.status, pep.judgement, list(PepStatusChange.objects.filter(pep=pep).values_list("pk", flat=True)),
-            review.status, _ratings(review))
+            review.status, review.version, _ratings(review))
 
 
 def test_a_stale_draft_cannot_re_judge_a_pep_another_manager_finalised(pep, manager, vsh, rate_all):
@@ -364,3 +364,26 @@ def test_each_qa_round_has_its_number_and_one_outcome(pep, manager, officer, vsh
     # The database refuses a second outcome for a round, whatever the services let by.
     with pytest.raises(IntegrityError), transaction.atomic():
         QaReview.objects.filter(pk=second.pk).update(qa_round=1)
+
+
+# Two tabs of one draft
+
+
+def test_a_save_from_a_form_opened_before_the_last_save_is_refused(pep, manager, rate_all):
+    review = start_review(pep, manager)
+    opened = review.version
+    stale = QaReview.objects.get(pk=review.pk)  # the second tab's copy
+    save_review(review, rate_all(review, [GOLD] * 8, comment="tab 1"), strengths="Tab 1",
+                development_points="", submit=False, version=opened)
+    assert QaReview.objects.get(pk=review.pk).version == opened + 1
+
+    for submit in (False, True):
+        with pytest.raises(ReviewChangedElsewhere, match="changed in another tab or window") as refused:
+            save_review(stale, rate_all(stale, [RED] * 8, comment="tab 2"), strengths="Tab 2",
+                        development_points="", submit=submit, version=opened)
+        assert refused.value.current_version == opened + 1
+
+    review.refresh_from_db()
+    assert (review.status, review.strengths, review.version) == (ReviewStatus.DRAFT, "Tab 1", opened + 1)
+    assert _ratings(review) == [GOLD] * 8
+    assert set(review.area_ratings.values_list("comment", flat=True)) == {"tab 1"}

@@ -26,6 +26,8 @@ class RatingForm(forms.Form):
         label="Development points", required=False, widget=forms.Textarea,
         help_text="What must improve in the next PEP.",
     )
+    # The review's version the form was opened on (see reviews.services.save_review).
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, review: QaReview, submitting: bool = False, **kwargs):
         self.review = review
@@ -33,6 +35,7 @@ class RatingForm(forms.Form):
         initial = kwargs.setdefault("initial", {})
         initial.setdefault("strengths", review.strengths)
         initial.setdefault("development_points", review.development_points)
+        initial.setdefault("version", review.version)
         super().__init__(*args, **kwargs)
         self.area_ratings = list(review.area_ratings.all())
         area_fields = {}
@@ -95,6 +98,18 @@ class RatingForm(forms.Form):
             if not cleaned.get(self.comment_field(area_rating), "").strip():
                 self.add_error(self.comment_field(area_rating), f"Enter a comment on {title}")
         return cleaned
+
+    def opened_version(self) -> int | None:
+        """The version the form was opened on; None from a form without it (not this
+        page's), which is then not checked."""
+        value = self.cleaned_data.get("version", "")
+        return int(value) if value.isascii() and value.isdigit() else None
+
+    def rebase(self, version: int) -> None:
+        """Carry ``version`` from now on: the user has been told that the review changed
+        elsewhere, and saving what they entered again is then their choice."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = str(version)
 
     def area_inputs(self):
         return {
