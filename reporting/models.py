@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from peps.models import Term
@@ -30,6 +31,10 @@ class ReportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# Waiting to start or being prepared.
+OPEN_STATUSES = [ReportStatus.PENDING, ReportStatus.RUNNING]
+
+
 class ReportRequest(models.Model):
     kind = models.CharField(max_length=12, choices=ReportKind.choices)
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="report_requests")
@@ -49,13 +54,21 @@ class ReportRequest(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["requested_by", "kind", "term", "status"])]
+        constraints = [
+            # One request of a kind and term per person being prepared at a time: a double
+            # click finds the first (reporting.services.request_report).
+            models.UniqueConstraint(
+                fields=["kind", "term", "requested_by"], condition=Q(status__in=OPEN_STATUSES),
+                name="one_open_report_request",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} – {self.term} ({self.get_status_display().lower()})"
 
     @property
     def in_progress(self) -> bool:
-        return self.status in (ReportStatus.PENDING, ReportStatus.RUNNING)
+        return self.status in OPEN_STATUSES
 
     @property
     def is_ready(self) -> bool:

@@ -3,7 +3,7 @@
 ``request_report`` records the request and queues ``reporting.tasks.build_report`` once
 the transaction commits; ``build_report`` renders the PDF, stores it under
 MEDIA_ROOT/reports/ and marks the request ready (or failed, with the error). Building is
-idempotent: a ready request is not built again, so a task delivered twice (late
+idempotent: a ready (or failed) request is not built again, so a task delivered twice (late
 acknowledgement) or retried after a lost database connection does no harm.
 
 Policy: the board report (the large one) always goes through a request and the task; the
@@ -14,13 +14,13 @@ import logging
 import time
 
 from django.core.files.base import ContentFile
-from django.db import OperationalError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from peps.models import Term
 
 from . import pdf
-from .models import ReportKind, ReportRequest, ReportStatus
+from .models import OPEN_STATUSES, ReportKind, ReportRequest, ReportStatus
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +36,39 @@ def request_report(kind: str, term: Term, user) -> ReportRequest:
     """A new request for ``kind`` of ``term`` by ``user``, its build queued on commit.
 
     A request of the same kind and term by the same user that is still waiting or being
-    prepared is returned instead of queueing a second build (a double click)."""
+    prepared is returned instead of queueing a second build (a double click; clicks at
+    the same moment meet the database's one-open-request constraint). One that has been
+    waiting too long is given up (failed) and asked for again."""
     kind = ReportKind(kind)
-    in_flight = (
-        ReportRequest.objects.filter(kind=kind, term=term, requested_by=user,
-                                     status__in=[ReportStatus.PENDING, ReportStatus.RUNNING])
+    with transaction.atomic():
+        in_flight = _open_request(kind, term, user)
+        if in_flight and not in_flight.is_stale:
+            return in_flight
+        if in_flight:
+            ReportRequest.objects.filter(pk=in_flight.pk, status__in=OPEN_STATUSES).update(
+                status=ReportStatus.FAILED, finished_at=timezone.now(),
+                error="Not prepared in time (its task was probably lost); asked for again.",
+            )
+        try:
+            with transaction.atomic():
+                report = ReportRequest.objects.create(kind=kind, term=term, requested_by=user)
+        except IntegrityError:
+            # Another click got there first: that request is the one being prepared.
+            in_flight = _open_request(kind, term, user)
+            if in_flight is None:
+                raise
+            return in_flight
+        from .tasks import build_report as build_report_task
+
+        transaction.on_commit(lambda: build_report_task.delay(report.pk))
+    return report
+
+
+def _open_request(kind: str, term: Term, user) -> ReportRequest | None:
+    return (
+        ReportRequest.objects.filter(kind=kind, term=term, requested_by=user, status__in=OPEN_STATUSES)
         .order_by("-created_at").first()
     )
-    if in_flight and not in_flight.is_stale:
-        return in_flight
-    report = ReportRequest.objects.create(kind=kind, term=term, requested_by=user)
-    from .tasks import build_report as build_report_task
-
-    transaction.on_commit(lambda: build_report_task.delay(report.pk))
-    return report
 
 
 def build_report(request_id: int) -> ReportRequest:
@@ -58,7 +77,9 @@ def build_report(request_id: int) -> ReportRequest:
     A rendering error marks the request failed, with the error, and is not raised; a lost
     database connection (OperationalError) is raised, for the task to retry."""
     report = ReportRequest.objects.select_related("term", "requested_by").get(pk=request_id)
-    if report.is_ready:
+    # A failed request stays failed (asking again makes a new one): its task delivered
+    # late must not take it up again beside the request that replaced it.
+    if report.is_ready or report.status == ReportStatus.FAILED:
         return report
     report.status = ReportStatus.RUNNING
     report.started_at = timezone.now()

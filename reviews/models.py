@@ -122,6 +122,12 @@ class QaReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every save, and carried by the rating form: a form opened before the last
+    # save (another tab) is refused instead of overwriting what that save wrote.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # A submitted line-management review: the PEP's QA round it decided, 1 for the PEP's
+    # submission and one more for each resubmission after amendment.
+    qa_round = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -131,6 +137,12 @@ class QaReview(models.Model):
             models.UniqueConstraint(
                 fields=["pep", "reviewer", "kind"], condition=Q(status="draft"),
                 name="one_draft_per_reviewer_pep_kind",
+            ),
+            # One line-management outcome per PEP per QA round (the services also decide
+            # it under the PEP's row lock; this is the database's word on it).
+            models.UniqueConstraint(
+                fields=["pep", "qa_round"], condition=Q(kind="line_management", status="submitted"),
+                name="one_line_management_outcome_per_qa_round",
             ),
             models.CheckConstraint(
                 condition=Q(status="draft") | ~Q(overall_judgement="") | Q(kind="lead_sample"),

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,6 +19,22 @@ from .signals import review_submitted
 class AreaInput:
     rating: str  # "" when not yet rated
     comment: str
+
+
+class ReviewChangedElsewhere(ValidationError):
+    """The review was saved (in another tab or window) since the form was opened: saving
+    that form would overwrite what the other save wrote. ``current_version`` is the
+    review's version now."""
+
+    def __init__(self, current_version: int):
+        super().__init__(
+            "This review was changed in another tab or window since you opened it, so nothing "
+            "was saved. What you entered here is shown below: to keep it, check it and save "
+            "again (it replaces what the other tab saved); to see the saved review instead, "
+            "open it again from your worklist or the PEP's page.",
+            code="changed_elsewhere",
+        )
+        self.current_version = current_version
 
 
 def default_kind_for(user: User) -> str:
@@ -43,9 +59,7 @@ def start_review(
     # submitted for QA.
     if not reviewer.has_perm(review_permission(kind), pep):
         raise PermissionDenied("You cannot QA this PEP.")
-    existing = QaReview.objects.filter(
-        pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT
-    ).first()
+    existing = _open_draft(pep, reviewer, kind)
     if existing:
         return existing
     pro_forma = ProForma.objects.current_for(pep.phase)
@@ -54,9 +68,22 @@ def start_review(
     areas = pro_forma.areas.all()
     if positions and kind == ReviewKind.LEAD_SAMPLE:
         areas = areas.filter(position__in=positions)
-    review = QaReview.objects.create(pep=pep, reviewer=reviewer, kind=kind, pro_forma=pro_forma)
-    AreaRating.objects.bulk_create(AreaRating(review=review, area=area) for area in areas)
+    try:
+        with transaction.atomic():
+            review = QaReview.objects.create(pep=pep, reviewer=reviewer, kind=kind, pro_forma=pro_forma)
+            AreaRating.objects.bulk_create(AreaRating(review=review, area=area) for area in areas)
+    except IntegrityError:
+        # A second click at the same moment opened it first (one draft per reviewer, PEP
+        # and kind): that draft, committed once our insert gave way, is the one to resume.
+        existing = _open_draft(pep, reviewer, kind)
+        if existing is None:
+            raise
+        return existing
     return review
+
+
+def _open_draft(pep: Pep, reviewer: User, kind: str) -> QaReview | None:
+    return QaReview.objects.filter(pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT).first()
 
 
 @transaction.atomic
@@ -67,17 +94,32 @@ def save_review(
     strengths: str,
     development_points: str,
     submit: bool,
+    version: int | None = None,
 ) -> QaReview:
     """Save the ratings; on submit, judge the PEP and return or finalise it.
 
     `areas` maps AreaRating ids to what the reviewer entered. The caller (a form) has
     validated completeness; this re-checks, since a half-rated review must never be
-    submitted.
+    submitted. `version` is the review's version the form was opened on: if the review
+    has been saved since (another tab), nothing is saved (ReviewChangedElsewhere).
+
+    A line-management review decides the PEP's QA round, so on submit it is refused,
+    nothing saved, unless the PEP is still awaiting QA and the reviewer may still review
+    it, both re-checked under the PEP's row lock: another manager's outcome, "finalise
+    without QA" or a second submit at the same moment may have come first.
     """
-    # Re-read the status under a row lock: the caller's copy may be stale (a double submit).
-    locked = QaReview.objects.select_for_update().only("status").get(pk=review.pk)
+    # Lock order, here and in every service that changes a PEP's status (finalise_pep,
+    # mark_amended): the PEP, then its review.
+    pep = Pep.objects.select_for_update().get(pk=review.pep_id)
+    # Re-read under the lock: the caller's copy may be stale (a double submit, two tabs).
+    locked = QaReview.objects.select_for_update().only("status", "version").get(pk=review.pk)
     if review.is_submitted or locked.is_submitted:
         raise ValidationError("This review has already been submitted.")
+    if version is not None and version != locked.version:
+        raise ReviewChangedElsewhere(locked.version)
+    review.pep = pep  # the locked, current PEP: the checks and the outcome use it
+    if submit:
+        _check_still_open_to(review)
     ratings = list(review.area_ratings.select_related("area"))
     for area_rating in ratings:
         entered = areas.get(area_rating.pk)
@@ -90,6 +132,7 @@ def save_review(
     AreaRating.objects.bulk_update(ratings, ["rating", "comment"])
     review.strengths = strengths
     review.development_points = development_points
+    review.version = locked.version + 1
 
     if submit:
         unrated = [r.area.title for r in ratings if not r.rating]
@@ -100,19 +143,65 @@ def save_review(
         if review.kind != ReviewKind.LEAD_SAMPLE:
             review.overall_judgement = rules.overall_judgement(values)
             review.needs_amendment = rules.needs_amendment(values)
+        if review.kind == ReviewKind.LINE_MANAGEMENT:
+            review.qa_round = qa_round(pep)
         review.status = ReviewStatus.SUBMITTED
         review.submitted_at = timezone.now()
-    review.save()
+        try:
+            with transaction.atomic():
+                review.save()
+        except IntegrityError:
+            if review.kind != ReviewKind.LINE_MANAGEMENT:
+                raise
+            # The round already has its outcome (the lock makes this all but impossible).
+            raise ValidationError(_no_longer_awaiting_qa(pep)) from None
+    else:
+        review.save()
 
     if submit and review.kind == ReviewKind.LINE_MANAGEMENT:
-        _apply_outcome_to_pep(review)
+        _apply_outcome_to_pep(review, pep)
     if submit:
         review_submitted.send(sender=QaReview, review=review)
     return review
 
 
-def _apply_outcome_to_pep(review: QaReview) -> None:
-    pep = Pep.objects.select_for_update().get(pk=review.pep_id)
+def qa_round(pep: Pep) -> int:
+    """The PEP's QA round now: 1 from its submission, one more for each resubmission after
+    amendment (a round ends with its outcome: returned, or finalised)."""
+    resubmissions = PepStatusChange.objects.filter(
+        pep=pep, from_status=PepStatus.RETURNED, to_status=PepStatus.SUBMITTED
+    ).count()
+    return 1 + resubmissions
+
+
+def _check_still_open_to(review: QaReview) -> None:
+    """Refuse the submit (the draft stays as it was) if the PEP is no longer awaiting this
+    review: its QA round has an outcome, or the reviewer may no longer review it."""
+    pep = review.pep
+    if review.kind == ReviewKind.LINE_MANAGEMENT and pep.status != PepStatus.SUBMITTED:
+        raise ValidationError(_no_longer_awaiting_qa(pep))
+    if not review.reviewer.has_perm("hvs.edit_review", review):
+        raise ValidationError(
+            "You can no longer review this PEP, so this review was not submitted: your draft was kept."
+        )
+
+
+def _no_longer_awaiting_qa(pep: Pep) -> str:
+    change = pep.status_changes.select_related("changed_by").order_by("-changed_at", "-pk").first()
+    by = f" by {change.changed_by}" if change and change.changed_by else ""
+    outcomes: dict[str, str] = {
+        PepStatus.FINALISED: f"finalised{by}",
+        PepStatus.RETURNED: f"returned to the DT and SW for amendment{by}",
+    }
+    outcome = outcomes.get(pep.status, f"changed to {pep.get_status_display().lower()}{by}")
+    return (
+        f"This PEP was {outcome} and is no longer awaiting QA, so this review was not submitted: "
+        "your draft was kept."
+    )
+
+
+def _apply_outcome_to_pep(review: QaReview, pep: Pep) -> None:
+    """Return or finalise the PEP (locked by the caller) as the review judged."""
     pep.judgement = review.overall_judgement
     new_status = PepStatus.RETURNED if review.needs_amendment else PepStatus.FINALISED
     if pep.status != new_status:
@@ -143,8 +232,8 @@ def areas_to_amend(area_ratings) -> list[AreaRating]:
 
 @transaction.atomic
 def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
-    """The DT and SW have amended a returned PEP: it goes back for QA."""
-    pep = Pep.objects.select_for_update().get(pk=pep.pk)
+    """The DT and SW have amended a returned PEP: it goes back for QA, a new QA round."""
+    pep = Pep.objects.select_for_update().get(pk=pep.pk)  # the PEP's lock, as save_review
     if pep.status != PepStatus.RETURNED:
         raise ValidationError("Only a PEP returned for amendment can be marked as amended.")
     PepStatusChange.objects.create(

@@ -15,6 +15,9 @@ from core.vocabulary import Rating
 from peps.models import Pep, PepStatus
 from reviews import rules
 from reviews.models import ProForma, QaReview, ReviewStatus
+from reviews.services import save_review, start_review
+
+from .factories import rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -314,3 +317,77 @@ def test_no_crispy_template_marks_a_label_or_hint_safe():
     assert "gds/layout/radios.html" in originals
     for name in originals:
         assert not marked.search(get_template(name).template.source), name
+
+
+# Two tabs of one draft; a draft overtaken by another manager's outcome
+
+
+def opened_form(client, review) -> dict:
+    """GET the rating page, as a tab opening it: the version its form carries."""
+    body = client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
+    version = re.search(r'<input type="hidden" name="version" value="(\d+)"', body)
+    assert version, "the rating form carries the review's version"
+    return {"version": version[1]}
+
+
+def test_a_second_tab_cannot_blank_what_the_first_tab_saved(manager_client, review):
+    """Defect: two tabs of one draft; the second tab's save, from a form opened before
+    the first tab's, silently blanked the areas saved from the first."""
+    url = reverse("reviews:rate", args=[review.pk])
+    tab1, tab2 = opened_form(manager_client, review), opened_form(manager_client, review)
+    first = ["gold", "green", "gold", "green", "", "", "", ""]
+    manager_client.post(url, {**form_data(review, first, action="draft", strengths="From tab 1"), **tab1})
+    saved = snapshot(review)
+
+    typed = ["", "", "", "", "red", "amber", "red", ""]
+    typed_comments = ["", "", "", "", "No voice", "Thin", "Missing", ""]
+    response = manager_client.post(url, {**form_data(review, typed, typed_comments, action="draft",
+                                                     strengths="From tab 2"), **tab2})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    summary = re.search(r'<div class="govuk-error-summary".*?</div>\s*</div>\s*</div>', body, re.S)[0]
+    assert "This review was changed in another tab or window since you opened it" in summary
+    assert snapshot(review) == saved  # tab 1's ratings intact, nothing from tab 2 saved
+    ids = [r.pk for r in area_ratings(review)]
+    state = FormState(body)  # what tab 2 typed, not lost
+    assert state.checked == {f"rating_{ids[i]}": rating for i, rating in enumerate(typed) if rating}
+    assert state.textareas["strengths"] == "From tab 2"
+    assert state.textareas[f"comment_{ids[4]}"] == "No voice"
+    # Told, the user may keep what they typed by saving again: it then carries the
+    # version now saved.
+    rebased = re.search(r'<input type="hidden" name="version" value="(\d+)"', body)[1]
+    assert int(rebased) == review.version == int(tab1["version"]) + 1
+
+
+def test_the_live_judgement_preview_does_not_count_as_a_save(manager_client, review):
+    tab = opened_form(manager_client, review)
+    manager_client.post(reverse("reviews:judgement", args=[review.pk]),
+                        {**form_data(review, ["gold"] * 8), **tab})
+
+    response = manager_client.post(reverse("reviews:rate", args=[review.pk]),
+                                   {**form_data(review, ["gold"] * 8, action="draft"), **tab})
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.version == int(tab["version"]) + 1
+
+
+def test_submitting_a_draft_after_another_managers_outcome_is_refused(manager_client, review, pep, vsh):
+    rate_url = reverse("reviews:rate", args=[review.pk])
+    tab = opened_form(manager_client, review)
+    theirs = start_review(pep, vsh)
+    save_review(theirs, rate_all(theirs, ["gold"] * 8), strengths="", development_points="", submit=True)
+    saved = snapshot(review)
+
+    typed = ["red", "amber", "red", "red", "green", "amber", "red", "green"]
+    response = manager_client.post(rate_url, {**form_data(review, typed, strengths="Mine"), **tab})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "govuk-error-summary" in body
+    assert escape(f"This PEP was finalised by {vsh} and is no longer awaiting QA") in body
+    assert "your draft was kept" in body
+    assert snapshot(review) == saved
+    assert saved[0] == ReviewStatus.DRAFT and saved[-1] == PepStatus.FINALISED
+    state = FormState(body)
+    assert list(state.checked.values()) == typed and state.textareas["strengths"] == "Mine"

@@ -2,11 +2,13 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from core.vocabulary import Phase, Rating
 from peps.models import PepStatus, PepStatusChange
 from reviews.models import AreaRating, ProForma, QaReview, ReviewKind, ReviewStatus
-from reviews.services import areas_to_amend, mark_amended, save_review, start_review
+from reviews.services import ReviewChangedElsewhere, areas_to_amend, mark_amended, save_review, start_review
+from sampling.services import finalise_pep
 
 from .factories import ChildFactory, PepFactory, ProFormaFactory
 
@@ -281,3 +283,107 @@ def test_a_stale_copy_cannot_resubmit_a_submitted_review(pep, manager, rate_all)
     assert review.overall_judgement == Rating.GREEN
     assert pep.status == PepStatus.FINALISED
     assert PepStatusChange.objects.filter(pep=pep).count() == 1
+
+
+# One line-management outcome per PEP per QA round
+
+
+def _snapshot(pep, review):
+    pep.refresh_from_db()
+    review.refresh_from_db()
+    return (pep.status, pep.judgement, list(PepStatusChange.objects.filter(pep=pep).values_list("pk", flat=True)),
+            review.status, review.version, _ratings(review))
+
+
+def test_a_stale_draft_cannot_re_judge_a_pep_another_manager_finalised(pep, manager, vsh, rate_all):
+    """Defect: a draft opened before another manager's outcome, submitted after it,
+    returned the finalised PEP."""
+    stale = start_review(pep, manager)
+    theirs = start_review(pep, vsh)
+    _submit(theirs, rate_all(theirs, [GOLD] * 8))
+    before = _snapshot(pep, stale)
+    assert before[0] == PepStatus.FINALISED
+
+    with pytest.raises(ValidationError) as refused:
+        _submit(stale, rate_all(stale, [RED] * 8))
+
+    assert refused.value.messages == [
+        f"This PEP was finalised by {vsh} and is no longer awaiting QA, so this review was not "
+        "submitted: your draft was kept."
+    ]
+    assert _snapshot(pep, stale) == before  # the PEP as finalised; the draft as it was
+
+
+def test_a_stale_draft_cannot_re_judge_a_returned_pep(pep, manager, vsh, rate_all):
+    stale = start_review(pep, manager)
+    theirs = start_review(pep, vsh)
+    _submit(theirs, rate_all(theirs, [RED] * 8))
+    before = _snapshot(pep, stale)
+
+    with pytest.raises(ValidationError, match=f"returned to the DT and SW for amendment by {vsh}"):
+        _submit(stale, rate_all(stale, [GOLD] * 8))
+    assert _snapshot(pep, stale) == before
+
+
+def test_a_draft_cannot_be_submitted_after_finalise_without_qa(pep, manager, vsh, rate_all):
+    draft = start_review(pep, manager)
+    finalise_pep(pep, by=vsh)
+    before = _snapshot(pep, draft)
+
+    with pytest.raises(ValidationError, match=f"finalised by {vsh} and is no longer awaiting QA"):
+        _submit(draft, rate_all(draft, [RED] * 8))
+    assert _snapshot(pep, draft) == before
+    # Saving it as a draft is still allowed: nothing typed need be lost.
+    save_review(draft, rate_all(draft, [RED] * 8), strengths="", development_points="", submit=False)
+    assert _ratings(draft) == [RED] * 8 and PepStatusChange.objects.filter(pep=pep).count() == 1
+
+
+def test_a_reviewer_who_may_no_longer_review_cannot_submit(pep, manager, rate_all):
+    draft = start_review(pep, manager)
+    manager.is_active = False
+    manager.save()
+
+    with pytest.raises(ValidationError, match="You can no longer review this PEP"):
+        _submit(draft, rate_all(draft, [GOLD] * 8))
+    pep.refresh_from_db()
+    assert pep.status == PepStatus.SUBMITTED and not PepStatusChange.objects.exists()
+
+
+def test_each_qa_round_has_its_number_and_one_outcome(pep, manager, officer, vsh, rate_all):
+    first = start_review(pep, manager)
+    _submit(first, rate_all(first, [RED] * 8))
+    mark_amended(pep, by=officer)
+    second = start_review(pep, manager)
+    _submit(second, rate_all(second, [GREEN] * 8))
+    moderation = start_review(pep, vsh, kind=ReviewKind.MODERATION)
+    _submit(moderation, rate_all(moderation, [GOLD] * 8))
+
+    assert [(r.pk, r.qa_round) for r in QaReview.objects.order_by("pk")] == [
+        (first.pk, 1), (second.pk, 2), (moderation.pk, None)
+    ]
+    # The database refuses a second outcome for a round, whatever the services let by.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        QaReview.objects.filter(pk=second.pk).update(qa_round=1)
+
+
+# Two tabs of one draft
+
+
+def test_a_save_from_a_form_opened_before_the_last_save_is_refused(pep, manager, rate_all):
+    review = start_review(pep, manager)
+    opened = review.version
+    stale = QaReview.objects.get(pk=review.pk)  # the second tab's copy
+    save_review(review, rate_all(review, [GOLD] * 8, comment="tab 1"), strengths="Tab 1",
+                development_points="", submit=False, version=opened)
+    assert QaReview.objects.get(pk=review.pk).version == opened + 1
+
+    for submit in (False, True):
+        with pytest.raises(ReviewChangedElsewhere, match="changed in another tab or window") as refused:
+            save_review(stale, rate_all(stale, [RED] * 8, comment="tab 2"), strengths="Tab 2",
+                        development_points="", submit=submit, version=opened)
+        assert refused.value.current_version == opened + 1
+
+    review.refresh_from_db()
+    assert (review.status, review.strengths, review.version) == (ReviewStatus.DRAFT, "Tab 1", opened + 1)
+    assert _ratings(review) == [GOLD] * 8
+    assert set(review.area_ratings.values_list("comment", flat=True)) == {"tab 1"}

@@ -36,18 +36,26 @@ def record_review_in_samples(review: QaReview) -> int:
 @transaction.atomic
 def start_entry_review(entry: SampleEntry, user: User) -> QaReview:
     """Open the review a worklist entry asks for: the right kind, and for a lead area
-    only the areas the lead leads on."""
-    if not user.has_perm("hvs.rate_entry", entry):
+    only the areas the lead leads on.
+
+    Under the entry's row lock, so that clicks at the same moment queue up: the first
+    opens the review, the others find it on the entry and resume it."""
+    # Lock, then read: a locking read that waited sees the entry's new review id but not
+    # the review row itself (PostgreSQL re-reads only the locked row).
+    SampleEntry.objects.select_for_update().filter(pk=entry.pk).values_list("pk").get()
+    locked = SampleEntry.objects.select_related("sample__lead_area", "review", "pep__child").get(pk=entry.pk)
+    if not user.has_perm("hvs.rate_entry", locked):
         raise PermissionDenied("This PEP is on someone else's worklist.")
-    kind = SampleKind(entry.sample.kind).review_kind
-    positions = entry.sample.lead_area.rated_positions if entry.sample.lead_area else None
-    if entry.review and entry.review.status == ReviewStatus.DRAFT:
-        return entry.review
-    if entry.is_done:
+    kind = SampleKind(locked.sample.kind).review_kind
+    positions = locked.sample.lead_area.rated_positions if locked.sample.lead_area else None
+    if locked.review and locked.review.status == ReviewStatus.DRAFT:
+        entry.review = locked.review
+        return locked.review
+    if locked.is_done:
         raise ValidationError("This PEP has already been reviewed for this sample.")
-    review = start_review(entry.pep, user, kind=kind, positions=positions)
-    entry.review = review
-    entry.save(update_fields=["review"])
+    review = start_review(locked.pep, user, kind=kind, positions=positions)
+    entry.review = locked.review = review
+    locked.save(update_fields=["review"])
     return review
 
 
@@ -75,7 +83,11 @@ def awaiting_sampled_qa(pep: Pep) -> bool:
 @transaction.atomic
 def finalise_pep(pep: Pep, by: User) -> Pep:
     """Finalise a submitted PEP that the QA sample did not pick (most PEPs: the policy
-    samples a quarter of each caseload)."""
+    samples a quarter of each caseload).
+
+    Under the PEP's row lock, as reviews.services.save_review takes it: of this and a
+    line-management review submitted at the same moment, the first decides the outcome
+    and the other is refused."""
     pep = Pep.objects.select_for_update().get(pk=pep.pk)
     if pep.status != PepStatus.SUBMITTED:
         raise ValidationError("Only a PEP submitted for QA can be finalised.")

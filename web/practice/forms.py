@@ -82,6 +82,11 @@ class PeerReviewPepForm(forms.ModelForm):
         self.meeting = meeting
         super().__init__(*args, **kwargs)
         already = set(meeting.peps.values_list("pep_id", flat=True))
+        # What is recorded already is no choice, but a second click (or a stale tab) that
+        # sends it again is told so, not refused as a forgery.
+        self.recorded = {
+            f"{member_id}:{pep_id}" for member_id, pep_id in meeting.peps.values_list("member_id", "pep_id")
+        }
         self.options: dict[str, tuple[User, int]] = {}
         groups = []
         for member in meeting.attendees.order_by("first_name", "last_name"):
@@ -112,6 +117,10 @@ class PeerReviewPepForm(forms.ModelForm):
     @property
     def has_choices(self) -> bool:
         return bool(self.options)
+
+    @property
+    def already_recorded(self) -> bool:
+        return self.data.get(self.add_prefix("brought"), "") in self.recorded
 
     def clean(self):
         super().clean()

@@ -77,6 +77,9 @@ def peer_review_detail(request, pk):
     if request.method == "POST":
         if "pep-brought" in request.POST:
             pep_form = PeerReviewPepForm(request.POST, meeting=meeting, recorder=request.user, prefix="pep")
+            if pep_form.already_recorded:
+                messages.success(request, "That PEP was already recorded")
+                return redirect("practice:peer_review_detail", pk=meeting.pk)
             if pep_form.is_valid():
                 _, added = add_pep_to_meeting(
                     meeting, pep_form.instance.member, pep_form.instance.pep_id, pep_form.cleaned_data["findings"]

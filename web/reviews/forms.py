@@ -1,8 +1,12 @@
+from typing import cast
+
 from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size
 from django import forms
+from django.http import QueryDict
 
+from core.parsing import parse_int
 from core.vocabulary import Rating
 from reviews.models import QaReview
 from reviews.services import AreaInput
@@ -26,6 +30,8 @@ class RatingForm(forms.Form):
         label="Development points", required=False, widget=forms.Textarea,
         help_text="What must improve in the next PEP.",
     )
+    # The review's version the form was opened on (see reviews.services.save_review).
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, review: QaReview, submitting: bool = False, **kwargs):
         self.review = review
@@ -33,6 +39,7 @@ class RatingForm(forms.Form):
         initial = kwargs.setdefault("initial", {})
         initial.setdefault("strengths", review.strengths)
         initial.setdefault("development_points", review.development_points)
+        initial.setdefault("version", review.version)
         super().__init__(*args, **kwargs)
         self.area_ratings = list(review.area_ratings.all())
         area_fields: dict[str, forms.Field] = {}
@@ -96,6 +103,18 @@ class RatingForm(forms.Form):
             if not cleaned.get(self.comment_field(area_rating), "").strip():
                 self.add_error(self.comment_field(area_rating), f"Enter a comment on {title}")
         return cleaned
+
+    def opened_version(self) -> int | None:
+        """The version the form was opened on; None from a form without it (not this
+        page's), which is then not checked."""
+        return parse_int(self.cleaned_data.get("version", ""), low=0)
+
+    def rebase(self, version: int) -> None:
+        """Carry ``version`` from now on: the user has been told that the review changed
+        elsewhere, and saving what they entered again is then their choice."""
+        data = cast(QueryDict, self.data).copy()
+        data[self.add_prefix("version")] = str(version)
+        self.data = data
 
     def area_inputs(self):
         return {

@@ -9,7 +9,7 @@ from peps.models import PepStatus
 from reviews import rules
 from reviews.models import QaReview
 from reviews.selectors import with_area_ratings
-from reviews.services import areas_to_amend, save_review, start_review
+from reviews.services import ReviewChangedElsewhere, areas_to_amend, save_review, start_review
 from sampling.selectors import next_entry_to_rate
 
 from .forms import SUBMIT, RatingForm
@@ -44,7 +44,11 @@ def review_rate(request, pk):
                 strengths=form.cleaned_data["strengths"],
                 development_points=form.cleaned_data["development_points"],
                 submit=submitting,
+                version=form.opened_version(),
             )
+        except ReviewChangedElsewhere as error:
+            form.add_error(None, error)
+            form.rebase(error.current_version)
         except ValidationError as error:
             form.add_error(None, error)
         else:

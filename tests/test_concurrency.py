@@ -1,0 +1,236 @@
+"""Requests that arrive at once: double clicks, two reviewers, two tabs.
+
+Real concurrency needs a real database: each request runs in a thread of its own, with
+its own PostgreSQL connection, all released together by a barrier. SQLite serialises
+writers, so there these tests skip ("service unavailable"; a failure with
+HVS_REQUIRE_SERVICES=1, as in CI).
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from core.vocabulary import Role
+from peps.models import PepStatus, PepStatusChange
+from practice.models import PeerReviewMeeting, PeerReviewPep
+from reporting.models import ReportRequest
+from reporting.tasks import build_report as build_report_task
+from reviews.models import QaReview, ReviewKind, ReviewStatus
+from reviews.services import save_review, start_review
+from sampling.models import SampleEntry
+from sampling.services import draw_term_samples
+
+from .factories import UserFactory, rate_all
+from .services import require_service
+
+pytestmark = [
+    pytest.mark.services,
+    # serialized_rollback: the flush after each test would drop the migrations' pro-formas.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+CLICKS = 3
+WAIT_SECONDS = 4
+
+
+@pytest.fixture(autouse=True)
+def _postgresql():
+    require_service("postgresql", connection.vendor == "postgresql",
+                    f"concurrent requests need PostgreSQL, not {connection.vendor}; set DATABASE_URL")
+
+
+def at_once(*calls):
+    """Run each call in a thread of its own (so on a database connection of its own), all
+    released together; what each returned, in order. A call that raised fails the test."""
+    barrier = threading.Barrier(len(calls))
+    results, errors = [None] * len(calls), []
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=WAIT_SECONDS)
+            results[index] = call()
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()  # this thread's connection
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT_SECONDS)
+    assert not any(thread.is_alive() for thread in threads), "a request hung (a deadlock?)"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def browser(user) -> Client:
+    """A signed-in client that answers a crash as a 500, as a browser would see it."""
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def post(client, url, data=None):
+    return lambda: client.post(url, data or {})
+
+
+def rate_form(review, rating, action="submit", version=None):
+    """The rating form as posted: every area ``rating``, with a comment."""
+    review.refresh_from_db()
+    data = {"action": action, "strengths": "", "development_points": "",
+            "version": review.version if version is None else version}
+    for area_rating in review.area_ratings.all():
+        data[f"rating_{area_rating.pk}"] = rating
+        data[f"comment_{area_rating.pk}"] = f"{rating} because"
+    return data
+
+
+def assert_no_500(responses):
+    assert [r.status_code for r in responses if r.status_code >= 500] == []
+
+
+# --- one line-management outcome per PEP per QA round ---------------------------------
+
+
+def test_two_line_management_submits_at_once_only_one_applies(pep, manager, vsh):
+    mine, theirs = start_review(pep, manager), start_review(pep, vsh)
+    urls = [reverse("reviews:rate", args=[review.pk]) for review in (mine, theirs)]
+
+    responses = at_once(post(browser(manager), urls[0], rate_form(mine, "gold")),
+                        post(browser(vsh), urls[1], rate_form(theirs, "red")))
+
+    assert_no_500(responses)
+    assert sorted(r.status_code for r in responses) == [200, 302]
+    winner, loser = (mine, theirs) if responses[0].status_code == 302 else (theirs, mine)
+    refused = responses[[mine, theirs].index(loser)].content.decode()
+    assert "govuk-error-summary" in refused and "is no longer awaiting QA" in refused
+    assert "your draft was kept" in refused
+    winner.refresh_from_db()
+    loser.refresh_from_db()
+    assert (winner.status, loser.status) == (ReviewStatus.SUBMITTED, ReviewStatus.DRAFT)
+    pep.refresh_from_db()
+    assert pep.status == (PepStatus.FINALISED if winner == mine else PepStatus.RETURNED)
+    assert pep.judgement == winner.overall_judgement
+    changes = list(PepStatusChange.objects.filter(pep=pep).values_list("from_status", "to_status", "changed_by"))
+    assert changes == [(PepStatus.SUBMITTED, pep.status, winner.reviewer_id)]
+
+
+def test_finalise_without_qa_racing_a_submit_gives_one_outcome(pep, manager, vsh):
+    review = start_review(pep, manager)  # the PEP is in no sample: it may be finalised
+    rate_url = reverse("reviews:rate", args=[review.pk])
+
+    submitted, finalised = at_once(
+        post(browser(manager), rate_url, rate_form(review, "red")),
+        post(browser(vsh), reverse("peps:finalise", args=[pep.pk])),
+    )
+
+    assert_no_500([submitted, finalised])
+    review.refresh_from_db()
+    pep.refresh_from_db()
+    changes = list(PepStatusChange.objects.filter(pep=pep).values_list("from_status", "to_status"))
+    assert len(changes) == 1, changes  # one outcome: returned by the review, or finalised without
+    assert changes[0][0] == PepStatus.SUBMITTED and changes[0][1] == pep.status
+    if review.is_submitted:
+        assert submitted.status_code == 302 and pep.status == PepStatus.RETURNED
+    else:
+        assert submitted.status_code == 200 and "is no longer awaiting QA" in submitted.content.decode()
+        assert pep.status == PepStatus.FINALISED and pep.judgement == ""
+
+
+def test_a_double_submit_submits_once(pep, manager):
+    review = start_review(pep, manager)
+    client = browser(manager)
+    data = rate_form(review, "gold")
+
+    responses = at_once(*[post(client, reverse("reviews:rate", args=[review.pk]), data)] * CLICKS)
+
+    assert_no_500(responses)
+    assert PepStatusChange.objects.filter(pep=pep).count() == 1
+    assert QaReview.objects.get().status == ReviewStatus.SUBMITTED
+
+
+# --- double clicks that start something ------------------------------------------------
+
+
+def test_three_clicks_on_start_review_open_one_draft(pep, manager):
+    client = browser(manager)
+
+    responses = at_once(*[post(client, reverse("reviews:start", args=[pep.pk]))] * CLICKS)
+
+    review = QaReview.objects.get()
+    assert [r.status_code for r in responses] == [302] * CLICKS
+    assert {r["Location"] for r in responses} == {reverse("reviews:rate", args=[review.pk])}
+    assert review.area_ratings.count() == review.pro_forma.areas.count()
+
+
+def test_three_clicks_on_a_worklist_entry_open_one_draft(pep, manager):
+    draw_term_samples(pep.term)
+    entry = SampleEntry.objects.get(assigned_to=manager)
+    client = browser(manager)
+
+    responses = at_once(*[post(client, reverse("sampling:entry_start", args=[entry.pk]))] * CLICKS)
+
+    review = QaReview.objects.get()
+    assert [r.status_code for r in responses] == [302] * CLICKS
+    assert {r["Location"] for r in responses} == {reverse("reviews:rate", args=[review.pk])}
+    entry.refresh_from_db()
+    assert entry.review == review and review.kind == ReviewKind.LINE_MANAGEMENT
+
+
+def test_three_clicks_adding_a_pep_to_a_peer_review_add_it_once(pep, manager, officer):
+    meeting = PeerReviewMeeting.objects.create(term=pep.term, date=pep.term.start_date, focus="targets",
+                                               recorded_by=manager)
+    meeting.attendees.set([manager, officer])
+    client = browser(manager)
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+
+    responses = at_once(*[post(client, url, {"pep-brought": f"{officer.pk}:{pep.pk}"})] * CLICKS)
+
+    assert list(PeerReviewPep.objects.values_list("pep", "member")) == [(pep.pk, officer.pk)]
+    assert_no_500(responses)
+    # Each click, first or not, is answered with the meeting page ("added", or "already
+    # recorded" for a click whose form was read after the first click's insert).
+    assert [r.status_code for r in responses] == [302] * CLICKS
+
+
+def test_three_clicks_on_prepare_the_board_report_make_one_request(pep, monkeypatch):
+    # Not built here: the requests stay "being prepared", as while a worker is busy.
+    monkeypatch.setattr(build_report_task, "delay", lambda *args, **kwargs: None)
+    client = browser(UserFactory(role=Role.MANAGER))
+
+    responses = at_once(*[post(client, reverse("reports:request"), {"kind": "board", "term": pep.term.pk})] * CLICKS)
+
+    report = ReportRequest.objects.get()
+    assert [r.status_code for r in responses] == [302] * CLICKS
+    assert {r["Location"] for r in responses} == {reverse("reports:status", args=[report.pk])}
+
+
+# --- two tabs of one draft -------------------------------------------------------------
+
+
+def test_two_tabs_saving_at_once_save_one_and_refuse_the_other(pep, manager):
+    review = start_review(pep, manager)
+    save_review(review, rate_all(review, ["green"] * review.area_ratings.count(), comment="first"),
+                strengths="", development_points="", submit=False)
+    url = reverse("reviews:rate", args=[review.pk])
+    # Both tabs opened on the same version.
+    tabs = {"gold": rate_form(review, "gold", action="draft"),
+            "red": dict(rate_form(review, "red", action="draft"), strengths="From tab 2")}
+
+    responses = dict(zip(tabs, at_once(*[post(browser(manager), url, data) for data in tabs.values()]),
+                         strict=True))
+
+    assert_no_500(responses.values())
+    assert sorted(r.status_code for r in responses.values()) == [200, 302]
+    saved = next(rating for rating, response in responses.items() if response.status_code == 302)
+    refused = next(response for response in responses.values() if response.status_code == 200)
+    assert "changed in another tab or window" in refused.content.decode()
+    review.refresh_from_db()
+    assert review.version == tabs[saved]["version"] + 1
+    assert review.strengths == tabs[saved]["strengths"]
+    assert set(review.area_ratings.values_list("rating", flat=True)) == {saved}
