@@ -70,7 +70,7 @@ def form_names(world) -> dict[str, list[str]]:
     entry = world["entry"]
     areas = [name for rating in world["draft"].area_ratings.all()
              for name in (f"rating_{rating.pk}", f"comment_{rating.pk}")]
-    rating = [*areas, "strengths", "development_points", "action"]
+    rating = [*areas, "strengths", "development_points", "action", "version"]
     return {
         "login": ["username", "password", "next"],
         "logout": ["next"],
