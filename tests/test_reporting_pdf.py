@@ -498,7 +498,7 @@ def test_worker_builds_the_board_report(worker_queue, term_data, settings):  # n
         report.file.delete(save=False)
 
 
-def test_board_report_combines_small_schools_so_no_child_can_be_identified(term_data, settings):
+def test_board_report_combines_small_schools_so_no_child_can_be_identified(term_data):
     """Each child here is the only one at their school: no school is named in the public
     report, they are shown as one combined row; with the threshold at 1 they are named."""
     schools = {child.school.name for child in term_data["children"]}
@@ -507,6 +507,9 @@ def test_board_report_combines_small_schools_so_no_child_can_be_identified(term_
     for name in schools:
         assert name not in text
 
+
+def test_board_report_names_schools_at_or_over_the_threshold(term_data, settings):
+    schools = {child.school.name for child in term_data["children"]}
     settings.BOARD_REPORT_MIN_PEPS_PER_SCHOOL = 1
     text = " ".join(pages_text(pdf.board_report_pdf(term_data["term"])))
     assert all(name in text for name in schools)

@@ -146,6 +146,11 @@ def test_same_seed_gives_the_same_school():
     assert first == second
     assert len(first[0]) == 120
 
+
+@pytest.mark.django_db
+def test_another_seed_gives_another_school():
+    seed(seed=11)
+    first = snapshot()
     seed(seed=12, flush=True)
     assert snapshot()[0] != first[0]
 
