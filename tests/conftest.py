@@ -1,12 +1,33 @@
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from core.vocabulary import Role
-from peps.models import PepStatus
+from hvs_qa.celery import app
+from peps.models import PepStatus, PepStatusChange, Term
 
-from .factories import ChildFactory, PepFactory, UserFactory
+from .factories import (
+    ChildFactory,
+    PepFactory,
+    SchoolFactory,
+    SocialCareTeamFactory,
+    SocialWorkerFactory,
+    TermFactory,
+    UserFactory,
+)
 from .factories import rate_all as _rate_all
-from .services import ENV_VAR, SKIP_PREFIX, services_required
+from .services import ENV_VAR, SKIP_PREFIX, require_service, services_required
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -105,3 +126,200 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section(f"tests over the {TEST_SECONDS_BUDGET:.0f} s budget")
         for duration, nodeid in sorted(slow, reverse=True):
             terminalreporter.write_line(f"{duration:5.1f} s  {nodeid}")
+
+
+# Celery: tasks in-process, or a real worker on a queue of its own.
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def eager(settings):
+    """Tasks run in-process. Celery reads its configuration once, so set it on the app
+    too (in CI REDIS_URL is set, which makes the app non-eager)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_TASK_EAGER_PROPAGATES = True
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+WORKER_READY_SECONDS = 30
+
+
+def _redis_reachable(url: str) -> tuple[bool, str]:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "unavailable"
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, ""
+
+
+def _test_database_url() -> str:
+    """The URL of the test database (pytest-django's test_<name>), for the worker."""
+    db = connection.settings_dict
+    user = quote(db.get("USER") or "", safe="")
+    password = quote(db.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = db.get("HOST") or "127.0.0.1"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def worker_queue(django_db_setup, tmp_path_factory):
+    """A Celery worker subprocess consuming a queue of its own, on the test database (so
+    after ``django_db_setup``); yields the queue name. Stopped at the end, or on failure."""
+    require_service("redis", bool(settings.REDIS_URL), "REDIS_URL is not set")
+    require_service("redis", *_redis_reachable(settings.REDIS_URL))
+    require_service(
+        "postgresql",
+        connection.vendor == "postgresql",
+        f"the worker needs a shared database, not {connection.vendor}; set DATABASE_URL to PostgreSQL",
+    )
+    eager_before = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # False anyway when REDIS_URL is set
+    run = uuid.uuid4().hex[:10]
+    queue, hostname = f"hvs-qa-test-{run}", f"hvs-qa-test-{run}@localhost"
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "hvs_qa.settings",
+        "DB_CONN_MAX_AGE": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "hvs_qa",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "-l",
+        "info",
+        "-Q",
+        queue,
+        "-n",
+        hostname,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + WORKER_READY_SECONDS
+        while True:
+            if worker.poll() is not None:
+                pytest.fail(f"the Celery worker exited ({worker.returncode}):\n{_tail(log_path)}")
+            if app.control.ping(destination=[hostname], timeout=1):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker was not ready within {WORKER_READY_SECONDS} s:\n{_tail(log_path)}")
+        yield queue
+    finally:
+        worker.terminate()  # warm shutdown
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=5)
+        app.conf.task_always_eager = eager_before
+        _forget_queue(queue)
+
+
+def _forget_queue(queue: str) -> None:
+    """Remove the test queue's keys from Redis (each run uses a new queue name)."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# A small school with hand-counted figures (the reporting tests' numbers).
+
+
+@dataclass
+class SmallSchool:
+    term: Term
+    teams: dict
+    peps: dict
+
+
+@pytest.fixture
+def small_school(officer, other_officer):
+    """Four PEPs of one term, worked out by hand:
+
+    ===== ======= ==== ========== ========= ========= =========== ======== ======== =====================
+    child officer year status     judgement completed meeting     SW there SW notes returned
+    ===== ======= ==== ========== ========= ========= =========== ======== ======== =====================
+    Ava   officer 1    finalised  gold      on time   held        yes      yes      no
+    Ben   officer 5    finalised  green     on time   held        no       no       yes, then amended
+    Cal   other   9    returned   amber     late      held        yes      yes      yes
+    Dee   other   12   submitted  -         no        not held    no       no       no
+    ===== ======= ==== ========== ========= ========= =========== ======== ======== =====================
+
+    Completed by the deadline: 2 of 4 (50%); completed 3 (75%); good or better 2 of 3
+    judged (67%); 1 Gold; returned 2, amended 1, still returned 1. Alpha team (Ava, Ben):
+    2 meetings, SW at 1 (50%), 1 section updated of 2 (50%); Beta team (Cal, Dee):
+    1 meeting, SW at 1 (100%), 1 of 2 updated (50%).
+    """
+    term = TermFactory()
+    deadline = term.pep_deadline
+    alpha, beta = SocialCareTeamFactory(name="Alpha team"), SocialCareTeamFactory(name="Beta team")
+    north, south = SchoolFactory(name="North Primary"), SchoolFactory(name="South Academy")
+    rows = [
+        ("Ava", officer, 1, PepStatus.FINALISED, "gold", deadline - timedelta(days=5), True, True, True, alpha, north),
+        ("Ben", officer, 5, PepStatus.FINALISED, "green", deadline, True, False, False, alpha, north),
+        (
+            "Cal",
+            other_officer,
+            9,
+            PepStatus.RETURNED,
+            "amber",
+            deadline + timedelta(days=2),
+            True,
+            True,
+            True,
+            beta,
+            south,
+        ),
+        ("Dee", other_officer, 12, PepStatus.SUBMITTED, "", None, False, False, False, beta, south),
+    ]
+    peps = {}
+    for name, by, year, status, judgement, completed, held, sw, notes, team, school in rows:
+        child = ChildFactory(
+            first_name=name,
+            last_name="Pupil",
+            year_group=year,
+            allocated_officer=by,
+            school=school,
+            social_worker=SocialWorkerFactory(team=team),
+        )
+        peps[name] = PepFactory(
+            child=child,
+            term=term,
+            status=status,
+            judgement=judgement,
+            date_completed=completed,
+            meeting_date=term.start_date + timedelta(weeks=3) if held else None,
+            sw_attended=sw,
+            sw_section_updated=notes,
+        )
+    for name, changes in {
+        "Ben": [("submitted", "returned"), ("returned", "submitted"), ("submitted", "finalised")],
+        "Cal": [("submitted", "returned")],
+    }.items():
+        for from_status, to_status in changes:
+            PepStatusChange.objects.create(pep=peps[name], from_status=from_status, to_status=to_status)
+    return SmallSchool(term, {"alpha": alpha, "beta": beta}, peps)

@@ -20,6 +20,8 @@ import os
 import pytest
 
 ENV_VAR = "HVS_REQUIRE_SERVICES"
+# Seconds to wait for a result from the real Celery worker.
+RESULT_TIMEOUT = 60
 SKIP_PREFIX = "service unavailable"
 
 

@@ -33,8 +33,9 @@ ACCESS = [
 ]
 
 
-@pytest.mark.parametrize(("user_fixture", "pep_fixture", "sees", "may_qa"), ACCESS,
-                         ids=[f"{u}-{p}" for u, p, *_ in ACCESS])
+@pytest.mark.parametrize(
+    ("user_fixture", "pep_fixture", "sees", "may_qa"), ACCESS, ids=[f"{u}-{p}" for u, p, *_ in ACCESS]
+)
 def test_access_matrix(request, pep, other_pep, user_fixture, pep_fixture, sees, may_qa):
     user = request.getfixturevalue(user_fixture)
     target = request.getfixturevalue(pep_fixture)
@@ -51,9 +52,7 @@ def test_nobody_may_qa_a_draft(request, pep, user_fixture):
     assert can_review(request.getfixturevalue(user_fixture), pep) is False
 
 
-def test_a_moved_child_keeps_the_old_pep_visible_to_both_officers(
-    pep, officer, other_officer, other_pep
-):
+def test_a_moved_child_keeps_the_old_pep_visible_to_both_officers(pep, officer, other_officer, other_pep):
     child = pep.child
     child.allocated_officer = other_officer
     child.save()

@@ -203,8 +203,9 @@ def test_submitting_with_an_area_unrated_shows_the_error_summary(live_server, pa
 
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     expect(summary).to_be_visible()
-    expect(page).to_have_title(f"Error: Rate PEP: {pep.child.full_name} – PEP quality assurance – "
-                               "Hillingdon Virtual School")
+    expect(page).to_have_title(
+        f"Error: Rate PEP: {pep.child.full_name} – PEP quality assurance – Hillingdon Virtual School"
+    )
     expect(summary.get_by_role("link")).to_have_count(1)
     link = summary.get_by_role("link", name=f"Select a rating for {areas[unrated - 1]}")
     link.click()
@@ -238,10 +239,13 @@ class _AxeCheck:
 
     def assert_clean(self) -> None:
         assert not self.failures, "axe found serious or critical WCAG A/AA violations:\n" + "\n".join(
-            f"\n== {where}\n" + "\n".join(
+            f"\n== {where}\n"
+            + "\n".join(
                 f"- {v['id']} ({v['impact']}): {v['help']} {v['helpUrl']}\n"
-                + "\n".join(f"    {', '.join(map(str, n['target']))}: {n['html'][:200]}\n      {n['failureSummary']}"
-                            for n in v["nodes"])
+                + "\n".join(
+                    f"    {', '.join(map(str, n['target']))}: {n['html'][:200]}\n      {n['failureSummary']}"
+                    for n in v["nodes"]
+                )
                 for v in violations
             )
             for where, violations in self.failures.items()

@@ -38,8 +38,11 @@ WAIT_SECONDS = 4
 
 @pytest.fixture(autouse=True)
 def _postgresql():
-    require_service("postgresql", connection.vendor == "postgresql",
-                    f"concurrent requests need PostgreSQL, not {connection.vendor}; set DATABASE_URL")
+    require_service(
+        "postgresql",
+        connection.vendor == "postgresql",
+        f"concurrent requests need PostgreSQL, not {connection.vendor}; set DATABASE_URL",
+    )
 
 
 def at_once(*calls):
@@ -82,8 +85,12 @@ def post(client, url, data=None):
 def rate_form(review, rating, action="submit", version=None):
     """The rating form as posted: every area ``rating``, with a comment."""
     review.refresh_from_db()
-    data = {"action": action, "strengths": "", "development_points": "",
-            "version": review.version if version is None else version}
+    data = {
+        "action": action,
+        "strengths": "",
+        "development_points": "",
+        "version": review.version if version is None else version,
+    }
     for area_rating in review.area_ratings.all():
         data[f"rating_{area_rating.pk}"] = rating
         data[f"comment_{area_rating.pk}"] = f"{rating} because"
@@ -101,8 +108,9 @@ def test_two_line_management_submits_at_once_only_one_applies(pep, manager, vsh)
     mine, theirs = start_review(pep, manager), start_review(pep, vsh)
     urls = [reverse("reviews:rate", args=[review.pk]) for review in (mine, theirs)]
 
-    responses = at_once(post(browser(manager), urls[0], rate_form(mine, "gold")),
-                        post(browser(vsh), urls[1], rate_form(theirs, "red")))
+    responses = at_once(
+        post(browser(manager), urls[0], rate_form(mine, "gold")), post(browser(vsh), urls[1], rate_form(theirs, "red"))
+    )
 
     assert_no_500(responses)
     assert sorted(r.status_code for r in responses) == [200, 302]
@@ -183,8 +191,9 @@ def test_three_clicks_on_a_worklist_entry_open_one_draft(pep, manager):
 
 
 def test_three_clicks_adding_a_pep_to_a_peer_review_add_it_once(pep, manager, officer):
-    meeting = PeerReviewMeeting.objects.create(term=pep.term, date=pep.term.start_date, focus="targets",
-                                               recorded_by=manager)
+    meeting = PeerReviewMeeting.objects.create(
+        term=pep.term, date=pep.term.start_date, focus="targets", recorded_by=manager
+    )
     meeting.attendees.set([manager, officer])
     client = browser(manager)
     url = reverse("practice:peer_review_detail", args=[meeting.pk])
@@ -215,15 +224,21 @@ def test_three_clicks_on_prepare_the_board_report_make_one_request(pep, monkeypa
 
 def test_two_tabs_saving_at_once_save_one_and_refuse_the_other(pep, manager):
     review = start_review(pep, manager)
-    save_review(review, rate_all(review, ["green"] * review.area_ratings.count(), comment="first"),
-                strengths="", development_points="", submit=False)
+    save_review(
+        review,
+        rate_all(review, ["green"] * review.area_ratings.count(), comment="first"),
+        strengths="",
+        development_points="",
+        submit=False,
+    )
     url = reverse("reviews:rate", args=[review.pk])
     # Both tabs opened on the same version.
-    tabs = {"gold": rate_form(review, "gold", action="draft"),
-            "red": dict(rate_form(review, "red", action="draft"), strengths="From tab 2")}
+    tabs = {
+        "gold": rate_form(review, "gold", action="draft"),
+        "red": dict(rate_form(review, "red", action="draft"), strengths="From tab 2"),
+    }
 
-    responses = dict(zip(tabs, at_once(*[post(browser(manager), url, data) for data in tabs.values()]),
-                         strict=True))
+    responses = dict(zip(tabs, at_once(*[post(browser(manager), url, data) for data in tabs.values()]), strict=True))
 
     assert_no_500(responses.values())
     assert sorted(r.status_code for r in responses.values()) == [200, 302]

@@ -38,11 +38,28 @@ ROLES = ("vsh", "manager", "officer")
 
 # Every query parameter the app's pages read (and one they might), sent with every GET.
 QUERY_NAMES = [
-    "term", "page", "sort", "show", "year", "next", "kind", "format",
+    "term",
+    "page",
+    "sort",
+    "show",
+    "year",
+    "next",
+    "kind",
+    "format",
     "list",  # the PEP page's back link: the list's query string
     # the PEP list's filters (peps.filters.PepFilter)
-    "q", "phase", "status", "judgement", "officer", "school", "key_stage", "completion",
-    "sw_attended", "sw_section", "team", "returned",
+    "q",
+    "phase",
+    "status",
+    "judgement",
+    "officer",
+    "school",
+    "key_stage",
+    "completion",
+    "sw_attended",
+    "sw_section",
+    "team",
+    "returned",
 ]
 
 JUNK = [
@@ -68,8 +85,9 @@ ROUTES = {name: converters for name, _route, converters in guards.project_patter
 def form_names(world) -> dict[str, list[str]]:
     """Route -> the fields of the forms it takes (some names carry the world's ids)."""
     entry = world["entry"]
-    areas = [name for rating in world["draft"].area_ratings.all()
-             for name in (f"rating_{rating.pk}", f"comment_{rating.pk}")]
+    areas = [
+        name for rating in world["draft"].area_ratings.all() for name in (f"rating_{rating.pk}", f"comment_{rating.pk}")
+    ]
     rating = [*areas, "strengths", "development_points", "action", "version"]
     return {
         "login": ["username", "password", "next"],
@@ -79,8 +97,7 @@ def form_names(world) -> dict[str, list[str]]:
         "reviews:rate": rating,
         "reviews:judgement": rating,
         "sampling:settle": [f"settle-{entry.pk}-agreed_judgement", f"settle-{entry.pk}-notes"],
-        "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes",
-                                     "attendees"],
+        "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
         "practice:peer_review_detail": ["pep-brought", "pep-findings", "notes-findings", "notes-actions"],
         "reports:request": ["kind", "term"],
     }
@@ -91,9 +108,15 @@ def gates(world) -> list[tuple[set[str], bool, dict]]:
     rest of the junk read past a gate. A value of None leaves the parameter out."""
     term, officer, entry = str(world["pep"].term_id), str(world["officer"].pk), world["entry"].pk
     chosen = {
-        "term": term, "kind": "board", "pep-brought": f"{officer}:{world['pep'].pk}",
+        "term": term,
+        "kind": "board",
+        "pep-brought": f"{officer}:{world['pep'].pk}",
         f"settle-{entry}-agreed_judgement": "green",
-        "date_0": "1", "date_1": "10", "date_2": "2026", "focus": "targets", "attendees": officer,
+        "date_0": "1",
+        "date_1": "10",
+        "date_2": "2026",
+        "focus": "targets",
+        "attendees": officer,
         **{f"rating_{rating.pk}": "green" for rating in world["draft"].area_ratings.all()},
         "action": "draft",  # submitting would leave nothing to rate for the next value
     }

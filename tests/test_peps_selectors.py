@@ -17,11 +17,20 @@ def test_requested_term_is_the_term_asked_for_else_the_current_one():
     assert requested_term("") == Term.objects.current()
 
 
-@pytest.mark.parametrize("value", [
-    "²",  # passes str.isdigit(), fails int(): was a 500
-    "1" * 5000,  # beyond int()'s digit limit: was a 500
-    "99999999999999999999", "-1", "0", "1e9", "abc", " ", "'",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "²",  # passes str.isdigit(), fails int(): was a 500
+        "1" * 5000,  # beyond int()'s digit limit: was a 500
+        "99999999999999999999",
+        "-1",
+        "0",
+        "1e9",
+        "abc",
+        " ",
+        "'",
+    ],
+)
 def test_requested_term_answers_404_for_what_is_no_term_id(value):
     TermFactory()
     with pytest.raises(Http404):

@@ -86,7 +86,10 @@ def form_data(review, ratings, comments=None, action="submit", strengths="", dev
 def snapshot(review):
     review.refresh_from_db()
     return (
-        review.status, review.overall_judgement, review.strengths, review.development_points,
+        review.status,
+        review.overall_judgement,
+        review.strengths,
+        review.development_points,
         [(r.rating, r.comment) for r in area_ratings(review)],
         Pep.objects.get(pk=review.pep_id).status,
     )
@@ -115,9 +118,13 @@ def test_rate_page_shows_every_area_with_its_criteria(manager_client, review):
 
 def test_save_a_draft(manager_client, review):
     url = reverse("reviews:rate", args=[review.pk])
-    data = form_data(review, ["gold", "", "red", "", "", "amber", "", ""],
-                     comments=["Good", "", "Missing", "", "", "Thin", "", ""], action="draft",
-                     strengths="Clear targets")
+    data = form_data(
+        review,
+        ["gold", "", "red", "", "", "amber", "", ""],
+        comments=["Good", "", "Missing", "", "", "Thin", "", ""],
+        action="draft",
+        strengths="Clear targets",
+    )
 
     response = manager_client.post(url, data, follow=True)
 
@@ -127,7 +134,14 @@ def test_save_a_draft(manager_client, review):
     assert review.status == ReviewStatus.DRAFT
     assert review.strengths == "Clear targets"
     assert [(r.rating, r.comment) for r in area_ratings(review)] == [
-        ("gold", "Good"), ("", ""), ("red", "Missing"), ("", ""), ("", ""), ("amber", "Thin"), ("", ""), ("", ""),
+        ("gold", "Good"),
+        ("", ""),
+        ("red", "Missing"),
+        ("", ""),
+        ("", ""),
+        ("amber", "Thin"),
+        ("", ""),
+        ("", ""),
     ]
     # The page shows what was saved.
     state = FormState(response.content.decode())
@@ -144,8 +158,7 @@ def test_a_failed_submit_keeps_what_was_typed_and_saves_nothing(manager_client, 
 
     typed_ratings = ["green", "", "amber", "gold", "", "red", "", ""]
     typed_comments = ["Changed my mind", "Only a comment", "", "Strong <b>voice</b>", "", "None", "", ""]
-    response = manager_client.post(url, form_data(review, typed_ratings, typed_comments,
-                                                  strengths="Typed strengths"))
+    response = manager_client.post(url, form_data(review, typed_ratings, typed_comments, strengths="Typed strengths"))
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -189,7 +202,10 @@ def test_submit_all_gold_finalises_the_pep(manager_client, review, pep):
     pep.refresh_from_db()
     review.refresh_from_db()
     assert (review.status, review.overall_judgement, review.needs_amendment) == (
-        ReviewStatus.SUBMITTED, Rating.GOLD, False)
+        ReviewStatus.SUBMITTED,
+        Rating.GOLD,
+        False,
+    )
     assert (pep.status, pep.judgement) == (PepStatus.FINALISED, Rating.GOLD)
 
 
@@ -259,8 +275,7 @@ def test_a_submitted_review_cannot_be_changed(manager_client, review, pep):
     assert (response.status_code, response["Location"]) == (302, detail_url)
 
     for action in ("submit", "draft"):
-        response = manager_client.post(rate_url, form_data(review, ["red"] * 8, action=action,
-                                                           strengths="Rewritten"))
+        response = manager_client.post(rate_url, form_data(review, ["red"] * 8, action=action, strengths="Rewritten"))
         assert (response.status_code, response["Location"]) == (302, detail_url)
         assert snapshot(review) == submitted
 
@@ -292,8 +307,7 @@ def test_admin_entered_wording_is_escaped_on_the_rate_page(manager_client, pep, 
 
     shown = manager_client.get(reverse("reviews:rate", args=[review.pk]))
     # A failed submit shows the title again, in the error summary and messages.
-    failed = manager_client.post(reverse("reviews:rate", args=[review.pk]),
-                                 form_data(review, [""] * 8))
+    failed = manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, [""] * 8))
 
     for response in (shown, failed):
         assert response.status_code == 200
@@ -312,8 +326,9 @@ def test_no_crispy_template_marks_a_label_or_hint_safe():
     # upgrade fails here until it is overridden too.
     package = Path(crispy_forms_gds.__file__).parent / "templates"
     marked = re.compile(r"field\.(label|help_text)\|safe")
-    originals = [path.relative_to(package).as_posix() for path in package.rglob("*.html")
-                 if marked.search(path.read_text())]
+    originals = [
+        path.relative_to(package).as_posix() for path in package.rglob("*.html") if marked.search(path.read_text())
+    ]
     assert "gds/layout/radios.html" in originals
     for name in originals:
         assert not marked.search(get_template(name).template.source), name
@@ -341,8 +356,9 @@ def test_a_second_tab_cannot_blank_what_the_first_tab_saved(manager_client, revi
 
     typed = ["", "", "", "", "red", "amber", "red", ""]
     typed_comments = ["", "", "", "", "No voice", "Thin", "Missing", ""]
-    response = manager_client.post(url, {**form_data(review, typed, typed_comments, action="draft",
-                                                     strengths="From tab 2"), **tab2})
+    response = manager_client.post(
+        url, {**form_data(review, typed, typed_comments, action="draft", strengths="From tab 2"), **tab2}
+    )
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -362,11 +378,11 @@ def test_a_second_tab_cannot_blank_what_the_first_tab_saved(manager_client, revi
 
 def test_the_live_judgement_preview_does_not_count_as_a_save(manager_client, review):
     tab = opened_form(manager_client, review)
-    manager_client.post(reverse("reviews:judgement", args=[review.pk]),
-                        {**form_data(review, ["gold"] * 8), **tab})
+    manager_client.post(reverse("reviews:judgement", args=[review.pk]), {**form_data(review, ["gold"] * 8), **tab})
 
-    response = manager_client.post(reverse("reviews:rate", args=[review.pk]),
-                                   {**form_data(review, ["gold"] * 8, action="draft"), **tab})
+    response = manager_client.post(
+        reverse("reviews:rate", args=[review.pk]), {**form_data(review, ["gold"] * 8, action="draft"), **tab}
+    )
     assert response.status_code == 302
     review.refresh_from_db()
     assert review.version == int(tab["version"]) + 1

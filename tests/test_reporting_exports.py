@@ -15,7 +15,6 @@ from reviews.services import save_review, start_review
 from web.reporting.views import XLSX
 
 from .factories import PepFactory, TermFactory, rate_all
-from .test_reporting_views import small_school  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,7 @@ def get(client, name, term):
     return response
 
 
-def test_figures_csv(client, vsh, small_school):  # noqa: F811
+def test_figures_csv(client, vsh, small_school):
     client.force_login(vsh)
     term = small_school.term
     response = get(client, "figures_csv", term)
@@ -77,7 +76,7 @@ def test_figures_csv(client, vsh, small_school):  # noqa: F811
     assert len(figures) == len(rows) - 1
 
 
-def test_figures_xlsx_matches_the_csv_and_the_figures(client, vsh, small_school):  # noqa: F811
+def test_figures_xlsx_matches_the_csv_and_the_figures(client, vsh, small_school):
     client.force_login(vsh)
     term = small_school.term
     response = get(client, "figures_xlsx", term)
@@ -97,7 +96,7 @@ def test_figures_xlsx_matches_the_csv_and_the_figures(client, vsh, small_school)
     assert [row[:4] for row in csv_rows] == [list(row[:4]) for row in rows]
 
 
-def test_figure_rows_cover_every_term_of_the_trend(small_school):  # noqa: F811
+def test_figure_rows_cover_every_term_of_the_trend(small_school):
     figures, points = term_figures(small_school.term), trend(small_school.term)
     rows = list(exports.figure_rows(figures, points))
     trend_terms = {row[2] for row in rows if row[0] == "Trend"}
@@ -126,12 +125,25 @@ def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
     pep, other_pep = reviewed
     client.force_login(vsh)
     rows = read_csv(get(client, "ratings_csv", pep.term))
-    assert rows[0] == ["LA reference", "Term", "Phase", "Officer", "Reviewer", "Review kind", "Submitted",
-                       "Area position", "Area title", "Rating", "Overall judgement"]
+    assert rows[0] == [
+        "LA reference",
+        "Term",
+        "Phase",
+        "Officer",
+        "Reviewer",
+        "Review kind",
+        "Submitted",
+        "Area position",
+        "Area title",
+        "Rating",
+        "Overall judgement",
+    ]
     body = rows[1:]
     assert len(body) == 16  # two reviews of eight areas; not the other term's review
-    by_pep = {reference: [row for row in body if row[0] == reference]
-              for reference in (pep.child.la_reference, other_pep.child.la_reference)}
+    by_pep = {
+        reference: [row for row in body if row[0] == reference]
+        for reference in (pep.child.la_reference, other_pep.child.la_reference)
+    }
     mine = by_pep[pep.child.la_reference]
     assert [row[7] for row in mine] == [str(n) for n in range(1, 9)]
     assert {row[9] for row in mine} == {"Green"} and {row[10] for row in mine} == {"Green"}
@@ -154,7 +166,7 @@ def test_ratings_only_of_peps_the_user_may_see(client, manager, reviewed):
 
 
 def test_text_that_looks_like_a_formula_is_defused():
-    assert exports.safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert exports.safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert exports.safe_cell("+1") == "'+1" and exports.safe_cell("@SUM") == "'@SUM"
     assert exports.safe_cell(-0.25) == -0.25 and exports.safe_cell("Plain") == "Plain"
     workbook = load_workbook(exports.xlsx_file("T", ["a"], [("=1+1",)]))

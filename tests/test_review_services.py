@@ -19,8 +19,12 @@ GOLD, GREEN, AMBER, RED = "gold", "green", "amber", "red"
 
 def _submit(review, areas, **kwargs):
     return save_review(
-        review, areas, strengths="Strong voice.", development_points="SMART targets.",
-        submit=True, **kwargs,
+        review,
+        areas,
+        strengths="Strong voice.",
+        development_points="SMART targets.",
+        submit=True,
+        **kwargs,
     )
 
 
@@ -39,9 +43,7 @@ def test_start_review_opens_a_draft_with_one_rating_per_current_area(pep, manage
     assert review.kind == ReviewKind.LINE_MANAGEMENT
     assert review.pro_forma == current
     assert review.area_ratings.count() == 8
-    assert set(review.area_ratings.values_list("area", flat=True)) == set(
-        current.areas.values_list("pk", flat=True)
-    )
+    assert set(review.area_ratings.values_list("area", flat=True)) == set(current.areas.values_list("pk", flat=True))
     assert all(r == "" for r in _ratings(review))
 
 
@@ -88,8 +90,7 @@ def test_saving_a_draft_keeps_partial_ratings_and_leaves_the_pep_alone(pep, mana
     review = start_review(pep, manager)
     partial = [GOLD, "", AMBER, "", "", RED, "", ""]
 
-    save_review(review, rate_all(review, partial), strengths="s", development_points="d",
-                submit=False)
+    save_review(review, rate_all(review, partial), strengths="s", development_points="d", submit=False)
 
     review.refresh_from_db()
     pep.refresh_from_db()
@@ -106,13 +107,11 @@ def test_saving_a_draft_keeps_partial_ratings_and_leaves_the_pep_alone(pep, mana
 def test_submit_with_an_unrated_area_saves_nothing(pep, manager, rate_all):
     review = start_review(pep, manager)
     draft = [GOLD, GREEN, "", "", "", "", "", ""]
-    save_review(review, rate_all(review, draft), strengths="before", development_points="",
-                submit=False)
+    save_review(review, rate_all(review, draft), strengths="before", development_points="", submit=False)
     attempt = [RED, RED, RED, RED, RED, RED, RED, ""]
 
     with pytest.raises(ValidationError):
-        save_review(review, rate_all(review, attempt), strengths="after",
-                    development_points="x", submit=True)
+        save_review(review, rate_all(review, attempt), strengths="after", development_points="x", submit=True)
 
     review.refresh_from_db()
     pep.refresh_from_db()
@@ -175,9 +174,7 @@ def test_submitting_a_red_amber_majority_returns_the_pep(pep, manager, rate_all)
     assert pep.date_completed is None
     expected = [
         area_rating.pk
-        for area_rating, rating in zip(
-            review.area_ratings.order_by("area__position"), ratings, strict=True
-        )
+        for area_rating, rating in zip(review.area_ratings.order_by("area__position"), ratings, strict=True)
         if rating in (AMBER, RED)
     ]
     assert [r.pk for r in areas_to_amend(review.area_ratings.all())] == expected
@@ -291,8 +288,14 @@ def test_a_stale_copy_cannot_resubmit_a_submitted_review(pep, manager, rate_all)
 def _snapshot(pep, review):
     pep.refresh_from_db()
     review.refresh_from_db()
-    return (pep.status, pep.judgement, list(PepStatusChange.objects.filter(pep=pep).values_list("pk", flat=True)),
-            review.status, review.version, _ratings(review))
+    return (
+        pep.status,
+        pep.judgement,
+        list(PepStatusChange.objects.filter(pep=pep).values_list("pk", flat=True)),
+        review.status,
+        review.version,
+        _ratings(review),
+    )
 
 
 def test_a_stale_draft_cannot_re_judge_a_pep_another_manager_finalised(pep, manager, vsh, rate_all):
@@ -359,7 +362,9 @@ def test_each_qa_round_has_its_number_and_one_outcome(pep, manager, officer, vsh
     _submit(moderation, rate_all(moderation, [GOLD] * 8))
 
     assert [(r.pk, r.qa_round) for r in QaReview.objects.order_by("pk")] == [
-        (first.pk, 1), (second.pk, 2), (moderation.pk, None)
+        (first.pk, 1),
+        (second.pk, 2),
+        (moderation.pk, None),
     ]
     # The database refuses a second outcome for a round, whatever the services let by.
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -373,14 +378,26 @@ def test_a_save_from_a_form_opened_before_the_last_save_is_refused(pep, manager,
     review = start_review(pep, manager)
     opened = review.version
     stale = QaReview.objects.get(pk=review.pk)  # the second tab's copy
-    save_review(review, rate_all(review, [GOLD] * 8, comment="tab 1"), strengths="Tab 1",
-                development_points="", submit=False, version=opened)
+    save_review(
+        review,
+        rate_all(review, [GOLD] * 8, comment="tab 1"),
+        strengths="Tab 1",
+        development_points="",
+        submit=False,
+        version=opened,
+    )
     assert QaReview.objects.get(pk=review.pk).version == opened + 1
 
     for submit in (False, True):
         with pytest.raises(ReviewChangedElsewhere, match="changed in another tab or window") as refused:
-            save_review(stale, rate_all(stale, [RED] * 8, comment="tab 2"), strengths="Tab 2",
-                        development_points="", submit=submit, version=opened)
+            save_review(
+                stale,
+                rate_all(stale, [RED] * 8, comment="tab 2"),
+                strengths="Tab 2",
+                development_points="",
+                submit=submit,
+                version=opened,
+            )
         assert refused.value.current_version == opened + 1
 
     review.refresh_from_db()

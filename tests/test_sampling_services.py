@@ -49,8 +49,9 @@ def _caseload(officer, term, count, send=0):
     """``count`` submitted PEPs this term for new children on the officer's caseload, the
     first ``send`` of them children with SEND."""
     return [
-        PepFactory(child=ChildFactory(allocated_officer=officer, has_send=i < send), term=term,
-                   status=PepStatus.SUBMITTED)
+        PepFactory(
+            child=ChildFactory(allocated_officer=officer, has_send=i < send), term=term, status=PepStatus.SUBMITTED
+        )
         for i in range(count)
     ]
 
@@ -58,19 +59,27 @@ def _caseload(officer, term, count, send=0):
 def _with_previous(peps, prev, judgements):
     """Give the first children of ``peps`` a last-term PEP, held by the same officer, with these judgements."""
     for pep, judgement in zip(peps, judgements, strict=False):
-        PepFactory(child=pep.child, term=prev, officer=pep.officer, status=PepStatus.FINALISED,
-                   judgement=judgement)
+        PepFactory(child=pep.child, term=prev, officer=pep.officer, status=PepStatus.FINALISED, judgement=judgement)
 
 
 def _lm_entries(officer, term):
-    return SampleEntry.objects.filter(sample__term=term, sample__kind=SampleKind.LINE_MANAGEMENT,
-                                      sample__officer=officer)
+    return SampleEntry.objects.filter(
+        sample__term=term, sample__kind=SampleKind.LINE_MANAGEMENT, sample__officer=officer
+    )
 
 
 def _chosen(term):
-    return set(SampleEntry.objects.filter(sample__term=term).values_list(
-        "sample__kind", "sample__officer", "sample__lead_area", "sample__reviewer", "sample__group", "pep", "reason",
-    ))
+    return set(
+        SampleEntry.objects.filter(sample__term=term).values_list(
+            "sample__kind",
+            "sample__officer",
+            "sample__lead_area",
+            "sample__reviewer",
+            "sample__group",
+            "pep",
+            "reason",
+        )
+    )
 
 
 @pytest.fixture
@@ -113,8 +122,18 @@ def school():
     send = LeadArea.objects.get(code="send")
     lead.lead_areas.add(send)
     return SimpleNamespace(
-        prev=prev, term=term, m1=m1, m2=m2, new_starter=new_starter, concern=concern, normal=normal, gone=gone,
-        peps=peps, moved=moved, lead=lead, send=send,
+        prev=prev,
+        term=term,
+        m1=m1,
+        m2=m2,
+        new_starter=new_starter,
+        concern=concern,
+        normal=normal,
+        gone=gone,
+        peps=peps,
+        moved=moved,
+        lead=lead,
+        send=send,
         amber={
             new_starter: {moved.pk},
             concern: {p.pk for p in peps[concern][:3]},
@@ -158,8 +177,9 @@ def test_line_management_sample_per_officer(school, who, rate, reason, minimum):
 def test_line_management_samples_only_active_officers(school):
     draw_term_samples(school.term)
 
-    officers = set(Sample.objects.filter(term=school.term, kind=SampleKind.LINE_MANAGEMENT)
-                   .values_list("officer", flat=True))
+    officers = set(
+        Sample.objects.filter(term=school.term, kind=SampleKind.LINE_MANAGEMENT).values_list("officer", flat=True)
+    )
     assert officers == {school.new_starter.pk, school.concern.pk, school.normal.pk}
 
 
@@ -263,8 +283,9 @@ def test_a_lead_review_rates_only_the_lead_areas_and_gives_no_judgement(school):
 
 
 def _cross(manager, term):
-    return SampleEntry.objects.filter(sample__term=term, sample__kind=SampleKind.CROSS_MODERATION,
-                                      sample__reviewer=manager)
+    return SampleEntry.objects.filter(
+        sample__term=term, sample__kind=SampleKind.CROSS_MODERATION, sample__reviewer=manager
+    )
 
 
 def test_cross_moderation_is_empty_before_any_review(school):
@@ -305,10 +326,9 @@ def test_cross_moderation_gives_each_manager_other_managers_reviews_and_tops_up(
 
 
 def _reviews_by(school, m1_count, m2_count):
-    return (
-        [_lm_review(p, school.m1) for p in school.peps[school.normal][:m1_count]]
-        + [_lm_review(p, school.m2) for p in school.peps[school.concern][:m2_count]]
-    )
+    return [_lm_review(p, school.m1) for p in school.peps[school.normal][:m1_count]] + [
+        _lm_review(p, school.m2) for p in school.peps[school.concern][:m2_count]
+    ]
 
 
 def _group_entries(group):
@@ -459,7 +479,10 @@ def test_finalise_an_unsampled_submitted_pep(school):
     assert pep.status == PepStatus.FINALISED
     change = PepStatusChange.objects.get(pep=pep)
     assert (change.from_status, change.to_status, change.changed_by) == (
-        PepStatus.SUBMITTED, PepStatus.FINALISED, school.m1)
+        PepStatus.SUBMITTED,
+        PepStatus.FINALISED,
+        school.m1,
+    )
 
 
 def test_finalise_a_pep_sampled_only_by_a_lead(school):

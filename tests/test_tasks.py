@@ -14,20 +14,12 @@ An unknown term id is a permanent failure: ``draw_term_samples_task`` raises
 ``Term.DoesNotExist`` (not retried), which ``AsyncResult.get()`` raises in the caller.
 """
 
-import os
-import subprocess
-import sys
-import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -41,7 +33,7 @@ from sampling.models import Sample, SampleEntry, SampleKind
 from sampling.tasks import draw_samples_for_open_terms, draw_term_samples_task, send_worklist_reminders
 
 from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, rate_all
-from .services import require_service
+from .services import RESULT_TIMEOUT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 MISSING_TERM_ID = 987654
@@ -55,12 +47,18 @@ def build_school(children_per_officer: int = 8) -> dict:
     in the open term and the last one. The open term's line-management QA is due tomorrow."""
     today = timezone.localdate()
     open_term = TermFactory(
-        academic_year=2090, season=Season.AUTUMN, start_date=today - timedelta(days=40),
-        end_date=today + timedelta(days=60), pep_deadline=today - timedelta(days=20),
+        academic_year=2090,
+        season=Season.AUTUMN,
+        start_date=today - timedelta(days=40),
+        end_date=today + timedelta(days=60),
+        pep_deadline=today - timedelta(days=20),
     )
     past_term = TermFactory(
-        academic_year=2089, season=Season.SUMMER, start_date=today - timedelta(days=160),
-        end_date=today - timedelta(days=41), pep_deadline=today - timedelta(days=120),
+        academic_year=2089,
+        season=Season.SUMMER,
+        start_date=today - timedelta(days=160),
+        end_date=today - timedelta(days=41),
+        pep_deadline=today - timedelta(days=120),
     )
     managers = [UserFactory(role=Role.MANAGER, email=f"manager{n}@example.org") for n in range(2)]
     officers = [UserFactory(role=Role.OFFICER, line_manager=m) for m in managers for _ in range(2)]
@@ -79,18 +77,6 @@ def sample_counts(term: Term) -> tuple[int, int]:
 # --- eager mode ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def eager(settings):
-    """Tasks run in-process. Celery reads its configuration once, so set it on the app
-    too (in CI REDIS_URL is set, which makes the app non-eager)."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-    before = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
-
-
 @pytest.mark.django_db
 def test_draw_task_draws_the_open_term_and_a_second_run_adds_nothing(eager):
     school = build_school()
@@ -101,8 +87,10 @@ def test_draw_task_draws_the_open_term_and_a_second_run_adds_nothing(eager):
     samples, entries = sample_counts(school["open"])
     assert samples >= 4  # a line-management sample per officer, at least
     # 25% of 8, rounded up, per officer
-    assert SampleEntry.objects.filter(sample__term=school["open"], sample__kind=SampleKind.LINE_MANAGEMENT
-                                      ).count() == 4 * 2
+    assert (
+        SampleEntry.objects.filter(sample__term=school["open"], sample__kind=SampleKind.LINE_MANAGEMENT).count()
+        == 4 * 2
+    )
     assert sample_counts(school["past"]) == (0, 0)  # only open terms
 
     again = draw_samples_for_open_terms.delay().get()
@@ -164,8 +152,13 @@ def test_reminders_leave_out_done_entries_draft_peps_and_entries_not_due_yet(eag
     mine = list(SampleEntry.objects.filter(assigned_to=manager).select_related("pep"))
     done, draft, *rest = mine
     review = start_review(done.pep, manager)
-    save_review(review, rate_all(review, ["green"] * review.area_ratings.count()),
-                strengths="s", development_points="d", submit=True)
+    save_review(
+        review,
+        rate_all(review, ["green"] * review.area_ratings.count()),
+        strengths="s",
+        development_points="d",
+        submit=True,
+    )
     done.refresh_from_db()
     assert done.is_done  # ticked off by the review
     draft.pep.status = PepStatus.DRAFT
@@ -199,8 +192,10 @@ def test_draw_samples_command():
     assert out.startswith(str(school["past"])) and sample_counts(school["past"])[1] > 0
 
     out = _call("draw_samples", all_terms=True)
-    assert out.splitlines() == [f"{school['past']}: 0 new samples, 0 new entries",
-                                f"{school['open']}: 0 new samples, 0 new entries"]
+    assert out.splitlines() == [
+        f"{school['past']}: 0 new samples, 0 new entries",
+        f"{school['open']}: 0 new samples, 0 new entries",
+    ]
     with pytest.raises(CommandError, match="No term with id"):
         _call("draw_samples", term=MISSING_TERM_ID)
 
@@ -247,92 +242,6 @@ def test_the_schedules_are_seeded_for_beat():
 
 # --- a real worker -------------------------------------------------------------------
 
-WORKER_READY_SECONDS = 30
-RESULT_TIMEOUT = 60
-
-
-def _redis_reachable(url: str) -> tuple[bool, str]:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "unavailable"
-        return False, f"{type(exc).__name__}: {exc}"
-    return True, ""
-
-
-def _test_database_url() -> str:
-    """The URL of the test database (pytest-django's test_<name>), for the worker."""
-    db = connection.settings_dict
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{host}{port}/{db['NAME']}"
-
-
-@pytest.fixture(scope="module")
-def worker_queue(django_db_setup, tmp_path_factory):
-    """A Celery worker subprocess consuming a queue of its own, on the test database (so
-    after ``django_db_setup``); yields the queue name. Stopped at the end, or on failure."""
-    require_service("redis", bool(settings.REDIS_URL), "REDIS_URL is not set")
-    require_service("redis", *_redis_reachable(settings.REDIS_URL))
-    require_service(
-        "postgresql", connection.vendor == "postgresql",
-        f"the worker needs a shared database, not {connection.vendor}; set DATABASE_URL to PostgreSQL",
-    )
-    eager_before = app.conf.task_always_eager
-    app.conf.task_always_eager = False  # False anyway when REDIS_URL is set
-    run = uuid.uuid4().hex[:10]
-    queue, hostname = f"hvs-qa-test-{run}", f"hvs-qa-test-{run}@localhost"
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "DJANGO_SETTINGS_MODULE": "hvs_qa.settings",
-        "DB_CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "hvs_qa", "worker", "--pool=solo", "--concurrency=1",
-        "-l", "info", "-Q", queue, "-n", hostname, "--without-gossip", "--without-mingle",
-    ]
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + WORKER_READY_SECONDS
-        while True:
-            if worker.poll() is not None:
-                pytest.fail(f"the Celery worker exited ({worker.returncode}):\n{_tail(log_path)}")
-            if app.control.ping(destination=[hostname], timeout=1):
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker was not ready within {WORKER_READY_SECONDS} s:\n{_tail(log_path)}")
-        yield queue
-    finally:
-        worker.terminate()  # warm shutdown
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=5)
-        app.conf.task_always_eager = eager_before
-        _forget_queue(queue)
-
-
-def _forget_queue(queue: str) -> None:
-    """Remove the test queue's keys from Redis (each run uses a new queue name)."""
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
-    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -356,8 +265,7 @@ def test_worker_draws_the_open_term_and_a_second_run_adds_nothing(worker_queue):
 def test_worker_draws_one_term_and_fails_cleanly_for_an_unknown_term(worker_queue):
     school = build_school(children_per_officer=4)
 
-    line = draw_term_samples_task.apply_async(args=[school["past"].pk], queue=worker_queue).get(
-        timeout=RESULT_TIMEOUT)
+    line = draw_term_samples_task.apply_async(args=[school["past"].pk], queue=worker_queue).get(timeout=RESULT_TIMEOUT)
     assert line.startswith(str(school["past"])) and sample_counts(school["past"])[1] > 0
 
     result = draw_term_samples_task.apply_async(args=[MISSING_TERM_ID], queue=worker_queue)
