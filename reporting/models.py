@@ -39,7 +39,10 @@ class ReportRequest(models.Model):
     kind = models.CharField(max_length=12, choices=ReportKind.choices)
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="report_requests")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="report_requests",
     )
     status = models.CharField(max_length=8, choices=ReportStatus.choices, default=ReportStatus.PENDING)
@@ -58,7 +61,8 @@ class ReportRequest(models.Model):
             # One request of a kind and term per person being prepared at a time: a double
             # click finds the first (reporting.services.request_report).
             models.UniqueConstraint(
-                fields=["kind", "term", "requested_by"], condition=Q(status__in=OPEN_STATUSES),
+                fields=["kind", "term", "requested_by"],
+                condition=Q(status__in=OPEN_STATUSES),
                 name="one_open_report_request",
             ),
         ]

@@ -46,7 +46,8 @@ def request_report(kind: str, term: Term, user) -> ReportRequest:
             return in_flight
         if in_flight:
             ReportRequest.objects.filter(pk=in_flight.pk, status__in=OPEN_STATUSES).update(
-                status=ReportStatus.FAILED, finished_at=timezone.now(),
+                status=ReportStatus.FAILED,
+                finished_at=timezone.now(),
                 error="Not prepared in time (its task was probably lost); asked for again.",
             )
         try:
@@ -67,7 +68,8 @@ def request_report(kind: str, term: Term, user) -> ReportRequest:
 def _open_request(kind: str, term: Term, user) -> ReportRequest | None:
     return (
         ReportRequest.objects.filter(kind=kind, term=term, requested_by=user, status__in=OPEN_STATUSES)
-        .order_by("-created_at").first()
+        .order_by("-created_at")
+        .first()
     )
 
 
@@ -109,6 +111,13 @@ def build_report(request_id: int) -> ReportRequest:
     report.save(update_fields=["file", "status", "pages", "size", "finished_at"])
     if old_file and old_file != report.file.name:
         report.file.storage.delete(old_file)
-    logger.info("Report %s (%s, %s): %s pages, %s bytes in %.1f s", report.pk, report.kind, report.term,
-                pages, len(content), time.monotonic() - started)
+    logger.info(
+        "Report %s (%s, %s): %s pages, %s bytes in %.1f s",
+        report.pk,
+        report.kind,
+        report.term,
+        pages,
+        len(content),
+        time.monotonic() - started,
+    )
     return report

@@ -47,9 +47,7 @@ def review_permission(kind: str) -> str:
 
 
 @transaction.atomic
-def start_review(
-    pep: Pep, reviewer: User, kind: str | None = None, positions: list[int] | None = None
-) -> QaReview:
+def start_review(pep: Pep, reviewer: User, kind: str | None = None, positions: list[int] | None = None) -> QaReview:
     """Open (or resume) the reviewer's draft on the current pro-forma for the PEP's phase.
 
     `positions` limits a lead practitioner's review to the areas they lead on.
@@ -195,8 +193,7 @@ def _no_longer_awaiting_qa(pep: Pep) -> str:
     }
     outcome = outcomes.get(pep.status, f"changed to {pep.get_status_display().lower()}{by}")
     return (
-        f"This PEP was {outcome} and is no longer awaiting QA, so this review was not submitted: "
-        "your draft was kept."
+        f"This PEP was {outcome} and is no longer awaiting QA, so this review was not submitted: your draft was kept."
     )
 
 
@@ -237,7 +234,10 @@ def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
     if pep.status != PepStatus.RETURNED:
         raise ValidationError("Only a PEP returned for amendment can be marked as amended.")
     PepStatusChange.objects.create(
-        pep=pep, from_status=pep.status, to_status=PepStatus.SUBMITTED, changed_by=by,
+        pep=pep,
+        from_status=pep.status,
+        to_status=PepStatus.SUBMITTED,
+        changed_by=by,
         note=note or "Amended by the DT and SW; resubmitted for QA.",
     )
     pep.status = PepStatus.SUBMITTED

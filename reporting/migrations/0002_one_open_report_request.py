@@ -22,17 +22,20 @@ def close_duplicate_open_requests(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('peps', '0002_pep_year_group'),
-        ('reporting', '0001_initial'),
+        ("peps", "0002_pep_year_group"),
+        ("reporting", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(close_duplicate_open_requests, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='reportrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'running'])), fields=('kind', 'term', 'requested_by'), name='one_open_report_request'),
+            model_name="reportrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["pending", "running"])),
+                fields=("kind", "term", "requested_by"),
+                name="one_open_report_request",
+            ),
         ),
     ]

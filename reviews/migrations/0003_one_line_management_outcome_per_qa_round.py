@@ -11,9 +11,9 @@ def number_the_qa_rounds(apps, schema_editor):
     QaReview = apps.get_model("reviews", "QaReview")
     PepStatusChange = apps.get_model("peps", "PepStatusChange")
     resubmissions: dict[int, list] = {}
-    for pep_id, changed_at in PepStatusChange.objects.filter(
-        from_status="returned", to_status="submitted"
-    ).values_list("pep_id", "changed_at"):
+    for pep_id, changed_at in PepStatusChange.objects.filter(from_status="returned", to_status="submitted").values_list(
+        "pep_id", "changed_at"
+    ):
         resubmissions.setdefault(pep_id, []).append(changed_at)
     taken = set()
     reviews = QaReview.objects.filter(kind="line_management", status="submitted").order_by(
@@ -29,22 +29,25 @@ def number_the_qa_rounds(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('peps', '0002_pep_year_group'),
-        ('reviews', '0002_default_pro_formas'),
+        ("peps", "0002_pep_year_group"),
+        ("reviews", "0002_default_pro_formas"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='qareview',
-            name='qa_round',
+            model_name="qareview",
+            name="qa_round",
             field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.RunPython(number_the_qa_rounds, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='qareview',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'line_management'), ('status', 'submitted')), fields=('pep', 'qa_round'), name='one_line_management_outcome_per_qa_round'),
+            model_name="qareview",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "line_management"), ("status", "submitted")),
+                fields=("pep", "qa_round"),
+                name="one_line_management_outcome_per_qa_round",
+            ),
         ),
     ]

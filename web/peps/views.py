@@ -54,9 +54,7 @@ def pep_list_view(request):
     sort = request.GET.get("sort", "child")
     if sort.lstrip("-") not in PEP_SORTS:
         sort = "child"
-    page = Paginator(_sorted(pep_filter.qs, sort, blind), settings.PEPS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(_sorted(pep_filter.qs, sort, blind), settings.PEPS_PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()
@@ -111,8 +109,12 @@ def _selected_filters(form, query) -> list[dict]:
 def pep_detail(request, pk):
     pep = get_object_or_404(
         visible_peps(request.user).select_related(
-            "child__school", "child__social_worker__team", "child__designated_teacher",
-            "child__allocated_officer", "term", "officer",
+            "child__school",
+            "child__social_worker__team",
+            "child__designated_teacher",
+            "child__allocated_officer",
+            "term",
+            "officer",
         ),
         pk=pk,
     )
@@ -158,9 +160,7 @@ def pep_mark_amended(request, pk):
 @require_POST
 def pep_finalise(request, pk):
     """Finalise a submitted PEP that the QA sample did not pick, without a QA review."""
-    pep = get_object_or_404(
-        visible_peps(request.user).select_related("child__allocated_officer", "officer"), pk=pk
-    )
+    pep = get_object_or_404(visible_peps(request.user).select_related("child__allocated_officer", "officer"), pk=pk)
     if not request.user.has_perm("hvs.finalise_pep", pep):
         raise PermissionDenied
     try:
