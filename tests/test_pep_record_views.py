@@ -242,6 +242,25 @@ def test_a_bad_date_is_a_form_error_that_keeps_what_was_typed(client, officer, d
 
 
 @pytest.mark.parametrize(
+    ("typed", "highlighted"),
+    [
+        (("12", "3", ""), ["meeting_date_2"]),
+        (("", "", "2026"), ["meeting_date_0", "meeting_date_1"]),
+        (("1", "13", "2026"), ["meeting_date_1"]),
+        (("31", "2", "2026"), ["meeting_date_0", "meeting_date_1", "meeting_date_2"]),  # the date as a whole
+    ],
+)
+def test_the_parts_of_the_date_at_fault_are_highlighted(client, officer, draft, typed, highlighted):
+    client.force_login(officer)
+    day, month, year = typed
+    html = text(client.post(reverse("peps:record", args=[draft.pk]),
+                            answers(meeting_date_0=day, meeting_date_1=month, meeting_date_2=year)))
+    inputs = {name: tag for tag in re.findall(r"<input[^>]*>", html, re.S)
+              if (name := re.search(r'name="(meeting_date_\d)"', tag)) and (name := name[1])}
+    assert sorted(name for name, tag in inputs.items() if "govuk-input--error" in tag) == highlighted
+
+
+@pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
         ({"attendance_percent": "lots"}, "attendance_percent", "Enter attendance as a number, like 94.5"),

@@ -51,6 +51,10 @@ class GovukDateField(DateInputField):
         super().__init__(**kwargs)
 
     def clean(self, value):
+        # Which of day, month and year to highlight (crispy-forms-gds reads the widgets'
+        # errors): the parts at fault, or none for the whole date.
+        for part in self.fields:
+            part.widget.errors = []
         if not isinstance(value, list | tuple):
             value = self.widget.decompress(value)
         day, month, year = (str(part if part is not None else "").strip() for part in [*value, "", "", ""][:3])
@@ -59,20 +63,28 @@ class GovukDateField(DateInputField):
             if self.required:
                 raise ValidationError(f"Enter {self.what}", code="required")
             return None
-        missing = [part for part, typed in (("day", day), ("month", month), ("year", year)) if not typed]
+        missing = [n for n, typed in enumerate((day, month, year)) if not typed]
         if missing:
-            raise ValidationError(f"{name} must include a {' and a '.join(missing)}", code="incomplete")
-        if YEAR.fullmatch(year) is None and year.isascii() and year.isdigit():
-            raise ValidationError("Year must include 4 numbers", code="invalid")
-        if not (DAY.fullmatch(day) and MONTH.fullmatch(month) and YEAR.fullmatch(year)):
-            raise ValidationError(f"{name} must be a real date", code="invalid")
+            words = " and a ".join(("day", "month", "year")[n] for n in missing)
+            raise self._error(f"{name} must include a {words}", missing, code="incomplete")
+        if year.isascii() and year.isdigit() and YEAR.fullmatch(year) is None:
+            raise self._error("Year must include 4 numbers", [2], code="invalid")
+        wrong = [n for n, (pattern, typed, top) in enumerate(((DAY, day, 31), (MONTH, month, 12), (YEAR, year, 9999)))
+                 if pattern.fullmatch(typed) is None or not 1 <= int(typed) <= top]
+        if wrong:
+            raise self._error(f"{name} must be a real date", wrong, code="invalid")
         try:
             value = date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValidationError(f"{name} must be a real date", code="invalid") from None
+        except ValueError:  # 31 2 2026: each part fine, the date not
+            raise self._error(f"{name} must be a real date", [], code="invalid") from None
         self.validate(value)
         self.run_validators(value)
         return value
+
+    def _error(self, message: str, parts: list[int], code: str) -> ValidationError:
+        for n in parts:
+            self.fields[n].widget.errors = [message]
+        return ValidationError(message, code=code)
 
 
 class _Amount(forms.DecimalField):
@@ -203,7 +215,8 @@ class PepMeetingForm(forms.Form):
         return meeting
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("pp_plus_requested") != "yes" and cleaned.get("pp_plus_amount") is not None:
             if cleaned.get("pp_plus_requested") == "no":
                 self.add_error("pp_plus_amount", "Remove the amount, or select yes if PP+ was requested")
@@ -274,7 +287,8 @@ class SubmitPepForm(forms.Form):
         self.helper.layout = Layout(Field.textarea("note", rows=3))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for message in missing_answers(self.pep):
             self.add_error(None, message)
         return cleaned
