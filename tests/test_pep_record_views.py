@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -424,3 +426,16 @@ def test_submitting_from_the_page_puts_the_pep_on_the_managers_worklist_to_rate(
     worklist = text(client.get(reverse("reviews:worklist"), {"term": pep.term.pk}))
     assert reverse("sampling:entry_start", args=[entry.pk]) in worklist
     assert "PEP not yet submitted" not in worklist
+
+
+def test_the_caseload_asks_the_policy_without_a_query_per_child(client, officer, pep, django_assert_num_queries):
+    client.force_login(officer)
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("home"))
+    for _ in range(5):
+        ChildFactory(allocated_officer=officer)
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.DRAFT)
+    with django_assert_num_queries(len(few.captured_queries)):
+        html = text(client.get(reverse("home")))
+    assert html.count("Record the PEP meeting<span") == 10
