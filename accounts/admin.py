@@ -17,8 +17,7 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        ("Virtual School", {"fields": ("first_name", "last_name", "email", "role", "line_manager",
-                                       "start_date")}),
+        ("Virtual School", {"fields": ("first_name", "last_name", "email", "role", "line_manager", "start_date")}),
     )
 
 

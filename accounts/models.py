@@ -16,17 +16,19 @@ class LeadArea(models.Model):
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=80)
-    theme = models.CharField(max_length=12, choices=LeadAreaTheme.choices, default=LeadAreaTheme.PHASE,
-                             help_text="Which PEPs the lead samples.")
-    phase = models.CharField(
-        max_length=10, blank=True, help_text="The PEP phase this area covers, if it is a phase."
+    theme = models.CharField(
+        max_length=12,
+        choices=LeadAreaTheme.choices,
+        default=LeadAreaTheme.PHASE,
+        help_text="Which PEPs the lead samples.",
     )
+    phase = models.CharField(max_length=10, blank=True, help_text="The PEP phase this area covers, if it is a phase.")
     rated_areas = models.CharField(
-        max_length=40, blank=True,
+        max_length=40,
+        blank=True,
         help_text="Positions of the pro-forma areas the lead rates, e.g. 2,3,7. Blank: all.",
     )
-    sample_size = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                   help_text="PEPs a term. Blank: the default.")
+    sample_size = models.PositiveSmallIntegerField(null=True, blank=True, help_text="PEPs a term. Blank: the default.")
 
     class Meta:
         ordering = ["name"]

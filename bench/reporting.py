@@ -67,8 +67,9 @@ def parse_args(argv=None):
     parser.add_argument("--years", type=int, default=10, help="years of PEP history (3 terms a year)")
     parser.add_argument("--officers", type=int, default=25)
     parser.add_argument("--managers", type=int, default=4)
-    parser.add_argument("--reviewed", type=float, default=0.3,
-                        help="share of PEPs with a submitted line-management review")
+    parser.add_argument(
+        "--reviewed", type=float, default=0.3, help="share of PEPs with a submitted line-management review"
+    )
     parser.add_argument("--small-children", type=int, default=200)
     parser.add_argument("--small-officers", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2026)
@@ -92,13 +93,18 @@ class ReportingExtras:
         from peps.models import School, SocialCareTeam, SocialWorker
 
         self.schools = School.objects.bulk_create(
-            School(name=f"Bench school {n:03d}", urn=f"{900000 + n}", local_authority="Benchshire",
-                   is_out_of_authority=n % 6 == 0)
+            School(
+                name=f"Bench school {n:03d}",
+                urn=f"{900000 + n}",
+                local_authority="Benchshire",
+                is_out_of_authority=n % 6 == 0,
+            )
             for n in range(max(5, self.children // 12))
         )
         teams = SocialCareTeam.objects.bulk_create(
-            SocialCareTeam(name=f"{name} team", manager_name=manager,
-                           manager_email=f"{name.lower()}.team@bench.example.org")
+            SocialCareTeam(
+                name=f"{name} team", manager_name=manager, manager_email=f"{name.lower()}.team@bench.example.org"
+            )
             for name, manager in TEAMS
         )
         self.social_workers = SocialWorker.objects.bulk_create(
@@ -131,8 +137,15 @@ class ReportingExtras:
 def build(*, children, officers, managers, args) -> dict:
     extras = ReportingExtras(children=children, seed=args.seed)
     started = time.perf_counter()
-    built = builder.build_authority(children=children, years=args.years, officers=officers, managers=managers,
-                                    reviewed=args.reviewed, seed=args.seed, extras=extras)
+    built = builder.build_authority(
+        children=children,
+        years=args.years,
+        officers=officers,
+        managers=managers,
+        reviewed=args.reviewed,
+        seed=args.seed,
+        extras=extras,
+    )
     built["moderated"] = complete_the_latest_term(built["latest_term"], args.seed)
     built["schools"], built["social_workers"] = len(extras.schools), len(extras.social_workers)
     built["build_seconds"] = time.perf_counter() - started
@@ -157,10 +170,14 @@ def complete_the_latest_term(term, seed) -> int:
         returned = list(Pep.objects.filter(term=term, status=PepStatus.RETURNED).values_list("pk", flat=True))
         amended = returned[::2]
         PepStatusChange.objects.bulk_create(
-            [PepStatusChange(pep_id=pk, from_status=PepStatus.SUBMITTED, to_status=PepStatus.RETURNED)
-             for pk in returned]
-            + [PepStatusChange(pep_id=pk, from_status=PepStatus.RETURNED, to_status=PepStatus.SUBMITTED)
-               for pk in amended],
+            [
+                PepStatusChange(pep_id=pk, from_status=PepStatus.SUBMITTED, to_status=PepStatus.RETURNED)
+                for pk in returned
+            ]
+            + [
+                PepStatusChange(pep_id=pk, from_status=PepStatus.RETURNED, to_status=PepStatus.SUBMITTED)
+                for pk in amended
+            ],
             batch_size=2000,
         )
         Pep.objects.filter(pk__in=amended).update(status=PepStatus.SUBMITTED)
@@ -169,14 +186,21 @@ def complete_the_latest_term(term, seed) -> int:
 
         # Every moderation entry re-rated: each area as first rated, one in six a level off.
         entries = list(
-            SampleEntry.objects.filter(sample__term=term, sample__kind__in=MODERATION_KINDS,
-                                       original_review__isnull=False, assigned_to__isnull=False)
-            .select_related("original_review").order_by("pk")
+            SampleEntry.objects.filter(
+                sample__term=term,
+                sample__kind__in=MODERATION_KINDS,
+                original_review__isnull=False,
+                assigned_to__isnull=False,
+            )
+            .select_related("original_review")
+            .order_by("pk")
         )
         first = {}
-        for review_id, area_id, rating in AreaRating.objects.filter(
-            review__in=[e.original_review_id for e in entries]
-        ).order_by("area__position").values_list("review_id", "area_id", "rating"):
+        for review_id, area_id, rating in (
+            AreaRating.objects.filter(review__in=[e.original_review_id for e in entries])
+            .order_by("area__position")
+            .values_list("review_id", "area_id", "rating")
+        ):
             first.setdefault(review_id, []).append((area_id, rating))
         scale = [Rating.RED, Rating.AMBER, Rating.GREEN, Rating.GOLD]
         reviews, ratings_of = [], []
@@ -188,17 +212,26 @@ def complete_the_latest_term(term, seed) -> int:
                     rating = scale[min(3, max(0, rank))]
                 ratings.append((area_id, rating))
             values = [r for _, r in ratings]
-            reviews.append(QaReview(
-                pep_id=entry.pep_id, reviewer_id=entry.assigned_to_id, kind="moderation",
-                pro_forma_id=entry.original_review.pro_forma_id, status="submitted",
-                overall_judgement=rules.overall_judgement(values), needs_amendment=rules.needs_amendment(values),
-                submitted_at=timezone.now(),
-            ))
+            reviews.append(
+                QaReview(
+                    pep_id=entry.pep_id,
+                    reviewer_id=entry.assigned_to_id,
+                    kind="moderation",
+                    pro_forma_id=entry.original_review.pro_forma_id,
+                    status="submitted",
+                    overall_judgement=rules.overall_judgement(values),
+                    needs_amendment=rules.needs_amendment(values),
+                    submitted_at=timezone.now(),
+                )
+            )
             ratings_of.append(ratings)
         QaReview.objects.bulk_create(reviews)
         AreaRating.objects.bulk_create(
-            (AreaRating(review_id=review.pk, area_id=area_id, rating=rating, comment="Bench moderation.")
-             for review, ratings in zip(reviews, ratings_of, strict=True) for area_id, rating in ratings),
+            (
+                AreaRating(review_id=review.pk, area_id=area_id, rating=rating, comment="Bench moderation.")
+                for review, ratings in zip(reviews, ratings_of, strict=True)
+                for area_id, rating in ratings
+            ),
             batch_size=2000,
         )
         for entry, review in zip(entries, reviews, strict=True):
@@ -262,8 +295,12 @@ def measure_figures(term) -> dict:
 
     (figures, points), queries, first, best = _timed(dashboard_figures, runs=3)
     return {
-        "figures_queries": queries, "figures_first": first, "figures_best": best,
-        "figures_mib": _peak_mib(dashboard_figures), "figures": figures, "trend": points,
+        "figures_queries": queries,
+        "figures_first": first,
+        "figures_best": best,
+        "figures_mib": _peak_mib(dashboard_figures),
+        "figures": figures,
+        "trend": points,
     }
 
 
@@ -306,8 +343,13 @@ def measure_dashboard(term) -> dict:
     finally:
         request_started.connect(reset_queries)
         request_finished.connect(close_old_connections)
-    return {"page_queries": queries, "page_first": first, "page_best": best, "page_kib": len(response.content) / 1024,
-            "page_mib": peak}
+    return {
+        "page_queries": queries,
+        "page_first": first,
+        "page_best": best,
+        "page_kib": len(response.content) / 1024,
+        "page_mib": peak,
+    }
 
 
 def pdf_functions():
@@ -328,8 +370,13 @@ def measure_pdfs(term) -> dict:
     results = {}
     for name, function in functions.items():
         data, queries, seconds, _ = _timed(lambda f=function: f(term))
-        results[name] = {"seconds": seconds, "queries": queries, "pages": len(PdfReader(io.BytesIO(data)).pages),
-                         "kib": len(data) / 1024, "mib": _peak_mib(lambda f=function: f(term))}
+        results[name] = {
+            "seconds": seconds,
+            "queries": queries,
+            "pages": len(PdfReader(io.BytesIO(data)).pages),
+            "kib": len(data) / 1024,
+            "mib": _peak_mib(lambda f=function: f(term)),
+        }
     return results
 
 
@@ -356,10 +403,12 @@ def run(args) -> None:
     results = {}
     for label, size in sizes:
         built = build(args=args, **size)
-        print(f"{label}: built {built['children']} children, {built['officers']} officers, {built['schools']} schools, "
-              f"{built['social_workers']} social workers in {len(TEAMS)} teams, {built['terms']} terms, "
-              f"{built['peps']:,} PEPs, {built['reviews']:,} reviews, {built['area_ratings']:,} area ratings, "
-              f"{built['moderated']} moderation re-ratings in {built['build_seconds']:.1f} s")
+        print(
+            f"{label}: built {built['children']} children, {built['officers']} officers, {built['schools']} schools, "
+            f"{built['social_workers']} social workers in {len(TEAMS)} teams, {built['terms']} terms, "
+            f"{built['peps']:,} PEPs, {built['reviews']:,} reviews, {built['area_ratings']:,} area ratings, "
+            f"{built['moderated']} moderation re-ratings in {built['build_seconds']:.1f} s"
+        )
         term = built["latest_term"]
         result = {**built, **measure_figures(term)}
         if has_page:
@@ -368,26 +417,37 @@ def run(args) -> None:
             result["pdfs"] = measure_pdfs(term)
         figures = result["figures"]
         c, q = figures.completion, figures.quality
-        print(f"{label}: {term}: {c.due} due, {_pct(c.completed_share)} completed, {_pct(c.on_time_share)} on time; "
-              f"{q.judged} judged, {_pct(q.good_or_better_share)} good or better; "
-              f"SW attended {_pct(figures.social_work_total.attended_share)}, "
-              f"section updated {_pct(figures.social_work_total.section_share)}; "
-              f"coverage {figures.coverage.officers_met}/{figures.coverage.officers} officers; "
-              f"moderation {figures.moderation.pairs} pairs, exact {_pct(figures.moderation.exact)}")
+        print(
+            f"{label}: {term}: {c.due} due, {_pct(c.completed_share)} completed, {_pct(c.on_time_share)} on time; "
+            f"{q.judged} judged, {_pct(q.good_or_better_share)} good or better; "
+            f"SW attended {_pct(figures.social_work_total.attended_share)}, "
+            f"section updated {_pct(figures.social_work_total.section_share)}; "
+            f"coverage {figures.coverage.officers_met}/{figures.coverage.officers} officers; "
+            f"moderation {figures.moderation.pairs} pairs, exact {_pct(figures.moderation.exact)}"
+        )
         results[label] = result
         if label == "small":
             wipe()
 
     small, large = results["small"], results["large"]
     rows = [
-        ("children / officers", f"{small['children']} / {small['officers']}",
-         f"{large['children']} / {large['officers']}"),
-        ("schools / social workers", f"{small['schools']} / {small['social_workers']}",
-         f"{large['schools']} / {large['social_workers']}"),
+        (
+            "children / officers",
+            f"{small['children']} / {small['officers']}",
+            f"{large['children']} / {large['officers']}",
+        ),
+        (
+            "schools / social workers",
+            f"{small['schools']} / {small['social_workers']}",
+            f"{large['schools']} / {large['social_workers']}",
+        ),
         ("PEPs (all terms)", f"{small['peps']:,}", f"{large['peps']:,}"),
         ("PEPs in the latest term", f"{small['latest_peps']:,}", f"{large['latest_peps']:,}"),
-        ("reviews / area ratings", f"{small['reviews']:,} / {small['area_ratings']:,}",
-         f"{large['reviews']:,} / {large['area_ratings']:,}"),
+        (
+            "reviews / area ratings",
+            f"{small['reviews']:,} / {small['area_ratings']:,}",
+            f"{large['reviews']:,} / {large['area_ratings']:,}",
+        ),
         ("data build (s)", f"{small['build_seconds']:.1f}", f"{large['build_seconds']:.1f}"),
         ("(a) figures+trend: first (s)", f"{small['figures_first']:.3f}", f"{large['figures_first']:.3f}"),
         ("(a) figures+trend: best (s)", f"{small['figures_best']:.3f}", f"{large['figures_best']:.3f}"),
@@ -416,8 +476,14 @@ def run(args) -> None:
                 (f"(c) {title}: peak MiB", f"{a['mib']:.1f}", f"{b['mib']:.1f}"),
             ]
     else:
-        notes.append("(c) skipped: " + ("--no-pdf." if args.no_pdf else
-                                        "reporting.pdf (board_report_pdf, social_care_report_pdf) is not there yet."))
+        notes.append(
+            "(c) skipped: "
+            + (
+                "--no-pdf."
+                if args.no_pdf
+                else "reporting.pdf (board_report_pdf, social_care_report_pdf) is not there yet."
+            )
+        )
     print()
     print(f"Reporting on the latest term ({vendor}, {args.years} years of history)")
     print(f"{'':<32} {'small':>16} {'large':>16}")
@@ -427,14 +493,20 @@ def run(args) -> None:
         print(note)
     print()
     if has_page and small["page_queries"] != large["page_queries"]:
-        print(f"Note: the dashboard page ran {small['page_queries']} queries for the small authority and "
-              f"{large['page_queries']} for the large one.")
+        print(
+            f"Note: the dashboard page ran {small['page_queries']} queries for the small authority and "
+            f"{large['page_queries']} for the large one."
+        )
     if small["figures_queries"] == large["figures_queries"]:
-        print(f"The dashboard's figures run {large['figures_queries']} queries whatever the authority's size "
-              f"({small['latest_peps']:,} or {large['latest_peps']:,} PEPs in the term).")
+        print(
+            f"The dashboard's figures run {large['figures_queries']} queries whatever the authority's size "
+            f"({small['latest_peps']:,} or {large['latest_peps']:,} PEPs in the term)."
+        )
     else:
-        print(f"WARNING: the dashboard's figures ran {small['figures_queries']} queries for the small authority "
-              f"and {large['figures_queries']} for the large one: they grow with its size.")
+        print(
+            f"WARNING: the dashboard's figures ran {small['figures_queries']} queries for the small authority "
+            f"and {large['figures_queries']} for the large one: they grow with its size."
+        )
         sys.exit(1)
 
 

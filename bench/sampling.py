@@ -52,8 +52,9 @@ def parse_args(argv=None):
     parser.add_argument("--years", type=int, default=10, help="years of PEP history (3 terms a year)")
     parser.add_argument("--officers", type=int, default=25)
     parser.add_argument("--managers", type=int, default=4)
-    parser.add_argument("--reviewed", type=float, default=0.3,
-                        help="share of PEPs with a submitted line-management review")
+    parser.add_argument(
+        "--reviewed", type=float, default=0.3, help="share of PEPs with a submitted line-management review"
+    )
     parser.add_argument("--small-children", type=int, default=200)
     parser.add_argument("--small-officers", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2026)
@@ -97,17 +98,31 @@ def wipe() -> None:
     from reviews.models import AreaRating, QaReview
     from sampling.models import ModerationGroup, Sample, SampleEntry
 
-    for model in (SampleEntry, Sample, ModerationGroup.members.through, ModerationGroup, PeerReviewPep,
-                  PeerReviewMeeting.attendees.through, PeerReviewMeeting, AreaRating, QaReview, AspirationEntry,
-                  PepStatusChange, Pep, Child, Term):
+    for model in (
+        SampleEntry,
+        Sample,
+        ModerationGroup.members.through,
+        ModerationGroup,
+        PeerReviewPep,
+        PeerReviewMeeting.attendees.through,
+        PeerReviewMeeting,
+        AreaRating,
+        QaReview,
+        AspirationEntry,
+        PepStatusChange,
+        Pep,
+        Child,
+        Term,
+    ):
         model.objects.all()._raw_delete(model.objects.db)
     User.lead_areas.through.objects.all().delete()
     User.objects.filter(is_superuser=False).update(line_manager=None)
     User.objects.filter(is_superuser=False).delete()
 
 
-def build_authority(*, children: int, years: int, officers: int, managers: int, reviewed: float,
-                    seed: int, extras=None) -> dict:
+def build_authority(
+    *, children: int, years: int, officers: int, managers: int, reviewed: float, seed: int, extras=None
+) -> dict:
     """The authority, with bulk inserts. Returns row counts.
 
     `extras` (optional, see bench/reporting.py) fills what only the reports read: its
@@ -140,49 +155,89 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
         terms = []
         for year, season in keys:
             start, end, deadline = term_dates(year, season)
-            terms.append(Term(academic_year=year, season=season, start_date=start, end_date=end,
-                              pep_deadline=deadline))
+            terms.append(Term(academic_year=year, season=season, start_date=start, end_date=end, pep_deadline=deadline))
         terms = Term.objects.bulk_create(terms)
         latest = terms[-1]
 
         # Staff.
-        head = User.objects.create(username="bench-vsh", role=Role.VSH, first_name="Head", last_name="Teacher",
-                                   email="vsh@bench.example.org", password="!")
+        head = User.objects.create(
+            username="bench-vsh",
+            role=Role.VSH,
+            first_name="Head",
+            last_name="Teacher",
+            email="vsh@bench.example.org",
+            password="!",
+        )
         bosses = User.objects.bulk_create(
-            User(username=f"bench-manager{n}", role=Role.MANAGER, first_name="Manager", last_name=str(n),
-                 email=f"manager{n}@bench.example.org", password="!", line_manager=head,
-                 start_date=today - timedelta(days=2000))
+            User(
+                username=f"bench-manager{n}",
+                role=Role.MANAGER,
+                first_name="Manager",
+                last_name=str(n),
+                email=f"manager{n}@bench.example.org",
+                password="!",
+                line_manager=head,
+                start_date=today - timedelta(days=2000),
+            )
             for n in range(managers)
         )
         team = User.objects.bulk_create(
-            User(username=f"bench-officer{n}", role=Role.OFFICER, first_name="Officer", last_name=str(n),
-                 email=f"officer{n}@bench.example.org", password="!", line_manager=bosses[n % managers],
-                 # the last officer is a new starter this term
-                 start_date=latest.start_date - timedelta(days=10 if n == officers - 1 else 400 + 50 * n))
+            User(
+                username=f"bench-officer{n}",
+                role=Role.OFFICER,
+                first_name="Officer",
+                last_name=str(n),
+                email=f"officer{n}@bench.example.org",
+                password="!",
+                line_manager=bosses[n % managers],
+                # the last officer is a new starter this term
+                start_date=latest.start_date - timedelta(days=10 if n == officers - 1 else 400 + 50 * n),
+            )
             for n in range(officers)
         )
         leads = User.objects.bulk_create(
-            User(username=f"bench-lead{n}", role=Role.LEAD, first_name="Lead", last_name=str(n),
-                 email=f"lead{n}@bench.example.org", password="!", line_manager=head)
+            User(
+                username=f"bench-lead{n}",
+                role=Role.LEAD,
+                first_name="Lead",
+                last_name=str(n),
+                email=f"lead{n}@bench.example.org",
+                password="!",
+                line_manager=head,
+            )
             for n in range(2)
         )
         areas = {a.code: a for a in LeadArea.objects.all()}
         through = User.lead_areas.through
-        through.objects.bulk_create([
-            through(user_id=leads[0].pk, leadarea_id=areas[code].pk) for code in ("early-years", "send")
-            if code in areas
-        ] + [
-            through(user_id=leads[1].pk, leadarea_id=areas[code].pk) for code in ("post-16", "attendance")
-            if code in areas
-        ])
+        through.objects.bulk_create(
+            [
+                through(user_id=leads[0].pk, leadarea_id=areas[code].pk)
+                for code in ("early-years", "send")
+                if code in areas
+            ]
+            + [
+                through(user_id=leads[1].pk, leadarea_id=areas[code].pk)
+                for code in ("post-16", "attendance")
+                if code in areas
+            ]
+        )
         group = ModerationGroup.objects.create(name="Bench moderation group")
         group.members.set([head, leads[0], *bosses])
 
         # Children: year group as of this year, SEND for one in five.
-        kids = [Child(la_reference=f"B-{n:06d}", first_name="Child", last_name=f"{n:06d}",
-                      date_of_birth=date(2010, 1, 1), year_group=rng.randint(-2, 13), has_send=rng.random() < 0.2,
-                      has_ehcp=rng.random() < 0.1, allocated_officer=team[n % officers])
-                for n in range(children)]
+        kids = [
+            Child(
+                la_reference=f"B-{n:06d}",
+                first_name="Child",
+                last_name=f"{n:06d}",
+                date_of_birth=date(2010, 1, 1),
+                year_group=rng.randint(-2, 13),
+                has_send=rng.random() < 0.2,
+                has_ehcp=rng.random() < 0.1,
+                allocated_officer=team[n % officers],
+            )
+            for n in range(children)
+        ]
         if extras is not None:
             for kid in kids:
                 extras.child(kid)
@@ -190,8 +245,9 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
 
         # PEPs: one a child a term; one in ten held by another officer that term.
         pro_formas = {phase: ProForma.objects.current_for(phase) for phase in Phase.values}
-        area_ids = {phase: list(pf.areas.order_by("position").values_list("id", flat=True))
-                    for phase, pf in pro_formas.items()}
+        area_ids = {
+            phase: list(pf.areas.order_by("position").values_list("id", flat=True)) for phase, pf in pro_formas.items()
+        }
         peps, ratings_of = [], {}
         for term in terms:
             years_ago = this_year - term.academic_year
@@ -199,12 +255,19 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
                 year_group = max(-2, min(13, kid.year_group - years_ago))
                 phase = Phase.for_year_group(year_group)
                 officer = kid.allocated_officer if rng.random() >= 0.1 else team[rng.randrange(officers)]
-                pep = Pep(child_id=kid.pk, term=term, officer=officer, phase=phase, year_group=year_group,
-                          status="finalised" if term is not latest else rng.choice(["draft", "submitted"]),
-                          meeting_date=term.start_date + timedelta(days=rng.randint(10, 40)),
-                          sw_attended=rng.random() < 0.85, dt_attended=rng.random() < 0.95,
-                          pp_plus_requested=rng.random() < 0.6,
-                          attendance_percent=Decimal(str(round(rng.triangular(60, 100, 95), 1))))
+                pep = Pep(
+                    child_id=kid.pk,
+                    term=term,
+                    officer=officer,
+                    phase=phase,
+                    year_group=year_group,
+                    status="finalised" if term is not latest else rng.choice(["draft", "submitted"]),
+                    meeting_date=term.start_date + timedelta(days=rng.randint(10, 40)),
+                    sw_attended=rng.random() < 0.85,
+                    dt_attended=rng.random() < 0.95,
+                    pp_plus_requested=rng.random() < 0.6,
+                    attendance_percent=Decimal(str(round(rng.triangular(60, 100, 95), 1))),
+                )
                 pep.date_completed = pep.meeting_date
                 if rng.random() < reviewed and (term is not latest or pep.status == "submitted"):
                     tier = rng.choices(TIERS, TIER_WEIGHTS)[0]
@@ -224,23 +287,39 @@ def build_authority(*, children: int, years: int, officers: int, managers: int, 
         for index, ratings in ratings_of.items():
             pep = peps[index]
             submitted = datetime.combine(pep.meeting_date + timedelta(days=rng.randint(3, 21)), datetime.min.time())
-            reviews.append(QaReview(
-                pep=pep, reviewer_id=manager_of[pep.officer_id], kind="line_management",
-                pro_forma=pro_formas[pep.phase], status="submitted", overall_judgement=pep.judgement,
-                needs_amendment=rules.needs_amendment(ratings), strengths="Bench.", development_points="Bench.",
-                submitted_at=timezone.make_aware(submitted),
-            ))
+            reviews.append(
+                QaReview(
+                    pep=pep,
+                    reviewer_id=manager_of[pep.officer_id],
+                    kind="line_management",
+                    pro_forma=pro_formas[pep.phase],
+                    status="submitted",
+                    overall_judgement=pep.judgement,
+                    needs_amendment=rules.needs_amendment(ratings),
+                    strengths="Bench.",
+                    development_points="Bench.",
+                    submitted_at=timezone.make_aware(submitted),
+                )
+            )
         QaReview.objects.bulk_create(reviews, batch_size=2000)
         AreaRating.objects.bulk_create(
-            (AreaRating(review_id=review.pk, area_id=area_id, rating=rating, comment="Bench comment.")
-             for review, ratings in zip(reviews, ratings_of.values(), strict=True)
-             for area_id, rating in zip(area_ids[review.pep.phase], ratings, strict=True)),
+            (
+                AreaRating(review_id=review.pk, area_id=area_id, rating=rating, comment="Bench comment.")
+                for review, ratings in zip(reviews, ratings_of.values(), strict=True)
+                for area_id, rating in zip(area_ids[review.pep.phase], ratings, strict=True)
+            ),
             batch_size=5000,
         )
     return {
-        "terms": len(terms), "children": len(kids), "officers": officers, "managers": managers,
-        "peps": len(peps), "reviews": len(reviews), "area_ratings": AreaRating.objects.count(),
-        "latest_term": latest, "latest_peps": sum(1 for p in peps if p.term is latest),
+        "terms": len(terms),
+        "children": len(kids),
+        "officers": officers,
+        "managers": managers,
+        "peps": len(peps),
+        "reviews": len(reviews),
+        "area_ratings": AreaRating.objects.count(),
+        "latest_term": latest,
+        "latest_peps": sum(1 for p in peps if p.term is latest),
     }
 
 
@@ -273,9 +352,16 @@ def measure(term) -> dict:
     assert second.entries_created == 0 and second.samples_created == 0, second
     assert SampleEntry.objects.filter(sample__term=term).count() == entries
     return {
-        "seconds": seconds, "queries": len(queries), "inserts": inserts, "peak_mib": peak / 2**20,
-        "samples": first.samples_created, "entries": first.entries_created, "result": str(first),
-        "topup_seconds": topup_seconds, "topup_queries": len(topup_queries), "topup": str(second),
+        "seconds": seconds,
+        "queries": len(queries),
+        "inserts": inserts,
+        "peak_mib": peak / 2**20,
+        "samples": first.samples_created,
+        "entries": first.entries_created,
+        "result": str(first),
+        "topup_seconds": topup_seconds,
+        "topup_queries": len(topup_queries),
+        "topup": str(second),
     }
 
 
@@ -299,9 +385,11 @@ def run(args) -> None:
         started = time.perf_counter()
         built = build_authority(years=args.years, reviewed=args.reviewed, seed=args.seed, **size)
         build_seconds = time.perf_counter() - started
-        print(f"{label}: built {built['children']} children, {built['officers']} officers, "
-              f"{built['managers']} managers, {built['terms']} terms, {built['peps']} PEPs, "
-              f"{built['reviews']} reviews, {built['area_ratings']} area ratings in {build_seconds:.1f} s")
+        print(
+            f"{label}: built {built['children']} children, {built['officers']} officers, "
+            f"{built['managers']} managers, {built['terms']} terms, {built['peps']} PEPs, "
+            f"{built['reviews']} reviews, {built['area_ratings']} area ratings in {build_seconds:.1f} s"
+        )
         figures[label] = {**built, **measure(built["latest_term"]), "build_seconds": build_seconds}
         print(f"{label}: {figures[label]['result']}")
         if label == "small":
@@ -310,15 +398,27 @@ def run(args) -> None:
     small, large = figures["small"], figures["large"]
     rows = [
         ("children", small["children"], large["children"], "{}"),
-        ("officers / managers", f"{small['officers']} / {small['managers']}",
-         f"{large['officers']} / {large['managers']}", "{}"),
+        (
+            "officers / managers",
+            f"{small['officers']} / {small['managers']}",
+            f"{large['officers']} / {large['managers']}",
+            "{}",
+        ),
         ("PEPs (all terms)", small["peps"], large["peps"], "{:,}"),
         ("PEPs in the latest term", small["latest_peps"], large["latest_peps"], "{:,}"),
-        ("reviews / area ratings", f"{small['reviews']:,} / {small['area_ratings']:,}",
-         f"{large['reviews']:,} / {large['area_ratings']:,}", "{}"),
+        (
+            "reviews / area ratings",
+            f"{small['reviews']:,} / {small['area_ratings']:,}",
+            f"{large['reviews']:,} / {large['area_ratings']:,}",
+            "{}",
+        ),
         ("data build (s)", small["build_seconds"], large["build_seconds"], "{:.1f}"),
-        ("draw: samples / entries", f"{small['samples']} / {small['entries']}",
-         f"{large['samples']} / {large['entries']}", "{}"),
+        (
+            "draw: samples / entries",
+            f"{small['samples']} / {small['entries']}",
+            f"{large['samples']} / {large['entries']}",
+            "{}",
+        ),
         ("draw: wall time (s)", small["seconds"], large["seconds"], "{:.3f}"),
         ("draw: queries", small["queries"], large["queries"], "{}"),
         ("  of which INSERT batches", small["inserts"], large["inserts"], "{}"),
@@ -333,13 +433,17 @@ def run(args) -> None:
     print(f"{'':<28} {'small':>16} {'large':>16}")
     for name, a, b, fmt in rows:
         print(f"{name:<28} {fmt.format(a):>16} {fmt.format(b):>16}")
-    same = (small["queries"] - small["inserts"] == large["queries"] - large["inserts"]
-            and small["topup_queries"] == large["topup_queries"])
+    same = (
+        small["queries"] - small["inserts"] == large["queries"] - large["inserts"]
+        and small["topup_queries"] == large["topup_queries"]
+    )
     print()
     if same:
-        print("Queries do not grow with the authority's size: the same reads and updates whatever the number "
-              "of officers, PEPs or samples;\nonly the bulk INSERT is split into batches (SQLite: Django's "
-              "999-parameter limit, 83 entries a batch; PostgreSQL: 2,000 a batch).")
+        print(
+            "Queries do not grow with the authority's size: the same reads and updates whatever the number "
+            "of officers, PEPs or samples;\nonly the bulk INSERT is split into batches (SQLite: Django's "
+            "999-parameter limit, 83 entries a batch; PostgreSQL: 2,000 a batch)."
+        )
     else:
         print("WARNING: the number of queries grows with the authority's size.")
         sys.exit(1)

@@ -88,5 +88,5 @@ def academic_year_label(academic_year: int) -> str:
 
 
 def term_label(season: str, academic_year: int) -> str:
-    """"Autumn 2025/26"."""
+    """ "Autumn 2025/26"."""
     return f"{Season(season).label} {academic_year_label(academic_year)}"

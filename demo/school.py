@@ -47,19 +47,15 @@ SOCIAL_CARE_DOMAIN = "hillingdon-sc.example.org"
 # username, role, first name, last name, job title, line manager, days since starting
 STAFF = [
     ("vsh", Role.VSH, "Helen", "Adeyemi", "Virtual School Head", None, 3310),
-    ("admin", Role.ADMINISTRATOR, "Gary", "Whitfield", "Business Support and Systems Officer",
-     None, 1840),
+    ("admin", Role.ADMINISTRATOR, "Gary", "Whitfield", "Business Support and Systems Officer", None, 1840),
     ("manager", Role.MANAGER, "Priya", "Chauhan", "Virtual School Manager", "vsh", 2450),
     ("manager2", Role.MANAGER, "Tom", "Gallagher", "Virtual School Manager", "vsh", 1490),
-    ("lead", Role.LEAD, "Rebecca", "Osei", "Lead Practitioner: Early Years and SEND", "vsh",
-     2120),
+    ("lead", Role.LEAD, "Rebecca", "Osei", "Lead Practitioner: Early Years and SEND", "vsh", 2120),
     ("officer", Role.OFFICER, "Sam", "Kowalski", "Virtual School Officer", "manager", 1260),
     ("officer2", Role.OFFICER, "Aisha", "Rahman", "Virtual School Practitioner", "manager", 930),
     ("officer3", Role.OFFICER, "Daniel", "Murphy", "Virtual School Officer", "manager", 410),
-    ("officer4", Role.OFFICER, "Chloe", "Bennett", "Virtual School Officer (Post 16)",
-     "manager2", 1650),
-    ("officer5", Role.OFFICER, "Marcus", "Campbell", "Virtual School Practitioner",
-     "manager2", 700),
+    ("officer4", Role.OFFICER, "Chloe", "Bennett", "Virtual School Officer (Post 16)", "manager2", 1650),
+    ("officer5", Role.OFFICER, "Marcus", "Campbell", "Virtual School Practitioner", "manager2", 700),
     ("officer6", Role.OFFICER, "Zara", "Hussain", "Virtual School Officer", "manager2", 14),
 ]
 DEMO_USERNAMES = [row[0] for row in STAFF]
@@ -116,64 +112,219 @@ SCHOOLS = [
 ]
 
 DT_NAMES = [
-    "Claire Donovan", "Mark Ellison", "Nadia Farouk", "Joanne Price", "Ravi Mehta",
-    "Siobhan Kelly", "Peter Hargreaves", "Funmi Adewale", "Louise Carter", "James O'Neill",
-    "Sunita Bains", "Hannah Fielding", "Gareth Lloyd", "Amanda Pearce", "Yasmin Qureshi",
-    "David Okonkwo", "Rachel Simmons", "Imran Siddiqui", "Katie Morgan", "Paul Whitaker",
-    "Bernadette Walsh", "Kamala Pillai", "Stuart Greaves", "Emma Lawson", "Nkechi Eze",
-    "Lucy Harrington", "Adam Kaczmarek", "Fiona McLeod", "Tariq Aziz", "Deborah Stone",
+    "Claire Donovan",
+    "Mark Ellison",
+    "Nadia Farouk",
+    "Joanne Price",
+    "Ravi Mehta",
+    "Siobhan Kelly",
+    "Peter Hargreaves",
+    "Funmi Adewale",
+    "Louise Carter",
+    "James O'Neill",
+    "Sunita Bains",
+    "Hannah Fielding",
+    "Gareth Lloyd",
+    "Amanda Pearce",
+    "Yasmin Qureshi",
+    "David Okonkwo",
+    "Rachel Simmons",
+    "Imran Siddiqui",
+    "Katie Morgan",
+    "Paul Whitaker",
+    "Bernadette Walsh",
+    "Kamala Pillai",
+    "Stuart Greaves",
+    "Emma Lawson",
+    "Nkechi Eze",
+    "Lucy Harrington",
+    "Adam Kaczmarek",
+    "Fiona McLeod",
+    "Tariq Aziz",
+    "Deborah Stone",
 ]
 
 # name, manager, manager email local part, social worker names
 SOCIAL_CARE = [
-    ("Children in Care Team 1", "Sharon McAllister", [
-        "Hannah Price", "Olu Bakare", "Jenny Marsh", "Kieran Doyle", "Meera Joshi"]),
-    ("Children in Care Team 2", "Dev Malhotra", [
-        "Lauren Hughes", "Ben Achterberg", "Grace Mensah", "Ryan Foster"]),
-    ("Leaving Care Team", "Angela Brooks", [
-        "Kofi Asante", "Natalie Shaw", "Lewis Grant"]),
-    ("Disabled Children's Team", "Neil Fraser", [
-        "Sophie Turner", "Abdul Karim", "Marie Dubois"]),
+    (
+        "Children in Care Team 1",
+        "Sharon McAllister",
+        ["Hannah Price", "Olu Bakare", "Jenny Marsh", "Kieran Doyle", "Meera Joshi"],
+    ),
+    ("Children in Care Team 2", "Dev Malhotra", ["Lauren Hughes", "Ben Achterberg", "Grace Mensah", "Ryan Foster"]),
+    ("Leaving Care Team", "Angela Brooks", ["Kofi Asante", "Natalie Shaw", "Lewis Grant"]),
+    ("Disabled Children's Team", "Neil Fraser", ["Sophie Turner", "Abdul Karim", "Marie Dubois"]),
 ]
 
 FIRST_NAMES = [
-    "Olivia", "Amelia", "Isla", "Ava", "Freya", "Lily", "Mia", "Grace", "Evie", "Ruby",
-    "Aisha", "Fatima", "Maryam", "Zainab", "Amira", "Priya", "Anaya", "Simran", "Chloe",
-    "Jessica", "Leah", "Kayla", "Shanice", "Nia", "Ama", "Blessing", "Precious", "Zofia",
-    "Maja", "Ioana", "Bianca", "Siobhan", "Niamh", "Megan", "Courtney", "Tia", "Hafsa",
-    "Oliver", "George", "Harry", "Noah", "Jack", "Leo", "Arthur", "Muhammad", "Ibrahim",
-    "Yusuf", "Ayaan", "Arjun", "Rohan", "Kai", "Tyler", "Kyle", "Jayden", "Liam", "Connor",
-    "Callum", "Kieran", "Reece", "Kwame", "Kofi", "Tobi", "Daniel", "Jakub", "Filip",
-    "Mateusz", "Andrei", "Luca", "Omar", "Hamza", "Bilal", "Dylan", "Ethan", "Mason",
-    "Riley", "Alfie", "Theo", "Malachi", "Samir", "Dawit",
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Freya",
+    "Lily",
+    "Mia",
+    "Grace",
+    "Evie",
+    "Ruby",
+    "Aisha",
+    "Fatima",
+    "Maryam",
+    "Zainab",
+    "Amira",
+    "Priya",
+    "Anaya",
+    "Simran",
+    "Chloe",
+    "Jessica",
+    "Leah",
+    "Kayla",
+    "Shanice",
+    "Nia",
+    "Ama",
+    "Blessing",
+    "Precious",
+    "Zofia",
+    "Maja",
+    "Ioana",
+    "Bianca",
+    "Siobhan",
+    "Niamh",
+    "Megan",
+    "Courtney",
+    "Tia",
+    "Hafsa",
+    "Oliver",
+    "George",
+    "Harry",
+    "Noah",
+    "Jack",
+    "Leo",
+    "Arthur",
+    "Muhammad",
+    "Ibrahim",
+    "Yusuf",
+    "Ayaan",
+    "Arjun",
+    "Rohan",
+    "Kai",
+    "Tyler",
+    "Kyle",
+    "Jayden",
+    "Liam",
+    "Connor",
+    "Callum",
+    "Kieran",
+    "Reece",
+    "Kwame",
+    "Kofi",
+    "Tobi",
+    "Daniel",
+    "Jakub",
+    "Filip",
+    "Mateusz",
+    "Andrei",
+    "Luca",
+    "Omar",
+    "Hamza",
+    "Bilal",
+    "Dylan",
+    "Ethan",
+    "Mason",
+    "Riley",
+    "Alfie",
+    "Theo",
+    "Malachi",
+    "Samir",
+    "Dawit",
 ]
 LAST_NAMES = [
-    "Smith", "Jones", "Williams", "Brown", "Taylor", "Davies", "Evans", "Wilson", "Thomas",
-    "Johnson", "Roberts", "Walker", "Wright", "Robinson", "Thompson", "White", "Hughes",
-    "Edwards", "Green", "Hall", "Wood", "Harris", "Clarke", "Patel", "Khan", "Ali", "Hussain",
-    "Begum", "Ahmed", "Shah", "Singh", "Kaur", "Sharma", "Gill", "Mensah", "Okoye",
-    "Adebayo", "Owusu", "Boateng", "Campbell", "Reid", "Francis", "Nowak", "Kaminski",
-    "Popescu", "Murphy", "O'Brien", "Kelly", "Byrne", "Doherty", "McDonald", "Mahmood",
-    "Rahman", "Iqbal", "Yilmaz", "Nguyen", "Chen", "Santos", "Silva", "Mohamed", "Abdi",
-    "Warsame", "Hassan", "Tesfaye", "Lewis", "Morris", "Cooper", "Ward", "Bailey", "Price",
+    "Smith",
+    "Jones",
+    "Williams",
+    "Brown",
+    "Taylor",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Johnson",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "Robinson",
+    "Thompson",
+    "White",
+    "Hughes",
+    "Edwards",
+    "Green",
+    "Hall",
+    "Wood",
+    "Harris",
+    "Clarke",
+    "Patel",
+    "Khan",
+    "Ali",
+    "Hussain",
+    "Begum",
+    "Ahmed",
+    "Shah",
+    "Singh",
+    "Kaur",
+    "Sharma",
+    "Gill",
+    "Mensah",
+    "Okoye",
+    "Adebayo",
+    "Owusu",
+    "Boateng",
+    "Campbell",
+    "Reid",
+    "Francis",
+    "Nowak",
+    "Kaminski",
+    "Popescu",
+    "Murphy",
+    "O'Brien",
+    "Kelly",
+    "Byrne",
+    "Doherty",
+    "McDonald",
+    "Mahmood",
+    "Rahman",
+    "Iqbal",
+    "Yilmaz",
+    "Nguyen",
+    "Chen",
+    "Santos",
+    "Silva",
+    "Mohamed",
+    "Abdi",
+    "Warsame",
+    "Hassan",
+    "Tesfaye",
+    "Lewis",
+    "Morris",
+    "Cooper",
+    "Ward",
+    "Bailey",
+    "Price",
 ]
 
 CHILD_VIEWS = {
     Phase.EYFS: [
-        "{first} enjoys the sand and water tray and singing time. {first} told the key "
-        "person: \"I like the big slide.\"",
+        '{first} enjoys the sand and water tray and singing time. {first} told the key person: "I like the big slide."',
         "{first} is happy coming into nursery and points to the carers' photos on the family "
         "board. {first} likes stories about animals.",
         "Observed in play: {first} chose the construction area and built a tall tower with a "
-        "friend. {first} says nursery is \"fun\".",
+        'friend. {first} says nursery is "fun".',
         "{first} likes painting and being outside, and is sometimes upset at home time; the "
         "key person helps {first} settle.",
     ],
     Phase.SSA: [
         "I like maths when we work in groups. Reading out loud is hard. I want to stay at this "
         "school because my friends are here.",
-        "I like PE and art. I don't like it when the classroom is noisy. My learning mentor "
-        "helps me when I get stuck.",
+        "I like PE and art. I don't like it when the classroom is noisy. My learning mentor helps me when I get stuck.",
         "I want to do well in my GCSEs so I can go to college. I'd like more help with science.",
         "School is OK. I like my form tutor. I want to go to football club after school.",
         "I find it hard to concentrate after contact. I like having a quiet place to go. I want "
@@ -181,8 +332,7 @@ CHILD_VIEWS = {
         "I am proud of my reading. I want to join the choir. Sometimes I worry about my brother.",
     ],
     Phase.POST16: [
-        "I want to finish my Level 2 course and then do an apprenticeship. I need help with "
-        "travel costs.",
+        "I want to finish my Level 2 course and then do an apprenticeship. I need help with travel costs.",
         "College is going well. I find the English resit hard but I go to the drop-in sessions.",
         "I want to live independently and work with children. My PA helps me with applications.",
         "I'm enjoying the course but money is tight. I'd like help to get a laptop.",
@@ -190,8 +340,7 @@ CHILD_VIEWS = {
 }
 EDUCATION_SUMMARIES = {
     Phase.EYFS: [
-        "{first} attends {school} ({year}) with a consistent key person and is settling well. "
-        "{send}",
+        "{first} attends {school} ({year}) with a consistent key person and is settling well. {send}",
         "{first} is in {year} at {school}. Development is broadly in line with age-related "
         "expectations except communication and language; a speech and language referral has "
         "been made. {send}",
@@ -245,68 +394,182 @@ TARGETS = {
 
 # category, phases ("e", "s", "p"), aspiration, reasonable steps
 ASPIRATIONS = [
-    (AspirationCategory.SPORTS, "sp", "To join my local football team",
-     "Carer to contact the club about Saturday training; kit bought from the placement "
-     "allowance."),
-    (AspirationCategory.SPORTS, "es", "To swim 25 metres",
-     "Weekly lessons at the leisure centre, booked by my carer; school to share progress."),
-    (AspirationCategory.ARTS, "s", "To play the guitar in the school concert",
-     "Weekly guitar lessons funded by PP+; practise at home twice a week."),
-    (AspirationCategory.ARTS, "s", "To be in the school play",
-     "Drama club on Tuesdays; DT to let me know when auditions are."),
-    (AspirationCategory.ARTS, "e", "To paint a picture of my family",
-     "Painting time at nursery with my key person; take it home to show my carers."),
-    (AspirationCategory.ACADEMIC, "s", "To pass my GCSE maths",
-     "Small-group tuition twice a week; revision guide; DT to check progress after mocks."),
-    (AspirationCategory.ACADEMIC, "s", "To read a chapter book on my own",
-     "Read with my carer every night; choose a book at the library each fortnight."),
-    (AspirationCategory.ACADEMIC, "e", "To count to 20",
-     "Counting songs at nursery and at home; number games with my carer."),
-    (AspirationCategory.ACADEMIC, "sp", "To go to college to study Health and Social Care",
-     "Careers meeting in the spring; visit the college open day with my carer."),
-    (AspirationCategory.CAREER, "s", "To be a vet",
-     "Work experience at the animal rescue; extra science help; careers meeting in Year 10."),
-    (AspirationCategory.CAREER, "p", "To become an electrician through an apprenticeship",
-     "Finish my Level 2 course; PA to help me apply for apprenticeships by March."),
-    (AspirationCategory.CAREER, "p", "To work with children as a nursery assistant",
-     "Placement at a nursery one day a week; first aid course funded by the bursary."),
-    (AspirationCategory.SOCIAL, "es", "To make a best friend at school",
-     "Lunchtime club with a small group; carer to invite a friend for tea."),
-    (AspirationCategory.SOCIAL, "sp", "To keep in touch with my brother",
-     "SW to arrange monthly contact; video calls in between."),
-    (AspirationCategory.SOCIAL, "e", "To play with other children at the water tray",
-     "Key person to support turn-taking games each morning."),
-    (AspirationCategory.COMMUNITY, "sp", "To volunteer at the food bank",
-     "Go with my carer on Saturday mornings once a month."),
-    (AspirationCategory.COMMUNITY, "s", "To join the Scouts",
-     "Carer to contact the local group; PP+ not needed, uniform from the placement budget."),
-    (AspirationCategory.COMMUNITY, "sp", "To join the Children in Care Council",
-     "Participation officer to invite me to the next meeting."),
-    (AspirationCategory.ENRICHING, "s", "To go camping",
-     "School residential trip in the summer; carer to help with kit."),
-    (AspirationCategory.ENRICHING, "e", "To ride a bike without stabilisers",
-     "Practise in the park at weekends with my carer."),
-    (AspirationCategory.ENRICHING, "p", "To cook three meals for myself",
-     "Cooking with my carer on Sundays; independence skills sessions at college."),
-    (AspirationCategory.WELLBEING, "s", "To feel calmer at school",
-     "Daily check-in with the learning mentor; ELSA sessions each week; an agreed quiet space."),
-    (AspirationCategory.WELLBEING, "e", "To say goodbye to my carer happily at the door",
-     "A settling routine with my key person and a photo of my carer in my tray."),
-    (AspirationCategory.WELLBEING, "sp", "To sleep better",
-     "Bedtime routine agreed with my carer; school nurse to give advice."),
-    (AspirationCategory.OTHER, "es", "To get my own library card",
-     "Visit the library with my carer and sign up."),
-    (AspirationCategory.OTHER, "p", "To pass my driving theory test",
-     "Revision app on my phone; PA to help book the test."),
+    (
+        AspirationCategory.SPORTS,
+        "sp",
+        "To join my local football team",
+        "Carer to contact the club about Saturday training; kit bought from the placement allowance.",
+    ),
+    (
+        AspirationCategory.SPORTS,
+        "es",
+        "To swim 25 metres",
+        "Weekly lessons at the leisure centre, booked by my carer; school to share progress.",
+    ),
+    (
+        AspirationCategory.ARTS,
+        "s",
+        "To play the guitar in the school concert",
+        "Weekly guitar lessons funded by PP+; practise at home twice a week.",
+    ),
+    (
+        AspirationCategory.ARTS,
+        "s",
+        "To be in the school play",
+        "Drama club on Tuesdays; DT to let me know when auditions are.",
+    ),
+    (
+        AspirationCategory.ARTS,
+        "e",
+        "To paint a picture of my family",
+        "Painting time at nursery with my key person; take it home to show my carers.",
+    ),
+    (
+        AspirationCategory.ACADEMIC,
+        "s",
+        "To pass my GCSE maths",
+        "Small-group tuition twice a week; revision guide; DT to check progress after mocks.",
+    ),
+    (
+        AspirationCategory.ACADEMIC,
+        "s",
+        "To read a chapter book on my own",
+        "Read with my carer every night; choose a book at the library each fortnight.",
+    ),
+    (
+        AspirationCategory.ACADEMIC,
+        "e",
+        "To count to 20",
+        "Counting songs at nursery and at home; number games with my carer.",
+    ),
+    (
+        AspirationCategory.ACADEMIC,
+        "sp",
+        "To go to college to study Health and Social Care",
+        "Careers meeting in the spring; visit the college open day with my carer.",
+    ),
+    (
+        AspirationCategory.CAREER,
+        "s",
+        "To be a vet",
+        "Work experience at the animal rescue; extra science help; careers meeting in Year 10.",
+    ),
+    (
+        AspirationCategory.CAREER,
+        "p",
+        "To become an electrician through an apprenticeship",
+        "Finish my Level 2 course; PA to help me apply for apprenticeships by March.",
+    ),
+    (
+        AspirationCategory.CAREER,
+        "p",
+        "To work with children as a nursery assistant",
+        "Placement at a nursery one day a week; first aid course funded by the bursary.",
+    ),
+    (
+        AspirationCategory.SOCIAL,
+        "es",
+        "To make a best friend at school",
+        "Lunchtime club with a small group; carer to invite a friend for tea.",
+    ),
+    (
+        AspirationCategory.SOCIAL,
+        "sp",
+        "To keep in touch with my brother",
+        "SW to arrange monthly contact; video calls in between.",
+    ),
+    (
+        AspirationCategory.SOCIAL,
+        "e",
+        "To play with other children at the water tray",
+        "Key person to support turn-taking games each morning.",
+    ),
+    (
+        AspirationCategory.COMMUNITY,
+        "sp",
+        "To volunteer at the food bank",
+        "Go with my carer on Saturday mornings once a month.",
+    ),
+    (
+        AspirationCategory.COMMUNITY,
+        "s",
+        "To join the Scouts",
+        "Carer to contact the local group; PP+ not needed, uniform from the placement budget.",
+    ),
+    (
+        AspirationCategory.COMMUNITY,
+        "sp",
+        "To join the Children in Care Council",
+        "Participation officer to invite me to the next meeting.",
+    ),
+    (
+        AspirationCategory.ENRICHING,
+        "s",
+        "To go camping",
+        "School residential trip in the summer; carer to help with kit.",
+    ),
+    (
+        AspirationCategory.ENRICHING,
+        "e",
+        "To ride a bike without stabilisers",
+        "Practise in the park at weekends with my carer.",
+    ),
+    (
+        AspirationCategory.ENRICHING,
+        "p",
+        "To cook three meals for myself",
+        "Cooking with my carer on Sundays; independence skills sessions at college.",
+    ),
+    (
+        AspirationCategory.WELLBEING,
+        "s",
+        "To feel calmer at school",
+        "Daily check-in with the learning mentor; ELSA sessions each week; an agreed quiet space.",
+    ),
+    (
+        AspirationCategory.WELLBEING,
+        "e",
+        "To say goodbye to my carer happily at the door",
+        "A settling routine with my key person and a photo of my carer in my tray.",
+    ),
+    (
+        AspirationCategory.WELLBEING,
+        "sp",
+        "To sleep better",
+        "Bedtime routine agreed with my carer; school nurse to give advice.",
+    ),
+    (AspirationCategory.OTHER, "es", "To get my own library card", "Visit the library with my carer and sign up."),
+    (
+        AspirationCategory.OTHER,
+        "p",
+        "To pass my driving theory test",
+        "Revision app on my phone; PA to help book the test.",
+    ),
 ]
 TRUSTED_ADULTS = {
-    Phase.EYFS: ["My foster carer, Jo", "My foster carer, Michelle", "My key person, Bella",
-                 "My nan", "My foster carer, Steve"],
-    Phase.SSA: ["My foster carer, Jo", "My foster carer, Tunde", "Mr Ahmed, my form tutor",
-                "My learning mentor, Ms Green", "My nan", "My residential key worker, Dee",
-                "My social worker"],
-    Phase.POST16: ["My personal adviser, Kofi", "My foster carer, Linda", "My tutor, Mrs Patel",
-                   "My supported lodgings host, Carol", "My aunt"],
+    Phase.EYFS: [
+        "My foster carer, Jo",
+        "My foster carer, Michelle",
+        "My key person, Bella",
+        "My nan",
+        "My foster carer, Steve",
+    ],
+    Phase.SSA: [
+        "My foster carer, Jo",
+        "My foster carer, Tunde",
+        "Mr Ahmed, my form tutor",
+        "My learning mentor, Ms Green",
+        "My nan",
+        "My residential key worker, Dee",
+        "My social worker",
+    ],
+    Phase.POST16: [
+        "My personal adviser, Kofi",
+        "My foster carer, Linda",
+        "My tutor, Mrs Patel",
+        "My supported lodgings host, Carol",
+        "My aunt",
+    ],
 }
 
 # Quality of a PEP: tier weights (gold, green, amber, red), and the area ratings per tier.
@@ -329,61 +592,84 @@ CARER_ATTENDED = {Rating.GOLD: 0.95, Rating.GREEN: 0.75, Rating.AMBER: 0.7, Rati
 
 # Comments by area position (the default pro-formas' eight areas) and rating.
 AREA_COMMENTS = {
-    1: ["All key people attended, including the child; next meeting date set.",
+    1: [
+        "All key people attended, including the child; next meeting date set.",
         "SW and DT attended and the next meeting date is recorded.",
         "A key professional did not attend, or the next meeting date is missing.",
-        "No record of who attended or of the next meeting."],
-    2: ["SW section fully updated: care context, health and placement clear and current.",
+        "No record of who attended or of the next meeting.",
+    ],
+    2: [
+        "SW section fully updated: care context, health and placement clear and current.",
         "SW section updated with current placement and health information.",
         "SW section only partly updated; health information out of date.",
-        "SW section not updated since the last PEP."],
-    3: ["Provision described precisely, with the impact of each intervention.",
+        "SW section not updated since the last PEP.",
+    ],
+    3: [
+        "Provision described precisely, with the impact of each intervention.",
         "Clear description of the setting and the support in place.",
         "Support listed but not how it is helping; transition plans missing.",
-        "Little or no information on provision or support."],
-    4: ["Current levels and progress since the last PEP evidenced and analysed.",
+        "Little or no information on provision or support.",
+    ],
+    4: [
+        "Current levels and progress since the last PEP evidenced and analysed.",
         "Current attainment recorded and progress since the last PEP noted.",
         "Data incomplete; progress since the last PEP not commented on.",
-        "No attainment or progress information."],
-    5: ["The child's voice is strong, in their own words, and shapes the targets.",
+        "No attainment or progress information.",
+    ],
+    5: [
+        "The child's voice is strong, in their own words, and shapes the targets.",
         "The child's views are captured directly and reflected in the plan.",
         "Views recorded second-hand; unclear how they were gathered.",
-        "No child's views recorded."],
-    6: ["Attendance analysed with patterns, actions and impact.",
+        "No child's views recorded.",
+    ],
+    6: [
+        "Attendance analysed with patterns, actions and impact.",
         "Attendance and exclusions recorded for the term.",
         "Attendance figure given without comment or actions.",
-        "Attendance not recorded."],
-    7: ["Every target SMART with who, what and when; PP+ costed against each.",
+        "Attendance not recorded.",
+    ],
+    7: [
+        "Every target SMART with who, what and when; PP+ costed against each.",
         "Targets specific and measurable; PP+ linked to targets.",
         "Targets vague and last term's targets not evaluated.",
-        "No meaningful targets and no evidence of PP+ use."],
-    8: ["Aspirations child-led, with a trusted adult, support network and next steps.",
+        "No meaningful targets and no evidence of PP+ use.",
+    ],
+    8: [
+        "Aspirations child-led, with a trusted adult, support network and next steps.",
         "Aspirations recorded with a trusted adult and next steps.",
         "Aspirations listed but no steps or support network.",
-        "Aspiration Pathway not completed."],
+        "Aspiration Pathway not completed.",
+    ],
 }
-GENERIC_COMMENTS = ["Outstanding: clear evidence of impact.", "Complete and good.",
-                    "Incomplete: please see feedback.", "Poor: needs rewriting."]
+GENERIC_COMMENTS = [
+    "Outstanding: clear evidence of impact.",
+    "Complete and good.",
+    "Incomplete: please see feedback.",
+    "Poor: needs rewriting.",
+]
 STRENGTHS = {
-    Rating.GOLD: ["An outstanding PEP: the child's voice runs through it and every target is "
-                  "SMART and costed.",
-                  "Excellent multi-agency working; evidence of PP+ impact attached."],
-    Rating.GREEN: ["A good, complete PEP with clear targets linked to PP+.",
-                   "Good attendance at the meeting and a well-evidenced education section."],
-    Rating.AMBER: ["The education section is clear and attendance is well recorded.",
-                   "The child's views are captured well."],
+    Rating.GOLD: [
+        "An outstanding PEP: the child's voice runs through it and every target is SMART and costed.",
+        "Excellent multi-agency working; evidence of PP+ impact attached.",
+    ],
+    Rating.GREEN: [
+        "A good, complete PEP with clear targets linked to PP+.",
+        "Good attendance at the meeting and a well-evidenced education section.",
+    ],
+    Rating.AMBER: [
+        "The education section is clear and attendance is well recorded.",
+        "The child's views are captured well.",
+    ],
     Rating.RED: ["The meeting was held within the timescale.", ""],
 }
 DEVELOPMENT_POINTS = {
-    Rating.GOLD: ["Share as a Gold example at the next team meeting.",
-                  "Keep attaching evidence of the impact of PP+."],
-    Rating.GREEN: ["Make every target time-bound with a named person.",
-                   "Evaluate last term's targets explicitly."],
-    Rating.AMBER: ["DT and SW to complete the missing sections; evaluate last term's targets "
-                   "and link PP+ to them.",
-                   "Capture the child's views directly, in their own words."],
-    Rating.RED: ["Discuss in supervision: the PEP needs rewriting with the DT and SW before it "
-                 "can be finalised."],
+    Rating.GOLD: ["Share as a Gold example at the next team meeting.", "Keep attaching evidence of the impact of PP+."],
+    Rating.GREEN: ["Make every target time-bound with a named person.", "Evaluate last term's targets explicitly."],
+    Rating.AMBER: [
+        "DT and SW to complete the missing sections; evaluate last term's targets and link PP+ to them.",
+        "Capture the child's views directly, in their own words.",
+    ],
+    Rating.RED: ["Discuss in supervision: the PEP needs rewriting with the DT and SW before it can be finalised."],
 }
 
 # Shares of the current term's PEPs.
@@ -447,8 +733,7 @@ def _random_date(rng: random.Random, lo: date, hi: date) -> date:
 
 
 def _moment(rng: random.Random, day: date, now: datetime) -> datetime:
-    moment = timezone.make_aware(datetime.combine(day, time(rng.randint(8, 17),
-                                                            rng.randint(0, 59))))
+    moment = timezone.make_aware(datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59))))
     return min(moment, now - timedelta(minutes=rng.randint(5, 60)))
 
 
@@ -464,9 +749,7 @@ def _split(items: list, shares: dict[str, float]) -> dict[str, list]:
 
 
 def _school_year_label(year_group: int) -> str:
-    return {-2: "the two-year-old room", -1: "Nursery", 0: "Reception"}.get(
-        year_group, f"Year {year_group}"
-    )
+    return {-2: "the two-year-old room", -1: "Nursery", 0: "Reception"}.get(year_group, f"Year {year_group}")
 
 
 class _Builder:
@@ -509,8 +792,7 @@ class _Builder:
         rng = self.rng
         urns = rng.sample(range(100000, 150000), len(SCHOOLS))
         schools = School.objects.bulk_create(
-            School(name=name, urn=str(urn), local_authority=la,
-                   is_out_of_authority=la != HOME_LA)
+            School(name=name, urn=str(urn), local_authority=la, is_out_of_authority=la != HOME_LA)
             for (name, _kind, la), urn in zip(SCHOOLS, urns, strict=True)
         )
         for school, (_name, kind, _la) in zip(schools, SCHOOLS, strict=True):
@@ -518,7 +800,8 @@ class _Builder:
             school.demo_kind = kind
         dts = DesignatedTeacher.objects.bulk_create(
             DesignatedTeacher(
-                name=name, school=school,
+                name=name,
+                school=school,
                 email=_email(name, _slug(school.name).replace(".", "-") + ".example.org"),
             )
             for school, name in zip(schools, rng.sample(DT_NAMES, len(schools)), strict=True)
@@ -527,8 +810,7 @@ class _Builder:
 
     def social_care(self) -> dict[str, list[SocialWorker]]:
         teams = SocialCareTeam.objects.bulk_create(
-            SocialCareTeam(name=name, manager_name=manager,
-                           manager_email=_email(manager, SOCIAL_CARE_DOMAIN))
+            SocialCareTeam(name=name, manager_name=manager, manager_email=_email(manager, SOCIAL_CARE_DOMAIN))
             for name, manager, _workers in SOCIAL_CARE
         )
         workers = SocialWorker.objects.bulk_create(
@@ -549,8 +831,7 @@ class _Builder:
         terms = []
         for year, season in keys:
             start, end, deadline = _term_dates(year, season)
-            terms.append(Term(academic_year=year, season=season, start_date=start,
-                              end_date=end, pep_deadline=deadline))
+            terms.append(Term(academic_year=year, season=season, start_date=start, end_date=end, pep_deadline=deadline))
         return Term.objects.bulk_create(terms)
 
     # Children ----------------------------------------------------------------------------
@@ -605,19 +886,21 @@ class _Builder:
             has_send = rng.random() < 0.30
             has_ehcp = has_send and rng.random() < 0.4
             school = self._school_for(year_group, has_ehcp, schools)
-            children.append(Child(
-                la_reference=f"HVS-{reference:06d}",
-                first_name=rng.choice(FIRST_NAMES),
-                last_name=rng.choice(LAST_NAMES),
-                date_of_birth=self._date_of_birth(year_group, academic_year),
-                year_group=year_group,
-                school=school,
-                has_send=has_send,
-                has_ehcp=has_ehcp,
-                allocated_officer=officer,
-                social_worker=self._social_worker_for(year_group, has_ehcp, workers),
-                designated_teacher=dts[school.pk],
-            ))
+            children.append(
+                Child(
+                    la_reference=f"HVS-{reference:06d}",
+                    first_name=rng.choice(FIRST_NAMES),
+                    last_name=rng.choice(LAST_NAMES),
+                    date_of_birth=self._date_of_birth(year_group, academic_year),
+                    year_group=year_group,
+                    school=school,
+                    has_send=has_send,
+                    has_ehcp=has_ehcp,
+                    allocated_officer=officer,
+                    social_worker=self._social_worker_for(year_group, has_ehcp, workers),
+                    designated_teacher=dts[school.pk],
+                )
+            )
         return Child.objects.bulk_create(children)
 
     # PEPs --------------------------------------------------------------------------------
@@ -627,36 +910,32 @@ class _Builder:
         letter = {Phase.EYFS: "e", Phase.SSA: "s", Phase.POST16: "p"}[phase]
         pool = [a for a in ASPIRATIONS if letter in a[1]]
         chosen = rng.sample(pool, rng.choice([1, 2, 2, 3]))
-        return [(cat, text, steps, rng.choice(TRUSTED_ADULTS[phase]))
-                for cat, _phases, text, steps in chosen]
+        return [(cat, text, steps, rng.choice(TRUSTED_ADULTS[phase])) for cat, _phases, text, steps in chosen]
 
     def pep(self, child, term, officer, status, tier, meeting_by: date) -> Pep:
         """A PEP's facts. `meeting_by` is the latest the meeting can have been held."""
         rng = self.rng
         phase = Phase.for_year_group(child.year_group)
-        pep = Pep(child=child, term=term, officer=officer, phase=phase, status=status,
-                  year_group=child.year_group)
+        pep = Pep(child=child, term=term, officer=officer, phase=phase, status=status, year_group=child.year_group)
         pep.demo_tier = tier
         if status == PepStatus.DRAFT:
             # Meeting not yet held: booked for the coming weeks, if still in the term.
-            booked = _random_date(rng, self.today + timedelta(days=3),
-                                  self.today + timedelta(days=21))
+            booked = _random_date(rng, self.today + timedelta(days=3), self.today + timedelta(days=21))
             pep.meeting_date = booked if booked <= term.end_date else None
             return pep
-        window_end = min(term.start_date + timedelta(weeks=14), term.end_date - timedelta(days=7),
-                         meeting_by)
+        window_end = min(term.start_date + timedelta(weeks=14), term.end_date - timedelta(days=7), meeting_by)
         if rng.random() < 0.88:
             latest = min(term.pep_deadline - timedelta(days=7), window_end)
             pep.meeting_date = _random_date(rng, term.start_date + timedelta(days=7), latest)
         else:
-            pep.meeting_date = _random_date(rng, term.pep_deadline + timedelta(days=1),
-                                            window_end)
+            pep.meeting_date = _random_date(rng, term.pep_deadline + timedelta(days=1), window_end)
         pep.meeting_date = min(pep.meeting_date, meeting_by)
-        pep.next_meeting_date = _random_date(rng, pep.meeting_date + timedelta(weeks=12),
-                                             pep.meeting_date + timedelta(weeks=15))
-        pep.date_completed = min(pep.meeting_date + timedelta(days=rng.choice([0, 1, 1, 2, 2, 3,
-                                                                             5, 7, 10])),
-                                 meeting_by)
+        pep.next_meeting_date = _random_date(
+            rng, pep.meeting_date + timedelta(weeks=12), pep.meeting_date + timedelta(weeks=15)
+        )
+        pep.date_completed = min(
+            pep.meeting_date + timedelta(days=rng.choice([0, 1, 1, 2, 2, 3, 5, 7, 10])), meeting_by
+        )
         pep.sw_attended = rng.random() < SW_ATTENDED[tier]
         pep.dt_attended = rng.random() < DT_ATTENDED[tier]
         pep.child_attended = rng.random() < CHILD_ATTENDED[tier]
@@ -667,8 +946,12 @@ class _Builder:
             pep.pp_plus_amount = Decimal(rng.randrange(300, 1501, 50))
         pep.attendance_percent = Decimal(str(round(rng.triangular(70, 100, 96), 1)))
         send = "ehcp" if child.has_ehcp else "send" if child.has_send else "none"
-        words = {"first": child.first_name, "school": child.school.name,
-                 "year": _school_year_label(child.year_group), "send": SEND_LINES[send]}
+        words = {
+            "first": child.first_name,
+            "school": child.school.name,
+            "year": _school_year_label(child.year_group),
+            "send": SEND_LINES[send],
+        }
         if tier != Rating.RED or rng.random() < 0.5:
             pep.child_views = rng.choice(CHILD_VIEWS[phase]).format(**words)
         pep.education_summary = rng.choice(EDUCATION_SUMMARIES[phase]).format(**words)
@@ -692,8 +975,10 @@ class _Builder:
                 rating = min(rating, Rating.AMBER, key=lambda r: r.rank)
             ratings.append(rating)
         if improve:  # after amendment by the DT and SW
-            lifted = {Rating.RED: [Rating.AMBER, Rating.GREEN, Rating.GREEN],
-                      Rating.AMBER: [Rating.GREEN, Rating.GREEN, Rating.GREEN, Rating.GOLD]}
+            lifted = {
+                Rating.RED: [Rating.AMBER, Rating.GREEN, Rating.GREEN],
+                Rating.AMBER: [Rating.GREEN, Rating.GREEN, Rating.GREEN, Rating.GOLD],
+            }
             ratings = [rng.choice(lifted[r]) if r in lifted else r for r in ratings]
         return [str(r) for r in ratings]
 
@@ -713,13 +998,16 @@ class _Builder:
             areas[area_rating.pk] = AreaInput(rating, comments[3 - level])
         overall = rules.overall_judgement(ratings)
         save_review(
-            review, areas,
+            review,
+            areas,
             strengths=rng.choice(STRENGTHS[overall]) if submit else "",
             development_points=rng.choice(DEVELOPMENT_POINTS[overall]) if submit else "",
             submit=submit,
         )
-        started = max(when - timedelta(minutes=rng.randint(20, 90)),
-                      timezone.make_aware(datetime.combine(when.date(), time(7, 30))))
+        started = max(
+            when - timedelta(minutes=rng.randint(20, 90)),
+            timezone.make_aware(datetime.combine(when.date(), time(7, 30))),
+        )
         self.review_times[review.pk] = (started, when)
         if submit:
             self.reviews_submitted += 1
@@ -742,8 +1030,7 @@ class _Builder:
                 review.submitted_at = moment
         QaReview.objects.bulk_update(reviews, ["created_at", "updated_at", "submitted_at"])
 
-        changes = list(PepStatusChange.objects.filter(pep_id__in=self.pep_events)
-                       .order_by("pep_id", "pk"))
+        changes = list(PepStatusChange.objects.filter(pep_id__in=self.pep_events).order_by("pep_id", "pk"))
         seen: dict[int, int] = defaultdict(int)
         for change in changes:
             events = self.pep_events[change.pep_id]
@@ -773,7 +1060,11 @@ def _print_summary(users: dict[str, User], stdout) -> None:
 
 
 def build_demo_school(
-    *, password: str, seed: int = 2026, children: int = 200, stdout=None,
+    *,
+    password: str,
+    seed: int = 2026,
+    children: int = 200,
+    stdout=None,
     today: date | None = None,
 ) -> dict:
     """Create the demo Virtual School in one transaction; return counts and usernames.
@@ -791,8 +1082,7 @@ def build_demo_school(
         workers = builder.social_care()
         terms = builder.terms()
         current_term = terms[-1]
-        kids = builder.children(children, users, schools, dts, workers,
-                                current_term.academic_year)
+        kids = builder.children(children, users, schools, dts, workers, current_term.academic_year)
         peps = _build_peps(builder, users, kids, terms)
         aspirations = _build_aspirations(builder, kids, peps)
         _review_peps(builder, users, peps, terms)
@@ -818,13 +1108,16 @@ def build_demo_school(
         }
     _print_summary(users, stdout)
     _out(stdout)
-    _out(stdout, (
-        f"{result['children']} children, {result['peps']} PEPs over {result['terms']} terms "
-        f"(current: {result['current_term']}), {result['reviews_submitted']} submitted and "
-        f"{result['reviews_draft']} draft QA reviews, {result['schools']} schools, "
-        f"{result['social_workers']} social workers, {result['sample_entries']} PEPs in "
-        f"{result['samples']} QA samples."
-    ))
+    _out(
+        stdout,
+        (
+            f"{result['children']} children, {result['peps']} PEPs over {result['terms']} terms "
+            f"(current: {result['current_term']}), {result['reviews_submitted']} submitted and "
+            f"{result['reviews_draft']} draft QA reviews, {result['schools']} schools, "
+            f"{result['social_workers']} social workers, {result['sample_entries']} PEPs in "
+            f"{result['samples']} QA samples."
+        ),
+    )
     return result
 
 
@@ -833,9 +1126,15 @@ def _build_peps(builder: _Builder, users, kids: list[Child], terms: list[Term]) 
     officers = [users[name] for name in OFFICERS]
     # The new starter's cases were held by colleagues under the same manager until now.
     previous_holder = {
-        child.pk: rng.choice([u for u in officers if u.line_manager_id == users[
-            NEW_STARTER].line_manager_id and u.username != NEW_STARTER])
-        for child in kids if child.allocated_officer.username == NEW_STARTER
+        child.pk: rng.choice(
+            [
+                u
+                for u in officers
+                if u.line_manager_id == users[NEW_STARTER].line_manager_id and u.username != NEW_STARTER
+            ]
+        )
+        for child in kids
+        if child.allocated_officer.username == NEW_STARTER
     }
     peps = []
     for index, term in enumerate(terms):
@@ -853,13 +1152,10 @@ def _build_peps(builder: _Builder, users, kids: list[Child], terms: list[Term]) 
             if is_current:
                 groups = _split(caseload, CURRENT_SHARES)
             else:
-                groups = _split(caseload, {"reviewed": PAST_REVIEWED_SHARE,
-                                           "finalised": 1 - PAST_REVIEWED_SHARE})
-            weights = (WEAKER_OFFICER_TIER_WEIGHTS if username == WEAKER_OFFICER
-                       else TIER_WEIGHTS)
+                groups = _split(caseload, {"reviewed": PAST_REVIEWED_SHARE, "finalised": 1 - PAST_REVIEWED_SHARE})
+            weights = WEAKER_OFFICER_TIER_WEIGHTS if username == WEAKER_OFFICER else TIER_WEIGHTS
             for group, members in groups.items():
-                status = {"draft": PepStatus.DRAFT, "finalised": PepStatus.FINALISED}.get(
-                    group, PepStatus.SUBMITTED)
+                status = {"draft": PepStatus.DRAFT, "finalised": PepStatus.FINALISED}.get(group, PepStatus.SUBMITTED)
                 if not is_current:
                     meeting_by = term.end_date
                 elif group == "submitted":
@@ -868,8 +1164,7 @@ def _build_peps(builder: _Builder, users, kids: list[Child], terms: list[Term]) 
                     meeting_by = builder.today - timedelta(days=14)
                 for child in members:
                     tier = rng.choices(TIERS, weights)[0]
-                    pep = builder.pep(child, term, officer, status, tier,
-                                      max(meeting_by, term.start_date))
+                    pep = builder.pep(child, term, officer, status, tier, max(meeting_by, term.start_date))
                     pep.demo_group = group
                     peps.append(pep)
     Pep.objects.bulk_create(peps, batch_size=500)
@@ -888,8 +1183,7 @@ def _build_aspirations(builder: _Builder, kids: list[Child], peps: list[Pep]) ->
             current = current[:-1] + builder._aspirations_for(pep.phase)[:1]
             pathway[pep.child_id] = current
         entries.extend(
-            AspirationEntry(pep=pep, category=cat, aspiration=text, steps=steps,
-                            trusted_adult=adult)
+            AspirationEntry(pep=pep, category=cat, aspiration=text, steps=steps, trusted_adult=adult)
             for cat, text, steps, adult in current
         )
     AspirationEntry.objects.bulk_create(entries, batch_size=1000)
@@ -905,8 +1199,9 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
         returned = []
         for pep in to_review:
             manager = pep.officer.line_manager
-            day = _random_date(rng, pep.date_completed + timedelta(days=2),
-                               min(pep.date_completed + timedelta(days=21), yesterday))
+            day = _random_date(
+                rng, pep.date_completed + timedelta(days=2), min(pep.date_completed + timedelta(days=21), yesterday)
+            )
             review = builder.review(pep, manager, _moment(rng, min(day, yesterday), now))
             if review.needs_amendment:
                 returned.append((pep, day))
@@ -919,12 +1214,14 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
             if is_current:
                 continue  # back in the queue, awaiting a second QA
             again = min(amended + timedelta(days=rng.randint(1, 7)), yesterday)
-            builder.review(pep, pep.officer.line_manager, _moment(rng, again, now),
-                           improve=True)
+            builder.review(pep, pep.officer.line_manager, _moment(rng, again, now), improve=True)
     # A couple of reviews in progress by `manager`, on PEPs awaiting QA.
     current = terms[-1]
-    waiting = [p for p in peps if p.term_id == current.pk and p.demo_group == "submitted"
-               and p.officer.line_manager_id == users["manager"].pk]
+    waiting = [
+        p
+        for p in peps
+        if p.term_id == current.pk and p.demo_group == "submitted" and p.officer.line_manager_id == users["manager"].pk
+    ]
     for pep in rng.sample(waiting, min(2, len(waiting))):
         builder.review(pep, users["manager"], _moment(rng, today, now), submit=False)
 
@@ -945,10 +1242,13 @@ def _draw_samples(users, terms: list[Term]) -> dict[str, int]:
         pk__in=SampleEntry.objects.filter(
             sample__term=current, sample__kind="line_management", review__isnull=True
         ).values("pep"),
-        status=PepStatus.FINALISED, judgement="",
+        status=PepStatus.FINALISED,
+        judgement="",
     ).update(status=PepStatus.SUBMITTED)
-    return {"samples": Sample.objects.filter(term__in=terms).count(),
-            "entries": SampleEntry.objects.filter(sample__term__in=terms).count()}
+    return {
+        "samples": Sample.objects.filter(term__in=terms).count(),
+        "entries": SampleEntry.objects.filter(sample__term__in=terms).count(),
+    }
 
 
 def flush_demo_data(stdout=None) -> dict:
@@ -957,8 +1257,7 @@ def flush_demo_data(stdout=None) -> dict:
     lead areas (seeded by migrations) are kept."""
     deleted = {}
     with transaction.atomic():
-        for model in (QaReview, Pep, Child, Term, DesignatedTeacher, School, SocialWorker,
-                      SocialCareTeam):
+        for model in (QaReview, Pep, Child, Term, DesignatedTeacher, School, SocialWorker, SocialCareTeam):
             _total, per_model = model.objects.all().delete()  # the total counts cascades
             deleted[model._meta.verbose_name_plural] = per_model.get(model._meta.label, 0)
         users = User.objects.filter(Q(is_superuser=False) | Q(username__in=DEMO_USERNAMES))
@@ -977,8 +1276,7 @@ def existing_data() -> list[str]:
         reasons.append(f"{Term.objects.count()} terms")
     if School.objects.exists() or SocialCareTeam.objects.exists():
         reasons.append("schools or social care teams")
-    clashing = list(User.objects.filter(username__in=DEMO_USERNAMES)
-                    .values_list("username", flat=True))
+    clashing = list(User.objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True))
     if clashing:
         reasons.append("users " + ", ".join(sorted(clashing)))
     return reasons

@@ -42,8 +42,16 @@ class SocialWorkerAdmin(admin.ModelAdmin):
 
 @admin.register(Child)
 class ChildAdmin(admin.ModelAdmin):
-    list_display = ("la_reference", "last_name", "first_name", "year_group", "school",
-                    "allocated_officer", "has_send", "has_ehcp")
+    list_display = (
+        "la_reference",
+        "last_name",
+        "first_name",
+        "year_group",
+        "school",
+        "allocated_officer",
+        "has_send",
+        "has_ehcp",
+    )
     list_filter = ("year_group", "has_send", "has_ehcp", "allocated_officer")
     search_fields = ("la_reference", "first_name", "last_name")
     autocomplete_fields = ("school", "social_worker", "designated_teacher", "allocated_officer")

@@ -65,14 +65,22 @@ class Child(models.Model):
     date_of_birth = models.DateField()
     year_group = models.SmallIntegerField(choices=YEAR_GROUPS)
     school = models.ForeignKey(
-        School, null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
+        School,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
         verbose_name="school or setting",
     )
     has_send = models.BooleanField("SEND", default=False, help_text="Special educational needs")
     has_ehcp = models.BooleanField("EHCP", default=False, help_text="Education, health and care plan")
     allocated_officer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="caseload", limit_choices_to={"role": "officer"},
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="caseload",
+        limit_choices_to={"role": "officer"},
     )
     social_worker = models.ForeignKey(
         SocialWorker, null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
@@ -107,16 +115,11 @@ class Child(models.Model):
 class TermQuerySet(models.QuerySet):
     def current(self, today: date | None = None):
         today = today or date.today()
-        return (
-            self.filter(start_date__lte=today).order_by("-start_date").first()
-            or self.order_by("start_date").first()
-        )
+        return self.filter(start_date__lte=today).order_by("-start_date").first() or self.order_by("start_date").first()
 
 
 class Term(models.Model):
-    academic_year = models.PositiveSmallIntegerField(
-        help_text="The year the academic year starts: 2025 for 2025/26."
-    )
+    academic_year = models.PositiveSmallIntegerField(help_text="The year the academic year starts: 2025 for 2025/26.")
     season = models.CharField(max_length=6, choices=Season.choices)
     start_date = models.DateField()
     end_date = models.DateField()
@@ -128,8 +131,7 @@ class Term(models.Model):
         ordering = ["-start_date"]
         constraints = [
             models.UniqueConstraint(fields=["academic_year", "season"], name="unique_term"),
-            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")),
-                                   name="term_ends_after_start"),
+            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="term_ends_after_start"),
         ]
 
     def __str__(self):
@@ -152,7 +154,10 @@ class Pep(models.Model):
     term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="peps")
     # The officer who held the case that term: the caseload a sample is drawn from.
     officer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="peps",
     )
     phase = models.CharField(max_length=10, choices=Phase.choices)

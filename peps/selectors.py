@@ -20,8 +20,5 @@ def requested_term(value: str) -> Term | None:
 
 def caseload_with_current_peps(officer: User, term) -> list[tuple[Child, Pep | None]]:
     children = list(officer.caseload.select_related("school").order_by("last_name", "first_name"))
-    peps = {
-        pep.child_id: pep
-        for pep in Pep.objects.filter(term=term, child__in=children)
-    } if term else {}
+    peps = {pep.child_id: pep for pep in Pep.objects.filter(term=term, child__in=children)} if term else {}
     return [(child, peps.get(child.pk)) for child in children]

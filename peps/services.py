@@ -22,12 +22,23 @@ from .signals import pep_submitted
 
 # What recording a PEP meeting may set: the meeting, and the sections' texts.
 MEETING_FIELDS = (
-    "meeting_date", "next_meeting_date",
-    "sw_attended", "dt_attended", "child_attended", "carer_attended",
-    "sw_section_updated", "pp_plus_requested", "pp_plus_amount", "attendance_percent",
+    "meeting_date",
+    "next_meeting_date",
+    "sw_attended",
+    "dt_attended",
+    "child_attended",
+    "carer_attended",
+    "sw_section_updated",
+    "pp_plus_requested",
+    "pp_plus_amount",
+    "attendance_percent",
 )
 SECTION_FIELDS = (
-    "child_views", "education_summary", "attainment_summary", "targets", "aspirations_summary",
+    "child_views",
+    "education_summary",
+    "attainment_summary",
+    "targets",
+    "aspirations_summary",
 )
 RECORDABLE_FIELDS = MEETING_FIELDS + SECTION_FIELDS
 
@@ -42,7 +53,8 @@ def open_pep(child: Child, term: Term) -> Pep:
     """The child's PEP for the term: the one there is, or a new draft held by the child's
     officer, in the phase of the child's year group."""
     pep, _created = Pep.objects.get_or_create(
-        child=child, term=term,
+        child=child,
+        term=term,
         defaults={
             "officer": child.allocated_officer,
             "phase": Phase.for_year_group(child.year_group),
@@ -78,8 +90,10 @@ def record_pep_meeting(pep: Pep, by: User | None, **fields) -> Pep:
     # The model's own checks first (digits, a real date): they also turn "94.5" into a Decimal.
     locked.clean_fields(exclude=[f.name for f in Pep._meta.fields if f.name not in RECORDABLE_FIELDS])
     errors = meeting_errors(
-        meeting_date=locked.meeting_date, next_meeting_date=locked.next_meeting_date,
-        attendance_percent=locked.attendance_percent, pp_plus_amount=locked.pp_plus_amount,
+        meeting_date=locked.meeting_date,
+        next_meeting_date=locked.next_meeting_date,
+        attendance_percent=locked.attendance_percent,
+        pp_plus_amount=locked.pp_plus_amount,
     )
     if errors:
         raise ValidationError(errors)
@@ -88,14 +102,17 @@ def record_pep_meeting(pep: Pep, by: User | None, **fields) -> Pep:
 
 
 def _status_words(pep: Pep) -> str:
-    """"submitted for QA", "finalised": the status label inside a sentence."""
+    """ "submitted for QA", "finalised": the status label inside a sentence."""
     label = pep.get_status_display()
     return label[:1].lower() + label[1:]
 
 
 def meeting_errors(
-    *, meeting_date: date | None, next_meeting_date: date | None,
-    attendance_percent: Decimal | None, pp_plus_amount: Decimal | None,
+    *,
+    meeting_date: date | None,
+    next_meeting_date: date | None,
+    attendance_percent: Decimal | None,
+    pp_plus_amount: Decimal | None,
 ) -> dict[str, str]:
     """What does not hang together in a PEP meeting's record, by field (empty when all
     does): the rule the service enforces, and that the form checks as it is typed."""
@@ -135,7 +152,10 @@ def submit_pep(pep: Pep, by: User | None, note: str = "", *, completed_on: date 
             code="not_draft",
         )
     PepStatusChange.objects.create(
-        pep=locked, from_status=locked.status, to_status=PepStatus.SUBMITTED, changed_by=by,
+        pep=locked,
+        from_status=locked.status,
+        to_status=PepStatus.SUBMITTED,
+        changed_by=by,
         note=note or "Submitted for QA.",
     )
     locked.status = PepStatus.SUBMITTED

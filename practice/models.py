@@ -22,8 +22,7 @@ class PeerReviewMeeting(models.Model):
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="peer_reviews")
     findings = models.TextField(blank=True)
     actions = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-date"]
@@ -45,4 +44,3 @@ class PeerReviewPep(models.Model):
 
     def __str__(self):
         return f"{self.member} brought {self.pep}"
-

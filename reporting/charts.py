@@ -85,9 +85,7 @@ def _svg(chart_id: str, title: str, description: str, width: int, height: int, b
         f'aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" focusable="false" '
         f'viewBox="0 0 {width} {height}" width="100%" font-family="Arial, &quot;Liberation Sans&quot;, sans-serif">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
-        + "".join(body)
-        + "</svg>"
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>' + "".join(body) + "</svg>"
     )
 
 
@@ -107,8 +105,15 @@ def _legend(series: Sequence[Series], y: float, width: float, values: Sequence[s
     return parts
 
 
-def stacked_bar(chart_id: str, title: str, description: str, values: Sequence[int], shares: Sequence[Share],
-                series: Sequence[Series] = RATING_SERIES, width: int = 640) -> SafeString:
+def stacked_bar(
+    chart_id: str,
+    title: str,
+    description: str,
+    values: Sequence[int],
+    shares: Sequence[Share],
+    series: Sequence[Series] = RATING_SERIES,
+    width: int = 640,
+) -> SafeString:
     """One horizontal bar split in proportion to ``values`` (one per series), each
     segment labelled with its count where it fits, and a legend with counts and
     ``shares`` (the values' shares as shown, one per series)."""
@@ -116,29 +121,53 @@ def stacked_bar(chart_id: str, title: str, description: str, values: Sequence[in
     bar_y, bar_h = 4, 44
     body = []
     if not total:
-        body.append(_rect(0, bar_y, width, bar_h, fill=WHITE, stroke=GREY, stroke_width=1,
-                          class_="app-chart__empty"))
+        body.append(_rect(0, bar_y, width, bar_h, fill=WHITE, stroke=GREY, stroke_width=1, class_="app-chart__empty"))
         body.append(_text(width / 2, bar_y + 28, "No data", fill=BLACK, text_anchor="middle"))
     else:
         x = 0.0
         for value, item in zip(values, series, strict=True):
             segment = width * value / total
             if segment > 0:
-                body.append(_rect(x, bar_y, segment, bar_h, fill=item.colour, stroke=WHITE, stroke_width=2,
-                                  class_="app-chart__segment", data_series=item.name, data_value=value))
+                body.append(
+                    _rect(
+                        x,
+                        bar_y,
+                        segment,
+                        bar_h,
+                        fill=item.colour,
+                        stroke=WHITE,
+                        stroke_width=2,
+                        class_="app-chart__segment",
+                        data_series=item.name,
+                        data_value=value,
+                    )
+                )
                 label = str(value)
                 if _fits(label, segment):
-                    body.append(_text(x + segment / 2, bar_y + 28, label, fill=item.text_colour,
-                                      text_anchor="middle", font_weight="bold"))
+                    body.append(
+                        _text(
+                            x + segment / 2,
+                            bar_y + 28,
+                            label,
+                            fill=item.text_colour,
+                            text_anchor="middle",
+                            font_weight="bold",
+                        )
+                    )
             x += segment
     legend = [f"{value} ({percent(share)})" for value, share in zip(values, shares, strict=True)]
     body += _legend(series, bar_y + bar_h + 16, width, legend)
     return _svg(chart_id, title, description, width, bar_y + bar_h + 40, body)
 
 
-def stacked_bars(chart_id: str, title: str, description: str,
-                 rows: Sequence[tuple[str, Sequence[int], Sequence[Share]]],
-                 series: Sequence[Series] = RATING_SERIES, width: int = 640) -> SafeString:
+def stacked_bars(
+    chart_id: str,
+    title: str,
+    description: str,
+    rows: Sequence[tuple[str, Sequence[int], Sequence[Share]]],
+    series: Sequence[Series] = RATING_SERIES,
+    width: int = 640,
+) -> SafeString:
     """One 100% bar per row (a phase, a key stage): each row is its label, its values (one
     per series) and their shares as shown; the bar is labelled with the shares, the row's
     label on the left and its total on the right."""
@@ -150,20 +179,41 @@ def stacked_bars(chart_id: str, title: str, description: str,
         total = sum(values)
         body.append(_text(0, y + 24, label, fill=BLACK, font_weight="bold"))
         if not total:
-            body.append(_rect(label_w, y, bar_w, row_h, fill=WHITE, stroke=GREY, stroke_width=1,
-                              class_="app-chart__empty"))
+            body.append(
+                _rect(label_w, y, bar_w, row_h, fill=WHITE, stroke=GREY, stroke_width=1, class_="app-chart__empty")
+            )
             body.append(_text(label_w + bar_w / 2, y + 24, "No data", fill=BLACK, text_anchor="middle"))
         else:
             x = float(label_w)
             for value, share, item in zip(values, shares, series, strict=True):
                 segment = bar_w * value / total
                 if segment > 0:
-                    body.append(_rect(x, y, segment, row_h, fill=item.colour, stroke=WHITE, stroke_width=2,
-                                      class_="app-chart__segment", data_series=item.name, data_value=value))
+                    body.append(
+                        _rect(
+                            x,
+                            y,
+                            segment,
+                            row_h,
+                            fill=item.colour,
+                            stroke=WHITE,
+                            stroke_width=2,
+                            class_="app-chart__segment",
+                            data_series=item.name,
+                            data_value=value,
+                        )
+                    )
                     label = percent(share)
                     if _fits(label, segment):
-                        body.append(_text(x + segment / 2, y + 24, label, fill=item.text_colour,
-                                          text_anchor="middle", font_weight="bold"))
+                        body.append(
+                            _text(
+                                x + segment / 2,
+                                y + 24,
+                                label,
+                                fill=item.text_colour,
+                                text_anchor="middle",
+                                font_weight="bold",
+                            )
+                        )
                 x += segment
         body.append(_text(width, y + 24, f"{total} judged", fill=BLACK, text_anchor="end"))
         y += row_h + gap
@@ -174,8 +224,14 @@ def stacked_bars(chart_id: str, title: str, description: str,
     return _svg(chart_id, title, description, width, y + 28, body)
 
 
-def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str],
-               lines: Sequence[tuple[Series, Sequence[Share]]], width: int = 640) -> SafeString:
+def line_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    lines: Sequence[tuple[Series, Sequence[Share]]],
+    width: int = 640,
+) -> SafeString:
     """Shares (0 to 1, as shown) over a sequence of labels (terms), one line per series on
     a 0-100% axis; a None is a gap in the line. The series differ by marker and dash as well as by
     colour, and each line's latest value is written at its end."""
@@ -187,15 +243,19 @@ def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str
     step = width / max(len(lines), 1)
     for n, (item, _values) in enumerate(lines):
         x = n * step
-        body.append(f'<line x1="{_n(x)}" y1="12" x2="{_n(x + 28)}" y2="12" stroke="{escape(item.colour)}" '
-                    f'stroke-width="3"{_dash(n)}/>')
+        body.append(
+            f'<line x1="{_n(x)}" y1="12" x2="{_n(x + 28)}" y2="12" stroke="{escape(item.colour)}" '
+            f'stroke-width="3"{_dash(n)}/>'
+        )
         body.append(_marker(n, x + 14, 12, item.colour))
         body.append(_text(x + 36, 17, item.name, fill=BLACK))
     # Axis and gridlines at 0, 25, 50, 75 and 100%.
     for pct in (0, 25, 50, 75, 100):
         y = bottom - plot_h * pct / 100
-        body.append(f'<line x1="{left}" y1="{_n(y)}" x2="{left + plot_w}" y2="{_n(y)}" '
-                    f'stroke="{LIGHT_GREY if pct else GREY}" stroke-width="1"/>')
+        body.append(
+            f'<line x1="{left}" y1="{_n(y)}" x2="{left + plot_w}" y2="{_n(y)}" '
+            f'stroke="{LIGHT_GREY if pct else GREY}" stroke-width="1"/>'
+        )
         body.append(_text(left - 8, y + 5, f"{pct}%", fill=BLACK, text_anchor="end", font_size=14))
     count = len(labels)
 
@@ -229,8 +289,11 @@ def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str
             body.append(_marker(n, x, y, item.colour, data_value=f"{float(value):.4f}"))
         if points:
             x, y, value = points[-1]
-            body.append(_text(x + 10, y + 5 + (14 if n % 2 else -8), percent(value), fill=BLACK,
-                              font_weight="bold", font_size=14))
+            body.append(
+                _text(
+                    x + 10, y + 5 + (14 if n % 2 else -8), percent(value), fill=BLACK, font_weight="bold", font_size=14
+                )
+            )
     return _svg(chart_id, title, description, width, bottom + 48, body)
 
 

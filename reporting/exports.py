@@ -25,13 +25,22 @@ from .formatting import whole_percent
 
 FIGURE_HEADER = ("Section", "Breakdown", "Item", "Measure", "Value")
 RATING_HEADER = (
-    "LA reference", "Term", "Phase", "Officer", "Reviewer", "Review kind", "Submitted",
-    "Area position", "Area title", "Rating", "Overall judgement",
+    "LA reference",
+    "Term",
+    "Phase",
+    "Officer",
+    "Reviewer",
+    "Review kind",
+    "Submitted",
+    "Area position",
+    "Area title",
+    "Rating",
+    "Overall judgement",
 )
 
 
 def term_slug(term: Term) -> str:
-    """"autumn-2026-27" for Autumn 2026/27."""
+    """ "autumn-2026-27" for Autumn 2026/27."""
     return f"{term.season}-{term.academic_year}-{(term.academic_year + 1) % 100:02d}"
 
 
@@ -63,8 +72,10 @@ def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[t
 
     yield from _quality("Quality", "Term", term, figures.quality)
     for breakdown, rows in (
-        ("Phase", figures.by_phase), ("Key stage", figures.by_key_stage),
-        ("School", figures.by_school), ("Officer", figures.by_officer),
+        ("Phase", figures.by_phase),
+        ("Key stage", figures.by_key_stage),
+        ("School", figures.by_school),
+        ("Officer", figures.by_officer),
     ):
         for row in rows:
             yield from _quality("Quality", breakdown, row.label, row.quality, row.peps)
@@ -135,22 +146,46 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
         )
         .order_by("review__pep__child__la_reference", "review__submitted_at", "review_id", "area__position")
         .values_list(
-            "review__pep__child__la_reference", "review__pep__phase",
-            "review__pep__officer__first_name", "review__pep__officer__last_name",
-            "review__reviewer__first_name", "review__reviewer__last_name",
-            "review__kind", "review__submitted_at", "area__position", "area__title",
-            "rating", "review__overall_judgement",
+            "review__pep__child__la_reference",
+            "review__pep__phase",
+            "review__pep__officer__first_name",
+            "review__pep__officer__last_name",
+            "review__reviewer__first_name",
+            "review__reviewer__last_name",
+            "review__kind",
+            "review__submitted_at",
+            "area__position",
+            "area__title",
+            "rating",
+            "review__overall_judgement",
         )
     )
-    for (reference, phase, officer_first, officer_last, reviewer_first, reviewer_last, kind,
-         submitted_at, position, title, rating, judgement) in rows.iterator(chunk_size=chunk_size):
+    for (
+        reference,
+        phase,
+        officer_first,
+        officer_last,
+        reviewer_first,
+        reviewer_last,
+        kind,
+        submitted_at,
+        position,
+        title,
+        rating,
+        judgement,
+    ) in rows.iterator(chunk_size=chunk_size):
         yield (
-            reference, term_label, PHASES.get(phase, phase),
+            reference,
+            term_label,
+            PHASES.get(phase, phase),
             f"{officer_first or ''} {officer_last or ''}".strip(),
             f"{reviewer_first} {reviewer_last}".strip(),
             KINDS.get(kind, kind),
             timezone.localtime(submitted_at).date() if submitted_at else None,
-            position, title, RATING_LABELS.get(rating, ""), RATING_LABELS.get(judgement, ""),
+            position,
+            title,
+            RATING_LABELS.get(rating, ""),
+            RATING_LABELS.get(judgement, ""),
         )
 
 

@@ -146,8 +146,9 @@ class Completion:
     def shown_shares(self) -> dict:
         """On time, late and not completed of the PEPs due, as shown: whole percentages
         adding up to 100."""
-        return dict(zip(("on_time", "late", "outstanding"),
-                        split([self.on_time, self.late, self.outstanding]), strict=True))
+        return dict(
+            zip(("on_time", "late", "outstanding"), split([self.on_time, self.late, self.outstanding]), strict=True)
+        )
 
     @property
     def on_time_shown(self) -> Fraction | None:
@@ -254,8 +255,7 @@ class TermFigures:
     @property
     def gold_by_school(self) -> list:
         return sorted(
-            ((row.label, row.quality.counts[Rating.GOLD]) for row in self.by_school
-             if row.quality.counts[Rating.GOLD]),
+            ((row.label, row.quality.counts[Rating.GOLD]) for row in self.by_school if row.quality.counts[Rating.GOLD]),
             key=lambda item: (-item[1], item[0]),
         )
 
@@ -288,7 +288,9 @@ def term_figures(term: Term) -> TermFigures:
     by_key_stage = {ks: Breakdown(key=ks, label=ks) for ks in KEY_STAGES}
     for row in (
         peps.annotate(year=Coalesce("year_group", "child__year_group"))
-        .values("phase", "year", "judgement").annotate(n=Count("pk")).order_by()
+        .values("phase", "year", "judgement")
+        .annotate(n=Count("pk"))
+        .order_by()
     ):
         quality.add(row["judgement"], row["n"])
         for breakdown in (by_phase[Phase(row["phase"])], by_key_stage[key_stage(row["year"])]):
@@ -297,12 +299,15 @@ def term_figures(term: Term) -> TermFigures:
 
     by_school = _breakdowns(
         peps.values("child__school", "child__school__name", "judgement").annotate(n=Count("pk")).order_by(),
-        "child__school", lambda row: row["child__school__name"] or "No school recorded",
+        "child__school",
+        lambda row: row["child__school__name"] or "No school recorded",
     )
     by_officer = _breakdowns(
         peps.values("officer", "officer__first_name", "officer__last_name", "officer__username", "judgement")
-        .annotate(n=Count("pk")).order_by(),
-        "officer", _officer_label,
+        .annotate(n=Count("pk"))
+        .order_by(),
+        "officer",
+        _officer_label,
     )
 
     social_work, total = _social_work(peps)
@@ -328,8 +333,10 @@ def combine_small_schools(by_school: list[Breakdown], minimum: int) -> tuple[lis
     into one row, in the quality rows and in the Gold table (school, Gold PEPs) alike."""
     shown = [b for b in by_school if b.peps >= minimum]
     small = [b for b in by_school if b.peps < minimum]
-    gold = sorted(((b.label, b.quality.counts[Rating.GOLD]) for b in shown if b.quality.counts[Rating.GOLD]),
-                  key=lambda item: (-item[1], item[0]))
+    gold = sorted(
+        ((b.label, b.quality.counts[Rating.GOLD]) for b in shown if b.quality.counts[Rating.GOLD]),
+        key=lambda item: (-item[1], item[0]),
+    )
     if small:
         combined = Breakdown(key=None, label=f"{len(small)} schools and settings with fewer than {minimum} PEPs each")
         for b in small:
@@ -354,8 +361,9 @@ def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
     total = SocialWorkFigures(team="All teams", manager="")
     for row in (
         peps.exclude(status=PepStatus.DRAFT)
-        .values("child__social_worker__team", "child__social_worker__team__name",
-                "child__social_worker__team__manager_name")
+        .values(
+            "child__social_worker__team", "child__social_worker__team__name", "child__social_worker__team__manager_name"
+        )
         .annotate(
             peps_n=Count("pk"),
             meetings=Count("pk", filter=Q(meeting_date__isnull=False)),
@@ -368,8 +376,10 @@ def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
             team=row["child__social_worker__team__name"] or "No social worker recorded",
             manager=row["child__social_worker__team__manager_name"] or "",
             team_id=row["child__social_worker__team"],
-            meetings=row["meetings"], sw_attended=row["attended"],
-            sw_section_updated=row["updated"], peps=row["peps_n"],
+            meetings=row["meetings"],
+            sw_attended=row["attended"],
+            sw_section_updated=row["updated"],
+            peps=row["peps_n"],
         )
         teams.append(figures)
         total.meetings += figures.meetings
@@ -382,8 +392,7 @@ def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
 def _amendments(term: Term) -> Amendments:
     row = PepStatusChange.objects.filter(pep__term=term).aggregate(
         returned=Count("pep", distinct=True, filter=Q(to_status=PepStatus.RETURNED)),
-        amended=Count("pep", distinct=True, filter=Q(from_status=PepStatus.RETURNED,
-                                                     to_status=PepStatus.SUBMITTED)),
+        amended=Count("pep", distinct=True, filter=Q(from_status=PepStatus.RETURNED, to_status=PepStatus.SUBMITTED)),
     )
     still = Pep.objects.filter(term=term, status=PepStatus.RETURNED).count()
     return Amendments(returned=row["returned"], amended=row["amended"], still_returned=still)
@@ -433,17 +442,22 @@ def trend(term: Term, terms: int = 6) -> list[TrendPoint]:
     window = list(Term.objects.filter(start_date__lte=term.start_date).order_by("-start_date")[:terms])[::-1]
     points = {t.pk: TrendPoint(term=t, completion=Completion(), quality=Quality()) for t in window}
     for row in (
-        Pep.objects.filter(term__in=window).values("term")
+        Pep.objects.filter(term__in=window)
+        .values("term")
         .annotate(
             due=Count("pk"),
             completed=Count("pk", filter=Q(date_completed__isnull=False)),
             on_time=Count("pk", filter=Q(date_completed__lte=F("term__pep_deadline"))),
-        ).order_by()
+        )
+        .order_by()
     ):
         points[row["term"]].completion = Completion(row["due"], row["completed"], row["on_time"])
     for row in (
-        Pep.objects.filter(term__in=window).exclude(judgement="")
-        .values("term", "judgement").annotate(n=Count("pk")).order_by()
+        Pep.objects.filter(term__in=window)
+        .exclude(judgement="")
+        .values("term", "judgement")
+        .annotate(n=Count("pk"))
+        .order_by()
     ):
         points[row["term"]].quality.add(row["judgement"], row["n"])
     return list(points.values())
@@ -500,27 +514,35 @@ def social_care_exceptions(term: Term, user=None) -> dict[str, list[SocialCareRo
     the PEPs that user may see."""
     rows = defaultdict(list)
     for pep in (
-        (Pep.objects.all() if user is None else visible_peps(user)).filter(term=term)
+        (Pep.objects.all() if user is None else visible_peps(user))
+        .filter(term=term)
         .exclude(status=PepStatus.DRAFT)
         .filter(Q(meeting_date__isnull=False, sw_attended=False) | Q(sw_section_updated=False))
         .values(
-            "child__la_reference", "meeting_date", "sw_attended", "sw_section_updated",
-            "child__social_worker__name", "child__social_worker__team__name",
-            "child__social_worker__team__manager_name", "child__social_worker__team__manager_email",
+            "child__la_reference",
+            "meeting_date",
+            "sw_attended",
+            "sw_section_updated",
+            "child__social_worker__name",
+            "child__social_worker__team__name",
+            "child__social_worker__team__manager_name",
+            "child__social_worker__team__manager_email",
         )
         .order_by("child__social_worker__team__name", "child__social_worker__name", "child__la_reference")
     ):
         team = pep["child__social_worker__team__name"] or "No social worker recorded"
-        rows[team].append(SocialCareRow(
-            team=team,
-            team_manager=pep["child__social_worker__team__manager_name"] or "",
-            team_manager_email=pep["child__social_worker__team__manager_email"] or "",
-            social_worker=pep["child__social_worker__name"] or "Not recorded",
-            la_reference=pep["child__la_reference"],
-            meeting_date=pep["meeting_date"],
-            sw_attended=pep["sw_attended"],
-            sw_section_updated=pep["sw_section_updated"],
-        ))
+        rows[team].append(
+            SocialCareRow(
+                team=team,
+                team_manager=pep["child__social_worker__team__manager_name"] or "",
+                team_manager_email=pep["child__social_worker__team__manager_email"] or "",
+                social_worker=pep["child__social_worker__name"] or "Not recorded",
+                la_reference=pep["child__la_reference"],
+                meeting_date=pep["meeting_date"],
+                sw_attended=pep["sw_attended"],
+                sw_section_updated=pep["sw_section_updated"],
+            )
+        )
     return dict(rows)
 
 
@@ -561,5 +583,3 @@ def team_overview(manager, term) -> list[dict]:
         }
         for officer in officers
     ]
-
-

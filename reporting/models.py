@@ -34,7 +34,10 @@ class ReportRequest(models.Model):
     kind = models.CharField(max_length=12, choices=ReportKind.choices)
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="report_requests")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="report_requests",
     )
     status = models.CharField(max_length=8, choices=ReportStatus.choices, default=ReportStatus.PENDING)

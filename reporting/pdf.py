@@ -72,7 +72,9 @@ class QualityRow:
 def _quality_row(breakdown: Breakdown) -> QualityRow:
     quality = breakdown.quality
     return QualityRow(
-        label=breakdown.label, peps=breakdown.peps, judged=quality.judged,
+        label=breakdown.label,
+        peps=breakdown.peps,
+        judged=quality.judged,
         counts=[quality.counts[r] for r in RATINGS],
         good_or_better=pct(quality.good_or_better_shown),
     )
@@ -85,55 +87,74 @@ def headlines(figures: TermFigures) -> list[str]:
     lines = []
     if not c.due:
         return [f"{NO_DATA}: no PEPs are recorded for {figures.term}."]
-    lines.append(f"{percent(c.on_time_shown)} of PEPs were completed by the deadline "
-                 f"({c.on_time} of {c.due}).")
-    lines.append(f"{percent(c.completed_shown)} of PEPs due this term have been completed "
-                 f"({c.completed} of {c.due}).")
+    lines.append(f"{percent(c.on_time_shown)} of PEPs were completed by the deadline ({c.on_time} of {c.due}).")
+    lines.append(f"{percent(c.completed_shown)} of PEPs due this term have been completed ({c.completed} of {c.due}).")
     if q.judged:
-        lines.append(f"{percent(q.good_or_better_shown)} of quality-assured PEPs were rated good "
-                     f"or better, Gold or Green ({q.good_or_better} of {q.judged}).")
-        lines.append(f"{_plural(figures.gold, 'PEP')} rated Gold: {percent(q.shown_share(Rating.GOLD))} of "
-                     f"quality-assured PEPs.")
+        lines.append(
+            f"{percent(q.good_or_better_shown)} of quality-assured PEPs were rated good "
+            f"or better, Gold or Green ({q.good_or_better} of {q.judged})."
+        )
+        lines.append(
+            f"{_plural(figures.gold, 'PEP')} rated Gold: {percent(q.shown_share(Rating.GOLD))} of quality-assured PEPs."
+        )
     else:
         lines.append(f"Quality: {NO_DATA.lower()} (no PEP has been quality assured yet).")
     if sw.meetings:
-        lines.append(f"Social workers attended {percent(sw.attended_share)} of PEP meetings "
-                     f"({sw.sw_attended} of {sw.meetings}).")
+        lines.append(
+            f"Social workers attended {percent(sw.attended_share)} of PEP meetings ({sw.sw_attended} of {sw.meetings})."
+        )
     if sw.peps:
-        lines.append(f"Social workers updated their section in {percent(sw.section_share)} "
-                     f"of PEPs ({sw.sw_section_updated} of {sw.peps}).")
+        lines.append(
+            f"Social workers updated their section in {percent(sw.section_share)} "
+            f"of PEPs ({sw.sw_section_updated} of {sw.peps})."
+        )
     cov = figures.coverage
     if cov.officers:
-        lines.append(f"{cov.officers_met} of {_plural(cov.officers, 'officer')} had the quality assurance "
-                     f"the policy requires ({cov.reviewed_total} PEPs reviewed against a minimum of "
-                     f"{cov.minimum_total}).")
+        lines.append(
+            f"{cov.officers_met} of {_plural(cov.officers, 'officer')} had the quality assurance "
+            f"the policy requires ({cov.reviewed_total} PEPs reviewed against a minimum of "
+            f"{cov.minimum_total})."
+        )
     mod = figures.moderation
     if mod.pairs and mod.exact is not None:
-        lines.append(f"Moderators agreed with the original judgement in {percent(mod.exact)} of "
-                     f"{_plural(mod.pairs, 'moderated PEP')}.")
+        lines.append(
+            f"Moderators agreed with the original judgement in {percent(mod.exact)} of "
+            f"{_plural(mod.pairs, 'moderated PEP')}."
+        )
     return lines
 
 
 def _trend_rows(points) -> list[dict]:
-    return [{
-        "term": str(p.term),
-        "due": p.completion.due,
-        "completed": pct(p.completion.completed_shown),
-        "on_time": pct(p.completion.on_time_shown),
-        "judged": p.quality.judged,
-        "good_or_better": pct(p.quality.good_or_better_shown),
-    } for p in points]
+    return [
+        {
+            "term": str(p.term),
+            "due": p.completion.due,
+            "completed": pct(p.completion.completed_shown),
+            "on_time": pct(p.completion.on_time_shown),
+            "judged": p.quality.judged,
+            "good_or_better": pct(p.quality.good_or_better_shown),
+        }
+        for p in points
+    ]
 
 
 def board_report_context(term: Term, today: date | None = None) -> dict:
     figures = term_figures(term)
     points = trend(term)
     q, c = figures.quality, figures.completion
-    sw_rows = [{
-        "team": row.team, "manager": row.manager, "meetings": row.meetings, "attended": row.sw_attended,
-        "attended_share": pct(row.attended_share), "peps": row.peps,
-        "updated": row.sw_section_updated, "updated_share": pct(row.section_share),
-    } for row in figures.social_work]
+    sw_rows = [
+        {
+            "team": row.team,
+            "manager": row.manager,
+            "meetings": row.meetings,
+            "attended": row.sw_attended,
+            "attended_share": pct(row.attended_share),
+            "peps": row.peps,
+            "updated": row.sw_section_updated,
+            "updated_share": pct(row.section_share),
+        }
+        for row in figures.social_work
+    ]
     total = figures.social_work_total
     schools, gold_by_school = combine_small_schools(figures.by_school, settings.BOARD_REPORT_MIN_PEPS_PER_SCHOOL)
     return {
@@ -147,7 +168,10 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "no_data": NO_DATA,
         "has_peps": figures.has_peps,
         "completion": {
-            "due": c.due, "completed": c.completed, "on_time": c.on_time, "late": c.late,
+            "due": c.due,
+            "completed": c.completed,
+            "on_time": c.on_time,
+            "late": c.late,
             "outstanding": c.outstanding,
             "completed_share": pct(c.completed_shown),
             "on_time_share": pct(c.on_time_shown),
@@ -156,8 +180,7 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         },
         "quality": {
             "judged": q.judged,
-            "rows": [{"label": Rating(r).label, "count": q.counts[r], "share": pct(q.shown_share(r))}
-                     for r in RATINGS],
+            "rows": [{"label": Rating(r).label, "count": q.counts[r], "share": pct(q.shown_share(r))} for r in RATINGS],
             "good_or_better": q.good_or_better,
             "good_or_better_share": pct(q.good_or_better_shown),
             "not_judged": figures.not_judged,
@@ -173,9 +196,12 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "has_trend": any(p.completion.due for p in points),
         "social_work": sw_rows,
         "social_work_total": {
-            "meetings": total.meetings, "attended": total.sw_attended,
-            "attended_share": pct(total.attended_share), "peps": total.peps,
-            "updated": total.sw_section_updated, "updated_share": pct(total.section_share),
+            "meetings": total.meetings,
+            "attended": total.sw_attended,
+            "attended_share": pct(total.attended_share),
+            "peps": total.peps,
+            "updated": total.sw_section_updated,
+            "updated_share": pct(total.section_share),
         },
         "amendments": figures.amendments,
         "coverage": figures.coverage,
@@ -215,8 +241,7 @@ def social_care_report_context(term: Term, today: date | None = None, user=None)
 
 
 def social_care_report_html(term: Term, today: date | None = None, user=None) -> str:
-    return render_to_string("reporting/pdf/social_care_report.html",
-                            social_care_report_context(term, today, user))
+    return render_to_string("reporting/pdf/social_care_report.html", social_care_report_context(term, today, user))
 
 
 def social_care_report_pdf(term: Term, today: date | None = None, user=None) -> bytes:
@@ -234,6 +259,7 @@ def document(html: str):
 
     # Nothing is fetched from the network: a local base URL, and only file: and data: URLs.
     return HTML(
-        string=html, base_url=str(settings.BASE_DIR / "templates" / "reporting" / "pdf"),
+        string=html,
+        base_url=str(settings.BASE_DIR / "templates" / "reporting" / "pdf"),
         url_fetcher=URLFetcher(allowed_protocols={"file", "data"}),
     ).render()

@@ -39,9 +39,11 @@ def request_report(kind: str, term: Term, user) -> ReportRequest:
     prepared is returned instead of queueing a second build (a double click)."""
     kind = ReportKind(kind)
     in_flight = (
-        ReportRequest.objects.filter(kind=kind, term=term, requested_by=user,
-                                     status__in=[ReportStatus.PENDING, ReportStatus.RUNNING])
-        .order_by("-created_at").first()
+        ReportRequest.objects.filter(
+            kind=kind, term=term, requested_by=user, status__in=[ReportStatus.PENDING, ReportStatus.RUNNING]
+        )
+        .order_by("-created_at")
+        .first()
     )
     if in_flight and not in_flight.is_stale:
         return in_flight
@@ -88,6 +90,13 @@ def build_report(request_id: int) -> ReportRequest:
     report.save(update_fields=["file", "status", "pages", "size", "finished_at"])
     if old_file and old_file != report.file.name:
         report.file.storage.delete(old_file)
-    logger.info("Report %s (%s, %s): %s pages, %s bytes in %.1f s", report.pk, report.kind, report.term,
-                pages, len(content), time.monotonic() - started)
+    logger.info(
+        "Report %s (%s, %s): %s pages, %s bytes in %.1f s",
+        report.pk,
+        report.kind,
+        report.term,
+        pages,
+        len(content),
+        time.monotonic() - started,
+    )
     return report

@@ -38,7 +38,9 @@ class ProFormaAdmin(admin.ModelAdmin):
             areas = list(pro_forma.areas.all())
             latest = ProForma.objects.filter(phase=pro_forma.phase).order_by("-version").first()
             copy = ProForma.objects.create(
-                phase=pro_forma.phase, version=latest.version + 1, title=pro_forma.title,
+                phase=pro_forma.phase,
+                version=latest.version + 1,
+                title=pro_forma.title,
                 is_active=False,
             )
             for area in areas:
@@ -88,8 +90,7 @@ class AreaRatingInline(admin.TabularInline):
 
 @admin.register(QaReview)
 class QaReviewAdmin(admin.ModelAdmin):
-    list_display = ("pep", "reviewer", "kind", "status", "overall_judgement", "needs_amendment",
-                    "submitted_at")
+    list_display = ("pep", "reviewer", "kind", "status", "overall_judgement", "needs_amendment", "submitted_at")
     list_filter = ("kind", "status", "overall_judgement", "needs_amendment")
     search_fields = ("pep__child__la_reference", "pep__child__last_name", "reviewer__last_name")
     list_select_related = ("pep__child", "pep__term", "reviewer")
@@ -97,8 +98,16 @@ class QaReviewAdmin(admin.ModelAdmin):
     # which judge the PEP and record its status. The judgement comes from the rules, never
     # typed in. A draft's feedback may be corrected here, or the draft deleted; a submitted
     # review is shown read-only.
-    readonly_fields = ("pep", "reviewer", "kind", "status", "pro_forma", "overall_judgement",
-                       "needs_amendment", "submitted_at")
+    readonly_fields = (
+        "pep",
+        "reviewer",
+        "kind",
+        "status",
+        "pro_forma",
+        "overall_judgement",
+        "needs_amendment",
+        "submitted_at",
+    )
     inlines = [AreaRatingInline]
 
     def has_add_permission(self, request):

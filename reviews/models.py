@@ -21,9 +21,7 @@ class ProForma(models.Model):
     phase = models.CharField(max_length=10, choices=Phase.choices)
     version = models.PositiveSmallIntegerField(default=1)
     title = models.CharField(max_length=150)
-    is_active = models.BooleanField(
-        default=True, help_text="New reviews use the highest active version for the phase."
-    )
+    is_active = models.BooleanField(default=True, help_text="New reviews use the highest active version for the phase.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProFormaQuerySet.as_manager()
@@ -106,15 +104,11 @@ class ReviewStatus(models.TextChoices):
 
 class QaReview(models.Model):
     pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="reviews")
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qa_reviews"
-    )
-    kind = models.CharField(max_length=20, choices=ReviewKind.choices,
-                            default=ReviewKind.LINE_MANAGEMENT)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qa_reviews")
+    kind = models.CharField(max_length=20, choices=ReviewKind.choices, default=ReviewKind.LINE_MANAGEMENT)
     # The version the review was made on, kept even when the pro-forma changes later.
     pro_forma = models.ForeignKey(ProForma, on_delete=models.PROTECT, related_name="reviews")
-    status = models.CharField(max_length=10, choices=ReviewStatus.choices,
-                              default=ReviewStatus.DRAFT)
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
     overall_judgement = models.CharField(max_length=5, choices=Rating.choices, blank=True)
     needs_amendment = models.BooleanField(default=False)
     strengths = models.TextField(blank=True)
@@ -129,7 +123,8 @@ class QaReview(models.Model):
         constraints = [
             # One open draft per reviewer, PEP and kind: "Start review" resumes it.
             models.UniqueConstraint(
-                fields=["pep", "reviewer", "kind"], condition=Q(status="draft"),
+                fields=["pep", "reviewer", "kind"],
+                condition=Q(status="draft"),
                 name="one_draft_per_reviewer_pep_kind",
             ),
             models.CheckConstraint(

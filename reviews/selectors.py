@@ -9,9 +9,7 @@ def review_history(pep) -> QuerySet[QaReview]:
     return (
         pep.reviews.filter(status=ReviewStatus.SUBMITTED)
         .select_related("reviewer", "pro_forma")
-        .prefetch_related(
-            Prefetch("area_ratings", queryset=AreaRating.objects.select_related("area"))
-        )
+        .prefetch_related(Prefetch("area_ratings", queryset=AreaRating.objects.select_related("area")))
     )
 
 
@@ -23,6 +21,4 @@ def with_area_ratings(reviews: QuerySet[QaReview]) -> QuerySet[QaReview]:
 
 
 def my_draft_reviews(user: User) -> QuerySet[QaReview]:
-    return QaReview.objects.filter(reviewer=user, status=ReviewStatus.DRAFT).select_related(
-        "pep__child", "pep__term"
-    )
+    return QaReview.objects.filter(reviewer=user, status=ReviewStatus.DRAFT).select_related("pep__child", "pep__term")

@@ -31,9 +31,7 @@ def review_permission(kind: str) -> str:
 
 
 @transaction.atomic
-def start_review(
-    pep: Pep, reviewer: User, kind: str | None = None, positions: list[int] | None = None
-) -> QaReview:
+def start_review(pep: Pep, reviewer: User, kind: str | None = None, positions: list[int] | None = None) -> QaReview:
     """Open (or resume) the reviewer's draft on the current pro-forma for the PEP's phase.
 
     `positions` limits a lead practitioner's review to the areas they lead on.
@@ -43,9 +41,7 @@ def start_review(
     # submitted for QA.
     if not reviewer.has_perm(review_permission(kind), pep):
         raise PermissionDenied("You cannot QA this PEP.")
-    existing = QaReview.objects.filter(
-        pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT
-    ).first()
+    existing = QaReview.objects.filter(pep=pep, reviewer=reviewer, kind=kind, status=ReviewStatus.DRAFT).first()
     if existing:
         return existing
     pro_forma = ProForma.objects.current_for(pep.phase)
@@ -148,7 +144,10 @@ def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
     if pep.status != PepStatus.RETURNED:
         raise ValidationError("Only a PEP returned for amendment can be marked as amended.")
     PepStatusChange.objects.create(
-        pep=pep, from_status=pep.status, to_status=PepStatus.SUBMITTED, changed_by=by,
+        pep=pep,
+        from_status=pep.status,
+        to_status=PepStatus.SUBMITTED,
+        changed_by=by,
         note=note or "Amended by the DT and SW; resubmitted for QA.",
     )
     pep.status = PepStatus.SUBMITTED

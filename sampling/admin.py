@@ -26,8 +26,20 @@ class SampleAdmin(admin.ModelAdmin):
     list_display = ("__str__", "term", "kind", "reviewer", "caseload_size", "minimum_size", "drawn_at")
     list_filter = ("term", "kind")
     list_select_related = ("term", "officer", "lead_area", "group", "reviewer")
-    readonly_fields = ("term", "kind", "officer", "lead_area", "group", "seed", "rate", "rate_reason",
-                       "caseload_size", "minimum_size", "drawn_at", "topped_up_at")
+    readonly_fields = (
+        "term",
+        "kind",
+        "officer",
+        "lead_area",
+        "group",
+        "seed",
+        "rate",
+        "rate_reason",
+        "caseload_size",
+        "minimum_size",
+        "drawn_at",
+        "topped_up_at",
+    )
     inlines = [SampleEntryInline]
 
     def has_add_permission(self, request):

@@ -31,8 +31,7 @@ class ModerationGroup(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="moderation_groups")
-    sample_size = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                   help_text="Leave blank for the default.")
+    sample_size = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Leave blank for the default.")
     is_active = models.BooleanField(default=True)
 
     def __str__(self):
@@ -47,15 +46,22 @@ class Sample(models.Model):
     kind = models.CharField(max_length=20, choices=SampleKind.choices)
     # The scope: the officer whose caseload is sampled (line management), the lead area,
     # the moderation group, or for cross-moderation the manager who re-rates.
-    officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                on_delete=models.CASCADE, related_name="samples_of")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="samples_of"
+    )
     lead_area = models.ForeignKey(LeadArea, null=True, blank=True, on_delete=models.CASCADE)
     group = models.ForeignKey(ModerationGroup, null=True, blank=True, on_delete=models.CASCADE)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="samples_to_review")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="samples_to_review"
+    )
     seed = models.CharField(max_length=80)
-    rate = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True,
-                               help_text="Share of the caseload sampled (line management).")
+    rate = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Share of the caseload sampled (line management).",
+    )
     rate_reason = models.CharField(max_length=20, choices=Reason.CHOICES, blank=True)
     caseload_size = models.PositiveIntegerField(default=0)
     minimum_size = models.PositiveIntegerField(default=0)
@@ -66,14 +72,22 @@ class Sample(models.Model):
         ordering = ["term", "kind"]
         # One sample per term and scope, so drawing again tops up instead of duplicating.
         constraints = [
-            models.UniqueConstraint(fields=["term", "officer"], condition=Q(kind="line_management"),
-                                    name="one_line_management_sample_per_officer"),
-            models.UniqueConstraint(fields=["term", "lead_area"], condition=Q(kind="lead_area"),
-                                    name="one_sample_per_lead_area"),
-            models.UniqueConstraint(fields=["term", "reviewer"], condition=Q(kind="cross_moderation"),
-                                    name="one_cross_moderation_sample_per_manager"),
-            models.UniqueConstraint(fields=["term", "group"], condition=Q(kind="moderation_group"),
-                                    name="one_sample_per_moderation_group"),
+            models.UniqueConstraint(
+                fields=["term", "officer"],
+                condition=Q(kind="line_management"),
+                name="one_line_management_sample_per_officer",
+            ),
+            models.UniqueConstraint(
+                fields=["term", "lead_area"], condition=Q(kind="lead_area"), name="one_sample_per_lead_area"
+            ),
+            models.UniqueConstraint(
+                fields=["term", "reviewer"],
+                condition=Q(kind="cross_moderation"),
+                name="one_cross_moderation_sample_per_manager",
+            ),
+            models.UniqueConstraint(
+                fields=["term", "group"], condition=Q(kind="moderation_group"), name="one_sample_per_moderation_group"
+            ),
         ]
 
     def __str__(self):
@@ -103,14 +117,17 @@ class SampleEntry(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="entries")
     pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="sample_entries")
     reason = models.CharField(max_length=20, choices=Reason.CHOICES)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="sample_entries")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sample_entries"
+    )
     due_date = models.DateField()
-    review = models.ForeignKey(QaReview, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="sample_entries")
+    review = models.ForeignKey(
+        QaReview, null=True, blank=True, on_delete=models.SET_NULL, related_name="sample_entries"
+    )
     # Moderation: the first review being re-rated, and the rating the managers agreed.
-    original_review = models.ForeignKey(QaReview, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="moderated_by")
+    original_review = models.ForeignKey(
+        QaReview, null=True, blank=True, on_delete=models.SET_NULL, related_name="moderated_by"
+    )
     agreed_judgement = models.CharField(max_length=5, choices=Rating.choices, blank=True)
     agreement_notes = models.TextField(blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)

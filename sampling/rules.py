@@ -168,9 +168,7 @@ def weighted_kappa(pairs: Sequence[tuple[str, str]], weights: str = "linear") ->
     rows = [sum(observed[i]) for i in range(k)]
     cols = [sum(observed[i][j] for i in range(k)) for j in range(k)]
     disagreement_observed = sum(weight(i, j) * observed[i][j] for i in range(k) for j in range(k)) / n
-    disagreement_expected = sum(
-        weight(i, j) * rows[i] * cols[j] for i in range(k) for j in range(k)
-    ) / (n * n)
+    disagreement_expected = sum(weight(i, j) * rows[i] * cols[j] for i in range(k) for j in range(k)) / (n * n)
     if disagreement_expected == 0:
         return None
     return 1 - disagreement_observed / disagreement_expected

@@ -30,9 +30,7 @@ def worklist(user: User, term: Term | None) -> QuerySet[SampleEntry]:
 def blind_peps(user: User) -> QuerySet:
     """The ids of the PEPs the user is re-rating for moderation and has not submitted yet,
     as a subquery (``.exclude(pk__in=blind_peps(user))`` costs no query of its own)."""
-    return (
-        SampleEntry.objects.filter(assigned_to=user, sample__kind__in=MODERATION_KINDS).not_done().values("pep_id")
-    )
+    return SampleEntry.objects.filter(assigned_to=user, sample__kind__in=MODERATION_KINDS).not_done().values("pep_id")
 
 
 def blind_pep_ids(user: User) -> set[int]:
@@ -79,8 +77,9 @@ def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[Cove
     officers = list(officers.order_by("first_name", "last_name"))
     samples = {
         s.officer_id: s
-        for s in Sample.objects.filter(term=term, kind=SampleKind.LINE_MANAGEMENT, officer__in=officers)
-        .annotate(size=Count("entries"))
+        for s in Sample.objects.filter(term=term, kind=SampleKind.LINE_MANAGEMENT, officer__in=officers).annotate(
+            size=Count("entries")
+        )
     }
     line_management_done = QaReview.objects.filter(
         pep=OuterRef("pep"), kind=ReviewKind.LINE_MANAGEMENT, status=ReviewStatus.SUBMITTED
@@ -88,8 +87,10 @@ def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[Cove
     amber = defaultdict(lambda: [0, 0])
     for officer_id, done in (
         SampleEntry.objects.filter(
-            sample__term=term, sample__kind=SampleKind.LINE_MANAGEMENT,
-            sample__officer__in=officers, reason=rules.Reason.PREVIOUS_AMBER,
+            sample__term=term,
+            sample__kind=SampleKind.LINE_MANAGEMENT,
+            sample__officer__in=officers,
+            reason=rules.Reason.PREVIOUS_AMBER,
         )
         .annotate(done=Exists(line_management_done))
         .values_list("sample__officer_id", "done")
@@ -103,7 +104,8 @@ def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[Cove
         .annotate(
             caseload=Count("pk", distinct=True),
             reviewed=Count(
-                "reviews__pep", distinct=True,
+                "reviews__pep",
+                distinct=True,
                 filter=Q(reviews__kind=ReviewKind.LINE_MANAGEMENT, reviews__status=ReviewStatus.SUBMITTED),
             ),
         )
@@ -114,18 +116,20 @@ def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[Cove
         sample = samples.get(officer.pk)
         figures = per_officer.get(officer.pk, {})
         caseload = figures.get("caseload", 0)
-        rows.append(CoverageRow(
-            officer=officer,
-            manager=officer.line_manager,
-            caseload=caseload,
-            rate=float(sample.rate) if sample and sample.rate is not None else None,
-            rate_reason=sample.get_rate_reason_display() if sample else "",
-            minimum=sample.minimum_size if sample else 0,
-            sample_size=sample.size if sample else 0,
-            reviewed=figures.get("reviewed", 0),
-            previous_amber=amber[officer.pk][0],
-            previous_amber_reviewed=amber[officer.pk][1],
-        ))
+        rows.append(
+            CoverageRow(
+                officer=officer,
+                manager=officer.line_manager,
+                caseload=caseload,
+                rate=float(sample.rate) if sample and sample.rate is not None else None,
+                rate_reason=sample.get_rate_reason_display() if sample else "",
+                minimum=sample.minimum_size if sample else 0,
+                sample_size=sample.size if sample else 0,
+                reviewed=figures.get("reviewed", 0),
+                previous_amber=amber[officer.pk][0],
+                previous_amber_reviewed=amber[officer.pk][1],
+            )
+        )
     return rows
 
 
@@ -159,15 +163,16 @@ def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
     done = list(
         entries.filter(
             original_review__status=ReviewStatus.SUBMITTED, review__status=ReviewStatus.SUBMITTED
-        ).select_related("sample", "original_review", "review", "pep__child", "assigned_to",
-                         "original_review__reviewer")
+        ).select_related(
+            "sample", "original_review", "review", "pep__child", "assigned_to", "original_review__reviewer"
+        )
     )
     review_ids = {e.original_review_id for e in done} | {e.review_id for e in done}
     ratings = defaultdict(dict)
     titles = {}
-    for review_id, position, title, rating in AreaRating.objects.filter(
-        review_id__in=review_ids
-    ).values_list("review_id", "area__position", "area__title", "rating"):
+    for review_id, position, title, rating in AreaRating.objects.filter(review_id__in=review_ids).values_list(
+        "review_id", "area__position", "area__title", "rating"
+    ):
         ratings[review_id][position] = rating
         titles.setdefault(position, title)
     comparisons, area_pairs = [], defaultdict(list)
@@ -178,8 +183,9 @@ def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
             if first[position] and second[position]:
                 areas.append((titles[position], first[position], second[position]))
                 area_pairs[position].append((first[position], second[position]))
-        comparisons.append(Comparison(entry, entry.original_review.overall_judgement,
-                                      entry.review.overall_judgement, areas))
+        comparisons.append(
+            Comparison(entry, entry.original_review.overall_judgement, entry.review.overall_judgement, areas)
+        )
     overall = [(c.first, c.second) for c in comparisons if c.first and c.second]
     per_area = [
         (position, titles[position], len(pairs), rules.exact_agreement(pairs), rules.weighted_kappa(pairs))

@@ -94,9 +94,7 @@ class ChildFactory(DjangoModelFactory):
     allocated_officer = factory.SubFactory(UserFactory)
     school = factory.SubFactory(SchoolFactory)
     social_worker = factory.SubFactory(SocialWorkerFactory)
-    designated_teacher = factory.SubFactory(
-        DesignatedTeacherFactory, school=factory.SelfAttribute("..school")
-    )
+    designated_teacher = factory.SubFactory(DesignatedTeacherFactory, school=factory.SelfAttribute("..school"))
 
 
 def _term_start(academic_year: int, season: str) -> date:
@@ -153,9 +151,9 @@ class ProFormaFactory(DjangoModelFactory):
     phase = Phase.SSA
     version = factory.LazyAttribute(
         lambda o: (
-            ProForma.objects.filter(phase=o.phase).order_by("-version")
-            .values_list("version", flat=True).first() or 0
-        ) + 1
+            (ProForma.objects.filter(phase=o.phase).order_by("-version").values_list("version", flat=True).first() or 0)
+            + 1
+        )
     )
     title = factory.LazyAttribute(lambda o: f"{o.phase} pro-forma v{o.version}")
     is_active = True

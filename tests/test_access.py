@@ -59,8 +59,7 @@ def _manager_draft(f) -> QaReview:
 
 def _manager_submitted(f, ratings=("gold",) * 8) -> QaReview:
     review = start_review(f["pep"], f["manager"])
-    return save_review(review, rate_all(review, list(ratings)), strengths="", development_points="",
-                       submit=True)
+    return save_review(review, rate_all(review, list(ratings)), strengths="", development_points="", submit=True)
 
 
 def _rate_draft(f):
@@ -148,9 +147,15 @@ CASES = [
 @pytest.fixture
 def people(officer, manager, other_manager, other_officer, lead, vsh, administrator, pep, other_pep):
     return {
-        "officer": officer, "manager": manager, "other_manager": other_manager,
-        "other_officer": other_officer, "lead": lead, "vsh": vsh, "administrator": administrator,
-        "pep": pep, "other_pep": other_pep,
+        "officer": officer,
+        "manager": manager,
+        "other_manager": other_manager,
+        "other_officer": other_officer,
+        "lead": lead,
+        "vsh": vsh,
+        "administrator": administrator,
+        "pep": pep,
+        "other_pep": other_pep,
     }
 
 
@@ -174,8 +179,7 @@ def test_access_matrix(client, people, url_key, role, expected):
         match = re.fullmatch(r"/reviews/(\d+)/rate/", response["Location"])
         assert match, response["Location"]
         review = QaReview.objects.get(pk=match[1])
-        assert (review.pep_id, review.reviewer_id, review.status) == (
-            pep.pk, people[role].pk, ReviewStatus.DRAFT)
+        assert (review.pep_id, review.reviewer_id, review.status) == (pep.pk, people[role].pk, ReviewStatus.DRAFT)
     elif expected == DETAIL:
         assert response.status_code == 302
         assert re.fullmatch(r"/reviews/\d+/", response["Location"]), response["Location"]
@@ -231,8 +235,9 @@ def test_anonymous_is_sent_to_login_with_next(client, db, url, method):
 def named_peps(pep, other_pep, manager):
     """Three PEPs with distinct names: ``pep`` (officer), a teammate's, ``other_pep``."""
     teammate = UserFactory(username="teammate", line_manager=manager)
-    team_pep = PepFactory(child=ChildFactory(allocated_officer=teammate, first_name="Teamkid",
-                                             last_name="Sameteam"), term=pep.term)
+    team_pep = PepFactory(
+        child=ChildFactory(allocated_officer=teammate, first_name="Teamkid", last_name="Sameteam"), term=pep.term
+    )
     names = {}
     for key, each, first, last in [
         ("own", pep, "Ownkid", "Officerscase"),

@@ -33,8 +33,9 @@ ACCESS = [
 ]
 
 
-@pytest.mark.parametrize(("user_fixture", "pep_fixture", "sees", "may_qa"), ACCESS,
-                         ids=[f"{u}-{p}" for u, p, *_ in ACCESS])
+@pytest.mark.parametrize(
+    ("user_fixture", "pep_fixture", "sees", "may_qa"), ACCESS, ids=[f"{u}-{p}" for u, p, *_ in ACCESS]
+)
 def test_access_matrix(request, pep, other_pep, user_fixture, pep_fixture, sees, may_qa):
     user = request.getfixturevalue(user_fixture)
     target = request.getfixturevalue(pep_fixture)
@@ -51,9 +52,7 @@ def test_nobody_may_qa_a_draft(request, pep, user_fixture):
     assert can_review(request.getfixturevalue(user_fixture), pep) is False
 
 
-def test_a_moved_child_keeps_the_old_pep_visible_to_both_officers(
-    pep, officer, other_officer, other_pep
-):
+def test_a_moved_child_keeps_the_old_pep_visible_to_both_officers(pep, officer, other_officer, other_pep):
     child = pep.child
     child.allocated_officer = other_officer
     child.save()
@@ -107,8 +106,13 @@ def test_every_permission_asked_in_the_code_is_in_the_policy():
 # Who records a PEP meeting and submits the PEP: the child's officer (or the PEP's), their
 # line manager, the VSH. Not another team, a lead practitioner or an administrator.
 RECORD = [
-    ("officer", True), ("other_officer", False), ("manager", True), ("other_manager", False),
-    ("lead", False), ("vsh", True), ("administrator", False),
+    ("officer", True),
+    ("other_officer", False),
+    ("manager", True),
+    ("other_manager", False),
+    ("lead", False),
+    ("vsh", True),
+    ("administrator", False),
 ]
 
 
@@ -120,8 +124,9 @@ def test_who_records_and_submits_a_pep(request, pep, other_pep, user_fixture, ma
         assert user.has_perm(permission, pep.child) is may  # a PEP not opened yet
 
 
-def test_the_officer_who_held_the_pep_still_records_it_after_the_child_moved(pep, officer, other_officer,
-                                                                             manager, other_manager):
+def test_the_officer_who_held_the_pep_still_records_it_after_the_child_moved(
+    pep, officer, other_officer, manager, other_manager
+):
     child = pep.child
     child.allocated_officer = other_officer
     child.save()

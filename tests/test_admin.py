@@ -34,9 +34,7 @@ def area_inputs(body: str) -> list[str]:
     return [name for name in names if name.split("-", 2)[2] in AREA_FIELDS]
 
 
-REGISTERED = sorted(
-    (model._meta.app_label, model._meta.model_name) for model in admin.site._registry
-)
+REGISTERED = sorted((model._meta.app_label, model._meta.model_name) for model in admin.site._registry)
 
 
 @pytest.mark.parametrize(("app_label", "model_name"), REGISTERED, ids=[f"{a}.{m}" for a, m in REGISTERED])
@@ -139,8 +137,11 @@ def test_copying_again_takes_the_next_free_version(admin_client):
         reverse("admin:reviews_proforma_changelist"),
         {"action": "copy_as_new_version", "_selected_action": [original.pk]},
     )
-    assert list(ProForma.objects.filter(phase=Phase.EYFS).order_by("version")
-                .values_list("version", "is_active")) == [(1, True), (2, True), (3, False)]
+    assert list(ProForma.objects.filter(phase=Phase.EYFS).order_by("version").values_list("version", "is_active")) == [
+        (1, True),
+        (2, True),
+        (3, False),
+    ]
 
 
 # The frozen record: a submitted review, its area ratings, the PEP's status history and
@@ -199,9 +200,14 @@ def changelist(model) -> str:
 
 def bulk_delete(client, model, objs):
     """The changelist's "Delete selected" action, confirmed."""
-    return client.post(changelist(model), {
-        "action": "delete_selected", "_selected_action": [obj.pk for obj in objs], "post": "yes",
-    })
+    return client.post(
+        changelist(model),
+        {
+            "action": "delete_selected",
+            "_selected_action": [obj.pk for obj in objs],
+            "post": "yes",
+        },
+    )
 
 
 def assert_no_delete_action(client, model, objs):
@@ -220,8 +226,9 @@ def input_names(body: str) -> set[str]:
 def submitted(pep, manager) -> QaReview:
     """A submitted all-Gold review: the PEP is finalised and its status history has a row."""
     review = start_review(pep, manager)
-    return save_review(review, rate_all(review, ["gold"] * 8), strengths="Strong voice",
-                       development_points="", submit=True)
+    return save_review(
+        review, rate_all(review, ["gold"] * 8), strengths="Strong voice", development_points="", submit=True
+    )
 
 
 @pytest.fixture
@@ -244,10 +251,16 @@ def test_an_area_of_a_version_in_use_is_shown_read_only(admin_client, frozen_are
 
 def test_an_area_of_a_version_in_use_cannot_be_changed(admin_client, frozen_area):
     title = frozen_area.title
-    response = admin_client.post(admin_url(frozen_area), {
-        "pro_forma": frozen_area.pro_forma_id, "position": 1, "title": "Changed",
-        "description": "", **{f"{r}_criteria": "Changed" for r in ("gold", "green", "amber", "red")},
-    })
+    response = admin_client.post(
+        admin_url(frozen_area),
+        {
+            "pro_forma": frozen_area.pro_forma_id,
+            "position": 1,
+            "title": "Changed",
+            "description": "",
+            **{f"{r}_criteria": "Changed" for r in ("gold", "green", "amber", "red")},
+        },
+    )
     assert response.status_code == 403
     frozen_area.refresh_from_db()
     assert frozen_area.title == title
@@ -286,10 +299,16 @@ def test_an_area_of_a_version_not_in_use_can_still_be_changed(admin_client):
 
 def test_no_area_can_be_added_to_a_version_in_use(admin_client, submitted):
     in_use = submitted.pro_forma
-    response = admin_client.post(reverse("admin:reviews_proformaarea_add"), {
-        "pro_forma": in_use.pk, "position": 9, "title": "Ninth", "description": "",
-        **{f"{r}_criteria": "x" for r in ("gold", "green", "amber", "red")},
-    })
+    response = admin_client.post(
+        reverse("admin:reviews_proformaarea_add"),
+        {
+            "pro_forma": in_use.pk,
+            "position": 9,
+            "title": "Ninth",
+            "description": "",
+            **{f"{r}_criteria": "x" for r in ("gold", "green", "amber", "red")},
+        },
+    )
     assert response.status_code == 200  # the form again, with the error
     assert "Select a valid choice" in response.content.decode()
     assert in_use.areas.count() == 8
@@ -305,10 +324,16 @@ def test_a_submitted_review_is_shown_read_only(admin_client, submitted):
 
 
 def test_a_submitted_review_cannot_be_put_back_to_draft(admin_client, submitted):
-    response = admin_client.post(admin_url(submitted), {
-        "status": ReviewStatus.DRAFT, "strengths": "Changed", "development_points": "",
-        "area_ratings-TOTAL_FORMS": "0", "area_ratings-INITIAL_FORMS": "0",
-    })
+    response = admin_client.post(
+        admin_url(submitted),
+        {
+            "status": ReviewStatus.DRAFT,
+            "strengths": "Changed",
+            "development_points": "",
+            "area_ratings-TOTAL_FORMS": "0",
+            "area_ratings-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 403
     submitted.refresh_from_db()
     assert (submitted.status, submitted.strengths) == (ReviewStatus.SUBMITTED, "Strong voice")
@@ -323,11 +348,19 @@ def test_a_submitted_review_cannot_be_deleted(admin_client, submitted):
 
 def test_reviews_are_not_added_in_the_admin(admin_client, pep, manager):
     assert admin_client.get(reverse("admin:reviews_qareview_add")).status_code == 403
-    response = admin_client.post(reverse("admin:reviews_qareview_add"), {
-        "pep": pep.pk, "reviewer": manager.pk, "kind": "line_management",
-        "pro_forma": ProForma.objects.current_for(pep.phase).pk, "status": ReviewStatus.SUBMITTED,
-        "overall_judgement": "gold", "area_ratings-TOTAL_FORMS": "0", "area_ratings-INITIAL_FORMS": "0",
-    })
+    response = admin_client.post(
+        reverse("admin:reviews_qareview_add"),
+        {
+            "pep": pep.pk,
+            "reviewer": manager.pk,
+            "kind": "line_management",
+            "pro_forma": ProForma.objects.current_for(pep.phase).pk,
+            "status": ReviewStatus.SUBMITTED,
+            "overall_judgement": "gold",
+            "area_ratings-TOTAL_FORMS": "0",
+            "area_ratings-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 403
     assert not QaReview.objects.exists()
 
@@ -353,8 +386,9 @@ def test_area_ratings_are_read_only(admin_client, submitted, draft):
     draft_rating = draft.area_ratings.first()
     assert admin_client.get(admin_url(rating)).status_code == 200
     assert admin_client.get(reverse("admin:reviews_arearating_add")).status_code == 403
-    response = admin_client.post(admin_url(rating), {"review": submitted.pk, "area": rating.area_id,
-                                                    "rating": "red", "comment": "Changed"})
+    response = admin_client.post(
+        admin_url(rating), {"review": submitted.pk, "area": rating.area_id, "rating": "red", "comment": "Changed"}
+    )
     assert response.status_code == 403
     for one in (rating, draft_rating):
         assert admin_client.post(admin_url(one, "delete"), {"post": "yes"}).status_code == 403
@@ -402,21 +436,31 @@ def test_the_pep_page_shows_its_status_history_read_only(admin_client, submitted
     assert not re.search(r'name="status_changes-\d+-(?!id|pep)[a-z_]+"', body)
 
 
-@pytest.mark.parametrize("address", [
-    "/admin/peps/pep/?q=%00",
-    "/admin/peps/pep/?status__exact=%00",
-    "/admin/peps/child/?q=a%00b",
-    "/admin/autocomplete/?term=%00&app_label=peps&model_name=designatedteacher&field_name=school",
-    "/admin/autocomplete/?term=a&app_label=peps&model_name=child%00&field_name=school",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/admin/peps/pep/?q=%00",
+        "/admin/peps/pep/?status__exact=%00",
+        "/admin/peps/child/?q=a%00b",
+        "/admin/autocomplete/?term=%00&app_label=peps&model_name=designatedteacher&field_name=school",
+        "/admin/autocomplete/?term=a&app_label=peps&model_name=child%00&field_name=school",
+    ],
+)
 def test_a_nul_in_an_admin_filter_or_search_is_a_bad_request(admin_client, address):
     # A 500 on PostgreSQL before hvs_qa.middleware (SQLite takes the NUL).
     assert admin_client.get(address).status_code == 400
 
 
 def test_the_change_pages_touched_still_open(admin_client, submitted, draft, frozen_area):
-    objs = [submitted, draft, submitted.pep, frozen_area, submitted.pro_forma,
-            submitted.area_ratings.first(), PepStatusChange.objects.first()]
+    objs = [
+        submitted,
+        draft,
+        submitted.pep,
+        frozen_area,
+        submitted.pro_forma,
+        submitted.area_ratings.first(),
+        PepStatusChange.objects.first(),
+    ]
     for obj in objs:
         assert admin_client.get(admin_url(obj)).status_code == 200, obj
 

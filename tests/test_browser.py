@@ -214,8 +214,9 @@ def test_submitting_with_an_area_unrated_shows_the_error_summary(live_server, pa
 
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     expect(summary).to_be_visible()
-    expect(page).to_have_title(f"Error: Rate PEP: {pep.child.full_name} – PEP quality assurance – "
-                               "Hillingdon Virtual School")
+    expect(page).to_have_title(
+        f"Error: Rate PEP: {pep.child.full_name} – PEP quality assurance – Hillingdon Virtual School"
+    )
     expect(summary.get_by_role("link")).to_have_count(1)
     link = summary.get_by_role("link", name=f"Select a rating for {areas[unrated - 1]}")
     link.click()
@@ -249,10 +250,13 @@ class _AxeCheck:
 
     def assert_clean(self) -> None:
         assert not self.failures, "axe found serious or critical WCAG A/AA violations:\n" + "\n".join(
-            f"\n== {where}\n" + "\n".join(
+            f"\n== {where}\n"
+            + "\n".join(
                 f"- {v['id']} ({v['impact']}): {v['help']} {v['helpUrl']}\n"
-                + "\n".join(f"    {', '.join(map(str, n['target']))}: {n['html'][:200]}\n      {n['failureSummary']}"
-                            for n in v["nodes"])
+                + "\n".join(
+                    f"    {', '.join(map(str, n['target']))}: {n['html'][:200]}\n      {n['failureSummary']}"
+                    for n in v["nodes"]
+                )
                 for v in violations
             )
             for where, violations in self.failures.items()
@@ -339,8 +343,12 @@ def test_worklist_statement_and_reports_pass_axe(live_server, page, signed_in_ma
 def waiting_entry(pep, officer, signed_in_manager):
     """A draft PEP of ``officer``'s child this term, in the manager's line-management
     sample: on the worklist, waiting for the PEP."""
-    draft = PepFactory(child=ChildFactory(allocated_officer=officer, first_name="Wren", last_name="Waiting"),
-                       term=pep.term, status=PepStatus.DRAFT, meeting_date=None)
+    draft = PepFactory(
+        child=ChildFactory(allocated_officer=officer, first_name="Wren", last_name="Waiting"),
+        term=pep.term,
+        status=PepStatus.DRAFT,
+        meeting_date=None,
+    )
     sample = SampleFactory(term=pep.term, officer=officer, reviewer=signed_in_manager)
     return SampleEntryFactory(sample=sample, pep=draft, assigned_to=signed_in_manager)
 
@@ -354,7 +362,8 @@ def _fill_the_meeting(page: Page, held) -> None:
     for who in ("Social worker", "Designated teacher", "Carer"):
         attended.get_by_label(who).check()
     page.get_by_role("group", name="Has the social worker updated their section of the PEP?").get_by_label(
-        "Yes").check()
+        "Yes"
+    ).check()
     page.get_by_label("Attendance this term, as a percentage").fill("95.5")
     page.get_by_role("group", name="Was Pupil Premium Plus (PP+) requested?").get_by_label("No").check()
     page.get_by_label("Child's views, wishes and feelings").fill("Wren wants to join the school choir.")
@@ -411,8 +420,9 @@ def test_pep_record_pages_pass_axe(live_server, page, signed_in_officer, waiting
 
 def test_check_answers_page_passes_axe(live_server, page, signed_in_officer, waiting_entry):
     draft = waiting_entry.pep
-    Pep.objects.filter(pk=draft.pk).update(meeting_date=timezone.localdate() - timedelta(days=1), sw_attended=True,
-                                           targets="Join the choir by half term.")
+    Pep.objects.filter(pk=draft.pk).update(
+        meeting_date=timezone.localdate() - timedelta(days=1), sw_attended=True, targets="Join the choir by half term."
+    )
     check = _AxeCheck(page)
     _sign_in(page, live_server, signed_in_officer, landing="My caseload")
     page.goto(f"{live_server.url}/peps/{draft.pk}/submit/")

@@ -56,8 +56,9 @@ def test_stacked_bar_with_nothing_to_divide_says_no_data():
 
 def test_stacked_bars_are_100_percent_per_row():
     rows = [("EYFS", [1, 1, 0, 2]), ("SSA", [0, 0, 0, 0]), ("Post 16", [0, 5, 0, 0])]
-    root = parse(charts.stacked_bars("c", "t", "d", [(label, values, split(values)) for label, values in rows],
-                                     width=640))
+    root = parse(
+        charts.stacked_bars("c", "t", "d", [(label, values, split(values)) for label, values in rows], width=640)
+    )
     bars = segments(root)
     eyfs = [float(bar.get("width")) for bar in bars[:3]]
     assert eyfs == [106, 106, 212]  # of a 424-wide bar: 25%, 25%, 50%
@@ -72,10 +73,15 @@ def test_stacked_bars_without_rows():
 
 
 def test_line_chart_places_points_by_share_and_breaks_at_gaps():
-    root = parse(charts.line_chart(
-        "c", "Trend", "d", ["Autumn 2025/26", "Spring 2025/26", "Summer 2025/26"],
-        [(charts.BLUE, [0.5, None, 1.0]), (charts.GREEN, [0.0, 0.25, 0.75])],
-    ))
+    root = parse(
+        charts.line_chart(
+            "c",
+            "Trend",
+            "d",
+            ["Autumn 2025/26", "Spring 2025/26", "Summer 2025/26"],
+            [(charts.BLUE, [0.5, None, 1.0]), (charts.GREEN, [0.0, 0.25, 0.75])],
+        )
+    )
     # Series 1: circles; series 2: squares (not told apart by colour alone).
     circles = list(root.iter(f"{SVG}circle"))
     legend_and_points = [float(c.get("data-value")) for c in circles if c.get("data-value")]
@@ -93,8 +99,7 @@ def test_line_chart_places_points_by_share_and_breaks_at_gaps():
 
 def test_line_chart_with_no_terms_or_no_data():
     assert "No data" in texts(parse(charts.line_chart("c", "t", "d", [], [(charts.BLUE, [])])))
-    assert "No data" in texts(parse(charts.line_chart("c", "t", "d", ["Autumn 2025/26"],
-                                                      [(charts.BLUE, [None])])))
+    assert "No data" in texts(parse(charts.line_chart("c", "t", "d", ["Autumn 2025/26"], [(charts.BLUE, [None])])))
     one = parse(charts.line_chart("c", "t", "d", ["Autumn 2025/26"], [(charts.BLUE, [0.4])]))
     assert "40%" in texts(one)
 
@@ -102,8 +107,9 @@ def test_line_chart_with_no_terms_or_no_data():
 @pytest.mark.parametrize("evil", ['<script>alert("x")</script>', "Tom & Jerry's", "]]><x/>"])
 def test_text_is_escaped(evil):
     for markup in (
-        charts.stacked_bar("c", evil, evil, [1, 0, 0, 0], split([1, 0, 0, 0]),
-                           series=[charts.Series(evil, "#000")] * 4),
+        charts.stacked_bar(
+            "c", evil, evil, [1, 0, 0, 0], split([1, 0, 0, 0]), series=[charts.Series(evil, "#000")] * 4
+        ),
         charts.stacked_bars("c", evil, evil, [(evil, [1, 2, 3, 4], split([1, 2, 3, 4]))]),
         charts.line_chart("c", evil, evil, [evil], [(charts.Series(evil, "#000"), [0.5])]),
     ):

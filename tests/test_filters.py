@@ -17,9 +17,7 @@ def named_peps(officer):
     term = TermFactory()
 
     def make(first, last, reference, judgement=""):
-        child = ChildFactory(
-            first_name=first, last_name=last, la_reference=reference, allocated_officer=officer
-        )
+        child = ChildFactory(first_name=first, last_name=last, la_reference=reference, allocated_officer=officer)
         return PepFactory(child=child, term=term, judgement=judgement)
 
     return {
@@ -37,8 +35,7 @@ def _found(data, **kwargs):
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
-        pytest.param("am", {"amy_smith", "amy_jones", "sam_smith", "tamsin_amyot"},
-                     id="partial, any name"),
+        pytest.param("am", {"amy_smith", "amy_jones", "sam_smith", "tamsin_amyot"}, id="partial, any name"),
         pytest.param("AMY", {"amy_smith", "amy_jones", "tamsin_amyot"}, id="case-insensitive"),
         pytest.param("tams", {"tamsin_amyot"}, id="partial first name"),
         pytest.param("Amy Smith", {"amy_smith"}, id="first last"),
@@ -87,8 +84,7 @@ def test_a_manager_is_offered_only_their_team(pep, other_pep, manager, officer, 
     assert _officer_choices(manager) == {officer, team_mate}
 
     # Choosing another team's officer is refused, not quietly applied.
-    pep_filter = PepFilter({"officer": other_officer.pk}, queryset=pep_list(manager),
-                           user=manager)
+    pep_filter = PepFilter({"officer": other_officer.pk}, queryset=pep_list(manager), user=manager)
     assert not pep_filter.is_valid()
     assert "officer" in pep_filter.errors
     # Their own team filters as asked.
@@ -100,6 +96,5 @@ def test_an_officer_is_offered_only_themselves(pep, other_pep, officer):
     assert _officer_choices(officer) == {officer}
 
 
-def test_whole_school_roles_are_offered_every_officer(pep, other_pep, lead, officer,
-                                                      other_officer):
+def test_whole_school_roles_are_offered_every_officer(pep, other_pep, lead, officer, other_officer):
     assert _officer_choices(lead) == {officer, other_officer}

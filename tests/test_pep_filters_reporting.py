@@ -28,8 +28,9 @@ def term():
 def make(term, name, **kwargs):
     child_year = kwargs.pop("child_year", 5)
     team = kwargs.pop("team", None)
-    child = ChildFactory(first_name=name, year_group=child_year,
-                         **({"social_worker": SocialWorkerFactory(team=team)} if team else {}))
+    child = ChildFactory(
+        first_name=name, year_group=child_year, **({"social_worker": SocialWorkerFactory(team=team)} if team else {})
+    )
     kwargs.setdefault("year_group", child_year)
     return PepFactory(child=child, term=term, **kwargs)
 

@@ -58,8 +58,9 @@ def world(db):
     peps = {}
     for name, term, year, status, judgement, officer, school in rows:
         first, last = name.split()
-        child = ChildFactory(first_name=first, last_name=last, year_group=year,
-                             allocated_officer=officer, school=school)
+        child = ChildFactory(
+            first_name=first, last_name=last, year_group=year, allocated_officer=officer, school=school
+        )
         peps[name] = PepFactory(child=child, term=term, status=status, judgement=judgement)
     return World(t1, t2, o1, o2, s1, s2, peps)
 
@@ -111,8 +112,10 @@ def test_unfiltered_list_shows_everything_sorted_by_child(vsh_client, world):
     ids=lambda value: "&".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None,
 )
 def test_filters(vsh_client, world, params, expected):
-    resolved = {key: getattr(world, value).pk if key in ("term", "officer", "school") else value
-                for key, value in params.items()}
+    resolved = {
+        key: getattr(world, value).pk if key in ("term", "officer", "school") else value
+        for key, value in params.items()
+    }
     response = get_list(vsh_client, **resolved)
     assert names(response) == expected
     body = response.content.decode()
@@ -170,8 +173,10 @@ def test_unknown_sort_falls_back_to_child_in_the_page(vsh_client, world):
 def test_sort_headers_toggle_and_keep_filters(vsh_client, world):
     body = get_list(vsh_client, status=PepStatus.RETURNED, sort="child").content.decode()
     # The active column links to the reverse order, and says how it is sorted.
-    assert 'aria-sort="ascending"><a class="govuk-link govuk-link--no-visited-state app-sort-link" ' \
-           'href="?status=returned&amp;sort=-child">Child</a>' in body
+    assert (
+        'aria-sort="ascending"><a class="govuk-link govuk-link--no-visited-state app-sort-link" '
+        'href="?status=returned&amp;sort=-child">Child</a>' in body
+    )
     assert 'href="?status=returned&amp;sort=judgement">Judgement</a>' in body
 
 
@@ -184,9 +189,11 @@ def many_peps(db, settings):
     term = TermFactory()
     officer = UserFactory()
     for n in range(26):
-        PepFactory(child=ChildFactory(first_name=f"Pupil{n:02d}", last_name=f"Zed{n:02d}",
-                                      allocated_officer=officer),
-                   term=term, status=PepStatus.SUBMITTED)
+        PepFactory(
+            child=ChildFactory(first_name=f"Pupil{n:02d}", last_name=f"Zed{n:02d}", allocated_officer=officer),
+            term=term,
+            status=PepStatus.SUBMITTED,
+        )
     return term
 
 
@@ -234,11 +241,15 @@ def test_filter_narrowing_to_one_page_has_no_pagination(vsh_client, many_peps):
 def _make_peps(count, officers, schools, terms):
     for n in range(count):
         officer = officers[n % len(officers)]
-        child = ChildFactory(allocated_officer=officer, school=schools[n % len(schools)],
-                             year_group=[0, 5, 9, 12][n % 4])
-        PepFactory(child=child, term=terms[n % len(terms)],
-                   status=[PepStatus.SUBMITTED, PepStatus.FINALISED, PepStatus.RETURNED][n % 3],
-                   judgement=["", "gold", "red", "green", "amber"][n % 5])
+        child = ChildFactory(
+            allocated_officer=officer, school=schools[n % len(schools)], year_group=[0, 5, 9, 12][n % 4]
+        )
+        PepFactory(
+            child=child,
+            term=terms[n % len(terms)],
+            status=[PepStatus.SUBMITTED, PepStatus.FINALISED, PepStatus.RETURNED][n % 3],
+            judgement=["", "gold", "red", "green", "amber"][n % 5],
+        )
 
 
 def capture(client, url) -> list[str]:
@@ -285,8 +296,10 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
         response = client.get(url)
     assert len(names(response)) == 25
     # Filtering adds one query, to check the term chosen exists; sorting adds none.
-    filtered_url = (f"{url}?term={terms[0].pk}&officer={officers[0].pk}&school={schools[0].pk}"
-                    "&status=submitted&phase=eyfs&judgement=none&q=kid&sort=-judgement")
+    filtered_url = (
+        f"{url}?term={terms[0].pk}&officer={officers[0].pk}&school={schools[0].pk}"
+        "&status=submitted&phase=eyfs&judgement=none&q=kid&sort=-judgement"
+    )
     filtered = capture(client, filtered_url)
     assert len(filtered) == PEP_LIST_FILTERED_QUERIES, show(filtered)
     assert names(client.get(filtered_url))  # the page query ran: some PEPs matched
@@ -307,8 +320,13 @@ def _submit_reviews(pep, reviewers, count):
     for n in range(count):
         pep.refresh_from_db()
         review = start_review(pep, reviewers[n % len(reviewers)])
-        save_review(review, rate_all(review, [["gold", "green", "amber", "red"][n % 4]] * 8),
-                    strengths="s", development_points="d", submit=True)
+        save_review(
+            review,
+            rate_all(review, [["gold", "green", "amber", "red"][n % 4]] * 8),
+            strengths="s",
+            development_points="d",
+            submit=True,
+        )
 
 
 def test_pep_detail_queries_are_constant(client, vsh, manager, lead, pep, django_assert_num_queries):

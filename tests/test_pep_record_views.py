@@ -31,22 +31,30 @@ def child(officer, pep):
 
 @pytest.fixture
 def draft(officer, pep):
-    return PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.DRAFT,
-                      meeting_date=None)
+    return PepFactory(
+        child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.DRAFT, meeting_date=None
+    )
 
 
 def answers(**changes) -> dict:
     """A complete POST of the meeting form: a meeting held three days ago."""
     data = {
-        "meeting_date_0": str(HELD.day), "meeting_date_1": str(HELD.month), "meeting_date_2": str(HELD.year),
+        "meeting_date_0": str(HELD.day),
+        "meeting_date_1": str(HELD.month),
+        "meeting_date_2": str(HELD.year),
         "attendees": ["sw", "dt", "carer"],
         "sw_section_updated": "yes",
         "attendance_percent": "94.5",
         "pp_plus_requested": "yes",
         "pp_plus_amount": "450.50",
-        "next_meeting_date_0": "1", "next_meeting_date_1": "3", "next_meeting_date_2": str(HELD.year + 1),
+        "next_meeting_date_0": "1",
+        "next_meeting_date_1": "3",
+        "next_meeting_date_2": str(HELD.year + 1),
         "child_views": "I like reading.",
-        "education_summary": "", "attainment_summary": "", "targets": "Read daily.", "aspirations_summary": "",
+        "education_summary": "",
+        "attainment_summary": "",
+        "targets": "Read daily.",
+        "aspirations_summary": "",
         "action": "save",
     }
     data.update(changes)
@@ -67,8 +75,13 @@ def text(response) -> str:
 # The child's officer, their line manager and the VSH; another team is not found; a lead
 # practitioner and an administrator see the PEP (the whole school) but may not record it.
 ROLES = [
-    ("officer", "ok"), ("other_officer", 404), ("manager", "ok"), ("other_manager", 404),
-    ("lead", 403), ("vsh", "ok"), ("administrator", 403),
+    ("officer", "ok"),
+    ("other_officer", 404),
+    ("manager", "ok"),
+    ("other_manager", 404),
+    ("lead", 403),
+    ("vsh", "ok"),
+    ("administrator", 403),
 ]
 
 
@@ -107,14 +120,20 @@ def test_who_may_submit_for_qa(client, request, draft, other_pep, role, expected
 
 def test_an_unknown_id_is_not_found(client, officer, pep):
     client.force_login(officer)
-    for url in (reverse("peps:record", args=[999999]), reverse("peps:submit", args=[999999]),
-                reverse("peps:record_new", args=[999999])):
+    for url in (
+        reverse("peps:record", args=[999999]),
+        reverse("peps:submit", args=[999999]),
+        reverse("peps:record_new", args=[999999]),
+    ):
         assert client.get(url).status_code == 404
 
 
 def test_anonymous_is_sent_to_sign_in(client, draft, child):
-    for url in (reverse("peps:record", args=[draft.pk]), reverse("peps:submit", args=[draft.pk]),
-                reverse("peps:record_new", args=[child.pk])):
+    for url in (
+        reverse("peps:record", args=[draft.pk]),
+        reverse("peps:submit", args=[draft.pk]),
+        reverse("peps:record_new", args=[child.pk]),
+    ):
         for method in (client.get, client.post):
             response = method(url)
             assert response.status_code == 302
@@ -153,8 +172,9 @@ def test_no_term_set_up_is_not_found(client, officer):
 
 def test_a_refused_first_save_opens_no_pep(client, officer, child):
     client.force_login(officer)
-    response = client.post(reverse("peps:record_new", args=[child.pk]),
-                           answers(meeting_date_0="31", meeting_date_1="2"))
+    response = client.post(
+        reverse("peps:record_new", args=[child.pk]), answers(meeting_date_0="31", meeting_date_1="2")
+    )
     assert "There is a problem" in text(response)
     assert not Pep.objects.filter(child=child).exists()
 
@@ -172,7 +192,12 @@ def test_saving_keeps_the_draft_and_shows_it_again(client, officer, draft):
     draft.refresh_from_db()
     assert draft.status == PepStatus.DRAFT
     assert (draft.meeting_date, draft.sw_attended, draft.dt_attended, draft.child_attended, draft.carer_attended) == (
-        HELD, True, True, False, True)
+        HELD,
+        True,
+        True,
+        False,
+        True,
+    )
     assert (draft.sw_section_updated, draft.pp_plus_requested, str(draft.pp_plus_amount)) == (True, True, "450.50")
     assert str(draft.attendance_percent) == "94.5"
     assert (draft.child_views, draft.targets) == ("I like reading.", "Read daily.")
@@ -204,9 +229,15 @@ def test_a_draft_may_be_saved_half_done(client, officer, draft):
 def test_a_draft_may_hold_the_date_the_meeting_is_booked_for(client, officer, draft):
     booked = TODAY + timedelta(days=10)
     client.force_login(officer)
-    response = client.post(reverse("peps:record", args=[draft.pk]), answers(
-        meeting_date_0=str(booked.day), meeting_date_1=str(booked.month), meeting_date_2=str(booked.year),
-        next_meeting_date_2=str(booked.year + 1)))
+    response = client.post(
+        reverse("peps:record", args=[draft.pk]),
+        answers(
+            meeting_date_0=str(booked.day),
+            meeting_date_1=str(booked.month),
+            meeting_date_2=str(booked.year),
+            next_meeting_date_2=str(booked.year + 1),
+        ),
+    )
     assert response.status_code == 302
     assert Pep.objects.get(pk=draft.pk).meeting_date == booked
 
@@ -230,9 +261,17 @@ BAD_DATES = [
 def test_a_bad_date_is_a_form_error_that_keeps_what_was_typed(client, officer, draft, typed, message):
     client.force_login(officer)
     day, month, year = typed
-    response = client.post(reverse("peps:record", args=[draft.pk]),
-                           answers(meeting_date_0=day, meeting_date_1=month, meeting_date_2=year,
-                                   next_meeting_date_0="", next_meeting_date_1="", next_meeting_date_2=""))
+    response = client.post(
+        reverse("peps:record", args=[draft.pk]),
+        answers(
+            meeting_date_0=day,
+            meeting_date_1=month,
+            meeting_date_2=year,
+            next_meeting_date_0="",
+            next_meeting_date_1="",
+            next_meeting_date_2="",
+        ),
+    )
     html = text(response)
     assert "<title>Error: Record the PEP meeting" in html
     assert "There is a problem" in html
@@ -255,10 +294,17 @@ def test_a_bad_date_is_a_form_error_that_keeps_what_was_typed(client, officer, d
 def test_the_parts_of_the_date_at_fault_are_highlighted(client, officer, draft, typed, highlighted):
     client.force_login(officer)
     day, month, year = typed
-    html = text(client.post(reverse("peps:record", args=[draft.pk]),
-                            answers(meeting_date_0=day, meeting_date_1=month, meeting_date_2=year)))
-    inputs = {name: tag for tag in re.findall(r"<input[^>]*>", html, re.S)
-              if (name := re.search(r'name="(meeting_date_\d)"', tag)) and (name := name[1])}
+    html = text(
+        client.post(
+            reverse("peps:record", args=[draft.pk]),
+            answers(meeting_date_0=day, meeting_date_1=month, meeting_date_2=year),
+        )
+    )
+    inputs = {
+        name: tag
+        for tag in re.findall(r"<input[^>]*>", html, re.S)
+        if (name := re.search(r'name="(meeting_date_\d)"', tag)) and (name := name[1])
+    }
     assert sorted(name for name, tag in inputs.items() if "govuk-input--error" in tag) == highlighted
 
 
@@ -275,8 +321,15 @@ def test_the_parts_of_the_date_at_fault_are_highlighted(client, officer, draft, 
         ({"pp_plus_requested": "no"}, "pp_plus_amount", "Remove the amount, or select yes if PP+ was requested"),
         ({"pp_plus_requested": "maybe"}, "pp_plus_requested", "Select yes if PP+ was requested"),
         ({"attendees": ["sw", "headteacher"]}, "attendees", "Select who attended from the list"),
-        ({"next_meeting_date_0": str(HELD.day), "next_meeting_date_1": str(HELD.month),
-          "next_meeting_date_2": str(HELD.year)}, "next_meeting_date", "The next meeting must be after the meeting"),
+        (
+            {
+                "next_meeting_date_0": str(HELD.day),
+                "next_meeting_date_1": str(HELD.month),
+                "next_meeting_date_2": str(HELD.year),
+            },
+            "next_meeting_date",
+            "The next meeting must be after the meeting",
+        ),
     ],
 )
 def test_bad_values_are_form_errors(client, officer, draft, changes, field, message):
@@ -290,8 +343,9 @@ def test_bad_values_are_form_errors(client, officer, draft, changes, field, mess
 
 def test_amounts_are_read_as_people_type_them(client, officer, draft):
     client.force_login(officer)
-    client.post(reverse("peps:record", args=[draft.pk]),
-                answers(attendance_percent=" 94.5% ", pp_plus_amount="£1,250.50"))
+    client.post(
+        reverse("peps:record", args=[draft.pk]), answers(attendance_percent=" 94.5% ", pp_plus_amount="£1,250.50")
+    )
     draft.refresh_from_db()
     assert (str(draft.attendance_percent), str(draft.pp_plus_amount)) == ("94.5", "1250.50")
 
@@ -299,9 +353,11 @@ def test_amounts_are_read_as_people_type_them(client, officer, draft):
 def test_continuing_needs_the_meeting_and_the_answers(client, officer, draft):
     client.force_login(officer)
     html = text(client.post(reverse("peps:record", args=[draft.pk]), {"action": "continue", "targets": "Kept"}))
-    for message in ("Enter the date of the PEP meeting",
-                    "Select yes if the social worker has updated their section of the PEP",
-                    "Select yes if PP+ was requested"):
+    for message in (
+        "Enter the date of the PEP meeting",
+        "Select yes if the social worker has updated their section of the PEP",
+        "Select yes if PP+ was requested",
+    ):
         assert message in html
     assert "Kept" in html
     assert Pep.objects.get(pk=draft.pk).targets == ""
@@ -310,9 +366,18 @@ def test_continuing_needs_the_meeting_and_the_answers(client, officer, draft):
 def test_continuing_needs_a_meeting_already_held(client, officer, draft):
     booked = TODAY + timedelta(days=10)
     client.force_login(officer)
-    html = text(client.post(reverse("peps:record", args=[draft.pk]), answers(
-        action="continue", meeting_date_0=str(booked.day), meeting_date_1=str(booked.month),
-        meeting_date_2=str(booked.year), next_meeting_date_2=str(booked.year + 1))))
+    html = text(
+        client.post(
+            reverse("peps:record", args=[draft.pk]),
+            answers(
+                action="continue",
+                meeting_date_0=str(booked.day),
+                meeting_date_1=str(booked.month),
+                meeting_date_2=str(booked.year),
+                next_meeting_date_2=str(booked.year + 1),
+            ),
+        )
+    )
     assert "The date of the PEP meeting must be today or in the past" in html
 
 
@@ -321,8 +386,10 @@ def test_continuing_needs_a_meeting_already_held(client, officer, draft):
 
 def test_continue_then_check_then_submit(client, officer, draft):
     client.force_login(officer)
-    response = client.post(reverse("peps:record", args=[draft.pk]), answers(
-        action="continue", child_views="<script>alert('x')</script> I want to stay at my school."))
+    response = client.post(
+        reverse("peps:record", args=[draft.pk]),
+        answers(action="continue", child_views="<script>alert('x')</script> I want to stay at my school."),
+    )
     assert response["Location"] == reverse("peps:submit", args=[draft.pk])
 
     html = text(client.get(response["Location"]))
@@ -393,7 +460,7 @@ def test_the_caseload_links_each_child_without_a_pep_or_with_a_draft(client, off
     html = text(client.get(reverse("home")))
     assert reverse("peps:record_new", args=[child.pk]) in html
     assert reverse("peps:record", args=[draft.pk]) in html
-    assert f"Record the PEP meeting<span class=\"govuk-visually-hidden\"> of {child.full_name}" in html
+    assert f'Record the PEP meeting<span class="govuk-visually-hidden"> of {child.full_name}' in html
     # A submitted PEP is not recorded again.
     assert reverse("peps:record", args=[pep.pk]) not in html
     assert reverse("peps:record_new", args=[pep.child_id]) not in html

@@ -61,11 +61,20 @@ def test_open_pep_returns_the_pep_there_is(pep):
 def test_record_the_meeting(draft, officer):
     met = timezone.localdate() - timedelta(days=2)
     pep = record_pep_meeting(
-        draft, officer,
-        meeting_date=met, next_meeting_date=met + timedelta(weeks=12),
-        sw_attended=True, dt_attended=True, child_attended=False, carer_attended=True,
-        sw_section_updated=True, pp_plus_requested=True, pp_plus_amount=Decimal("450.50"),
-        attendance_percent=Decimal("93.5"), child_views="I like reading.", targets="Read daily.",
+        draft,
+        officer,
+        meeting_date=met,
+        next_meeting_date=met + timedelta(weeks=12),
+        sw_attended=True,
+        dt_attended=True,
+        child_attended=False,
+        carer_attended=True,
+        sw_section_updated=True,
+        pp_plus_requested=True,
+        pp_plus_amount=Decimal("450.50"),
+        attendance_percent=Decimal("93.5"),
+        child_views="I like reading.",
+        targets="Read daily.",
     )
 
     pep.refresh_from_db()
@@ -160,7 +169,11 @@ def test_submit_a_draft(draft, officer, sent):
     assert Pep.objects.get(pk=draft.pk).status == PepStatus.SUBMITTED
     change = PepStatusChange.objects.get(pep=draft)
     assert (change.from_status, change.to_status, change.changed_by, change.note) == (
-        PepStatus.DRAFT, PepStatus.SUBMITTED, officer, "All sections complete.")
+        PepStatus.DRAFT,
+        PepStatus.SUBMITTED,
+        officer,
+        "All sections complete.",
+    )
     assert [kwargs["pep"].pk for kwargs in sent] == [draft.pk]
     assert sent[0]["by"] == officer
 
@@ -170,8 +183,9 @@ def test_submitting_records_the_date_completed(draft, officer):
 
 
 def test_submitting_keeps_a_date_completed_already_recorded_or_takes_the_one_given(officer):
-    kept = PepFactory(child=ChildFactory(allocated_officer=officer), status=PepStatus.DRAFT,
-                      date_completed=date(2001, 10, 1))
+    kept = PepFactory(
+        child=ChildFactory(allocated_officer=officer), status=PepStatus.DRAFT, date_completed=date(2001, 10, 1)
+    )
     given = PepFactory(child=ChildFactory(allocated_officer=officer), status=PepStatus.DRAFT)
 
     assert submit_pep(kept, officer).date_completed == date(2001, 10, 1)

@@ -88,7 +88,10 @@ def form_data(review, ratings, comments=None, action="submit", strengths="", dev
 def snapshot(review):
     review.refresh_from_db()
     return (
-        review.status, review.overall_judgement, review.strengths, review.development_points,
+        review.status,
+        review.overall_judgement,
+        review.strengths,
+        review.development_points,
         [(r.rating, r.comment) for r in area_ratings(review)],
         Pep.objects.get(pk=review.pep_id).status,
     )
@@ -117,9 +120,13 @@ def test_rate_page_shows_every_area_with_its_criteria(manager_client, review):
 
 def test_save_a_draft(manager_client, review):
     url = reverse("reviews:rate", args=[review.pk])
-    data = form_data(review, ["gold", "", "red", "", "", "amber", "", ""],
-                     comments=["Good", "", "Missing", "", "", "Thin", "", ""], action="draft",
-                     strengths="Clear targets")
+    data = form_data(
+        review,
+        ["gold", "", "red", "", "", "amber", "", ""],
+        comments=["Good", "", "Missing", "", "", "Thin", "", ""],
+        action="draft",
+        strengths="Clear targets",
+    )
 
     response = manager_client.post(url, data, follow=True)
 
@@ -129,7 +136,14 @@ def test_save_a_draft(manager_client, review):
     assert review.status == ReviewStatus.DRAFT
     assert review.strengths == "Clear targets"
     assert [(r.rating, r.comment) for r in area_ratings(review)] == [
-        ("gold", "Good"), ("", ""), ("red", "Missing"), ("", ""), ("", ""), ("amber", "Thin"), ("", ""), ("", ""),
+        ("gold", "Good"),
+        ("", ""),
+        ("red", "Missing"),
+        ("", ""),
+        ("", ""),
+        ("amber", "Thin"),
+        ("", ""),
+        ("", ""),
     ]
     # The page shows what was saved.
     state = FormState(response.content.decode())
@@ -146,8 +160,7 @@ def test_a_failed_submit_keeps_what_was_typed_and_saves_nothing(manager_client, 
 
     typed_ratings = ["green", "", "amber", "gold", "", "red", "", ""]
     typed_comments = ["Changed my mind", "Only a comment", "", "Strong <b>voice</b>", "", "None", "", ""]
-    response = manager_client.post(url, form_data(review, typed_ratings, typed_comments,
-                                                  strengths="Typed strengths"))
+    response = manager_client.post(url, form_data(review, typed_ratings, typed_comments, strengths="Typed strengths"))
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -191,7 +204,10 @@ def test_submit_all_gold_finalises_the_pep(manager_client, review, pep):
     pep.refresh_from_db()
     review.refresh_from_db()
     assert (review.status, review.overall_judgement, review.needs_amendment) == (
-        ReviewStatus.SUBMITTED, Rating.GOLD, False)
+        ReviewStatus.SUBMITTED,
+        Rating.GOLD,
+        False,
+    )
     assert (pep.status, pep.judgement) == (PepStatus.FINALISED, Rating.GOLD)
 
 
@@ -261,8 +277,7 @@ def test_a_submitted_review_cannot_be_changed(manager_client, review, pep):
     assert (response.status_code, response["Location"]) == (302, detail_url)
 
     for action in ("submit", "draft"):
-        response = manager_client.post(rate_url, form_data(review, ["red"] * 8, action=action,
-                                                           strengths="Rewritten"))
+        response = manager_client.post(rate_url, form_data(review, ["red"] * 8, action=action, strengths="Rewritten"))
         assert (response.status_code, response["Location"]) == (302, detail_url)
         assert snapshot(review) == submitted
 
@@ -294,8 +309,7 @@ def test_admin_entered_wording_is_escaped_on_the_rate_page(manager_client, pep, 
 
     shown = manager_client.get(reverse("reviews:rate", args=[review.pk]))
     # A failed submit shows the title again, in the error summary and messages.
-    failed = manager_client.post(reverse("reviews:rate", args=[review.pk]),
-                                 form_data(review, [""] * 8))
+    failed = manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, [""] * 8))
 
     for response in (shown, failed):
         assert response.status_code == 200
@@ -314,8 +328,9 @@ def test_no_crispy_template_marks_a_label_or_hint_safe():
     # upgrade fails here until it is overridden too.
     package = Path(crispy_forms_gds.__file__).parent / "templates"
     marked = re.compile(r"field\.(label|help_text)\|safe")
-    originals = [path.relative_to(package).as_posix() for path in package.rglob("*.html")
-                 if marked.search(path.read_text())]
+    originals = [
+        path.relative_to(package).as_posix() for path in package.rglob("*.html") if marked.search(path.read_text())
+    ]
     assert "gds/layout/radios.html" in originals
     for name in originals:
         assert not marked.search(get_template(name).template.source), name
@@ -331,9 +346,15 @@ def described_pep(pep):
     child.has_send, child.has_ehcp = True, True
     child.save()
     Pep.objects.filter(pk=pep.pk).update(
-        meeting_date=date(2001, 10, 2), next_meeting_date=date(2002, 1, 15),
-        sw_attended=True, dt_attended=False, child_attended=True, carer_attended=True,
-        sw_section_updated=True, pp_plus_requested=True, pp_plus_amount=Decimal("450.50"),
+        meeting_date=date(2001, 10, 2),
+        next_meeting_date=date(2002, 1, 15),
+        sw_attended=True,
+        dt_attended=False,
+        child_attended=True,
+        carer_attended=True,
+        sw_section_updated=True,
+        pp_plus_requested=True,
+        pp_plus_amount=Decimal("450.50"),
         attendance_percent=Decimal("91.5"),
         child_views=f"Views: I like maths. {SCRIPT}",
         education_summary="Education: small-group literacy support.",
@@ -342,8 +363,13 @@ def described_pep(pep):
         aspirations_summary="",
         epep_url="https://epep.example.org/peps/4711",
     )
-    AspirationEntry.objects.create(pep=pep, category=AspirationCategory.CAREER, aspiration="Be a vet",
-                                   steps="Work experience at the animal rescue", trusted_adult="Aunt Jo")
+    AspirationEntry.objects.create(
+        pep=pep,
+        category=AspirationCategory.CAREER,
+        aspiration="Be a vet",
+        steps="Work experience at the animal rescue",
+        trusted_adult="Aunt Jo",
+    )
     pep.refresh_from_db()
     return pep
 
@@ -351,8 +377,10 @@ def described_pep(pep):
 def _areas_html(body: str) -> dict[int, str]:
     """The markup of each area of the rating form, by position."""
     parts = re.split(r'<div class="app-rating-area" id="area-(\d+)">', body)
-    return {int(position): html.split('<div class="app-rating-area"')[0] for position, html in
-            zip(parts[1::2], parts[2::2], strict=True)}
+    return {
+        int(position): html.split('<div class="app-rating-area"')[0]
+        for position, html in zip(parts[1::2], parts[2::2], strict=True)
+    }
 
 
 def _panel_html(body: str) -> str:
@@ -365,13 +393,28 @@ def test_the_pep_is_beside_the_areas(manager_client, manager, described_pep):
     panel = _panel_html(body)
 
     school = escape(str(described_pep.child.school))
-    for shown in ("2 October 2001", "15 January 2002", "Social worker: <strong>Yes</strong>",
-                  "Designated teacher: <strong>No</strong>", "Child: <strong>Yes</strong>",
-                  "Carer: <strong>Yes</strong>", "SW section updated", "Yes, £450.50", "91.5%",
-                  school, "Year 5", "SSA", "Yes, with an EHCP",
-                  "Education: small-group literacy support.", "Attainment: at the expected standard in maths.",
-                  "Targets: read for 20 minutes a day.", "Be a vet", "Work experience at the animal rescue",
-                  "Aunt Jo", escape(f"Views: I like maths. {SCRIPT}")):
+    for shown in (
+        "2 October 2001",
+        "15 January 2002",
+        "Social worker: <strong>Yes</strong>",
+        "Designated teacher: <strong>No</strong>",
+        "Child: <strong>Yes</strong>",
+        "Carer: <strong>Yes</strong>",
+        "SW section updated",
+        "Yes, £450.50",
+        "91.5%",
+        school,
+        "Year 5",
+        "SSA",
+        "Yes, with an EHCP",
+        "Education: small-group literacy support.",
+        "Attainment: at the expected standard in maths.",
+        "Targets: read for 20 minutes a day.",
+        "Be a vet",
+        "Work experience at the animal rescue",
+        "Aunt Jo",
+        escape(f"Views: I like maths. {SCRIPT}"),
+    ):
         assert shown in panel, shown
     # Each part under the number and title of the area that rates it, in the areas' order.
     titles = [f"{r.area.position}. {r.area.title}" for r in area_ratings(review)]
@@ -409,10 +452,12 @@ def test_each_area_shows_its_part_of_the_pep_above_its_radios(manager_client, ma
 
 def test_pep_texts_from_an_import_are_escaped(manager_client, manager, described_pep):
     Pep.objects.filter(pk=described_pep.pk).update(
-        targets=f"Targets {IMG}", attainment_summary=f"Attainment {SCRIPT}",
+        targets=f"Targets {IMG}",
+        attainment_summary=f"Attainment {SCRIPT}",
     )
-    AspirationEntry.objects.create(pep=described_pep, category=AspirationCategory.OTHER, aspiration=SCRIPT,
-                                   steps=IMG, trusted_adult=SCRIPT)
+    AspirationEntry.objects.create(
+        pep=described_pep, category=AspirationCategory.OTHER, aspiration=SCRIPT, steps=IMG, trusted_adult=SCRIPT
+    )
     review = start_review(described_pep, manager)
     body = manager_client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
 
@@ -444,8 +489,9 @@ def test_no_link_to_the_epep_system_without_a_web_address(manager_client, manage
     assert "javascript:" not in body.lower()
 
 
-def test_the_rating_pages_queries_do_not_grow_with_the_pep(manager_client, manager, described_pep,
-                                                         django_assert_num_queries):
+def test_the_rating_pages_queries_do_not_grow_with_the_pep(
+    manager_client, manager, described_pep, django_assert_num_queries
+):
     """The PEP panel adds one query, for the Aspiration Pathway, whatever its length (read
     once for the panel and the last area); the school comes with the PEP."""
     review = start_review(described_pep, manager)
@@ -454,8 +500,9 @@ def test_the_rating_pages_queries_do_not_grow_with_the_pep(manager_client, manag
     with CaptureQueriesContext(connection) as one:
         manager_client.get(url)
     for n in range(6):
-        AspirationEntry.objects.create(pep=described_pep, category=AspirationCategory.ACADEMIC,
-                                       aspiration=f"Aspiration {n}")
+        AspirationEntry.objects.create(
+            pep=described_pep, category=AspirationCategory.ACADEMIC, aspiration=f"Aspiration {n}"
+        )
     with django_assert_num_queries(len(one.captured_queries)):
         body = manager_client.get(url).content.decode()
     assert "Aspiration 5" in body

@@ -126,12 +126,25 @@ def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
     pep, other_pep = reviewed
     client.force_login(vsh)
     rows = read_csv(get(client, "ratings_csv", pep.term))
-    assert rows[0] == ["LA reference", "Term", "Phase", "Officer", "Reviewer", "Review kind", "Submitted",
-                       "Area position", "Area title", "Rating", "Overall judgement"]
+    assert rows[0] == [
+        "LA reference",
+        "Term",
+        "Phase",
+        "Officer",
+        "Reviewer",
+        "Review kind",
+        "Submitted",
+        "Area position",
+        "Area title",
+        "Rating",
+        "Overall judgement",
+    ]
     body = rows[1:]
     assert len(body) == 16  # two reviews of eight areas; not the other term's review
-    by_pep = {reference: [row for row in body if row[0] == reference]
-              for reference in (pep.child.la_reference, other_pep.child.la_reference)}
+    by_pep = {
+        reference: [row for row in body if row[0] == reference]
+        for reference in (pep.child.la_reference, other_pep.child.la_reference)
+    }
     mine = by_pep[pep.child.la_reference]
     assert [row[7] for row in mine] == [str(n) for n in range(1, 9)]
     assert {row[9] for row in mine} == {"Green"} and {row[10] for row in mine} == {"Green"}
@@ -154,7 +167,7 @@ def test_ratings_only_of_peps_the_user_may_see(client, manager, reviewed):
 
 
 def test_text_that_looks_like_a_formula_is_defused():
-    assert exports.safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert exports.safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert exports.safe_cell("+1") == "'+1" and exports.safe_cell("@SUM") == "'@SUM"
     assert exports.safe_cell(-0.25) == -0.25 and exports.safe_cell("Plain") == "Plain"
     workbook = load_workbook(exports.xlsx_file("T", ["a"], [("=1+1",)]))

@@ -111,24 +111,38 @@ def school():
     tom = SocialWorkerFactory(name="Tom Tate", team=south)
 
     def child(n, year, officer, school, sw):
-        return ChildFactory(la_reference=f"LA-{n:03d}", first_name=f"Kid{n}", last_name=f"Secret{n}",
-                            year_group=year, allocated_officer=officer, school=school, social_worker=sw,
-                            **({} if school else {"designated_teacher": None}))
+        return ChildFactory(
+            la_reference=f"LA-{n:03d}",
+            first_name=f"Kid{n}",
+            last_name=f"Secret{n}",
+            year_group=year,
+            allocated_officer=officer,
+            school=school,
+            social_worker=sw,
+            **({} if school else {"designated_teacher": None}),
+        )
 
     c1, c2, c3 = child(1, 7, alice, ash, sid), child(2, 1, alice, ash, sue), child(3, 0, alice, birch, tom)
     c4, c5, c6 = child(4, 10, ben, birch, tom), child(5, 12, ben, cedar, sue), child(6, 8, ben, cedar, sid)
     c7 = child(7, -1, alice, None, tom)
 
     meeting = term.start_date + timedelta(weeks=3)
-    p1 = _pep(term, c1, year_group=6, completed=deadline - timedelta(days=5), sw_attended=True,
-              sw_section_updated=True)
+    p1 = _pep(term, c1, year_group=6, completed=deadline - timedelta(days=5), sw_attended=True, sw_section_updated=True)
     p2 = _pep(term, c2, completed=deadline, sw_attended=False, sw_section_updated=True)
     p3 = _pep(term, c3, completed=deadline + timedelta(days=3), sw_attended=True, sw_section_updated=False)
     p4 = _pep(term, c4, meeting_date=None, sw_attended=True, sw_section_updated=False)
-    p5 = _pep(term, c5, completed=deadline - timedelta(days=1), judgement=GOLD, sw_attended=True,
-              sw_section_updated=True)
-    p6 = _pep(term, c6, year_group=None, completed=deadline + timedelta(days=10), judgement=GOLD,
-              sw_attended=False, sw_section_updated=False)
+    p5 = _pep(
+        term, c5, completed=deadline - timedelta(days=1), judgement=GOLD, sw_attended=True, sw_section_updated=True
+    )
+    p6 = _pep(
+        term,
+        c6,
+        year_group=None,
+        completed=deadline + timedelta(days=10),
+        judgement=GOLD,
+        sw_attended=False,
+        sw_section_updated=False,
+    )
     p7 = _pep(term, c7, status=PepStatus.DRAFT, meeting_date=meeting, sw_attended=False, sw_section_updated=False)
     assert p1.meeting_date == meeting and p4.meeting_date is None
 
@@ -155,15 +169,32 @@ def school():
     peps = SimpleNamespace(p1=p1, p2=p2, p3=p3, p4=p4, p5=p5, p6=p6, p7=p7)
     for pep in vars(peps).values():
         pep.refresh_from_db()
-    return SimpleNamespace(term=term, previous=previous, m1=m1, m2=m2, alice=alice, ben=ben, ash=ash,
-                           birch=birch, cedar=cedar, north=north, south=south, peps=peps, reviews=reviews)
+    return SimpleNamespace(
+        term=term,
+        previous=previous,
+        m1=m1,
+        m2=m2,
+        alice=alice,
+        ben=ben,
+        ash=ash,
+        birch=birch,
+        cedar=cedar,
+        north=north,
+        south=south,
+        peps=peps,
+        reviews=reviews,
+    )
 
 
 def test_the_fixture_statuses_came_from_the_services(school):
     p = school.peps
     assert [(x.status, x.judgement) for x in (p.p1, p.p2, p.p3, p.p4, p.p5, p.p6, p.p7)] == [
-        (PepStatus.FINALISED, GOLD), (PepStatus.FINALISED, GREEN), (PepStatus.SUBMITTED, AMBER),
-        (PepStatus.RETURNED, RED), (PepStatus.SUBMITTED, GOLD), (PepStatus.SUBMITTED, GOLD),
+        (PepStatus.FINALISED, GOLD),
+        (PepStatus.FINALISED, GREEN),
+        (PepStatus.SUBMITTED, AMBER),
+        (PepStatus.RETURNED, RED),
+        (PepStatus.SUBMITTED, GOLD),
+        (PepStatus.SUBMITTED, GOLD),
         (PepStatus.DRAFT, ""),
     ]
 
@@ -184,8 +215,12 @@ def test_quality(school):
 
     # Gold p1, p5, p6; Green p2; Amber p3; Red p4; p7 not judged.
     assert _quality(quality) == (3, 1, 1, 1, 6)
-    assert quality.shares == {GOLD: pytest.approx(0.5), GREEN: pytest.approx(1 / 6),
-                              AMBER: pytest.approx(1 / 6), RED: pytest.approx(1 / 6)}
+    assert quality.shares == {
+        GOLD: pytest.approx(0.5),
+        GREEN: pytest.approx(1 / 6),
+        AMBER: pytest.approx(1 / 6),
+        RED: pytest.approx(1 / 6),
+    }
     assert quality.share("gold") == pytest.approx(0.5)
     assert quality.good_or_better == 4
     assert quality.good_or_better_share == pytest.approx(4 / 6)
@@ -197,8 +232,12 @@ def test_quality_as_shown_adds_up_to_100_and_good_or_better_is_gold_plus_green(s
     quality = term_figures(school.term).quality
     # 3, 1, 1, 1 of 6: 50%, then 16.7% three times; the two units left over go to the
     # largest remainders (all equal), the earlier first: Green and Amber.
-    assert quality.shown_shares == {GOLD: Fraction(50, 100), GREEN: Fraction(17, 100),
-                                    AMBER: Fraction(17, 100), RED: Fraction(16, 100)}
+    assert quality.shown_shares == {
+        GOLD: Fraction(50, 100),
+        GREEN: Fraction(17, 100),
+        AMBER: Fraction(17, 100),
+        RED: Fraction(16, 100),
+    }
     assert quality.good_or_better_shown == Fraction(67, 100)
 
 
@@ -263,10 +302,24 @@ def test_by_key_stage_uses_the_peps_year_group_before_the_childs(school):
     ]
 
 
-@pytest.mark.parametrize(("year", "stage"), [
-    (-2, "EYFS"), (-1, "EYFS"), (0, "EYFS"), (1, "KS1"), (2, "KS1"), (3, "KS2"), (6, "KS2"), (7, "KS3"),
-    (9, "KS3"), (10, "KS4"), (11, "KS4"), (12, "KS5"), (13, "KS5"),
-])
+@pytest.mark.parametrize(
+    ("year", "stage"),
+    [
+        (-2, "EYFS"),
+        (-1, "EYFS"),
+        (0, "EYFS"),
+        (1, "KS1"),
+        (2, "KS1"),
+        (3, "KS2"),
+        (6, "KS2"),
+        (7, "KS3"),
+        (9, "KS3"),
+        (10, "KS4"),
+        (11, "KS4"),
+        (12, "KS5"),
+        (13, "KS5"),
+    ],
+)
 def test_key_stage_boundaries(year, stage):
     assert key_stage(year) == stage
 
@@ -276,8 +329,12 @@ def test_by_key_stage_boundaries_one_pep_per_year_group():
     officer = UserFactory()
     for year in range(-2, 14):
         # The child's current year group is always 13: only the PEP's counts.
-        PepFactory(term=term, child=ChildFactory(year_group=13, allocated_officer=officer), year_group=year,
-                   phase=Phase.for_year_group(year))
+        PepFactory(
+            term=term,
+            child=ChildFactory(year_group=13, allocated_officer=officer),
+            year_group=year,
+            phase=Phase.for_year_group(year),
+        )
 
     rows = [(b.label, b.peps) for b in term_figures(term).by_key_stage]
 
@@ -357,8 +414,14 @@ def test_coverage_after_drawing_the_samples(school):
     # (LA-001 Amber last term) must be in. Line-management reviews submitted: p1, p2, p3.
     # Met. Ben: caseload 3, last term 1 of 2 Amber/Red: 50%, minimum 2; p5 (LA-005 Red
     # last term) must be in. Reviewed: p4 only: neither the minimum nor the previous Red.
-    assert (coverage.officers, coverage.officers_met, coverage.minimum_total, coverage.reviewed_total,
-            coverage.previous_amber, coverage.previous_amber_reviewed) == (2, 1, 3, 4, 2, 1)
+    assert (
+        coverage.officers,
+        coverage.officers_met,
+        coverage.minimum_total,
+        coverage.reviewed_total,
+        coverage.previous_amber,
+        coverage.previous_amber_reviewed,
+    ) == (2, 1, 3, 4, 2, 1)
 
 
 def test_coverage_leaves_out_officers_without_peps_in_the_term(school):
@@ -374,7 +437,8 @@ def test_coverage_leaves_out_officers_without_peps_in_the_term(school):
 
 def test_moderation_without_moderation_is_none(school):
     assert term_figures(school.term).moderation == ModerationSummary(
-        pairs=0, exact=None, kappa=None, disagreements=0, settled=0)
+        pairs=0, exact=None, kappa=None, disagreements=0, settled=0
+    )
 
 
 def test_moderation_summary_of_hand_built_entries(school):
@@ -383,20 +447,32 @@ def test_moderation_summary_of_hand_built_entries(school):
     agree = SampleEntryFactory(sample=xmod, pep=p.p1, original_review=r.p1, reason=Reason.CROSS_MODERATION)
     differ = SampleEntryFactory(sample=xmod, pep=p.p2, original_review=r.p2, reason=Reason.CROSS_MODERATION)
     SampleEntryFactory(sample=xmod, pep=p.p3, original_review=r.p3, reason=Reason.CROSS_MODERATION)  # pending
-    group = SampleFactory(term=term, kind=SampleKind.MODERATION_GROUP, group=ModerationGroupFactory(members=[
-        school.m1]))
-    red = SampleEntryFactory(sample=group, pep=p.p4, original_review=r.p4, assigned_to=school.m1,
-                             reason=Reason.MODERATION_GROUP)
+    group = SampleFactory(
+        term=term, kind=SampleKind.MODERATION_GROUP, group=ModerationGroupFactory(members=[school.m1])
+    )
+    red = SampleEntryFactory(
+        sample=group, pep=p.p4, original_review=r.p4, assigned_to=school.m1, reason=Reason.MODERATION_GROUP
+    )
     # A lead-area sample and another term's moderation are not moderation of this term.
     lead = SampleFactory(term=term, kind=SampleKind.LEAD_AREA, reviewer=school.m2)
-    SampleEntryFactory(sample=lead, pep=p.p1, original_review=r.p1, review=QaReviewFactory(
-        pep=p.p1, reviewer=school.m2, kind=ReviewKind.MODERATION, submitted=True, overall_judgement=RED))
+    SampleEntryFactory(
+        sample=lead,
+        pep=p.p1,
+        original_review=r.p1,
+        review=QaReviewFactory(
+            pep=p.p1, reviewer=school.m2, kind=ReviewKind.MODERATION, submitted=True, overall_judgement=RED
+        ),
+    )
     other = SampleFactory(term=school.previous, kind=SampleKind.CROSS_MODERATION, reviewer=school.m1)
     old_pep = Pep.objects.get(term=school.previous, child=p.p4.child)
-    SampleEntryFactory(sample=other, pep=old_pep,
-                       original_review=QaReviewFactory(pep=old_pep, reviewer=school.m2, submitted=True),
-                       review=QaReviewFactory(pep=old_pep, reviewer=school.m1, kind=ReviewKind.MODERATION,
-                                              submitted=True, overall_judgement=RED))
+    SampleEntryFactory(
+        sample=other,
+        pep=old_pep,
+        original_review=QaReviewFactory(pep=old_pep, reviewer=school.m2, submitted=True),
+        review=QaReviewFactory(
+            pep=old_pep, reviewer=school.m1, kind=ReviewKind.MODERATION, submitted=True, overall_judgement=RED
+        ),
+    )
 
     _submit_entry(agree, school.m2, [GOLD] * 8)  # Gold / Gold, every area the same
     _submit_entry(differ, school.m2, [GOLD] * 7 + [GREEN])  # Green first, Gold now
@@ -482,8 +558,7 @@ def test_trend_is_the_last_six_terms_oldest_first(history):
 
 
 def test_trend_with_fewer_terms_than_asked(history):
-    assert [str(p.term) for p in trend(history.summer01, 6)] == [
-        "Autumn 2001/02", "Spring 2001/02", "Summer 2001/02"]
+    assert [str(p.term) for p in trend(history.summer01, 6)] == ["Autumn 2001/02", "Spring 2001/02", "Summer 2001/02"]
     assert [_point(p) for p in trend(history.oldest, 6)] == [("Autumn 2001/02", 1, 1, 1, 1, 0, 0, 0, 1)]
     assert [str(p.term) for p in trend(history.school.term, 2)] == ["Summer 2002/03", "Autumn 2003/04"]
 
@@ -495,8 +570,16 @@ def test_social_care_exceptions(school):
     exceptions = social_care_exceptions(school.term)
 
     def row(r):
-        return (r.team, r.team_manager, r.team_manager_email, r.social_worker, r.la_reference, r.meeting_date,
-                r.sw_attended, r.sw_section_updated)
+        return (
+            r.team,
+            r.team_manager,
+            r.team_manager_email,
+            r.social_worker,
+            r.la_reference,
+            r.meeting_date,
+            r.sw_attended,
+            r.sw_section_updated,
+        )
 
     meeting = school.term.start_date + timedelta(weeks=3)
     # North: p2 (Sue did not attend), p6 (Sid neither attended nor updated), by social
@@ -517,8 +600,16 @@ def test_social_care_exceptions(school):
 
 def test_social_care_exceptions_do_not_name_children(school):
     names = [f.name for f in fields(SocialCareRow)]
-    assert names == ["team", "team_manager", "team_manager_email", "social_worker", "la_reference",
-                     "meeting_date", "sw_attended", "sw_section_updated"]
+    assert names == [
+        "team",
+        "team_manager",
+        "team_manager_email",
+        "social_worker",
+        "la_reference",
+        "meeting_date",
+        "sw_attended",
+        "sw_section_updated",
+    ]
     text = repr(social_care_exceptions(school.term))
     assert "LA-002" in text
     assert "Kid" not in text and "Secret" not in text
@@ -544,7 +635,10 @@ def test_an_empty_term_has_no_shares_and_no_division_by_zero():
     assert figures.quality.good_or_better_share is None
     # The three phases are always listed, empty; every other breakdown is empty.
     assert [(b.label, b.peps, b.quality.judged, b.quality.good_or_better_share) for b in figures.by_phase] == [
-        ("EYFS", 0, 0, None), ("SSA", 0, 0, None), ("Post 16", 0, 0, None)]
+        ("EYFS", 0, 0, None),
+        ("SSA", 0, 0, None),
+        ("Post 16", 0, 0, None),
+    ]
     assert (figures.by_key_stage, figures.by_school, figures.by_officer, figures.social_work) == ([], [], [], [])
     assert figures.social_work_total == SocialWorkFigures(team="All teams", manager="")
     assert (figures.social_work_total.attended_share, figures.social_work_total.section_share) == (None, None)
@@ -555,8 +649,7 @@ def test_an_empty_term_has_no_shares_and_no_division_by_zero():
     assert figures.moderation == ModerationSummary(pairs=0, exact=None, kappa=None, disagreements=0, settled=0)
     assert (figures.gold, figures.gold_by_school) == (0, [])
     point = trend(term, 6)[-1]
-    assert (point.completion.due, point.completion.on_time_share, point.quality.good_or_better_share) == (
-        0, None, None)
+    assert (point.completion.due, point.completion.on_time_share, point.quality.good_or_better_share) == (0, None, None)
 
 
 def test_a_term_with_peps_but_no_reviews():
@@ -594,11 +687,22 @@ def _authority(term, *, peps, officers, schools, teams, tag):
     made = []
     for n in range(peps):
         year = (n % 16) - 2
-        child = ChildFactory(year_group=year, allocated_officer=staff[n % officers], school=places[n % schools],
-                             social_worker=workers[n % teams])
-        made.append(PepFactory(term=term, child=child, judgement=[GOLD, GREEN, AMBER, RED, ""][n % 5],
-                               date_completed=term.pep_deadline + timedelta(days=(n % 3) - 1),
-                               sw_attended=n % 2 == 0, sw_section_updated=n % 3 == 0))
+        child = ChildFactory(
+            year_group=year,
+            allocated_officer=staff[n % officers],
+            school=places[n % schools],
+            social_worker=workers[n % teams],
+        )
+        made.append(
+            PepFactory(
+                term=term,
+                child=child,
+                judgement=[GOLD, GREEN, AMBER, RED, ""][n % 5],
+                date_completed=term.pep_deadline + timedelta(days=(n % 3) - 1),
+                sw_attended=n % 2 == 0,
+                sw_section_updated=n % 3 == 0,
+            )
+        )
     original = QaReviewFactory(pep=made[0], reviewer=manager, submitted=True)
     QaReviewFactory(pep=made[1], reviewer=manager, submitted=True)
     PepStatusChange.objects.create(pep=made[1], from_status=PepStatus.SUBMITTED, to_status=PepStatus.RETURNED)
@@ -606,9 +710,13 @@ def _authority(term, *, peps, officers, schools, teams, tag):
     draw_term_samples(term)
     # (The draw made every manager's cross-moderation sample: a moderation group's instead.)
     group = SampleFactory(term=term, kind=SampleKind.MODERATION_GROUP, group=ModerationGroupFactory())
-    SampleEntryFactory(sample=group, assigned_to=other_manager, pep=made[0], original_review=original,
-                       review=QaReviewFactory(pep=made[0], reviewer=other_manager, kind=ReviewKind.MODERATION,
-                                              submitted=True))
+    SampleEntryFactory(
+        sample=group,
+        assigned_to=other_manager,
+        pep=made[0],
+        original_review=original,
+        review=QaReviewFactory(pep=made[0], reviewer=other_manager, kind=ReviewKind.MODERATION, submitted=True),
+    )
 
 
 def _queries(function, term):

@@ -79,10 +79,12 @@ def media_root(settings, tmp_path):
 def term_data(db):
     term = TermFactory(academic_year=2011, season=Season.AUTUMN)
     deadline = term.pep_deadline
-    team_a = SocialCareTeamFactory(name="Alpha Children in Care", manager_name="Ann Manager",
-                                   manager_email="ann.manager@example.org")
-    team_b = SocialCareTeamFactory(name="Beta Leaving Care", manager_name="Ben Manager",
-                                   manager_email="ben.manager@example.org")
+    team_a = SocialCareTeamFactory(
+        name="Alpha Children in Care", manager_name="Ann Manager", manager_email="ann.manager@example.org"
+    )
+    team_b = SocialCareTeamFactory(
+        name="Beta Leaving Care", manager_name="Ben Manager", manager_email="ben.manager@example.org"
+    )
     sw_a = SocialWorkerFactory(team=team_a, name="Sally Worker")
     sw_b = SocialWorkerFactory(team=team_b, name="Sam Worker")
     rows = [
@@ -95,14 +97,25 @@ def term_data(db):
     ]
     peps = []
     for n, (completed, judgement, meeting, attended, updated, sw) in enumerate(rows, start=1):
-        child = ChildFactory(la_reference=f"REF-{n:04d}", first_name=f"Childfirst{n}",
-                             last_name=f"Childlast{n}", year_group=5, social_worker=sw)
-        peps.append(PepFactory(
-            child=child, term=term, status=PepStatus.FINALISED if completed else PepStatus.SUBMITTED,
-            date_completed=completed, judgement=judgement,
-            meeting_date=term.start_date + timedelta(weeks=3) if meeting else None,
-            sw_attended=attended, sw_section_updated=updated,
-        ))
+        child = ChildFactory(
+            la_reference=f"REF-{n:04d}",
+            first_name=f"Childfirst{n}",
+            last_name=f"Childlast{n}",
+            year_group=5,
+            social_worker=sw,
+        )
+        peps.append(
+            PepFactory(
+                child=child,
+                term=term,
+                status=PepStatus.FINALISED if completed else PepStatus.SUBMITTED,
+                date_completed=completed,
+                judgement=judgement,
+                meeting_date=term.start_date + timedelta(weeks=3) if meeting else None,
+                sw_attended=attended,
+                sw_section_updated=updated,
+            )
+        )
     return {"term": term, "peps": peps, "children": [p.child for p in peps]}
 
 
@@ -126,8 +139,12 @@ def eighths(db):
     rows = [(deadline - timedelta(days=1), judgement) for judgement in ("gold", "gold", "gold", "green", "green")]
     rows += [(deadline + timedelta(days=1), "amber"), (None, "amber"), (None, "red")]
     for completed, judgement in rows:
-        PepFactory(term=term, date_completed=completed, judgement=judgement,
-                   status=PepStatus.FINALISED if completed else PepStatus.SUBMITTED)
+        PepFactory(
+            term=term,
+            date_completed=completed,
+            judgement=judgement,
+            status=PepStatus.FINALISED if completed else PepStatus.SUBMITTED,
+        )
     return term
 
 
@@ -142,8 +159,15 @@ def child_identifiers(children) -> list[str]:
     found = []
     for child in children:
         dob = child.date_of_birth
-        found += [child.first_name, child.last_name, child.la_reference,
-                  f"{dob.day} {dob:%B %Y}", f"{dob.day} {dob:%b %Y}", f"{dob:%d/%m/%Y}", dob.isoformat()]
+        found += [
+            child.first_name,
+            child.last_name,
+            child.la_reference,
+            f"{dob.day} {dob:%B %Y}",
+            f"{dob.day} {dob:%b %Y}",
+            f"{dob:%d/%m/%Y}",
+            dob.isoformat(),
+        ]
     return found
 
 
@@ -271,8 +295,11 @@ def _svg(html_text: str, chart_id: str) -> ET.Element:
 
 def _drawing(svg: ET.Element) -> tuple[list, list]:
     """What a chart draws: each shape's kind, fill and geometry, and each text."""
-    shapes = [(el.tag, el.get("fill"), el.get("stroke"), el.get("width"), el.get("points"), el.get("cy"))
-              for el in svg.iter() if el.tag.split("}")[1] in ("rect", "circle", "polyline", "line")]
+    shapes = [
+        (el.tag, el.get("fill"), el.get("stroke"), el.get("width"), el.get("points"), el.get("cy"))
+        for el in svg.iter()
+        if el.tag.split("}")[1] in ("rect", "circle", "polyline", "line")
+    ]
     return shapes, ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
 
 
@@ -295,8 +322,10 @@ def _team_sections(text: str) -> dict[str, str]:
     a = body.rindex("Alpha Children in Care")
     b = body.rindex("Beta Leaving Care")
     # Each team: its heading and manager, then the rows after the table's header.
-    return {key: section.split("Section not updated", 1)[1] for key, section in
-            (("A", body[a:b]), ("B", body[b:]))} | {"A heading": body[a:b], "B heading": body[b:]}
+    return {key: section.split("Section not updated", 1)[1] for key, section in (("A", body[a:b]), ("B", body[b:]))} | {
+        "A heading": body[a:b],
+        "B heading": body[b:],
+    }
 
 
 def test_social_care_report_lists_the_exceptions_by_team(term_data):
@@ -335,7 +364,10 @@ def test_running_text_is_escaped_for_css():
 
 @pytest.mark.django_db
 def test_request_builds_a_ready_report_eagerly_and_the_download_serves_it(
-    eager, term_data, client, django_capture_on_commit_callbacks  # noqa: F811 - fixture
+    eager,
+    term_data,
+    client,
+    django_capture_on_commit_callbacks,  # noqa: F811 - fixture
 ):
     manager = UserFactory(role=Role.MANAGER)
     client.force_login(manager)
@@ -415,13 +447,16 @@ def test_a_double_click_does_not_queue_a_second_build(term_data):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "board", "social_care"), [
-    (Role.OFFICER, 403, 403),
-    (Role.MANAGER, 302, 200),
-    (Role.LEAD, 302, 403),
-    (Role.VSH, 302, 200),
-    (Role.ADMINISTRATOR, 302, 403),
-])
+@pytest.mark.parametrize(
+    ("role", "board", "social_care"),
+    [
+        (Role.OFFICER, 403, 403),
+        (Role.MANAGER, 302, 200),
+        (Role.LEAD, 302, 403),
+        (Role.VSH, 302, 200),
+        (Role.ADMINISTRATOR, 302, 403),
+    ],
+)
 def test_access_by_role(eager, term_data, client, role, board, social_care):  # noqa: F811 - fixture
     client.force_login(UserFactory(role=role))
     term = term_data["term"]
@@ -450,8 +485,12 @@ def test_only_the_requester_and_the_vsh_see_a_request(term_data, client):
     status_url = reverse("reports:status", args=[report.pk])
     download_url = reverse("reports:download", args=[report.pk])
 
-    for other in (UserFactory(role=Role.MANAGER), UserFactory(role=Role.LEAD),
-                  UserFactory(role=Role.ADMINISTRATOR), UserFactory(role=Role.OFFICER)):
+    for other in (
+        UserFactory(role=Role.MANAGER),
+        UserFactory(role=Role.LEAD),
+        UserFactory(role=Role.ADMINISTRATOR),
+        UserFactory(role=Role.OFFICER),
+    ):
         client.force_login(other)
         assert client.get(status_url).status_code == 404
         assert client.get(download_url).status_code == 404
@@ -492,8 +531,10 @@ def test_worker_builds_the_board_report(worker_queue, term_data, settings):  # n
         with report.file.open("rb") as handle:
             assert handle.read(5) == b"%PDF-"
         # Idempotent on the worker too.
-        assert build_report_task.apply_async(args=[report.pk], queue=worker_queue).get(
-            timeout=RESULT_TIMEOUT) == ReportStatus.READY
+        assert (
+            build_report_task.apply_async(args=[report.pk], queue=worker_queue).get(timeout=RESULT_TIMEOUT)
+            == ReportStatus.READY
+        )
     finally:
         report.file.delete(save=False)
 

@@ -63,18 +63,40 @@ def small_school(officer, other_officer):
     rows = [
         ("Ava", officer, 1, PepStatus.FINALISED, "gold", deadline - timedelta(days=5), True, True, True, alpha, north),
         ("Ben", officer, 5, PepStatus.FINALISED, "green", deadline, True, False, False, alpha, north),
-        ("Cal", other_officer, 9, PepStatus.RETURNED, "amber", deadline + timedelta(days=2), True, True, True,
-         beta, south),
+        (
+            "Cal",
+            other_officer,
+            9,
+            PepStatus.RETURNED,
+            "amber",
+            deadline + timedelta(days=2),
+            True,
+            True,
+            True,
+            beta,
+            south,
+        ),
         ("Dee", other_officer, 12, PepStatus.SUBMITTED, "", None, False, False, False, beta, south),
     ]
     peps = {}
     for name, by, year, status, judgement, completed, held, sw, notes, team, school in rows:
-        child = ChildFactory(first_name=name, last_name="Pupil", year_group=year, allocated_officer=by,
-                             school=school, social_worker=SocialWorkerFactory(team=team))
+        child = ChildFactory(
+            first_name=name,
+            last_name="Pupil",
+            year_group=year,
+            allocated_officer=by,
+            school=school,
+            social_worker=SocialWorkerFactory(team=team),
+        )
         peps[name] = PepFactory(
-            child=child, term=term, status=status, judgement=judgement, date_completed=completed,
+            child=child,
+            term=term,
+            status=status,
+            judgement=judgement,
+            date_completed=completed,
             meeting_date=term.start_date + timedelta(weeks=3) if held else None,
-            sw_attended=sw, sw_section_updated=notes,
+            sw_attended=sw,
+            sw_section_updated=notes,
         )
     for name, changes in {
         "Ben": [("submitted", "returned"), ("returned", "submitted"), ("submitted", "finalised")],
@@ -184,8 +206,9 @@ def test_headlines_show_the_figures_in_words(client, vsh, small_school):
 )
 def test_each_headline_links_to_the_peps_behind_it(client, vsh, small_school, headline, expected):
     # Another term's PEPs must not turn up in the lists.
-    PepFactory(term=TermFactory(), judgement="gold", status=PepStatus.RETURNED,
-               date_completed=small_school.term.pep_deadline)
+    PepFactory(
+        term=TermFactory(), judgement="gold", status=PepStatus.RETURNED, date_completed=small_school.term.pep_deadline
+    )
     client.force_login(vsh)
     links = hrefs(block(dashboard(client, small_school.term), headline))
     assert all(f"term={small_school.term.pk}" in link for link in links)
@@ -222,11 +245,18 @@ def test_breakdown_and_social_work_links(client, vsh, small_school):
 def test_social_work_figures_by_team(client, vsh, small_school):
     client.force_login(vsh)
     table = block(dashboard(client, small_school.term), "table-social-work")
-    rows = {re.search(r'scope="row"[^>]*>([^<]+)', row).group(1): re.findall(r'numeric">(.*?)</td>', row)
-            for row in re.findall(r"<tr class=\"govuk-table__row[^\"]*\">(.*?)</tr>", table, re.S)
-            if 'scope="row"' in row}
-    numbers = {team: [" ".join(re.sub(r"<[^>]+>", " ", cell.split('<span class="govuk-visually-hidden">')[0]).split())
-                      for cell in cells] for team, cells in rows.items()}
+    rows = {
+        re.search(r'scope="row"[^>]*>([^<]+)', row).group(1): re.findall(r'numeric">(.*?)</td>', row)
+        for row in re.findall(r"<tr class=\"govuk-table__row[^\"]*\">(.*?)</tr>", table, re.S)
+        if 'scope="row"' in row
+    }
+    numbers = {
+        team: [
+            " ".join(re.sub(r"<[^>]+>", " ", cell.split('<span class="govuk-visually-hidden">')[0]).split())
+            for cell in cells
+        ]
+        for team, cells in rows.items()
+    }
     # PEPs, meetings held, SW attended, SW absent, section updated, not updated.
     assert numbers["Alpha team"] == ["2", "2", "50% (1)", "1", "50% (1)", "1"]
     assert numbers["Beta team"] == ["2", "1", "100% (1)", "0", "50% (1)", "1"]
@@ -271,8 +301,10 @@ def test_download_links(client, vsh, small_school):
     client.force_login(vsh)
     links = hrefs(block(dashboard(client, small_school.term), "downloads"))
     term = small_school.term.pk
-    assert links == [f"/reports/{name}?term={term}"
-                     for name in ("figures.csv", "figures.xlsx", "ratings.csv", "ratings.xlsx", "pdf/")]
+    assert links == [
+        f"/reports/{name}?term={term}"
+        for name in ("figures.csv", "figures.xlsx", "ratings.csv", "ratings.xlsx", "pdf/")
+    ]
 
 
 def test_a_manager_is_told_the_lists_show_only_their_peps(client, manager, small_school):
@@ -307,12 +339,20 @@ def test_no_terms_at_all(client, vsh):
 
 def _make_peps(count, term, officers, schools, teams):
     for n in range(count):
-        child = ChildFactory(allocated_officer=officers[n % len(officers)], school=schools[n % len(schools)],
-                             year_group=[0, 2, 5, 8, 10, 12][n % 6],
-                             social_worker=SocialWorkerFactory(team=teams[n % len(teams)]))
-        pep = PepFactory(child=child, term=term, judgement=["", "gold", "red", "green", "amber"][n % 5],
-                         status=[PepStatus.SUBMITTED, PepStatus.FINALISED, PepStatus.RETURNED][n % 3],
-                         date_completed=term.pep_deadline if n % 2 else None, sw_attended=bool(n % 3))
+        child = ChildFactory(
+            allocated_officer=officers[n % len(officers)],
+            school=schools[n % len(schools)],
+            year_group=[0, 2, 5, 8, 10, 12][n % 6],
+            social_worker=SocialWorkerFactory(team=teams[n % len(teams)]),
+        )
+        pep = PepFactory(
+            child=child,
+            term=term,
+            judgement=["", "gold", "red", "green", "amber"][n % 5],
+            status=[PepStatus.SUBMITTED, PepStatus.FINALISED, PepStatus.RETURNED][n % 3],
+            date_completed=term.pep_deadline if n % 2 else None,
+            sw_attended=bool(n % 3),
+        )
         if pep.status == PepStatus.RETURNED:
             PepStatusChange.objects.create(pep=pep, from_status="submitted", to_status="returned")
 

@@ -17,8 +17,12 @@ GOLD, GREEN, AMBER, RED = "gold", "green", "amber", "red"
 
 def _submit(review, areas, **kwargs):
     return save_review(
-        review, areas, strengths="Strong voice.", development_points="SMART targets.",
-        submit=True, **kwargs,
+        review,
+        areas,
+        strengths="Strong voice.",
+        development_points="SMART targets.",
+        submit=True,
+        **kwargs,
     )
 
 
@@ -37,9 +41,7 @@ def test_start_review_opens_a_draft_with_one_rating_per_current_area(pep, manage
     assert review.kind == ReviewKind.LINE_MANAGEMENT
     assert review.pro_forma == current
     assert review.area_ratings.count() == 8
-    assert set(review.area_ratings.values_list("area", flat=True)) == set(
-        current.areas.values_list("pk", flat=True)
-    )
+    assert set(review.area_ratings.values_list("area", flat=True)) == set(current.areas.values_list("pk", flat=True))
     assert all(r == "" for r in _ratings(review))
 
 
@@ -86,8 +88,7 @@ def test_saving_a_draft_keeps_partial_ratings_and_leaves_the_pep_alone(pep, mana
     review = start_review(pep, manager)
     partial = [GOLD, "", AMBER, "", "", RED, "", ""]
 
-    save_review(review, rate_all(review, partial), strengths="s", development_points="d",
-                submit=False)
+    save_review(review, rate_all(review, partial), strengths="s", development_points="d", submit=False)
 
     review.refresh_from_db()
     pep.refresh_from_db()
@@ -104,13 +105,11 @@ def test_saving_a_draft_keeps_partial_ratings_and_leaves_the_pep_alone(pep, mana
 def test_submit_with_an_unrated_area_saves_nothing(pep, manager, rate_all):
     review = start_review(pep, manager)
     draft = [GOLD, GREEN, "", "", "", "", "", ""]
-    save_review(review, rate_all(review, draft), strengths="before", development_points="",
-                submit=False)
+    save_review(review, rate_all(review, draft), strengths="before", development_points="", submit=False)
     attempt = [RED, RED, RED, RED, RED, RED, RED, ""]
 
     with pytest.raises(ValidationError):
-        save_review(review, rate_all(review, attempt), strengths="after",
-                    development_points="x", submit=True)
+        save_review(review, rate_all(review, attempt), strengths="after", development_points="x", submit=True)
 
     review.refresh_from_db()
     pep.refresh_from_db()
@@ -173,9 +172,7 @@ def test_submitting_a_red_amber_majority_returns_the_pep(pep, manager, rate_all)
     assert pep.date_completed is None
     expected = [
         area_rating.pk
-        for area_rating, rating in zip(
-            review.area_ratings.order_by("area__position"), ratings, strict=True
-        )
+        for area_rating, rating in zip(review.area_ratings.order_by("area__position"), ratings, strict=True)
         if rating in (AMBER, RED)
     ]
     assert [r.pk for r in areas_to_amend(review.area_ratings.all())] == expected

@@ -37,7 +37,7 @@ def policy_table(ratings: list[str]) -> str:
 
 
 def policy_amendment(ratings: list[str]) -> bool:
-    """"more than half of the areas are Red or Amber"."""
+    """ "more than half of the areas are Red or Amber"."""
     values = [str(r) for r in ratings]
     return values.count("red") + values.count("amber") > len(values) / 2
 
@@ -107,8 +107,7 @@ def test_rank_orders_the_ratings_and_labels_follow_the_policy():
     assert set(QUALITY_LABELS) == set(Rating)
 
 
-@pytest.mark.parametrize(("rating", "good"), [("gold", True), ("green", True),
-                                              ("amber", False), ("red", False)])
+@pytest.mark.parametrize(("rating", "good"), [("gold", True), ("green", True), ("amber", False), ("red", False)])
 def test_is_good_or_better(rating, good):
     assert is_good_or_better(rating) is good
 

@@ -133,8 +133,13 @@ def draws(draw):
 def _select(d, **overrides):
     args = {**d, **overrides}
     return select_sample(
-        args["candidates"], must_include=args["must_include"], already_chosen=args["already_chosen"],
-        target=args["target"], seed=args["seed"], fill_reason=FILL, must_reason=MUST,
+        args["candidates"],
+        must_include=args["must_include"],
+        already_chosen=args["already_chosen"],
+        target=args["target"],
+        seed=args["seed"],
+        fill_reason=FILL,
+        must_reason=MUST,
     )
 
 
@@ -177,18 +182,22 @@ def test_select_sample_is_idempotent(d):
     assert again == []
 
 
-@given(st.lists(ids, unique=True, max_size=25), st.sampled_from([Fraction(1, 4), Fraction(1, 3), Fraction(1, 2)]),
-       st.text(max_size=12), st.data())
+@given(
+    st.lists(ids, unique=True, max_size=25),
+    st.sampled_from([Fraction(1, 4), Fraction(1, 3), Fraction(1, 2)]),
+    st.text(max_size=12),
+    st.data(),
+)
 def test_select_sample_tops_up_only_when_the_target_grows(candidates, rate, seed, data):
     must = data.draw(st.lists(st.sampled_from(candidates), unique=True)) if candidates else []
     target = minimum_sample(len(candidates), rate)
-    first = {pep for pep, _ in select_sample(candidates, must_include=must, target=target, seed=seed,
-                                             fill_reason=FILL)}
+    first = {pep for pep, _ in select_sample(candidates, must_include=must, target=target, seed=seed, fill_reason=FILL)}
     new_pep = data.draw(st.integers(min_value=61, max_value=99))
     grown = [*candidates, new_pep]
     new_target = minimum_sample(len(grown), rate)
-    top_up = select_sample(grown, must_include=must, already_chosen=first, target=new_target, seed=seed,
-                           fill_reason=FILL)
+    top_up = select_sample(
+        grown, must_include=must, already_chosen=first, target=new_target, seed=seed, fill_reason=FILL
+    )
     added = {pep for pep, _ in top_up}
     assert not added & first  # nothing re-added, and the earlier sample is kept as it was
     assert len(added) == max(0, new_target - len(first))
@@ -239,8 +248,10 @@ def test_kappa_is_zero_when_agreement_is_what_chance_gives():
     assert weighted_kappa([(AMBER, GREEN), (GREEN, GREEN), (GOLD, GREEN)]) == pytest.approx(0.0)
 
 
-@given(st.lists(st.tuples(st.sampled_from(LEVELS), st.sampled_from(LEVELS)), min_size=1, max_size=30),
-       st.sampled_from(["linear", "quadratic"]))
+@given(
+    st.lists(st.tuples(st.sampled_from(LEVELS), st.sampled_from(LEVELS)), min_size=1, max_size=30),
+    st.sampled_from(["linear", "quadratic"]),
+)
 def test_kappa_is_symmetric_in_the_two_raters(pairs, weights):
     swapped = [(b, a) for a, b in pairs]
     kappa = weighted_kappa(pairs, weights)

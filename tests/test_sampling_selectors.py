@@ -43,8 +43,15 @@ def _peps(officer, term, count):
 
 
 def _lm_sample(officer, term, rate, reason, minimum, caseload):
-    return SampleFactory(term=term, officer=officer, reviewer=officer.line_manager, rate=Decimal(rate),
-                         rate_reason=reason, caseload_size=caseload, minimum_size=minimum)
+    return SampleFactory(
+        term=term,
+        officer=officer,
+        reviewer=officer.line_manager,
+        rate=Decimal(rate),
+        rate_reason=reason,
+        caseload_size=caseload,
+        minimum_size=minimum,
+    )
 
 
 @pytest.fixture
@@ -83,10 +90,8 @@ def test_a_moderators_pending_peps_are_blind_until_submitted(team):
     peps = _peps(team.o1, team.term, 3)
     originals = [_submit(start_review(p, team.m1), [GREEN] * 8) for p in peps[:2]]
     xmod = SampleFactory(term=team.term, kind=SampleKind.CROSS_MODERATION, reviewer=team.m2)
-    first = SampleEntryFactory(sample=xmod, pep=peps[0], original_review=originals[0],
-                               reason=Reason.CROSS_MODERATION)
-    second = SampleEntryFactory(sample=xmod, pep=peps[1], original_review=originals[1],
-                                reason=Reason.CROSS_MODERATION)
+    first = SampleEntryFactory(sample=xmod, pep=peps[0], original_review=originals[0], reason=Reason.CROSS_MODERATION)
+    second = SampleEntryFactory(sample=xmod, pep=peps[1], original_review=originals[1], reason=Reason.CROSS_MODERATION)
     own = SampleEntryFactory(sample=_lm_sample(team.o3, team.term, "0.25", Reason.RANDOM_SHARE, 1, 1))
 
     assert blind_pep_ids(team.m2) == {peps[0].pk, peps[1].pk}
@@ -122,8 +127,13 @@ def covered(team):
     QaReviewFactory(pep=p1[0], reviewer=UserFactory(role=Role.VSH), submitted=True)
     QaReviewFactory(pep=p1[3], reviewer=team.m1, submitted=True)
     QaReviewFactory(pep=p1[1], reviewer=team.m1)  # draft
-    QaReviewFactory(pep=p1[2], reviewer=UserFactory(role=Role.LEAD), kind=ReviewKind.LEAD_SAMPLE, submitted=True,
-                    overall_judgement="")
+    QaReviewFactory(
+        pep=p1[2],
+        reviewer=UserFactory(role=Role.LEAD),
+        kind=ReviewKind.LEAD_SAMPLE,
+        submitted=True,
+        overall_judgement="",
+    )
     # Last term's PEP of an o1 child, reviewed: another term, not counted.
     QaReviewFactory(pep=PepFactory(child=p1[4].child, term=team.other_term), reviewer=team.m1, submitted=True)
 
@@ -139,8 +149,19 @@ def covered(team):
 
 
 def _figures(row):
-    return (row.officer, row.manager, row.caseload, row.rate, row.minimum, row.sample_size, row.reviewed,
-            row.previous_amber, row.previous_amber_reviewed, row.minimum_met, row.policy_met)
+    return (
+        row.officer,
+        row.manager,
+        row.caseload,
+        row.rate,
+        row.minimum,
+        row.sample_size,
+        row.reviewed,
+        row.previous_amber,
+        row.previous_amber_reviewed,
+        row.minimum_met,
+        row.policy_met,
+    )
 
 
 def test_coverage_figures_of_a_managers_team(covered):
@@ -196,8 +217,9 @@ def moderated(team):
     and 2 Amber is Amber).
     """
     peps = _peps(team.o1, team.term, 4)
-    originals = [_submit(start_review(pep, team.m1), ratings) for pep, ratings in zip(peps, [*FIRST, FIRST[0]],
-                                                                                    strict=True)]
+    originals = [
+        _submit(start_review(pep, team.m1), ratings) for pep, ratings in zip(peps, [*FIRST, FIRST[0]], strict=True)
+    ]
     sample = SampleFactory(term=team.term, kind=SampleKind.CROSS_MODERATION, reviewer=team.m2)
     entries = [
         SampleEntryFactory(sample=sample, pep=pep, original_review=original, reason=Reason.CROSS_MODERATION)
@@ -214,7 +236,9 @@ def test_moderation_agreement_overall(moderated):
     agreement = moderation_agreement(SampleEntry.objects.filter(sample__kind=SampleKind.CROSS_MODERATION))
 
     assert [(c.entry, c.first, c.second) for c in agreement.comparisons] == [
-        (moderated.entries[0], GREEN, GREEN), (moderated.entries[1], GOLD, GOLD), (moderated.entries[2], AMBER, GREEN),
+        (moderated.entries[0], GREEN, GREEN),
+        (moderated.entries[1], GOLD, GOLD),
+        (moderated.entries[2], AMBER, GREEN),
     ]
     # Pairs (G, G), (Au, Au), (A, G): exact 2/3. Linear weights |i - j| / 3, ranks A 1, G 2, Au 3:
     # observed disagreement (1/3) / 3 = 1/9; marginals first A1 G1 Au1, second G2 Au1;
@@ -257,4 +281,8 @@ def test_moderation_agreement_without_comparisons(team):
     agreement = moderation_agreement(SampleEntry.objects.all())
 
     assert (agreement.comparisons, agreement.overall_exact, agreement.overall_kappa, agreement.per_area) == (
-        [], None, None, [])
+        [],
+        None,
+        None,
+        [],
+    )

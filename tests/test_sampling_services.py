@@ -51,8 +51,9 @@ def _caseload(officer, term, count, send=0):
     """``count`` submitted PEPs this term for new children on the officer's caseload, the
     first ``send`` of them children with SEND."""
     return [
-        PepFactory(child=ChildFactory(allocated_officer=officer, has_send=i < send), term=term,
-                   status=PepStatus.SUBMITTED)
+        PepFactory(
+            child=ChildFactory(allocated_officer=officer, has_send=i < send), term=term, status=PepStatus.SUBMITTED
+        )
         for i in range(count)
     ]
 
@@ -60,19 +61,27 @@ def _caseload(officer, term, count, send=0):
 def _with_previous(peps, prev, judgements):
     """Give the first children of ``peps`` a last-term PEP, held by the same officer, with these judgements."""
     for pep, judgement in zip(peps, judgements, strict=False):
-        PepFactory(child=pep.child, term=prev, officer=pep.officer, status=PepStatus.FINALISED,
-                   judgement=judgement)
+        PepFactory(child=pep.child, term=prev, officer=pep.officer, status=PepStatus.FINALISED, judgement=judgement)
 
 
 def _lm_entries(officer, term):
-    return SampleEntry.objects.filter(sample__term=term, sample__kind=SampleKind.LINE_MANAGEMENT,
-                                      sample__officer=officer)
+    return SampleEntry.objects.filter(
+        sample__term=term, sample__kind=SampleKind.LINE_MANAGEMENT, sample__officer=officer
+    )
 
 
 def _chosen(term):
-    return set(SampleEntry.objects.filter(sample__term=term).values_list(
-        "sample__kind", "sample__officer", "sample__lead_area", "sample__reviewer", "sample__group", "pep", "reason",
-    ))
+    return set(
+        SampleEntry.objects.filter(sample__term=term).values_list(
+            "sample__kind",
+            "sample__officer",
+            "sample__lead_area",
+            "sample__reviewer",
+            "sample__group",
+            "pep",
+            "reason",
+        )
+    )
 
 
 @pytest.fixture
@@ -115,8 +124,18 @@ def school():
     send = LeadArea.objects.get(code="send")
     lead.lead_areas.add(send)
     return SimpleNamespace(
-        prev=prev, term=term, m1=m1, m2=m2, new_starter=new_starter, concern=concern, normal=normal, gone=gone,
-        peps=peps, moved=moved, lead=lead, send=send,
+        prev=prev,
+        term=term,
+        m1=m1,
+        m2=m2,
+        new_starter=new_starter,
+        concern=concern,
+        normal=normal,
+        gone=gone,
+        peps=peps,
+        moved=moved,
+        lead=lead,
+        send=send,
         amber={
             new_starter: {moved.pk},
             concern: {p.pk for p in peps[concern][:3]},
@@ -160,8 +179,9 @@ def test_line_management_sample_per_officer(school, who, rate, reason, minimum):
 def test_line_management_samples_only_active_officers(school):
     draw_term_samples(school.term)
 
-    officers = set(Sample.objects.filter(term=school.term, kind=SampleKind.LINE_MANAGEMENT)
-                   .values_list("officer", flat=True))
+    officers = set(
+        Sample.objects.filter(term=school.term, kind=SampleKind.LINE_MANAGEMENT).values_list("officer", flat=True)
+    )
     assert officers == {school.new_starter.pk, school.concern.pk, school.normal.pk}
 
 
@@ -265,8 +285,9 @@ def test_a_lead_review_rates_only_the_lead_areas_and_gives_no_judgement(school):
 
 
 def _cross(manager, term):
-    return SampleEntry.objects.filter(sample__term=term, sample__kind=SampleKind.CROSS_MODERATION,
-                                      sample__reviewer=manager)
+    return SampleEntry.objects.filter(
+        sample__term=term, sample__kind=SampleKind.CROSS_MODERATION, sample__reviewer=manager
+    )
 
 
 def test_cross_moderation_is_empty_before_any_review(school):
@@ -307,10 +328,9 @@ def test_cross_moderation_gives_each_manager_other_managers_reviews_and_tops_up(
 
 
 def _reviews_by(school, m1_count, m2_count):
-    return (
-        [_lm_review(p, school.m1) for p in school.peps[school.normal][:m1_count]]
-        + [_lm_review(p, school.m2) for p in school.peps[school.concern][:m2_count]]
-    )
+    return [_lm_review(p, school.m1) for p in school.peps[school.normal][:m1_count]] + [
+        _lm_review(p, school.m2) for p in school.peps[school.concern][:m2_count]
+    ]
 
 
 def _group_entries(group):
@@ -461,7 +481,10 @@ def test_finalise_an_unsampled_submitted_pep(school):
     assert pep.status == PepStatus.FINALISED
     change = PepStatusChange.objects.get(pep=pep)
     assert (change.from_status, change.to_status, change.changed_by) == (
-        PepStatus.SUBMITTED, PepStatus.FINALISED, school.m1)
+        PepStatus.SUBMITTED,
+        PepStatus.FINALISED,
+        school.m1,
+    )
 
 
 def test_finalise_a_pep_sampled_only_by_a_lead(school):
@@ -490,17 +513,24 @@ def test_finalise_refuses_a_pep_not_submitted(school, status):
 def open_term():
     """A term running today: its samples are kept topped up."""
     today = timezone.localdate()
-    return TermFactory(academic_year=2090, season=Season.AUTUMN, start_date=today - timedelta(days=30),
-                       end_date=today + timedelta(days=60), pep_deadline=today + timedelta(days=10))
+    return TermFactory(
+        academic_year=2090,
+        season=Season.AUTUMN,
+        start_date=today - timedelta(days=30),
+        end_date=today + timedelta(days=60),
+        pep_deadline=today + timedelta(days=10),
+    )
 
 
 def test_an_entry_waiting_for_the_pep_is_ready_to_rate_once_it_is_submitted(manager, officer):
     """Its state follows the PEP's status, whichever way the PEP is submitted."""
     pep = PepFactory(child=ChildFactory(allocated_officer=officer), status=PepStatus.DRAFT)
-    sample = Sample.objects.create(term=pep.term, kind=SampleKind.LINE_MANAGEMENT, officer=officer,
-                                   reviewer=manager, seed="waiting")
-    entry = SampleEntry.objects.create(sample=sample, pep=pep, reason=Reason.RANDOM_SHARE,
-                                       assigned_to=manager, due_date=pep.term.end_date)
+    sample = Sample.objects.create(
+        term=pep.term, kind=SampleKind.LINE_MANAGEMENT, officer=officer, reviewer=manager, seed="waiting"
+    )
+    entry = SampleEntry.objects.create(
+        sample=sample, pep=pep, reason=Reason.RANDOM_SHARE, assigned_to=manager, due_date=pep.term.end_date
+    )
     assert not entry.pep_ready
     assert not SampleEntry.objects.ready_to_rate().filter(pk=entry.pk).exists()
 
@@ -511,8 +541,9 @@ def test_an_entry_waiting_for_the_pep_is_ready_to_rate_once_it_is_submitted(mana
     assert SampleEntry.objects.ready_to_rate().filter(pk=entry.pk).exists()
 
 
-def test_submitting_a_pep_tops_the_open_terms_samples_up(officer, manager, open_term,
-                                                        django_capture_on_commit_callbacks):
+def test_submitting_a_pep_tops_the_open_terms_samples_up(
+    officer, manager, open_term, django_capture_on_commit_callbacks
+):
     """Four PEPs drawn at 25%: one entry. A fifth child's PEP, opened and submitted after
     the draw, makes the caseload five: two entries, topped up when the submission commits."""
     _caseload(officer, open_term, 4)
@@ -530,8 +561,10 @@ def test_submitting_a_pep_tops_the_open_terms_samples_up(officer, manager, open_
 
 
 def test_a_transaction_submitting_many_peps_tops_up_once(officer, open_term, django_capture_on_commit_callbacks):
-    drafts = [PepFactory(child=ChildFactory(allocated_officer=officer), term=open_term, status=PepStatus.DRAFT)
-              for _ in range(3)]
+    drafts = [
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=open_term, status=PepStatus.DRAFT)
+        for _ in range(3)
+    ]
     other_term_draft = PepFactory(child=ChildFactory(allocated_officer=officer), status=PepStatus.DRAFT)
 
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
@@ -550,8 +583,9 @@ def test_a_pep_of_a_term_not_open_draws_nothing(officer, django_capture_on_commi
     assert not Sample.objects.exists()
 
 
-def test_a_failed_top_up_leaves_the_submission_standing(officer, open_term, monkeypatch, caplog,
-                                                       django_capture_on_commit_callbacks):
+def test_a_failed_top_up_leaves_the_submission_standing(
+    officer, open_term, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def concurrent_draw(term):
         raise IntegrityError("duplicate key value violates unique constraint")
 

@@ -175,9 +175,17 @@ def test_finalise_without_qa_refused_when_sampled(client, manager, sampled_and_n
     assert any("QA sample" in m for m in messages_of(response))
 
 
-@pytest.mark.parametrize(("role", "expected"), [
-    ("officer", 302), ("manager", 302), ("vsh", 302), ("lead", 403), ("administrator", 403), ("other_manager", 404),
-])
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("officer", 302),
+        ("manager", 302),
+        ("vsh", 302),
+        ("lead", 403),
+        ("administrator", 403),
+        ("other_manager", 404),
+    ],
+)
 def test_who_may_finalise_without_qa(client, request, sampled_and_not, role, expected):
     _, not_sampled = sampled_and_not
     client.force_login(request.getfixturevalue(role))
@@ -195,8 +203,9 @@ def test_coverage_is_refused_to_officers(client, officer, pep):
     assert client.get(reverse("sampling:coverage")).status_code == 403
 
 
-def test_coverage_manager_sees_their_team_and_vsh_everyone(client, manager, vsh, officer, other_officer, pep,
-                                                           other_pep):
+def test_coverage_manager_sees_their_team_and_vsh_everyone(
+    client, manager, vsh, officer, other_officer, pep, other_pep
+):
     draw_term_samples(pep.term)
     url = reverse("sampling:coverage")
     client.force_login(manager)
@@ -220,12 +229,22 @@ def test_coverage_figures_follow_the_reviews(client, manager, vsh, officer, pep)
     def cells():
         html = body(client.get(url, {"term": pep.term.pk}))
         row = re.search(r"<tbody.*?</tbody>", html, re.S).group(0)
-        return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
-                for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        return [
+            re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
 
     # caseload 5, 25% -> at least 2 reviewed
-    assert cells()[1:] == [str(manager), f"5 PEPs of {officer}", "25%", "2", "2",
-                           f"0 reviewed of {officer}'s PEPs", "None to cover", "Not met"]
+    assert cells()[1:] == [
+        str(manager),
+        f"5 PEPs of {officer}",
+        "25%",
+        "2",
+        "2",
+        f"0 reviewed of {officer}'s PEPs",
+        "None to cover",
+        "Not met",
+    ]
     assert f"/peps/?term={pep.term.pk}&officer={officer.pk}" in body(client.get(url, {"term": pep.term.pk}))
     for entry in SampleEntry.objects.filter(assigned_to=manager):
         submit(start_entry_review(entry, manager), ["green"] * 8)
@@ -306,16 +325,25 @@ def test_moderation_page_refused_to_officers_and_administrators(client, officer,
         assert client.get(reverse("sampling:moderation")).status_code == 403
 
 
-@pytest.mark.parametrize(("role", "allowed"), [
-    ("manager", True), ("other_manager", True), ("vsh", True), ("lead", False), ("third_manager", False),
-])
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("manager", True),
+        ("other_manager", True),
+        ("vsh", True),
+        ("lead", False),
+        ("third_manager", False),
+    ],
+)
 def test_who_may_settle_a_disagreement(client, request, pep, moderated, other_manager, role, allowed):
     submit(start_entry_review(moderated, other_manager), ["green"] * 8)
     user = UserFactory(role=Role.MANAGER) if role == "third_manager" else request.getfixturevalue(role)
     client.force_login(user)
     prefix = f"settle-{moderated.pk}"
-    response = client.post(reverse("sampling:settle", args=[moderated.pk]),
-                           {f"{prefix}-agreed_judgement": "green", f"{prefix}-notes": "Targets not SMART."})
+    response = client.post(
+        reverse("sampling:settle", args=[moderated.pk]),
+        {f"{prefix}-agreed_judgement": "green", f"{prefix}-notes": "Targets not SMART."},
+    )
     moderated.refresh_from_db()
     if allowed:
         assert response.status_code == 302
@@ -410,8 +438,9 @@ def test_coverage_queries_are_constant(client, vsh, manager, pep, django_assert_
         assert "of 6</strong> officers" in body(client.get(url))
 
 
-def test_moderation_page_queries_are_constant(client, vsh, manager, other_manager, officer, pep,
-                                              django_assert_num_queries):
+def test_moderation_page_queries_are_constant(
+    client, vsh, manager, other_manager, officer, pep, django_assert_num_queries
+):
     term = pep.term
     _add_peps(officer, term, 7)
     for item in term.peps.all():
@@ -443,8 +472,9 @@ def test_moderator_cannot_find_the_hidden_judgement_by_filtering_or_sorting(clie
     moderator = UserFactory(role="manager")
     pep = PepFactory(status=PepStatus.RETURNED, judgement=Rating.RED)
     sample = Sample.objects.create(term=pep.term, kind=SampleKind.CROSS_MODERATION, reviewer=moderator, seed="s")
-    SampleEntry.objects.create(sample=sample, pep=pep, reason="cross_moderation", assigned_to=moderator,
-                               due_date=pep.term.end_date)
+    SampleEntry.objects.create(
+        sample=sample, pep=pep, reason="cross_moderation", assigned_to=moderator, due_date=pep.term.end_date
+    )
     client.force_login(moderator)
 
     listed = client.get("/peps/").content.decode()

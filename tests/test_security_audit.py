@@ -43,17 +43,24 @@ def text(response) -> str:
 def blind(manager, officer, other_manager):
     """``officer``'s PEP, rated Red by ``manager`` (so returned for amendment), given to
     ``other_manager`` to re-rate in a cross-moderation sample: blind for them."""
-    child = ChildFactory(allocated_officer=officer, first_name="Blindkid", last_name="Hiddenrating",
-                         la_reference="BLIND-0001")
+    child = ChildFactory(
+        allocated_officer=officer, first_name="Blindkid", last_name="Hiddenrating", la_reference="BLIND-0001"
+    )
     pep = PepFactory(child=child, status=PepStatus.SUBMITTED)
     first = submit(start_review(pep, manager), ["red"] * 8)
     pep.refresh_from_db()
     assert (pep.status, pep.judgement) == (PepStatus.RETURNED, Rating.RED)
-    sample = Sample.objects.create(term=pep.term, kind=SampleKind.CROSS_MODERATION, reviewer=other_manager,
-                                   seed="audit")
-    entry = SampleEntry.objects.create(sample=sample, pep=pep, reason="cross_moderation",
-                                       assigned_to=other_manager, due_date=pep.term.end_date,
-                                       original_review=first)
+    sample = Sample.objects.create(
+        term=pep.term, kind=SampleKind.CROSS_MODERATION, reviewer=other_manager, seed="audit"
+    )
+    entry = SampleEntry.objects.create(
+        sample=sample,
+        pep=pep,
+        reason="cross_moderation",
+        assigned_to=other_manager,
+        due_date=pep.term.end_date,
+        original_review=first,
+    )
     return pep, entry
 
 
@@ -134,8 +141,14 @@ def test_moderation_disagreements_only_name_children_the_manager_may_see(
 ):
     first = submit(start_review(pep, manager), ["gold"] * 8)
     sample = Sample.objects.create(term=pep.term, kind=SampleKind.CROSS_MODERATION, reviewer=lead, seed="m")
-    entry = SampleEntry.objects.create(sample=sample, pep=pep, reason="cross_moderation", assigned_to=lead,
-                                       due_date=pep.term.end_date, original_review=first)
+    entry = SampleEntry.objects.create(
+        sample=sample,
+        pep=pep,
+        reason="cross_moderation",
+        assigned_to=lead,
+        due_date=pep.term.end_date,
+        original_review=first,
+    )
     submit(start_entry_review(entry, lead), ["green"] * 8)
     url = reverse("sampling:moderation")
 
@@ -167,8 +180,9 @@ def test_social_care_report_names_only_children_the_manager_may_see(client, othe
 
 
 def test_peer_review_meeting_is_not_shown_to_a_manager_outside_it(client, manager, officer, other_manager, pep):
-    meeting = PeerReviewMeeting.objects.create(date=pep.term.start_date, term=pep.term, focus="targets",
-                                               recorded_by=manager)
+    meeting = PeerReviewMeeting.objects.create(
+        date=pep.term.start_date, term=pep.term, focus="targets", recorded_by=manager
+    )
     meeting.attendees.set([manager, officer])
     PeerReviewPep.objects.create(meeting=meeting, member=officer, pep=pep)
     url = reverse("practice:peer_review_detail", args=[meeting.pk])
@@ -205,8 +219,9 @@ def test_entry_start_ignores_an_offsite_next(client, other_manager, blind):
 
 
 def test_login_ignores_an_offsite_next(client, officer):
-    response = client.post(f"{reverse('login')}?next=https://evil.example/",
-                           {"username": officer.username, "password": "pw"})
+    response = client.post(
+        f"{reverse('login')}?next=https://evil.example/", {"username": officer.username, "password": "pw"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
 
@@ -234,8 +249,7 @@ def test_rating_tag_escapes_extra_classes():
 
 def test_ratings_download_has_no_peps_outside_the_view(client, other_manager, manager, pep):
     submit(start_review(pep, manager), ["green"] * 8)
-    other = PepFactory(child=ChildFactory(allocated_officer=UserFactory(line_manager=other_manager)),
-                       term=pep.term)
+    other = PepFactory(child=ChildFactory(allocated_officer=UserFactory(line_manager=other_manager)), term=pep.term)
     assert other.pk
     client.force_login(other_manager)
     assert pep.child.la_reference not in text(client.get(reverse("reporting:ratings_csv"), {"term": pep.term.pk}))

@@ -23,13 +23,17 @@ EXPECTED_ROLES = {
     "manager": Role.MANAGER,
     "manager2": Role.MANAGER,
     "lead": Role.LEAD,
-    **{name: Role.OFFICER for name in
-       ["officer", "officer2", "officer3", "officer4", "officer5", "officer6"]},
+    **{name: Role.OFFICER for name in ["officer", "officer2", "officer3", "officer4", "officer5", "officer6"]},
 }
 EXPECTED_LINE_MANAGERS = {
-    "manager": "vsh", "manager2": "vsh",
-    "officer": "manager", "officer2": "manager", "officer3": "manager",
-    "officer4": "manager2", "officer5": "manager2", "officer6": "manager2",
+    "manager": "vsh",
+    "manager2": "vsh",
+    "officer": "manager",
+    "officer2": "manager",
+    "officer3": "manager",
+    "officer4": "manager2",
+    "officer5": "manager2",
+    "officer6": "manager2",
 }
 
 
@@ -40,8 +44,7 @@ def seed(**options):
 
 
 def counts():
-    return {model.__name__: model.objects.count()
-            for model in (User, Child, Term, Pep, AspirationEntry, QaReview)}
+    return {model.__name__: model.objects.count() for model in (User, Child, Term, Pep, AspirationEntry, QaReview)}
 
 
 def snapshot():
@@ -51,10 +54,15 @@ def snapshot():
         for p in Pep.objects.select_related("child", "term")
     )
     reviews = sorted(
-        (r.pep.child.la_reference, str(r.pep.term), r.reviewer.username, r.status,
-         r.overall_judgement, tuple(a.rating for a in r.area_ratings.all()))
-        for r in QaReview.objects.select_related("pep__child", "pep__term", "reviewer")
-        .prefetch_related("area_ratings")
+        (
+            r.pep.child.la_reference,
+            str(r.pep.term),
+            r.reviewer.username,
+            r.status,
+            r.overall_judgement,
+            tuple(a.rating for a in r.area_ratings.all()),
+        )
+        for r in QaReview.objects.select_related("pep__child", "pep__term", "reviewer").prefetch_related("area_ratings")
     )
     return peps, reviews
 
@@ -75,8 +83,7 @@ def test_seed_demo_builds_a_consistent_school():
     assert users["admin"].is_staff and not users["admin"].is_superuser
     assert users["admin"].has_perm("peps.change_child")
     assert not users["vsh"].is_staff
-    assert sorted(users["lead"].lead_areas.values_list("code", flat=True)) == [
-        "early-years", "send"]
+    assert sorted(users["lead"].lead_areas.values_list("code", flat=True)) == ["early-years", "send"]
     assert users["officer6"].start_date == date.today() - timedelta(days=14)
     assert users["officer"].check_password(PASSWORD)
     for username in DEMO_USERNAMES:
@@ -97,8 +104,7 @@ def test_seed_demo_builds_a_consistent_school():
     assert all(n == 3 for n in Counter(Pep.objects.values_list("child", flat=True)).values())
     assert AspirationEntry.objects.count() >= 120
 
-    submitted = QaReview.objects.filter(status=ReviewStatus.SUBMITTED).prefetch_related(
-        "area_ratings")
+    submitted = QaReview.objects.filter(status=ReviewStatus.SUBMITTED).prefetch_related("area_ratings")
     assert submitted.exists()
     assert QaReview.objects.filter(status=ReviewStatus.DRAFT, reviewer__username="manager").exists()
     latest = defaultdict(list)
@@ -115,8 +121,7 @@ def test_seed_demo_builds_a_consistent_school():
         if review.needs_amendment:
             # Returned; or amended by the DT and SW since and back awaiting QA.
             resubmitted = pep.status_changes.order_by("-pk").first().to_status == "submitted"
-            assert pep.status == PepStatus.RETURNED or (
-                pep.status == PepStatus.SUBMITTED and resubmitted)
+            assert pep.status == PepStatus.RETURNED or (pep.status == PepStatus.SUBMITTED and resubmitted)
         else:
             assert pep.status == PepStatus.FINALISED
     # A QA'd PEP has a judgement; an un-reviewed one has none.

@@ -55,12 +55,18 @@ def build_school(children_per_officer: int = 8) -> dict:
     in the open term and the last one. The open term's line-management QA is due tomorrow."""
     today = timezone.localdate()
     open_term = TermFactory(
-        academic_year=2090, season=Season.AUTUMN, start_date=today - timedelta(days=40),
-        end_date=today + timedelta(days=60), pep_deadline=today - timedelta(days=20),
+        academic_year=2090,
+        season=Season.AUTUMN,
+        start_date=today - timedelta(days=40),
+        end_date=today + timedelta(days=60),
+        pep_deadline=today - timedelta(days=20),
     )
     past_term = TermFactory(
-        academic_year=2089, season=Season.SUMMER, start_date=today - timedelta(days=160),
-        end_date=today - timedelta(days=41), pep_deadline=today - timedelta(days=120),
+        academic_year=2089,
+        season=Season.SUMMER,
+        start_date=today - timedelta(days=160),
+        end_date=today - timedelta(days=41),
+        pep_deadline=today - timedelta(days=120),
     )
     managers = [UserFactory(role=Role.MANAGER, email=f"manager{n}@example.org") for n in range(2)]
     officers = [UserFactory(role=Role.OFFICER, line_manager=m) for m in managers for _ in range(2)]
@@ -101,8 +107,10 @@ def test_draw_task_draws_the_open_term_and_a_second_run_adds_nothing(eager):
     samples, entries = sample_counts(school["open"])
     assert samples >= 4  # a line-management sample per officer, at least
     # 25% of 8, rounded up, per officer
-    assert SampleEntry.objects.filter(sample__term=school["open"], sample__kind=SampleKind.LINE_MANAGEMENT
-                                      ).count() == 4 * 2
+    assert (
+        SampleEntry.objects.filter(sample__term=school["open"], sample__kind=SampleKind.LINE_MANAGEMENT).count()
+        == 4 * 2
+    )
     assert sample_counts(school["past"]) == (0, 0)  # only open terms
 
     again = draw_samples_for_open_terms.delay().get()
@@ -164,8 +172,13 @@ def test_reminders_leave_out_done_entries_draft_peps_and_entries_not_due_yet(eag
     mine = list(SampleEntry.objects.filter(assigned_to=manager).select_related("pep"))
     done, draft, *rest = mine
     review = start_review(done.pep, manager)
-    save_review(review, rate_all(review, ["green"] * review.area_ratings.count()),
-                strengths="s", development_points="d", submit=True)
+    save_review(
+        review,
+        rate_all(review, ["green"] * review.area_ratings.count()),
+        strengths="s",
+        development_points="d",
+        submit=True,
+    )
     done.refresh_from_db()
     assert done.is_done  # ticked off by the review
     draft.pep.status = PepStatus.DRAFT
@@ -199,8 +212,10 @@ def test_draw_samples_command():
     assert out.startswith(str(school["past"])) and sample_counts(school["past"])[1] > 0
 
     out = _call("draw_samples", all_terms=True)
-    assert out.splitlines() == [f"{school['past']}: 0 new samples, 0 new entries",
-                                f"{school['open']}: 0 new samples, 0 new entries"]
+    assert out.splitlines() == [
+        f"{school['past']}: 0 new samples, 0 new entries",
+        f"{school['open']}: 0 new samples, 0 new entries",
+    ]
     with pytest.raises(CommandError, match="No term with id"):
         _call("draw_samples", term=MISSING_TERM_ID)
 
@@ -279,7 +294,8 @@ def worker_queue(django_db_setup, tmp_path_factory):
     require_service("redis", bool(settings.REDIS_URL), "REDIS_URL is not set")
     require_service("redis", *_redis_reachable(settings.REDIS_URL))
     require_service(
-        "postgresql", connection.vendor == "postgresql",
+        "postgresql",
+        connection.vendor == "postgresql",
         f"the worker needs a shared database, not {connection.vendor}; set DATABASE_URL to PostgreSQL",
     )
     eager_before = app.conf.task_always_eager
@@ -296,8 +312,22 @@ def worker_queue(django_db_setup, tmp_path_factory):
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "hvs_qa", "worker", "--pool=solo", "--concurrency=1",
-        "-l", "info", "-Q", queue, "-n", hostname, "--without-gossip", "--without-mingle",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "hvs_qa",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "-l",
+        "info",
+        "-Q",
+        queue,
+        "-n",
+        hostname,
+        "--without-gossip",
+        "--without-mingle",
     ]
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -356,8 +386,7 @@ def test_worker_draws_the_open_term_and_a_second_run_adds_nothing(worker_queue):
 def test_worker_draws_one_term_and_fails_cleanly_for_an_unknown_term(worker_queue):
     school = build_school(children_per_officer=4)
 
-    line = draw_term_samples_task.apply_async(args=[school["past"].pk], queue=worker_queue).get(
-        timeout=RESULT_TIMEOUT)
+    line = draw_term_samples_task.apply_async(args=[school["past"].pk], queue=worker_queue).get(timeout=RESULT_TIMEOUT)
     assert line.startswith(str(school["past"])) and sample_counts(school["past"])[1] > 0
 
     result = draw_term_samples_task.apply_async(args=[MISSING_TERM_ID], queue=worker_queue)

@@ -147,8 +147,7 @@ CASES = {
     "practice:peer_review_detail": Case(_meeting, insider="manager"),
     # reports
     "reports:index": Case(insider="manager"),
-    "reports:request": Case(post_only=True, insider="manager", ok=(302,),
-                            data={"kind": ReportKind.SOCIAL_CARE}),
+    "reports:request": Case(post_only=True, insider="manager", ok=(302,), data={"kind": ReportKind.SOCIAL_CARE}),
     "reports:status": Case(_report, insider="manager"),
     "reports:download": Case(_report, insider="manager"),
     "reports:social_care": Case(insider="vsh"),
@@ -162,8 +161,17 @@ CASES = {
 
 CHILD_FIRST, CHILD_LAST, CHILD_REF = "Zebedee", "Quillfeather", "GUARD-REF-4711"
 # The pages where the insider sees the child.
-SHOWS_CHILD = {"home", "peps:list", "peps:detail", "reviews:worklist", "reviews:detail", "reviews:rate",
-               "practice:peer_review_detail", "peps:record", "peps:submit"}
+SHOWS_CHILD = {
+    "home",
+    "peps:list",
+    "peps:detail",
+    "reviews:worklist",
+    "reviews:detail",
+    "reviews:rate",
+    "practice:peer_review_detail",
+    "peps:record",
+    "peps:submit",
+}
 
 
 @pytest.fixture
@@ -174,20 +182,29 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     Also the child's draft PEP of an earlier term, and a child of ``officer`` with no PEP
     this term (the pages that record a PEP meeting)."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    child = ChildFactory(allocated_officer=officer, first_name=CHILD_FIRST, last_name=CHILD_LAST,
-                         la_reference=CHILD_REF)
+    child = ChildFactory(
+        allocated_officer=officer, first_name=CHILD_FIRST, last_name=CHILD_LAST, la_reference=CHILD_REF
+    )
     pep = PepFactory(child=child, status=PepStatus.SUBMITTED)
     first = start_review(pep, manager)
     review = save_review(first, rate_all(first, ["gold"] * 8), strengths="", development_points="", submit=True)
     sample = Sample.objects.create(term=pep.term, kind=SampleKind.CROSS_MODERATION, reviewer=lead, seed="guards")
-    entry = SampleEntry.objects.create(sample=sample, pep=pep, reason="cross_moderation", assigned_to=lead,
-                                       due_date=pep.term.end_date, original_review=review)
+    entry = SampleEntry.objects.create(
+        sample=sample,
+        pep=pep,
+        reason="cross_moderation",
+        assigned_to=lead,
+        due_date=pep.term.end_date,
+        original_review=review,
+    )
     draft = start_entry_review(entry, lead)
-    report = ReportRequest.objects.create(kind=ReportKind.BOARD, term=pep.term, requested_by=manager,
-                                          status=ReportStatus.READY)
+    report = ReportRequest.objects.create(
+        kind=ReportKind.BOARD, term=pep.term, requested_by=manager, status=ReportStatus.READY
+    )
     report.file.save("board.pdf", ContentFile(b"%PDF-1.4 guard"), save=True)
-    meeting = PeerReviewMeeting.objects.create(date=pep.term.start_date, term=pep.term, focus="targets",
-                                               recorded_by=manager)
+    meeting = PeerReviewMeeting.objects.create(
+        date=pep.term.start_date, term=pep.term, focus="targets", recorded_by=manager
+    )
     meeting.attendees.set([officer, manager])
     PeerReviewPep.objects.create(meeting=meeting, member=officer, pep=pep, findings="Strong targets")
     earlier = TermFactory(academic_year=pep.term.academic_year - 1, season=pep.term.season)
@@ -195,9 +212,19 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     new_child = ChildFactory(allocated_officer=officer)
     pep.refresh_from_db()
     return {
-        "pep": pep, "review": review, "draft": draft, "entry": entry, "report": report, "meeting": meeting,
-        "draft_pep": draft_pep, "new_child": new_child,
-        "manager": manager, "officer": officer, "outsider": other_officer, "lead": lead, "vsh": vsh,
+        "pep": pep,
+        "review": review,
+        "draft": draft,
+        "entry": entry,
+        "report": report,
+        "meeting": meeting,
+        "draft_pep": draft_pep,
+        "new_child": new_child,
+        "manager": manager,
+        "officer": officer,
+        "outsider": other_officer,
+        "lead": lead,
+        "vsh": vsh,
     }
 
 
@@ -242,8 +269,11 @@ def test_every_path_argument_is_filled_from_an_object():
     for name, route, converters in project_patterns():
         case = CASES.get(name)
         assert case is not None, f"add a case for {name}"
-        filled = set(case.kwargs({k: _Any() for k in ("pep", "review", "draft", "entry", "report", "meeting",
-                                                       "draft_pep", "new_child")}))
+        filled = set(
+            case.kwargs(
+                {k: _Any() for k in ("pep", "review", "draft", "entry", "report", "meeting", "draft_pep", "new_child")}
+            )
+        )
         assert filled == set(converters), (
             f"{name} ({route}): the case fills {filled}, the route takes {set(converters)}"
         )
@@ -367,8 +397,14 @@ def test_every_form_that_posts_carries_a_csrf_token(client, world, name):
 
 def test_the_form_pages_are_checked(client, world):
     """The CSRF test above is not vacuous: these pages have POST forms of their own."""
-    pages = {"reviews:rate": "lead", "practice:peer_review_new": "manager", "peps:record": "officer",
-             "practice:peer_review_detail": "manager", "reports:index": "manager", "reviews:worklist": "lead"}
+    pages = {
+        "reviews:rate": "lead",
+        "practice:peer_review_new": "manager",
+        "peps:record": "officer",
+        "practice:peer_review_detail": "manager",
+        "reports:index": "manager",
+        "reviews:worklist": "lead",
+    }
     for name, who in pages.items():
         client.force_login(world[who])
         html = _body(client.get(_url(name, world)))

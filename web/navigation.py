@@ -35,9 +35,7 @@ def entries_for(user, namespace: str = "", url_name: str = "") -> list[dict]:
         {
             "label": entry.label,
             "url": reverse(entry.url_name),
-            "active": any(
-                namespace == ns and (url_name or "").startswith(prefix) for ns, prefix in entry.sections
-            ),
+            "active": any(namespace == ns and (url_name or "").startswith(prefix) for ns, prefix in entry.sections),
         }
         for entry in NAVIGATION
         if user.has_perm(entry.permission)

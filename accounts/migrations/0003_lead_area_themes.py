@@ -17,26 +17,39 @@ def set_themes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_lead_areas'),
+        ("accounts", "0002_lead_areas"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='leadarea',
-            name='rated_areas',
-            field=models.CharField(blank=True, help_text='Positions of the pro-forma areas the lead rates, e.g. 2,3,7. Blank: all.', max_length=40),
+            model_name="leadarea",
+            name="rated_areas",
+            field=models.CharField(
+                blank=True,
+                help_text="Positions of the pro-forma areas the lead rates, e.g. 2,3,7. Blank: all.",
+                max_length=40,
+            ),
         ),
         migrations.AddField(
-            model_name='leadarea',
-            name='sample_size',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='PEPs a term. Blank: the default.', null=True),
+            model_name="leadarea",
+            name="sample_size",
+            field=models.PositiveSmallIntegerField(blank=True, help_text="PEPs a term. Blank: the default.", null=True),
         ),
         migrations.AddField(
-            model_name='leadarea',
-            name='theme',
-            field=models.CharField(choices=[('phase', 'A phase'), ('send', 'Children with SEND'), ('pp_plus', 'PEPs requesting PP+'), ('attendance', 'Attendance below the threshold')], default='phase', help_text='Which PEPs the lead samples.', max_length=12),
+            model_name="leadarea",
+            name="theme",
+            field=models.CharField(
+                choices=[
+                    ("phase", "A phase"),
+                    ("send", "Children with SEND"),
+                    ("pp_plus", "PEPs requesting PP+"),
+                    ("attendance", "Attendance below the threshold"),
+                ],
+                default="phase",
+                help_text="Which PEPs the lead samples.",
+                max_length=12,
+            ),
         ),
         migrations.RunPython(set_themes, migrations.RunPython.noop),
     ]

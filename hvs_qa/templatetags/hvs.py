@@ -50,7 +50,9 @@ def rating_tag(value, extra=""):
         return mark_safe('<span class="govuk-body-s">Not rated</span>')
     return format_html(
         '<strong class="govuk-tag app-rating-tag app-rating-tag--{} {}">{}</strong>',
-        value, extra, Rating(value).label,
+        value,
+        extra,
+        Rating(value).label,
     )
 
 

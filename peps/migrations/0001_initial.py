@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,180 +14,376 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='DesignatedTeacher',
+            name="DesignatedTeacher",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150)),
-                ('email', models.EmailField(max_length=254)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=150)),
+                ("email", models.EmailField(max_length=254)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('urn', models.CharField(blank=True, help_text='Unique reference number', max_length=10, verbose_name='URN')),
-                ('local_authority', models.CharField(blank=True, max_length=100)),
-                ('is_out_of_authority', models.BooleanField(default=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "urn",
+                    models.CharField(
+                        blank=True, help_text="Unique reference number", max_length=10, verbose_name="URN"
+                    ),
+                ),
+                ("local_authority", models.CharField(blank=True, max_length=100)),
+                ("is_out_of_authority", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='SocialCareTeam',
+            name="SocialCareTeam",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, unique=True)),
-                ('manager_name', models.CharField(blank=True, max_length=150)),
-                ('manager_email', models.EmailField(blank=True, max_length=254)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=150, unique=True)),
+                ("manager_name", models.CharField(blank=True, max_length=150)),
+                ("manager_email", models.EmailField(blank=True, max_length=254)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Child',
+            name="Child",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('la_reference', models.CharField(max_length=20, unique=True, verbose_name='LA reference')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('year_group', models.SmallIntegerField(choices=[(-2, 'Early years (age 2)'), (-1, 'Nursery'), (0, 'Reception'), (1, 'Year 1'), (2, 'Year 2'), (3, 'Year 3'), (4, 'Year 4'), (5, 'Year 5'), (6, 'Year 6'), (7, 'Year 7'), (8, 'Year 8'), (9, 'Year 9'), (10, 'Year 10'), (11, 'Year 11'), (12, 'Year 12'), (13, 'Year 13')])),
-                ('has_send', models.BooleanField(default=False, help_text='Special educational needs', verbose_name='SEND')),
-                ('has_ehcp', models.BooleanField(default=False, help_text='Education, health and care plan', verbose_name='EHCP')),
-                ('allocated_officer', models.ForeignKey(blank=True, limit_choices_to={'role': 'officer'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='caseload', to=settings.AUTH_USER_MODEL)),
-                ('designated_teacher', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='peps.designatedteacher')),
-                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='peps.school', verbose_name='school or setting')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("la_reference", models.CharField(max_length=20, unique=True, verbose_name="LA reference")),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "year_group",
+                    models.SmallIntegerField(
+                        choices=[
+                            (-2, "Early years (age 2)"),
+                            (-1, "Nursery"),
+                            (0, "Reception"),
+                            (1, "Year 1"),
+                            (2, "Year 2"),
+                            (3, "Year 3"),
+                            (4, "Year 4"),
+                            (5, "Year 5"),
+                            (6, "Year 6"),
+                            (7, "Year 7"),
+                            (8, "Year 8"),
+                            (9, "Year 9"),
+                            (10, "Year 10"),
+                            (11, "Year 11"),
+                            (12, "Year 12"),
+                            (13, "Year 13"),
+                        ]
+                    ),
+                ),
+                (
+                    "has_send",
+                    models.BooleanField(default=False, help_text="Special educational needs", verbose_name="SEND"),
+                ),
+                (
+                    "has_ehcp",
+                    models.BooleanField(
+                        default=False, help_text="Education, health and care plan", verbose_name="EHCP"
+                    ),
+                ),
+                (
+                    "allocated_officer",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"role": "officer"},
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="caseload",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "designated_teacher",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="peps.designatedteacher",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="peps.school",
+                        verbose_name="school or setting",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'children',
-                'ordering': ['last_name', 'first_name'],
+                "verbose_name_plural": "children",
+                "ordering": ["last_name", "first_name"],
             },
         ),
         migrations.CreateModel(
-            name='Pep',
+            name="Pep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(choices=[('eyfs', 'EYFS'), ('ssa', 'SSA'), ('post16', 'Post 16')], max_length=10)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted for QA'), ('returned', 'Returned for amendment'), ('finalised', 'Finalised')], default='draft', max_length=10)),
-                ('meeting_date', models.DateField(blank=True, null=True)),
-                ('next_meeting_date', models.DateField(blank=True, null=True)),
-                ('sw_attended', models.BooleanField(default=False, verbose_name='social worker attended')),
-                ('dt_attended', models.BooleanField(default=False, verbose_name='designated teacher attended')),
-                ('child_attended', models.BooleanField(default=False, verbose_name='child attended')),
-                ('carer_attended', models.BooleanField(default=False, verbose_name='carer attended')),
-                ('sw_section_updated', models.BooleanField(default=False, verbose_name='SW section updated')),
-                ('pp_plus_requested', models.BooleanField(default=False, verbose_name='PP+ requested')),
-                ('pp_plus_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=8, null=True, verbose_name='PP+ amount requested (£)')),
-                ('attendance_percent', models.DecimalField(blank=True, decimal_places=1, max_digits=5, null=True, verbose_name='attendance this term (%)')),
-                ('child_views', models.TextField(blank=True, verbose_name="child's views")),
-                ('education_summary', models.TextField(blank=True)),
-                ('targets', models.TextField(blank=True)),
-                ('date_completed', models.DateField(blank=True, null=True)),
-                ('judgement', models.CharField(blank=True, choices=[('gold', 'Gold'), ('green', 'Green'), ('amber', 'Amber'), ('red', 'Red')], db_index=True, max_length=5)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='peps', to='peps.child')),
-                ('officer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='peps', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "phase",
+                    models.CharField(choices=[("eyfs", "EYFS"), ("ssa", "SSA"), ("post16", "Post 16")], max_length=10),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted for QA"),
+                            ("returned", "Returned for amendment"),
+                            ("finalised", "Finalised"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("meeting_date", models.DateField(blank=True, null=True)),
+                ("next_meeting_date", models.DateField(blank=True, null=True)),
+                ("sw_attended", models.BooleanField(default=False, verbose_name="social worker attended")),
+                ("dt_attended", models.BooleanField(default=False, verbose_name="designated teacher attended")),
+                ("child_attended", models.BooleanField(default=False, verbose_name="child attended")),
+                ("carer_attended", models.BooleanField(default=False, verbose_name="carer attended")),
+                ("sw_section_updated", models.BooleanField(default=False, verbose_name="SW section updated")),
+                ("pp_plus_requested", models.BooleanField(default=False, verbose_name="PP+ requested")),
+                (
+                    "pp_plus_amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=8, null=True, verbose_name="PP+ amount requested (£)"
+                    ),
+                ),
+                (
+                    "attendance_percent",
+                    models.DecimalField(
+                        blank=True, decimal_places=1, max_digits=5, null=True, verbose_name="attendance this term (%)"
+                    ),
+                ),
+                ("child_views", models.TextField(blank=True, verbose_name="child's views")),
+                ("education_summary", models.TextField(blank=True)),
+                ("targets", models.TextField(blank=True)),
+                ("date_completed", models.DateField(blank=True, null=True)),
+                (
+                    "judgement",
+                    models.CharField(
+                        blank=True,
+                        choices=[("gold", "Gold"), ("green", "Green"), ("amber", "Amber"), ("red", "Red")],
+                        db_index=True,
+                        max_length=5,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="peps", to="peps.child"
+                    ),
+                ),
+                (
+                    "officer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="peps",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'PEP',
-                'verbose_name_plural': 'PEPs',
-                'ordering': ['-term__start_date', 'child__last_name'],
+                "verbose_name": "PEP",
+                "verbose_name_plural": "PEPs",
+                "ordering": ["-term__start_date", "child__last_name"],
             },
         ),
         migrations.CreateModel(
-            name='AspirationEntry',
+            name="AspirationEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('academic', 'Academic'), ('career', 'Career'), ('sports', 'Sports'), ('arts', 'The Arts'), ('social', 'Social and Relationships'), ('community', 'Volunteering and the Community'), ('enriching', 'Life enriching activities'), ('wellbeing', 'Emotional wellbeing'), ('other', 'Other')], max_length=12)),
-                ('aspiration', models.TextField()),
-                ('steps', models.TextField(blank=True, verbose_name='reasonable steps')),
-                ('trusted_adult', models.CharField(blank=True, max_length=150)),
-                ('pep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aspirations', to='peps.pep')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("academic", "Academic"),
+                            ("career", "Career"),
+                            ("sports", "Sports"),
+                            ("arts", "The Arts"),
+                            ("social", "Social and Relationships"),
+                            ("community", "Volunteering and the Community"),
+                            ("enriching", "Life enriching activities"),
+                            ("wellbeing", "Emotional wellbeing"),
+                            ("other", "Other"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("aspiration", models.TextField()),
+                ("steps", models.TextField(blank=True, verbose_name="reasonable steps")),
+                ("trusted_adult", models.CharField(blank=True, max_length=150)),
+                (
+                    "pep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="aspirations", to="peps.pep"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Aspiration Pathway entry',
-                'verbose_name_plural': 'Aspiration Pathway entries',
-                'ordering': ['id'],
+                "verbose_name": "Aspiration Pathway entry",
+                "verbose_name_plural": "Aspiration Pathway entries",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='PepStatusChange',
+            name="PepStatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted for QA'), ('returned', 'Returned for amendment'), ('finalised', 'Finalised')], max_length=10)),
-                ('to_status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted for QA'), ('returned', 'Returned for amendment'), ('finalised', 'Finalised')], max_length=10)),
-                ('changed_at', models.DateTimeField(auto_now_add=True)),
-                ('note', models.TextField(blank=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='peps.pep')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted for QA"),
+                            ("returned", "Returned for amendment"),
+                            ("finalised", "Finalised"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted for QA"),
+                            ("returned", "Returned for amendment"),
+                            ("finalised", "Finalised"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField(auto_now_add=True)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="status_changes", to="peps.pep"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-changed_at'],
+                "ordering": ["-changed_at"],
             },
         ),
         migrations.AddField(
-            model_name='designatedteacher',
-            name='school',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='designated_teachers', to='peps.school'),
+            model_name="designatedteacher",
+            name="school",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="designated_teachers", to="peps.school"
+            ),
         ),
         migrations.CreateModel(
-            name='SocialWorker',
+            name="SocialWorker",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150)),
-                ('email', models.EmailField(max_length=254)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='social_workers', to='peps.socialcareteam')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=150)),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="social_workers",
+                        to="peps.socialcareteam",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='child',
-            name='social_worker',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='peps.socialworker'),
+            model_name="child",
+            name="social_worker",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="children",
+                to="peps.socialworker",
+            ),
         ),
         migrations.CreateModel(
-            name='Term',
+            name="Term",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('academic_year', models.PositiveSmallIntegerField(help_text='The year the academic year starts: 2025 for 2025/26.')),
-                ('season', models.CharField(choices=[('autumn', 'Autumn'), ('spring', 'Spring'), ('summer', 'Summer')], max_length=6)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField()),
-                ('pep_deadline', models.DateField(verbose_name='PEP deadline')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "academic_year",
+                    models.PositiveSmallIntegerField(help_text="The year the academic year starts: 2025 for 2025/26."),
+                ),
+                (
+                    "season",
+                    models.CharField(
+                        choices=[("autumn", "Autumn"), ("spring", "Spring"), ("summer", "Summer")], max_length=6
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField()),
+                ("pep_deadline", models.DateField(verbose_name="PEP deadline")),
             ],
             options={
-                'ordering': ['-start_date'],
-                'constraints': [models.UniqueConstraint(fields=('academic_year', 'season'), name='unique_term'), models.CheckConstraint(condition=models.Q(('end_date__gt', models.F('start_date'))), name='term_ends_after_start')],
+                "ordering": ["-start_date"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("academic_year", "season"), name="unique_term"),
+                    models.CheckConstraint(
+                        condition=models.Q(("end_date__gt", models.F("start_date"))), name="term_ends_after_start"
+                    ),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='pep',
-            name='term',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='peps', to='peps.term'),
+            model_name="pep",
+            name="term",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="peps", to="peps.term"),
         ),
         migrations.AddIndex(
-            model_name='child',
-            index=models.Index(fields=['last_name', 'first_name'], name='peps_child_last_na_e85bf4_idx'),
+            model_name="child",
+            index=models.Index(fields=["last_name", "first_name"], name="peps_child_last_na_e85bf4_idx"),
         ),
         migrations.AddIndex(
-            model_name='pep',
-            index=models.Index(fields=['term', 'officer'], name='peps_pep_term_id_b3c030_idx'),
+            model_name="pep",
+            index=models.Index(fields=["term", "officer"], name="peps_pep_term_id_b3c030_idx"),
         ),
         migrations.AddIndex(
-            model_name='pep',
-            index=models.Index(fields=['term', 'status'], name='peps_pep_term_id_2d4359_idx'),
+            model_name="pep",
+            index=models.Index(fields=["term", "status"], name="peps_pep_term_id_2d4359_idx"),
         ),
         migrations.AddConstraint(
-            model_name='pep',
-            constraint=models.UniqueConstraint(fields=('child', 'term'), name='one_pep_per_child_per_term'),
+            model_name="pep",
+            constraint=models.UniqueConstraint(fields=("child", "term"), name="one_pep_per_child_per_term"),
         ),
     ]

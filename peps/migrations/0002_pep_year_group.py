@@ -4,15 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('peps', '0001_initial'),
+        ("peps", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='pep',
-            name='year_group',
-            field=models.SmallIntegerField(blank=True, choices=[(-2, 'Early years (age 2)'), (-1, 'Nursery'), (0, 'Reception'), (1, 'Year 1'), (2, 'Year 2'), (3, 'Year 3'), (4, 'Year 4'), (5, 'Year 5'), (6, 'Year 6'), (7, 'Year 7'), (8, 'Year 8'), (9, 'Year 9'), (10, 'Year 10'), (11, 'Year 11'), (12, 'Year 12'), (13, 'Year 13')], null=True),
+            model_name="pep",
+            name="year_group",
+            field=models.SmallIntegerField(
+                blank=True,
+                choices=[
+                    (-2, "Early years (age 2)"),
+                    (-1, "Nursery"),
+                    (0, "Reception"),
+                    (1, "Year 1"),
+                    (2, "Year 2"),
+                    (3, "Year 3"),
+                    (4, "Year 4"),
+                    (5, "Year 5"),
+                    (6, "Year 6"),
+                    (7, "Year 7"),
+                    (8, "Year 8"),
+                    (9, "Year 9"),
+                    (10, "Year 10"),
+                    (11, "Year 11"),
+                    (12, "Year 12"),
+                    (13, "Year 13"),
+                ],
+                null=True,
+            ),
         ),
     ]

@@ -4,45 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('peps', '0002_pep_year_group'),
+        ("peps", "0002_pep_year_group"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='child',
-            name='entered_care_on',
-            field=models.DateField(blank=True, null=True, verbose_name='date entered care'),
+            model_name="child",
+            name="entered_care_on",
+            field=models.DateField(blank=True, null=True, verbose_name="date entered care"),
         ),
         migrations.AddField(
-            model_name='child',
-            name='left_care_on',
-            field=models.DateField(blank=True, null=True, verbose_name='date left care'),
+            model_name="child",
+            name="left_care_on",
+            field=models.DateField(blank=True, null=True, verbose_name="date left care"),
         ),
         migrations.AddField(
-            model_name='child',
-            name='upn',
-            field=models.CharField(blank=True, help_text='Unique pupil number', max_length=13, verbose_name='UPN'),
+            model_name="child",
+            name="upn",
+            field=models.CharField(blank=True, help_text="Unique pupil number", max_length=13, verbose_name="UPN"),
         ),
         migrations.AddField(
-            model_name='pep',
-            name='aspirations_summary',
-            field=models.TextField(blank=True, verbose_name='aspirations'),
+            model_name="pep",
+            name="aspirations_summary",
+            field=models.TextField(blank=True, verbose_name="aspirations"),
         ),
         migrations.AddField(
-            model_name='pep',
-            name='attainment_summary',
-            field=models.TextField(blank=True, verbose_name='attainment and progress'),
+            model_name="pep",
+            name="attainment_summary",
+            field=models.TextField(blank=True, verbose_name="attainment and progress"),
         ),
         migrations.AddField(
-            model_name='pep',
-            name='epep_reference',
-            field=models.CharField(blank=True, max_length=64, verbose_name='ePEP reference'),
+            model_name="pep",
+            name="epep_reference",
+            field=models.CharField(blank=True, max_length=64, verbose_name="ePEP reference"),
         ),
         migrations.AddField(
-            model_name='pep',
-            name='epep_url',
-            field=models.URLField(blank=True, max_length=500, verbose_name='link to the PEP in the ePEP system'),
+            model_name="pep",
+            name="epep_url",
+            field=models.URLField(blank=True, max_length=500, verbose_name="link to the PEP in the ePEP system"),
         ),
     ]

@@ -6,34 +6,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('peps', '0002_pep_year_group'),
+        ("peps", "0002_pep_year_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportRequest',
+            name="ReportRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('board', 'Board report'), ('social_care', 'Social care report')], max_length=12)),
-                ('status', models.CharField(choices=[('pending', 'Waiting to start'), ('running', 'Being prepared'), ('ready', 'Ready'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('file', models.FileField(blank=True, upload_to='reports/')),
-                ('error', models.TextField(blank=True)),
-                ('pages', models.PositiveIntegerField(blank=True, null=True)),
-                ('size', models.PositiveIntegerField(blank=True, null=True, verbose_name='size (bytes)')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='report_requests', to=settings.AUTH_USER_MODEL)),
-                ('term', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='report_requests', to='peps.term')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("board", "Board report"), ("social_care", "Social care report")], max_length=12
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to start"),
+                            ("running", "Being prepared"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("file", models.FileField(blank=True, upload_to="reports/")),
+                ("error", models.TextField(blank=True)),
+                ("pages", models.PositiveIntegerField(blank=True, null=True)),
+                ("size", models.PositiveIntegerField(blank=True, null=True, verbose_name="size (bytes)")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="report_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "term",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="report_requests", to="peps.term"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['requested_by', 'kind', 'term', 'status'], name='reporting_r_request_970399_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["requested_by", "kind", "term", "status"], name="reporting_r_request_970399_idx"
+                    )
+                ],
             },
         ),
     ]

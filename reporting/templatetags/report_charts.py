@@ -53,20 +53,27 @@ def _shares(quality) -> list:
 
 @register.simple_tag
 def quality_chart(quality, chart_id, title, description=""):
-    return charts.stacked_bar(chart_id, title, description or "The table that follows gives the numbers.",
-                              _counts(quality), _shares(quality))
+    return charts.stacked_bar(
+        chart_id, title, description or "The table that follows gives the numbers.", _counts(quality), _shares(quality)
+    )
 
 
 @register.simple_tag
 def breakdown_chart(rows, chart_id, title, description=""):
-    return charts.stacked_bars(chart_id, title, description or "The table that follows gives the numbers.",
-                               [(row.label, _counts(row.quality), _shares(row.quality)) for row in rows])
+    return charts.stacked_bars(
+        chart_id,
+        title,
+        description or "The table that follows gives the numbers.",
+        [(row.label, _counts(row.quality), _shares(row.quality)) for row in rows],
+    )
 
 
 @register.simple_tag
 def trend_chart(points, chart_id, title, description=""):
     return charts.line_chart(
-        chart_id, title, description or "The table that follows gives the numbers.",
+        chart_id,
+        title,
+        description or "The table that follows gives the numbers.",
         [str(point.term) for point in points],
         [
             (charts.BLUE, [point.completion.on_time_shown for point in points]),

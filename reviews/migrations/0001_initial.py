@@ -6,102 +6,184 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('peps', '0001_initial'),
+        ("peps", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProForma',
+            name="ProForma",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(choices=[('eyfs', 'EYFS'), ('ssa', 'SSA'), ('post16', 'Post 16')], max_length=10)),
-                ('version', models.PositiveSmallIntegerField(default=1)),
-                ('title', models.CharField(max_length=150)),
-                ('is_active', models.BooleanField(default=True, help_text='New reviews use the highest active version for the phase.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "phase",
+                    models.CharField(choices=[("eyfs", "EYFS"), ("ssa", "SSA"), ("post16", "Post 16")], max_length=10),
+                ),
+                ("version", models.PositiveSmallIntegerField(default=1)),
+                ("title", models.CharField(max_length=150)),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="New reviews use the highest active version for the phase."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'QA pro-forma',
-                'ordering': ['phase', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('phase', 'version'), name='unique_pro_forma_version')],
+                "verbose_name": "QA pro-forma",
+                "ordering": ["phase", "-version"],
+                "constraints": [models.UniqueConstraint(fields=("phase", "version"), name="unique_pro_forma_version")],
             },
         ),
         migrations.CreateModel(
-            name='ProFormaArea',
+            name="ProFormaArea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('title', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True, help_text='What the reviewer looks at.')),
-                ('gold_criteria', models.TextField()),
-                ('green_criteria', models.TextField()),
-                ('amber_criteria', models.TextField()),
-                ('red_criteria', models.TextField()),
-                ('pro_forma', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='areas', to='reviews.proforma')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField()),
+                ("title", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True, help_text="What the reviewer looks at.")),
+                ("gold_criteria", models.TextField()),
+                ("green_criteria", models.TextField()),
+                ("amber_criteria", models.TextField()),
+                ("red_criteria", models.TextField()),
+                (
+                    "pro_forma",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="areas", to="reviews.proforma"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pro-forma area',
-                'ordering': ['pro_forma', 'position'],
+                "verbose_name": "pro-forma area",
+                "ordering": ["pro_forma", "position"],
             },
         ),
         migrations.CreateModel(
-            name='QaReview',
+            name="QaReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('line_management', 'Line-management QA'), ('lead_sample', 'Lead-practitioner sample'), ('peer_review', 'Peer review'), ('moderation', 'Moderation')], default='line_management', max_length=20)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted')], default='draft', max_length=10)),
-                ('overall_judgement', models.CharField(blank=True, choices=[('gold', 'Gold'), ('green', 'Green'), ('amber', 'Amber'), ('red', 'Red')], max_length=5)),
-                ('needs_amendment', models.BooleanField(default=False)),
-                ('strengths', models.TextField(blank=True)),
-                ('development_points', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('pep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='peps.pep')),
-                ('pro_forma', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='reviews.proforma')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='qa_reviews', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("line_management", "Line-management QA"),
+                            ("lead_sample", "Lead-practitioner sample"),
+                            ("peer_review", "Peer review"),
+                            ("moderation", "Moderation"),
+                        ],
+                        default="line_management",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("submitted", "Submitted")], default="draft", max_length=10
+                    ),
+                ),
+                (
+                    "overall_judgement",
+                    models.CharField(
+                        blank=True,
+                        choices=[("gold", "Gold"), ("green", "Green"), ("amber", "Amber"), ("red", "Red")],
+                        max_length=5,
+                    ),
+                ),
+                ("needs_amendment", models.BooleanField(default=False)),
+                ("strengths", models.TextField(blank=True)),
+                ("development_points", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "pep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reviews", to="peps.pep"
+                    ),
+                ),
+                (
+                    "pro_forma",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reviews", to="reviews.proforma"
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="qa_reviews",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'QA review',
-                'ordering': ['-submitted_at', '-created_at'],
+                "verbose_name": "QA review",
+                "ordering": ["-submitted_at", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='AreaRating',
+            name="AreaRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.CharField(blank=True, choices=[('gold', 'Gold'), ('green', 'Green'), ('amber', 'Amber'), ('red', 'Red')], max_length=5)),
-                ('comment', models.TextField(blank=True)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ratings', to='reviews.proformaarea')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='area_ratings', to='reviews.qareview')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "rating",
+                    models.CharField(
+                        blank=True,
+                        choices=[("gold", "Gold"), ("green", "Green"), ("amber", "Amber"), ("red", "Red")],
+                        max_length=5,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="ratings", to="reviews.proformaarea"
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="area_ratings", to="reviews.qareview"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['area__position'],
+                "ordering": ["area__position"],
             },
         ),
         migrations.AddConstraint(
-            model_name='proformaarea',
-            constraint=models.UniqueConstraint(fields=('pro_forma', 'position'), name='unique_area_position'),
+            model_name="proformaarea",
+            constraint=models.UniqueConstraint(fields=("pro_forma", "position"), name="unique_area_position"),
         ),
         migrations.AddIndex(
-            model_name='qareview',
-            index=models.Index(fields=['pep', 'status'], name='reviews_qar_pep_id_52a0b4_idx'),
+            model_name="qareview",
+            index=models.Index(fields=["pep", "status"], name="reviews_qar_pep_id_52a0b4_idx"),
         ),
         migrations.AddConstraint(
-            model_name='qareview',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'draft')), fields=('pep', 'reviewer', 'kind'), name='one_draft_per_reviewer_pep_kind'),
+            model_name="qareview",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "draft")),
+                fields=("pep", "reviewer", "kind"),
+                name="one_draft_per_reviewer_pep_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='qareview',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), models.Q(('overall_judgement', ''), _negated=True), ('kind', 'lead_sample'), _connector='OR'), name='submitted_review_has_judgement'),
+            model_name="qareview",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"),
+                    models.Q(("overall_judgement", ""), _negated=True),
+                    ("kind", "lead_sample"),
+                    _connector="OR",
+                ),
+                name="submitted_review_has_judgement",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='arearating',
-            constraint=models.UniqueConstraint(fields=('review', 'area'), name='one_rating_per_area'),
+            model_name="arearating",
+            constraint=models.UniqueConstraint(fields=("review", "area"), name="one_rating_per_area"),
         ),
     ]

@@ -6,123 +6,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_lead_area_themes'),
-        ('peps', '0001_initial'),
-        ('reviews', '0002_default_pro_formas'),
+        ("accounts", "0003_lead_area_themes"),
+        ("peps", "0001_initial"),
+        ("reviews", "0002_default_pro_formas"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModerationGroup',
+            name="ModerationGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('sample_size', models.PositiveSmallIntegerField(blank=True, help_text='Leave blank for the default.', null=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('members', models.ManyToManyField(related_name='moderation_groups', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True)),
+                (
+                    "sample_size",
+                    models.PositiveSmallIntegerField(blank=True, help_text="Leave blank for the default.", null=True),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("members", models.ManyToManyField(related_name="moderation_groups", to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name='PeerReviewMeeting',
+            name="PeerReviewMeeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('focus', models.CharField(choices=[('priorities', "The year's priorities"), ('targets', 'PEP targets'), ('pp_plus', 'Use of PP+')], max_length=12)),
-                ('focus_notes', models.TextField(blank=True)),
-                ('findings', models.TextField(blank=True)),
-                ('actions', models.TextField(blank=True)),
-                ('attendees', models.ManyToManyField(related_name='peer_reviews', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('term', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='peer_reviews', to='peps.term')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField()),
+                (
+                    "focus",
+                    models.CharField(
+                        choices=[
+                            ("priorities", "The year's priorities"),
+                            ("targets", "PEP targets"),
+                            ("pp_plus", "Use of PP+"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("focus_notes", models.TextField(blank=True)),
+                ("findings", models.TextField(blank=True)),
+                ("actions", models.TextField(blank=True)),
+                ("attendees", models.ManyToManyField(related_name="peer_reviews", to=settings.AUTH_USER_MODEL)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "term",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="peer_reviews", to="peps.term"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date'],
+                "ordering": ["-date"],
             },
         ),
         migrations.CreateModel(
-            name='Sample',
+            name="Sample",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('line_management', 'Line-management sample'), ('lead_area', 'Lead-practitioner sample'), ('cross_moderation', 'Cross-moderation'), ('moderation_group', 'Moderation group')], max_length=20)),
-                ('seed', models.CharField(max_length=80)),
-                ('rate', models.DecimalField(blank=True, decimal_places=3, help_text='Share of the caseload sampled (line management).', max_digits=4, null=True)),
-                ('rate_reason', models.CharField(blank=True, choices=[('previous_amber', 'Previous PEP rated Amber or Red'), ('random_share', 'Random share of the caseload'), ('new_starter', 'Officer in their first month'), ('quality_concern', "Officer's PEPs often Amber or Red last term"), ('lead_area', 'Lead area sample'), ('cross_moderation', 'Cross-moderation between managers'), ('moderation_group', 'Moderation group sample')], max_length=20)),
-                ('caseload_size', models.PositiveIntegerField(default=0)),
-                ('minimum_size', models.PositiveIntegerField(default=0)),
-                ('drawn_at', models.DateTimeField(auto_now_add=True)),
-                ('topped_up_at', models.DateTimeField(blank=True, null=True)),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='sampling.moderationgroup')),
-                ('lead_area', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='accounts.leadarea')),
-                ('officer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='samples_of', to=settings.AUTH_USER_MODEL)),
-                ('reviewer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='samples_to_review', to=settings.AUTH_USER_MODEL)),
-                ('term', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='samples', to='peps.term')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("line_management", "Line-management sample"),
+                            ("lead_area", "Lead-practitioner sample"),
+                            ("cross_moderation", "Cross-moderation"),
+                            ("moderation_group", "Moderation group"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("seed", models.CharField(max_length=80)),
+                (
+                    "rate",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        help_text="Share of the caseload sampled (line management).",
+                        max_digits=4,
+                        null=True,
+                    ),
+                ),
+                (
+                    "rate_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("previous_amber", "Previous PEP rated Amber or Red"),
+                            ("random_share", "Random share of the caseload"),
+                            ("new_starter", "Officer in their first month"),
+                            ("quality_concern", "Officer's PEPs often Amber or Red last term"),
+                            ("lead_area", "Lead area sample"),
+                            ("cross_moderation", "Cross-moderation between managers"),
+                            ("moderation_group", "Moderation group sample"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("caseload_size", models.PositiveIntegerField(default=0)),
+                ("minimum_size", models.PositiveIntegerField(default=0)),
+                ("drawn_at", models.DateTimeField(auto_now_add=True)),
+                ("topped_up_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="sampling.moderationgroup",
+                    ),
+                ),
+                (
+                    "lead_area",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="accounts.leadarea"
+                    ),
+                ),
+                (
+                    "officer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="samples_of",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="samples_to_review",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "term",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="samples", to="peps.term"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['term', 'kind'],
+                "ordering": ["term", "kind"],
             },
         ),
         migrations.CreateModel(
-            name='SampleEntry',
+            name="SampleEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('previous_amber', 'Previous PEP rated Amber or Red'), ('random_share', 'Random share of the caseload'), ('new_starter', 'Officer in their first month'), ('quality_concern', "Officer's PEPs often Amber or Red last term"), ('lead_area', 'Lead area sample'), ('cross_moderation', 'Cross-moderation between managers'), ('moderation_group', 'Moderation group sample')], max_length=20)),
-                ('due_date', models.DateField()),
-                ('agreed_judgement', models.CharField(blank=True, choices=[('gold', 'Gold'), ('green', 'Green'), ('amber', 'Amber'), ('red', 'Red')], max_length=5)),
-                ('agreement_notes', models.TextField(blank=True)),
-                ('settled_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sample_entries', to=settings.AUTH_USER_MODEL)),
-                ('original_review', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='moderated_by', to='reviews.qareview')),
-                ('pep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sample_entries', to='peps.pep')),
-                ('review', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sample_entries', to='reviews.qareview')),
-                ('sample', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='sampling.sample')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("previous_amber", "Previous PEP rated Amber or Red"),
+                            ("random_share", "Random share of the caseload"),
+                            ("new_starter", "Officer in their first month"),
+                            ("quality_concern", "Officer's PEPs often Amber or Red last term"),
+                            ("lead_area", "Lead area sample"),
+                            ("cross_moderation", "Cross-moderation between managers"),
+                            ("moderation_group", "Moderation group sample"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("due_date", models.DateField()),
+                (
+                    "agreed_judgement",
+                    models.CharField(
+                        blank=True,
+                        choices=[("gold", "Gold"), ("green", "Green"), ("amber", "Amber"), ("red", "Red")],
+                        max_length=5,
+                    ),
+                ),
+                ("agreement_notes", models.TextField(blank=True)),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sample_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "original_review",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="moderated_by",
+                        to="reviews.qareview",
+                    ),
+                ),
+                (
+                    "pep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sample_entries", to="peps.pep"
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sample_entries",
+                        to="reviews.qareview",
+                    ),
+                ),
+                (
+                    "sample",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="entries", to="sampling.sample"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'sample entries',
-                'ordering': ['due_date', 'pk'],
+                "verbose_name_plural": "sample entries",
+                "ordering": ["due_date", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='PeerReviewPep',
+            name="PeerReviewPep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('findings', models.TextField(blank=True)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='peps', to='sampling.peerreviewmeeting')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='peer_reviews', to='peps.pep')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("findings", models.TextField(blank=True)),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="peps",
+                        to="sampling.peerreviewmeeting",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "pep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="peer_reviews", to="peps.pep"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('meeting', 'pep'), name='pep_once_per_meeting')],
+                "constraints": [models.UniqueConstraint(fields=("meeting", "pep"), name="pep_once_per_meeting")],
             },
         ),
         migrations.AddConstraint(
-            model_name='sample',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'line_management')), fields=('term', 'officer'), name='one_line_management_sample_per_officer'),
+            model_name="sample",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "line_management")),
+                fields=("term", "officer"),
+                name="one_line_management_sample_per_officer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sample',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'lead_area')), fields=('term', 'lead_area'), name='one_sample_per_lead_area'),
+            model_name="sample",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "lead_area")), fields=("term", "lead_area"), name="one_sample_per_lead_area"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sample',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'cross_moderation')), fields=('term', 'reviewer'), name='one_cross_moderation_sample_per_manager'),
+            model_name="sample",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "cross_moderation")),
+                fields=("term", "reviewer"),
+                name="one_cross_moderation_sample_per_manager",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sample',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'moderation_group')), fields=('term', 'group'), name='one_sample_per_moderation_group'),
+            model_name="sample",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "moderation_group")),
+                fields=("term", "group"),
+                name="one_sample_per_moderation_group",
+            ),
         ),
         migrations.AddIndex(
-            model_name='sampleentry',
-            index=models.Index(fields=['assigned_to', 'due_date'], name='sampling_sa_assigne_ed72db_idx'),
+            model_name="sampleentry",
+            index=models.Index(fields=["assigned_to", "due_date"], name="sampling_sa_assigne_ed72db_idx"),
         ),
         migrations.AddConstraint(
-            model_name='sampleentry',
-            constraint=models.UniqueConstraint(fields=('sample', 'pep'), name='pep_once_per_sample'),
+            model_name="sampleentry",
+            constraint=models.UniqueConstraint(fields=("sample", "pep"), name="pep_once_per_sample"),
         ),
     ]

@@ -12,14 +12,14 @@ SCHEDULES = [
         "task": "sampling.tasks.draw_samples_for_open_terms",
         "crontab": {"minute": "0", "hour": "6", "day_of_week": "*"},
         "description": "Every day at 06:00 (UK time): draw the samples of every open term, and "
-                       "top them up with PEPs added since. Safe to run again.",
+        "top them up with PEPs added since. Safe to run again.",
     },
     {
         "name": "QA worklist reminders",
         "task": "sampling.tasks.send_worklist_reminders",
         "crontab": {"minute": "30", "hour": "7", "day_of_week": "1-5"},
         "description": "Weekdays at 07:30 (UK time): email each reviewer the QA due soon or "
-                       "overdue (LA references only); an entry is reminded at most once a week.",
+        "overdue (LA references only); an entry is reminded at most once a week.",
     },
 ]
 
@@ -34,8 +34,12 @@ def create_schedules(apps, schema_editor):
         )
         PeriodicTask.objects.get_or_create(
             name=schedule["name"],
-            defaults={"task": schedule["task"], "crontab": crontab, "description": schedule["description"],
-                      "enabled": True},
+            defaults={
+                "task": schedule["task"],
+                "crontab": crontab,
+                "description": schedule["description"],
+                "enabled": True,
+            },
         )
     # Historical models skip django-celery-beat's signal: tell a running beat to reload.
     PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})

@@ -6,23 +6,22 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sampling', '0002_periodic_tasks'),
+        ("sampling", "0002_periodic_tasks"),
     ]
 
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                migrations.AlterModelTable('peerreviewmeeting', 'practice_peerreviewmeeting'),
-                migrations.AlterModelTable('peerreviewpep', 'practice_peerreviewpep'),
+                migrations.AlterModelTable("peerreviewmeeting", "practice_peerreviewmeeting"),
+                migrations.AlterModelTable("peerreviewpep", "practice_peerreviewpep"),
             ],
             state_operations=[
-                migrations.RemoveField('peerreviewpep', 'meeting'),
-                migrations.RemoveField('peerreviewpep', 'member'),
-                migrations.RemoveField('peerreviewpep', 'pep'),
-                migrations.DeleteModel('PeerReviewMeeting'),
-                migrations.DeleteModel('PeerReviewPep'),
+                migrations.RemoveField("peerreviewpep", "meeting"),
+                migrations.RemoveField("peerreviewpep", "member"),
+                migrations.RemoveField("peerreviewpep", "pep"),
+                migrations.DeleteModel("PeerReviewMeeting"),
+                migrations.DeleteModel("PeerReviewPep"),
             ],
         ),
     ]

@@ -58,9 +58,11 @@ def record_review_in_samples(review: QaReview) -> int:
     """Tick off the reviewer's open sample entries for this PEP that a review of this kind
     answers, however the review was started."""
     kinds = [kind for kind in SampleKind if kind.review_kind == review.kind]
-    return SampleEntry.objects.filter(
-        pep_id=review.pep_id, assigned_to_id=review.reviewer_id, sample__kind__in=kinds
-    ).filter(Q(review__isnull=True) | Q(review=review)).update(review=review)
+    return (
+        SampleEntry.objects.filter(pep_id=review.pep_id, assigned_to_id=review.reviewer_id, sample__kind__in=kinds)
+        .filter(Q(review__isnull=True) | Q(review=review))
+        .update(review=review)
+    )
 
 
 @transaction.atomic
@@ -112,7 +114,10 @@ def finalise_pep(pep: Pep, by: User) -> Pep:
     if awaiting_sampled_qa(pep):
         raise ValidationError("This PEP is in this term's QA sample: it is finalised by its QA review.")
     PepStatusChange.objects.create(
-        pep=pep, from_status=pep.status, to_status=PepStatus.FINALISED, changed_by=by,
+        pep=pep,
+        from_status=pep.status,
+        to_status=PepStatus.FINALISED,
+        changed_by=by,
         note="Finalised without a QA review (not in the QA sample).",
     )
     pep.status = PepStatus.FINALISED

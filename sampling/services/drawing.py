@@ -52,8 +52,10 @@ class DrawResult:
 
     def __str__(self):
         kinds = ", ".join(f"{SampleKind(k).label}: {n}" for k, n in sorted(self.by_kind.items()))
-        return (f"{self.term}: {self.samples_created} new samples, {self.entries_created} new entries"
-                f"{' (' + kinds + ')' if kinds else ''}")
+        return (
+            f"{self.term}: {self.samples_created} new samples, {self.entries_created} new entries"
+            f"{' (' + kinds + ')' if kinds else ''}"
+        )
 
 
 @dataclass
@@ -76,10 +78,18 @@ class _Plan:
         return self.chosen.get(key, set())
 
     def add(self, key, pep_id, reason, assigned_to_id, due, original_review_id=None):
-        self.new_entries.append((key, SampleEntry(
-            pep_id=pep_id, reason=reason, assigned_to_id=assigned_to_id, due_date=due,
-            original_review_id=original_review_id,
-        )))
+        self.new_entries.append(
+            (
+                key,
+                SampleEntry(
+                    pep_id=pep_id,
+                    reason=reason,
+                    assigned_to_id=assigned_to_id,
+                    due_date=due,
+                    original_review_id=original_review_id,
+                ),
+            )
+        )
         self.chosen.setdefault(key, set()).add(pep_id)
 
 
@@ -90,8 +100,7 @@ def _scope_key(kind, officer_id=None, lead_area_id=None, group_id=None, reviewer
 
 
 def _sample_key(sample: Sample):
-    return _scope_key(sample.kind, sample.officer_id, sample.lead_area_id, sample.group_id,
-                      sample.reviewer_id)
+    return _scope_key(sample.kind, sample.officer_id, sample.lead_area_id, sample.group_id, sample.reviewer_id)
 
 
 def _seed(term: Term, *parts) -> str:
@@ -116,17 +125,22 @@ def draw_term_samples(term: Term, policy: SamplingPolicy | None = None) -> DrawR
         chosen[by_id[sample_id]].add(pep_id)
     peps = list(
         Pep.objects.filter(term=term).values(
-            "id", "officer_id", "child_id", "phase", "status", "pp_plus_requested",
-            "attendance_percent", "child__has_send", "child__la_reference",
+            "id",
+            "officer_id",
+            "child_id",
+            "phase",
+            "status",
+            "pp_plus_requested",
+            "attendance_percent",
+            "child__has_send",
+            "child__la_reference",
         )
     )
-    plan = _Plan(term=term, existing=existing, chosen=chosen,
-                 order_key={p["id"]: p["child__la_reference"] for p in peps})
-    prior = previous_term(term)
-    prior_peps = (
-        list(Pep.objects.filter(term=prior).values("child_id", "officer_id", "judgement"))
-        if prior else []
+    plan = _Plan(
+        term=term, existing=existing, chosen=chosen, order_key={p["id"]: p["child__la_reference"] for p in peps}
     )
+    prior = previous_term(term)
+    prior_peps = list(Pep.objects.filter(term=prior).values("child_id", "officer_id", "judgement")) if prior else []
     _plan_line_management(plan, policy, peps, prior_peps)
     _plan_lead_areas(plan, policy, peps)
     _plan_moderation(plan, policy)
@@ -141,9 +155,7 @@ def _plan_line_management(plan: _Plan, policy: SamplingPolicy, peps, prior_peps)
     peps_by_officer = defaultdict(list)
     for pep in peps:
         peps_by_officer[pep["officer_id"]].append(pep)
-    amber_children = {
-        p["child_id"] for p in prior_peps if p["judgement"] in (Rating.AMBER, Rating.RED)
-    }
+    amber_children = {p["child_id"] for p in prior_peps if p["judgement"] in (Rating.AMBER, Rating.RED)}
     last_term_judgements = defaultdict(list)
     for p in prior_peps:
         last_term_judgements[p["officer_id"]].append(p["judgement"])
@@ -151,19 +163,32 @@ def _plan_line_management(plan: _Plan, policy: SamplingPolicy, peps, prior_peps)
     for officer in officers:
         caseload = peps_by_officer.get(officer.pk, [])
         rate, rate_reason = rules.officer_rate(
-            policy, start_date=officer.start_date, term_start=term.start_date,
+            policy,
+            start_date=officer.start_date,
+            term_start=term.start_date,
             last_term_judgements=last_term_judgements.get(officer.pk, ()),
         )
         minimum = rules.minimum_sample(len(caseload), rate)
         key = plan.sample(
             _scope_key(SampleKind.LINE_MANAGEMENT, officer_id=officer.pk),
-            kind=SampleKind.LINE_MANAGEMENT, officer_id=officer.pk,
-            reviewer_id=officer.line_manager_id, seed=_seed(term, "lm", officer.username),
-            rate=_decimal(rate), rate_reason=rate_reason,
-            caseload_size=len(caseload), minimum_size=minimum,
+            kind=SampleKind.LINE_MANAGEMENT,
+            officer_id=officer.pk,
+            reviewer_id=officer.line_manager_id,
+            seed=_seed(term, "lm", officer.username),
+            rate=_decimal(rate),
+            rate_reason=rate_reason,
+            caseload_size=len(caseload),
+            minimum_size=minimum,
         )
-        _refresh_sizes(plan, key, rate=rate, rate_reason=rate_reason, caseload=len(caseload),
-                       minimum=minimum, reviewer_id=officer.line_manager_id)
+        _refresh_sizes(
+            plan,
+            key,
+            rate=rate,
+            rate_reason=rate_reason,
+            caseload=len(caseload),
+            minimum=minimum,
+            reviewer_id=officer.line_manager_id,
+        )
         for pep_id, reason in rules.select_sample(
             [p["id"] for p in caseload],
             must_include=[p["id"] for p in caseload if p["child_id"] in amber_children],
@@ -210,23 +235,31 @@ def _lead_area_matches(area: LeadArea, pep: dict) -> bool:
 def _plan_lead_areas(plan: _Plan, policy: SamplingPolicy, peps) -> None:
     areas = LeadArea.objects.filter(leads__role=Role.LEAD, leads__is_active=True).distinct()
     leads_by_area = defaultdict(list)
-    for area_id, lead_id in User.objects.filter(
-        role=Role.LEAD, is_active=True, lead_areas__isnull=False
-    ).values_list("lead_areas", "id").order_by("id"):
+    for area_id, lead_id in (
+        User.objects.filter(role=Role.LEAD, is_active=True, lead_areas__isnull=False)
+        .values_list("lead_areas", "id")
+        .order_by("id")
+    ):
         leads_by_area[area_id].append(lead_id)
     due = plan.term.end_date
     for area in areas:
         leads = leads_by_area.get(area.pk, [])
         size = area.sample_size or policy.lead_sample_size
         key = plan.sample(
-            _scope_key(SampleKind.LEAD_AREA, lead_area_id=area.pk), kind=SampleKind.LEAD_AREA,
-            lead_area_id=area.pk, reviewer_id=leads[0] if leads else None,
-            seed=_seed(plan.term, "lead", area.code), minimum_size=size,
+            _scope_key(SampleKind.LEAD_AREA, lead_area_id=area.pk),
+            kind=SampleKind.LEAD_AREA,
+            lead_area_id=area.pk,
+            reviewer_id=leads[0] if leads else None,
+            seed=_seed(plan.term, "lead", area.code),
+            minimum_size=size,
         )
         candidates = [p["id"] for p in peps if _lead_area_matches(area, p)]
         additions = rules.select_sample(
-            candidates, already_chosen=plan.already(key), target=size,
-            seed=_seed(plan.term, "lead", area.code), fill_reason=Reason.LEAD_AREA,
+            candidates,
+            already_chosen=plan.already(key),
+            target=size,
+            seed=_seed(plan.term, "lead", area.code),
+            fill_reason=Reason.LEAD_AREA,
             order_key=plan.order_key,
         )
         for pep_id, reason in additions:
@@ -241,9 +274,7 @@ def _plan_moderation(plan: _Plan, policy: SamplingPolicy) -> None:
     term = plan.term
     originals = {}
     for review_id, pep_id, reviewer_id in (
-        QaReview.objects.filter(
-            pep__term=term, kind=ReviewKind.LINE_MANAGEMENT, status=ReviewStatus.SUBMITTED
-        )
+        QaReview.objects.filter(pep__term=term, kind=ReviewKind.LINE_MANAGEMENT, status=ReviewStatus.SUBMITTED)
         .order_by("submitted_at", "pk")
         .values_list("id", "pep_id", "reviewer_id")
     ):
@@ -254,34 +285,47 @@ def _plan_moderation(plan: _Plan, policy: SamplingPolicy) -> None:
     for manager_id in managers:
         key = plan.sample(
             _scope_key(SampleKind.CROSS_MODERATION, reviewer_id=manager_id),
-            kind=SampleKind.CROSS_MODERATION, reviewer_id=manager_id,
-            seed=_seed(term, "xmod", usernames[manager_id]), minimum_size=policy.cross_moderation_size,
+            kind=SampleKind.CROSS_MODERATION,
+            reviewer_id=manager_id,
+            seed=_seed(term, "xmod", usernames[manager_id]),
+            minimum_size=policy.cross_moderation_size,
         )
-        candidates = [pep for pep, (_, reviewer) in originals.items() if reviewer != manager_id
-                      and reviewer in managers]
+        candidates = [
+            pep for pep, (_, reviewer) in originals.items() if reviewer != manager_id and reviewer in managers
+        ]
         for pep_id, reason in rules.select_sample(
-            candidates, already_chosen=plan.already(key), target=policy.cross_moderation_size,
-            seed=_seed(term, "xmod", usernames[manager_id]), fill_reason=Reason.CROSS_MODERATION,
+            candidates,
+            already_chosen=plan.already(key),
+            target=policy.cross_moderation_size,
+            seed=_seed(term, "xmod", usernames[manager_id]),
+            fill_reason=Reason.CROSS_MODERATION,
             order_key=plan.order_key,
         ):
             plan.add(key, pep_id, reason, manager_id, due, original_review_id=originals[pep_id][0])
 
     members_by_group = defaultdict(list)
-    for group_id, member_id in ModerationGroup.members.through.objects.filter(
-        moderationgroup__is_active=True
-    ).values_list("moderationgroup_id", "user_id").order_by("user_id"):
+    for group_id, member_id in (
+        ModerationGroup.members.through.objects.filter(moderationgroup__is_active=True)
+        .values_list("moderationgroup_id", "user_id")
+        .order_by("user_id")
+    ):
         members_by_group[group_id].append(member_id)
     for group in ModerationGroup.objects.filter(is_active=True):
         members = members_by_group.get(group.pk, [])
         size = group.sample_size or policy.moderation_group_size
         key = plan.sample(
             _scope_key(SampleKind.MODERATION_GROUP, group_id=group.pk),
-            kind=SampleKind.MODERATION_GROUP, group_id=group.pk,
-            seed=_seed(term, "group", group.name), minimum_size=size,
+            kind=SampleKind.MODERATION_GROUP,
+            group_id=group.pk,
+            seed=_seed(term, "group", group.name),
+            minimum_size=size,
         )
         additions = rules.select_sample(
-            originals.keys(), already_chosen=plan.already(key), target=size,
-            seed=_seed(term, "group", group.name), fill_reason=Reason.MODERATION_GROUP,
+            originals.keys(),
+            already_chosen=plan.already(key),
+            target=size,
+            seed=_seed(term, "group", group.name),
+            fill_reason=Reason.MODERATION_GROUP,
             order_key=plan.order_key,
         )
         for pep_id, reason in additions:
@@ -310,8 +354,9 @@ def _save(plan: _Plan) -> DrawResult:
         result.by_kind[samples[key].kind] += 1
     SampleEntry.objects.bulk_create(entries, batch_size=2000)
     if entries:
-        Sample.objects.filter(pk__in={e.sample_id for e in entries} & {s.pk for s in plan.existing.values()}
-                              ).update(topped_up_at=timezone.now())
+        Sample.objects.filter(pk__in={e.sample_id for e in entries} & {s.pk for s in plan.existing.values()}).update(
+            topped_up_at=timezone.now()
+        )
     result.samples_created = len(plan.new_samples)
     result.entries_created = len(entries)
     return result

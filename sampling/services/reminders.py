@@ -31,7 +31,9 @@ def reminder_entries(today: date | None = None):
     horizon = today + timedelta(days=settings.QA_REMINDER_DAYS_BEFORE_DUE)
     return (
         SampleEntry.objects.filter(
-            assigned_to__isnull=False, assigned_to__is_active=True, due_date__lte=horizon,
+            assigned_to__isnull=False,
+            assigned_to__is_active=True,
+            due_date__lte=horizon,
             sample__term__end_date__gte=today,
         )
         .exclude(assigned_to__email="")
@@ -73,7 +75,8 @@ def send_worklist_reminders(today: date | None = None) -> int:
     for reviewer_id in reviewer_ids:
         with transaction.atomic():
             entries = list(
-                reminder_entries(today).filter(assigned_to_id=reviewer_id)
+                reminder_entries(today)
+                .filter(assigned_to_id=reviewer_id)
                 .select_for_update(of=("self",))
                 .select_related("pep__child", "pep__term", "assigned_to")
                 .order_by("due_date", "pep__child__la_reference", "pk")

@@ -27,27 +27,38 @@ KEY_STAGE_RANGES = _key_stage_ranges()
 
 class PepFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Child's name or LA reference", method="search",
+        label="Child's name or LA reference",
+        method="search",
     )
     term = django_filters.ModelChoiceFilter(queryset=Term.objects.all(), empty_label="All terms")
     phase = django_filters.ChoiceFilter(choices=Phase.choices, empty_label="All phases")
     status = django_filters.ChoiceFilter(choices=PepStatus.choices, empty_label="All statuses")
     judgement = django_filters.ChoiceFilter(
-        choices=[*Rating.choices, ("good", "Good or better (Gold or Green)"), ("judged", "Judged"),
-                 ("none", "Not yet judged")],
-        empty_label="All judgements", method="filter_judgement",
+        choices=[
+            *Rating.choices,
+            ("good", "Good or better (Gold or Green)"),
+            ("judged", "Judged"),
+            ("none", "Not yet judged"),
+        ],
+        empty_label="All judgements",
+        method="filter_judgement",
     )
     officer = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(role=Role.OFFICER), empty_label="All officers",
+        queryset=User.objects.filter(role=Role.OFFICER),
+        empty_label="All officers",
     )
     school = django_filters.ModelChoiceFilter(
-        queryset=School.objects.all(), empty_label="All schools",
-        field_name="child__school", label="School or setting",
+        queryset=School.objects.all(),
+        empty_label="All schools",
+        field_name="child__school",
+        label="School or setting",
     )
     # The filters below are what the reports link to: each figure to the PEPs behind it.
     key_stage = django_filters.ChoiceFilter(
-        choices=[(stage, stage) for stage in KEY_STAGE_RANGES], empty_label="All key stages",
-        label="Key stage", method="filter_key_stage",
+        choices=[(stage, stage) for stage in KEY_STAGE_RANGES],
+        empty_label="All key stages",
+        label="Key stage",
+        method="filter_key_stage",
     )
     completion = django_filters.ChoiceFilter(
         choices=[
@@ -56,31 +67,52 @@ class PepFilter(django_filters.FilterSet):
             ("late", "Completed after the deadline"),
             ("not_completed", "Not completed"),
         ],
-        empty_label="Any", label="Completion", method="filter_completion",
+        empty_label="Any",
+        label="Completion",
+        method="filter_completion",
     )
     # Like the reports, the social worker filters leave out drafts.
     sw_attended = django_filters.ChoiceFilter(
         choices=[("yes", "Attended the meeting"), ("no", "Did not attend the meeting")],
-        empty_label="Any", label="Social worker", method="filter_sw_attended",
+        empty_label="Any",
+        label="Social worker",
+        method="filter_sw_attended",
     )
     sw_section = django_filters.ChoiceFilter(
         choices=[("updated", "Updated"), ("not_updated", "Not updated")],
-        empty_label="Any", label="Social worker's section", method="filter_sw_section",
+        empty_label="Any",
+        label="Social worker's section",
+        method="filter_sw_section",
     )
     team = django_filters.ModelChoiceFilter(
-        queryset=SocialCareTeam.objects.all(), empty_label="All teams",
-        field_name="child__social_worker__team", label="Social care team",
+        queryset=SocialCareTeam.objects.all(),
+        empty_label="All teams",
+        field_name="child__social_worker__team",
+        label="Social care team",
     )
     returned = django_filters.ChoiceFilter(
         choices=[("yes", "Returned for amendment"), ("amended", "Returned, then amended")],
-        empty_label="Any", label="Returned for amendment", method="filter_returned",
+        empty_label="Any",
+        label="Returned for amendment",
+        method="filter_returned",
     )
 
     class Meta:
         model = Pep
         fields = [
-            "q", "term", "phase", "status", "judgement", "officer", "school",
-            "key_stage", "completion", "sw_attended", "sw_section", "team", "returned",
+            "q",
+            "term",
+            "phase",
+            "status",
+            "judgement",
+            "officer",
+            "school",
+            "key_stage",
+            "completion",
+            "sw_attended",
+            "sw_section",
+            "team",
+            "returned",
         ]
 
     def __init__(self, *args, user=None, **kwargs):
@@ -122,17 +154,17 @@ class PepFilter(django_filters.FilterSet):
         return queryset
 
     def filter_completion(self, queryset, name, value):
-        return queryset.filter({
-            "completed": Q(date_completed__isnull=False),
-            "on_time": Q(date_completed__lte=F("term__pep_deadline")),
-            "late": Q(date_completed__gt=F("term__pep_deadline")),
-            "not_completed": Q(date_completed__isnull=True),
-        }[value])
+        return queryset.filter(
+            {
+                "completed": Q(date_completed__isnull=False),
+                "on_time": Q(date_completed__lte=F("term__pep_deadline")),
+                "late": Q(date_completed__gt=F("term__pep_deadline")),
+                "not_completed": Q(date_completed__isnull=True),
+            }[value]
+        )
 
     def filter_sw_attended(self, queryset, name, value):
-        return queryset.exclude(status=PepStatus.DRAFT).filter(
-            meeting_date__isnull=False, sw_attended=(value == "yes")
-        )
+        return queryset.exclude(status=PepStatus.DRAFT).filter(meeting_date__isnull=False, sw_attended=(value == "yes"))
 
     def filter_sw_section(self, queryset, name, value):
         return queryset.exclude(status=PepStatus.DRAFT).filter(sw_section_updated=(value == "updated"))
@@ -140,9 +172,7 @@ class PepFilter(django_filters.FilterSet):
     def filter_returned(self, queryset, name, value):
         changes = PepStatusChange.objects.filter(to_status=PepStatus.RETURNED)
         if value == "amended":
-            changes = PepStatusChange.objects.filter(
-                from_status=PepStatus.RETURNED, to_status=PepStatus.SUBMITTED
-            )
+            changes = PepStatusChange.objects.filter(from_status=PepStatus.RETURNED, to_status=PepStatus.SUBMITTED)
         return queryset.filter(pk__in=changes.values("pep"))
 
 

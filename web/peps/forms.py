@@ -69,8 +69,11 @@ class GovukDateField(DateInputField):
             raise self._error(f"{name} must include a {words}", missing, code="incomplete")
         if year.isascii() and year.isdigit() and YEAR.fullmatch(year) is None:
             raise self._error("Year must include 4 numbers", [2], code="invalid")
-        wrong = [n for n, (pattern, typed, top) in enumerate(((DAY, day, 31), (MONTH, month, 12), (YEAR, year, 9999)))
-                 if pattern.fullmatch(typed) is None or not 1 <= int(typed) <= top]
+        wrong = [
+            n
+            for n, (pattern, typed, top) in enumerate(((DAY, day, 31), (MONTH, month, 12), (YEAR, year, 9999)))
+            if pattern.fullmatch(typed) is None or not 1 <= int(typed) <= top
+        ]
         if wrong:
             raise self._error(f"{name} must be a real date", wrong, code="invalid")
         try:
@@ -108,23 +111,33 @@ class PepMeetingForm(forms.Form):
     (``completing``) needs the meeting date and the yes-or-no questions answered."""
 
     meeting_date = GovukDateField(
-        label="Date of the PEP meeting", help_text="For example, 27 3 2026", required=False,
+        label="Date of the PEP meeting",
+        help_text="For example, 27 3 2026",
+        required=False,
         what="the date of the PEP meeting",
     )
     attendees = forms.MultipleChoiceField(
-        label="Who attended the meeting?", help_text="Select all that apply.", required=False,
+        label="Who attended the meeting?",
+        help_text="Select all that apply.",
+        required=False,
         choices=[(key, label) for key, (label, _field) in ATTENDEES.items()],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "Select who attended from the list"},
     )
     sw_section_updated = forms.ChoiceField(
-        label="Has the social worker updated their section of the PEP?", required=False,
-        choices=YES_NO, widget=forms.RadioSelect,
+        label="Has the social worker updated their section of the PEP?",
+        required=False,
+        choices=YES_NO,
+        widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Select yes if the social worker has updated their section"},
     )
     attendance_percent = _Amount(
-        label="Attendance this term, as a percentage", help_text="For example, 94.5", required=False,
-        min_value=Decimal(0), max_value=Decimal(100), decimal_places=1,
+        label="Attendance this term, as a percentage",
+        help_text="For example, 94.5",
+        required=False,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=1,
         # "%%": Django fills these messages in with %-formatting (the limit's value).
         error_messages={
             "invalid": "Enter attendance as a number, like 94.5",
@@ -134,14 +147,19 @@ class PepMeetingForm(forms.Form):
         },
     )
     pp_plus_requested = forms.ChoiceField(
-        label="Was Pupil Premium Plus (PP+) requested?", required=False,
-        choices=YES_NO, widget=forms.RadioSelect,
+        label="Was Pupil Premium Plus (PP+) requested?",
+        required=False,
+        choices=YES_NO,
+        widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Select yes if PP+ was requested"},
     )
     pp_plus_amount = _Amount(
         label="Amount of PP+ requested, in pounds",
         help_text="If PP+ was requested. For example, 450 or 450.50",
-        required=False, min_value=Decimal("0.01"), max_value=Decimal("999999.99"), decimal_places=2,
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("999999.99"),
+        decimal_places=2,
         error_messages={
             "invalid": "Enter the amount of PP+ requested as a number, like 450 or 450.50",
             "min_value": "The amount of PP+ requested must be more than £0",
@@ -150,17 +168,22 @@ class PepMeetingForm(forms.Form):
         },
     )
     next_meeting_date = GovukDateField(
-        label="Date of the next PEP meeting", help_text="For example, 12 6 2026", required=False,
+        label="Date of the next PEP meeting",
+        help_text="For example, 12 6 2026",
+        required=False,
         what="the date of the next PEP meeting",
     )
     child_views = forms.CharField(label=SECTION_LABELS["child_views"], required=False, widget=forms.Textarea)
-    education_summary = forms.CharField(label=SECTION_LABELS["education_summary"], required=False,
-                                        widget=forms.Textarea)
-    attainment_summary = forms.CharField(label=SECTION_LABELS["attainment_summary"], required=False,
-                                         widget=forms.Textarea)
+    education_summary = forms.CharField(
+        label=SECTION_LABELS["education_summary"], required=False, widget=forms.Textarea
+    )
+    attainment_summary = forms.CharField(
+        label=SECTION_LABELS["attainment_summary"], required=False, widget=forms.Textarea
+    )
     targets = forms.CharField(label=SECTION_LABELS["targets"], required=False, widget=forms.Textarea)
-    aspirations_summary = forms.CharField(label=SECTION_LABELS["aspirations_summary"], required=False,
-                                          widget=forms.Textarea)
+    aspirations_summary = forms.CharField(
+        label=SECTION_LABELS["aspirations_summary"], required=False, widget=forms.Textarea
+    )
 
     def __init__(self, *args, pep: Pep | None, completing: bool = False, **kwargs):
         self.completing = completing
@@ -178,13 +201,19 @@ class PepMeetingForm(forms.Form):
                 Field.radios("pp_plus_requested", legend_size=Size.SMALL, inline=True),
                 Field.text("pp_plus_amount", label_size=Size.SMALL, field_width=10),
                 Field("next_meeting_date", context={"legend_size": Size.for_legend(Size.SMALL)}),
-                legend="The meeting", legend_size=Size.MEDIUM, legend_tag="h2",
+                legend="The meeting",
+                legend_size=Size.MEDIUM,
+                legend_tag="h2",
             ),
             Fieldset(
-                HTML('<p class="govuk-body">Copy in what the PEP says, so the QA reviewer sees it '
-                     'beside the pro-forma. You can leave these blank.</p>'),
+                HTML(
+                    '<p class="govuk-body">Copy in what the PEP says, so the QA reviewer sees it '
+                    "beside the pro-forma. You can leave these blank.</p>"
+                ),
                 *[Field.textarea(name, label_size=Size.SMALL, rows=4) for name in SECTION_FIELDS],
-                legend="What the PEP says", legend_size=Size.MEDIUM, legend_tag="h2",
+                legend="What the PEP says",
+                legend_size=Size.MEDIUM,
+                legend_tag="h2",
             ),
         )
 
@@ -274,8 +303,10 @@ class SubmitPepForm(forms.Form):
     """The confirmation at the end of "Check your answers": submit the PEP for QA."""
 
     note = forms.CharField(
-        label="Anything the QA reviewer should know (optional)", required=False,
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        label="Anything the QA reviewer should know (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
         error_messages={"max_length": "The note must be 2,000 characters or fewer"},
     )
 
@@ -300,8 +331,10 @@ def missing_answers(pep: Pep) -> list[str]:
     if pep.meeting_date is None:
         missing.append("Enter the date of the PEP meeting before submitting the PEP for QA")
     elif pep.meeting_date > timezone.localdate():
-        missing.append(f"The PEP meeting is booked for {pep.meeting_date.day} {pep.meeting_date:%B %Y}: "
-                       "record it once it has been held")
+        missing.append(
+            f"The PEP meeting is booked for {pep.meeting_date.day} {pep.meeting_date:%B %Y}: "
+            "record it once it has been held"
+        )
     if pep.pp_plus_requested and pep.pp_plus_amount is None:
         missing.append("Enter the amount of PP+ requested before submitting the PEP for QA")
     return missing

@@ -58,9 +58,7 @@ def pep_list_view(request):
     sort = request.GET.get("sort", "child")
     if sort.lstrip("-") not in PEP_SORTS:
         sort = "child"
-    page = Paginator(_sorted(pep_filter.qs, sort, blind), settings.PEPS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(_sorted(pep_filter.qs, sort, blind), settings.PEPS_PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()
@@ -114,8 +112,12 @@ def _selected_filters(form, query) -> list[dict]:
 def pep_detail(request, pk):
     pep = get_object_or_404(
         visible_peps(request.user).select_related(
-            "child__school", "child__social_worker__team", "child__designated_teacher",
-            "child__allocated_officer", "term", "officer",
+            "child__school",
+            "child__social_worker__team",
+            "child__designated_teacher",
+            "child__allocated_officer",
+            "term",
+            "officer",
         ),
         pk=pk,
     )
@@ -162,9 +164,7 @@ def pep_mark_amended(request, pk):
 @require_POST
 def pep_finalise(request, pk):
     """Finalise a submitted PEP that the QA sample did not pick, without a QA review."""
-    pep = get_object_or_404(
-        visible_peps(request.user).select_related("child__allocated_officer", "officer"), pk=pk
-    )
+    pep = get_object_or_404(visible_peps(request.user).select_related("child__allocated_officer", "officer"), pk=pk)
     if not request.user.has_perm("hvs.finalise_pep", pep):
         raise PermissionDenied
     try:
@@ -185,8 +185,7 @@ def pep_finalise(request, pk):
 def pep_record_new(request, child_pk):
     """The meeting of a child's PEP for this term, when the child has none yet: the PEP is
     opened (a draft) when the officer first saves."""
-    child = get_object_or_404(visible_children(request.user).select_related("allocated_officer", "school"),
-                              pk=child_pk)
+    child = get_object_or_404(visible_children(request.user).select_related("allocated_officer", "school"), pk=child_pk)
     if not request.user.has_perm("hvs.record_pep", child):
         raise PermissionDenied
     term = Term.objects.current()
@@ -212,14 +211,20 @@ def _not_a_draft(request, pep: Pep):
     if pep.status == PepStatus.SUBMITTED:
         messages.info(request, "This PEP has already been submitted for QA.")
     else:
-        messages.info(request, f"This PEP is no longer a draft ({pep.get_status_display()}): "
-                               "its meeting cannot be recorded or submitted here.")
+        messages.info(
+            request,
+            f"This PEP is no longer a draft ({pep.get_status_display()}): "
+            "its meeting cannot be recorded or submitted here.",
+        )
     return redirect("peps:detail", pk=pep.pk)
 
 
 def _recordable_peps(request):
     return visible_peps(request.user).select_related(
-        "child__allocated_officer", "child__school", "term", "officer",
+        "child__allocated_officer",
+        "child__school",
+        "term",
+        "officer",
     )
 
 

@@ -57,13 +57,17 @@ def index(request):
     if not (may_request(user, ReportKind.BOARD) or may_request(user, ReportKind.SOCIAL_CARE)):
         raise PermissionDenied
     term = requested_term(request.GET.get("term", ""))
-    return render(request, "reporting/reports_index.html", {
-        "term": term,
-        "term_form": TermPickerForm(initial={"term": term.pk if term else None}),
-        "may_board": may_request(user, ReportKind.BOARD),
-        "may_social_care": may_request(user, ReportKind.SOCIAL_CARE),
-        "recent": ReportRequest.objects.filter(requested_by=user).select_related("term")[:RECENT_REQUESTS],
-    })
+    return render(
+        request,
+        "reporting/reports_index.html",
+        {
+            "term": term,
+            "term_form": TermPickerForm(initial={"term": term.pk if term else None}),
+            "may_board": may_request(user, ReportKind.BOARD),
+            "may_social_care": may_request(user, ReportKind.SOCIAL_CARE),
+            "recent": ReportRequest.objects.filter(requested_by=user).select_related("term")[:RECENT_REQUESTS],
+        },
+    )
 
 
 @require_POST
@@ -86,7 +90,7 @@ def request_report(request):
 @never_cache
 @require_GET
 def status(request, pk):
-    """"Being prepared" / "ready" / "failed". htmx polls it (the panel alone) every
+    """ "Being prepared" / "ready" / "failed". htmx polls it (the panel alone) every
     2 seconds while the report is being prepared; without JavaScript, a Refresh link."""
     report = get_object_or_404(_visible_requests(request.user), pk=pk)
     context = {"report": report, "poll_seconds": POLL_SECONDS}
@@ -105,8 +109,7 @@ def download(request, pk):
         handle = report.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The report file is missing; ask for the report again") from exc
-    return FileResponse(handle, as_attachment=True, filename=report.download_name,
-                        content_type="application/pdf")
+    return FileResponse(handle, as_attachment=True, filename=report.download_name, content_type="application/pdf")
 
 
 @never_cache

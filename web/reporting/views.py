@@ -39,12 +39,14 @@ def dashboard(request):
     context = {"term": term, "term_form": TermPickerForm(initial={"term": term.pk if term else None})}
     if term is not None:
         figures = term_figures(term)
-        context.update({
-            "figures": figures,
-            "trend": trend(term),
-            "social_work": [(row, row.team_id) for row in figures.social_work],
-            "whole_school": sees_whole_school(request.user),
-        })
+        context.update(
+            {
+                "figures": figures,
+                "trend": trend(term),
+                "social_work": [(row, row.team_id) for row in figures.social_work],
+                "whole_school": sees_whole_school(request.user),
+            }
+        )
     return render(request, "reporting/dashboard.html", context)
 
 
@@ -79,5 +81,6 @@ def _csv(header, rows, filename: str) -> StreamingHttpResponse:
 
 
 def _xlsx(title: str, header, rows, filename: str) -> FileResponse:
-    return FileResponse(exports.xlsx_file(title, header, rows), as_attachment=True, filename=filename,
-                        content_type=XLSX)
+    return FileResponse(
+        exports.xlsx_file(title, header, rows), as_attachment=True, filename=filename, content_type=XLSX
+    )

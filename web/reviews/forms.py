@@ -46,11 +46,15 @@ class RatingForm(forms.Form):
     """
 
     strengths = forms.CharField(
-        label="Strengths of this PEP", required=False, widget=forms.Textarea,
+        label="Strengths of this PEP",
+        required=False,
+        widget=forms.Textarea,
         help_text="Good practice to share with the DT, SW and officer.",
     )
     development_points = forms.CharField(
-        label="Development points", required=False, widget=forms.Textarea,
+        label="Development points",
+        required=False,
+        widget=forms.Textarea,
         help_text="What must improve in the next PEP.",
     )
 
@@ -72,10 +76,7 @@ class RatingForm(forms.Form):
                 help_text=area.description,
                 required=False,
                 widget=forms.RadioSelect,
-                choices=[
-                    Choice(rating.value, rating.label, hint=area.criteria_for(rating))
-                    for rating in Rating
-                ],
+                choices=[Choice(rating.value, rating.label, hint=area.criteria_for(rating)) for rating in Rating],
                 initial=area_rating.rating,
             )
             area_fields[comment_name] = forms.CharField(
@@ -84,15 +85,14 @@ class RatingForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 3}),
                 initial=area_rating.comment,
             )
-            layout.append(
-                HTML(f'<div class="app-rating-area" id="area-{area.position}">')
-            )
+            layout.append(HTML(f'<div class="app-rating-area" id="area-{area.position}">'))
             radios = Field.radios(rating_name, legend_size=Size.MEDIUM, legend_tag="h2", small=True)
             if area.position in PEP_PART_BY_POSITION:
                 # Above the radios, the area's part of the PEP (shown on a narrow screen; a
                 # wide one has the whole PEP beside the form).
-                radios.add_context(before_radios="reviews/_area_pep_part.html",
-                                   pep_part=PEP_PART_BY_POSITION[area.position])
+                radios.add_context(
+                    before_radios="reviews/_area_pep_part.html", pep_part=PEP_PART_BY_POSITION[area.position]
+                )
             layout.append(radios)
             layout.append(Field.textarea(comment_name, rows=3))
             layout.append(HTML("</div>"))
@@ -105,7 +105,8 @@ class RatingForm(forms.Form):
             Fieldset(
                 Field.textarea("strengths", rows=4),
                 Field.textarea("development_points", rows=4),
-                legend="Feedback", legend_size=Size.MEDIUM,
+                legend="Feedback",
+                legend_size=Size.MEDIUM,
             ),
         )
 
@@ -146,4 +147,3 @@ class RatingForm(forms.Form):
             for area_rating in self.area_ratings
             if (value := self.data.get(self.rating_field(area_rating))) in valid
         ]
-

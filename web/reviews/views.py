@@ -59,10 +59,7 @@ def review_rate(request, pk):
                 return redirect("reviews:detail", pk=review.pk)
             messages.success(request, "Draft saved. You can come back to it from your worklist.")
             return redirect("reviews:rate", pk=review.pk)
-    entered = (
-        form.entered_ratings() if form.is_bound
-        else [r.rating for r in form.area_ratings if r.rating]
-    )
+    entered = form.entered_ratings() if form.is_bound else [r.rating for r in form.area_ratings if r.rating]
     return render(
         request,
         "reviews/review_rate.html",
@@ -105,11 +102,13 @@ def _area_summary(form: RatingForm) -> list[dict]:
     areas = []
     for area_rating in form.area_ratings:
         value = form.data.get(form.rating_field(area_rating)) if form.is_bound else area_rating.rating
-        areas.append({
-            "position": area_rating.area.position,
-            "title": area_rating.area.title,
-            "rating": value if value in Rating.values else "",
-        })
+        areas.append(
+            {
+                "position": area_rating.area.position,
+                "title": area_rating.area.title,
+                "rating": value if value in Rating.values else "",
+            }
+        )
     return areas
 
 
@@ -160,4 +159,3 @@ def review_detail(request, pk):
             ),
         },
     )
-

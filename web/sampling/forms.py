@@ -11,11 +11,15 @@ class SettleForm(forms.Form):
     """The judgement the first reviewer and the moderator agreed after discussing it."""
 
     agreed_judgement = forms.ChoiceField(
-        label="Agreed judgement", choices=Rating.choices, widget=forms.RadioSelect,
+        label="Agreed judgement",
+        choices=Rating.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose the judgement you agreed"},
     )
     notes = forms.CharField(
-        label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Notes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="How you reached the agreement, and anything to share with the team.",
     )
 

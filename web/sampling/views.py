@@ -50,7 +50,7 @@ def _safe_next(request, default: str) -> str:
 
 
 def _due(entry, today) -> str:
-    """"overdue", "soon" or "" for an entry still to do."""
+    """ "overdue", "soon" or "" for an entry still to do."""
     if entry.is_done:
         return ""
     if entry.due_date < today:
@@ -97,21 +97,24 @@ def worklist(request):
             .select_related("child", "term", "officer")
             .order_by("term__pep_deadline", "child__last_name", "pk")[:200]
         )
-    return render(request, "sampling/worklist.html", {
-        "term": term,
-        "term_form": _term_picker(term),
-        "rows": [row for row in rows if row["state"] == show] if show else rows,
-        "all_count": len(rows),
-        "show": show,
-        "views": [
-            {"key": key, "label": label, "count": state_counts[key]}
-            for key, label in WORKLIST_VIEWS.items()
-        ],
-        "done_count": sum(1 for entry in entries if entry.is_done),
-        "drafts": my_draft_reviews(user),
-        "not_sampled": not_sampled,
-        "has_team_queue": has_team_queue,
-    })
+    return render(
+        request,
+        "sampling/worklist.html",
+        {
+            "term": term,
+            "term_form": _term_picker(term),
+            "rows": [row for row in rows if row["state"] == show] if show else rows,
+            "all_count": len(rows),
+            "show": show,
+            "views": [
+                {"key": key, "label": label, "count": state_counts[key]} for key, label in WORKLIST_VIEWS.items()
+            ],
+            "done_count": sum(1 for entry in entries if entry.is_done),
+            "drafts": my_draft_reviews(user),
+            "not_sampled": not_sampled,
+            "has_team_queue": has_team_queue,
+        },
+    )
 
 
 @require_POST
@@ -165,18 +168,25 @@ def coverage(request):
     rows.sort(key=COVERAGE_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
     params = request.GET.copy()
     params.pop("sort", None)
-    return render(request, "sampling/coverage.html", {
-        "term": term,
-        "term_form": _term_picker(term),
-        "rows": [
-            {"row": row, "rate_percent": round(row.rate * 100) if row.rate is not None else None,
-             "raised": RAISED_REASONS.get(row.rate_reason, "")}
-            for row in rows
-        ],
-        "met_count": sum(1 for row in rows if row.policy_met),
-        "sort": sort,
-        "sort_query_string": params.urlencode(),
-    })
+    return render(
+        request,
+        "sampling/coverage.html",
+        {
+            "term": term,
+            "term_form": _term_picker(term),
+            "rows": [
+                {
+                    "row": row,
+                    "rate_percent": round(row.rate * 100) if row.rate is not None else None,
+                    "raised": RAISED_REASONS.get(row.rate_reason, ""),
+                }
+                for row in rows
+            ],
+            "met_count": sum(1 for row in rows if row.policy_met),
+            "sort": sort,
+            "sort_query_string": params.urlencode(),
+        },
+    )
 
 
 # --- moderation ------------------------------------------------------------------------
@@ -188,11 +198,16 @@ def moderation(request):
     user = request.user
     term = requested_term(request.GET.get("term", ""))
     _require(user, "hvs.view_moderation")
-    mine = list(
-        assigned_entries(user).filter(sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
-        .select_related("pep__child", "pep__officer", "sample", "review", "original_review__reviewer")
-        .order_by("due_date", "pep__child__last_name", "pk")
-    ) if term else []
+    mine = (
+        list(
+            assigned_entries(user)
+            .filter(sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
+            .select_related("pep__child", "pep__officer", "sample", "review", "original_review__reviewer")
+            .order_by("due_date", "pep__child__last_name", "pk")
+        )
+        if term
+        else []
+    )
     sees_comparison = user.has_perm("hvs.see_moderation_figures")
     blind = selectors.blind_pep_ids(user)
     context = {
@@ -209,8 +224,8 @@ def moderation(request):
         disagreements, hidden = [], 0
         # A manager is shown the disagreements about PEPs they may see (their team's, or one
         # they moderate); the agreement figures above stay school-wide.
-        in_view = None if sees_whole_school(user) else set(
-            visible_peps(user).filter(term=term).values_list("pk", flat=True)
+        in_view = (
+            None if sees_whole_school(user) else set(visible_peps(user).filter(term=term).values_list("pk", flat=True))
         )
         for comparison in agreement.disagreements:
             entry = comparison.entry
@@ -220,17 +235,21 @@ def moderation(request):
                 hidden += 1  # the user is still re-rating this PEP: not a word of its first rating
                 continue
             settleable = user.has_perm("hvs.settle_moderation", entry) and not entry.settled_at
-            disagreements.append({
-                "comparison": comparison,
-                "differing": [title for title, first, second in comparison.areas if first != second],
-                "form": SettleForm(prefix=SettleForm.prefix_for(entry)) if settleable else None,
-            })
-        context.update({
-            "agreement": agreement,
-            "pairs": len([c for c in agreement.comparisons if c.first and c.second]),
-            "disagreements": disagreements,
-            "hidden_disagreements": hidden,
-        })
+            disagreements.append(
+                {
+                    "comparison": comparison,
+                    "differing": [title for title, first, second in comparison.areas if first != second],
+                    "form": SettleForm(prefix=SettleForm.prefix_for(entry)) if settleable else None,
+                }
+            )
+        context.update(
+            {
+                "agreement": agreement,
+                "pairs": len([c for c in agreement.comparisons if c.first and c.second]),
+                "disagreements": disagreements,
+                "hidden_disagreements": hidden,
+            }
+        )
     return render(request, "sampling/moderation.html", context)
 
 
@@ -238,7 +257,8 @@ def moderation(request):
 def settle(request, pk):
     entry = get_object_or_404(
         SampleEntry.objects.select_related("sample", "review", "original_review"),
-        pk=pk, sample__kind__in=selectors.MODERATION_KINDS,
+        pk=pk,
+        sample__kind__in=selectors.MODERATION_KINDS,
     )
     if not request.user.has_perm("hvs.settle_moderation", entry):
         raise PermissionDenied

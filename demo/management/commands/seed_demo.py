@@ -21,15 +21,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", help="Password for every demo user.")
-        parser.add_argument("--children", type=int, default=200,
-                            help="How many children (default 200).")
-        parser.add_argument("--seed", type=int, default=2026,
-                            help="Random seed: the same seed gives the same school.")
-        parser.add_argument("--if-empty", action="store_true", dest="if_empty",
-                            help="Do nothing if there are already children.")
-        parser.add_argument("--flush", action="store_true",
-                            help="Delete the existing school data and users first "
-                                 "(superusers outside the demo list are kept).")
+        parser.add_argument("--children", type=int, default=200, help="How many children (default 200).")
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed: the same seed gives the same school.")
+        parser.add_argument(
+            "--if-empty", action="store_true", dest="if_empty", help="Do nothing if there are already children."
+        )
+        parser.add_argument(
+            "--flush",
+            action="store_true",
+            help="Delete the existing school data and users first (superusers outside the demo list are kept).",
+        )
 
     def handle(self, *args, **options):
         if options["children"] < 1:
@@ -49,21 +50,13 @@ class Command(BaseCommand):
 
         password = options["password"] or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         started = time.monotonic()
-        build_demo_school(password=password, seed=options["seed"],
-                          children=options["children"], stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo school loaded in {time.monotonic() - started:.1f} s."
-        ))
+        build_demo_school(password=password, seed=options["seed"], children=options["children"], stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS(f"Demo school loaded in {time.monotonic() - started:.1f} s."))
         self.stdout.write(
-            "Sign in as any user above; password: the one you gave (--password), or "
-            "$DEMO_PASSWORD, or the default."
+            "Sign in as any user above; password: the one you gave (--password), or $DEMO_PASSWORD, or the default."
         )
 
     def _list_users(self, users):
         for user in sorted(users, key=lambda u: DEMO_USERNAMES.index(u.username)):
-            self.stdout.write(
-                f"  {user.username:<10}  {user.get_role_display():<38}  {user.get_full_name()}"
-            )
-        self.stdout.write(
-            "Password: the one given when the demo was loaded, or $DEMO_PASSWORD, or the default."
-        )
+            self.stdout.write(f"  {user.username:<10}  {user.get_role_display():<38}  {user.get_full_name()}")
+        self.stdout.write("Password: the one given when the demo was loaded, or $DEMO_PASSWORD, or the default.")
