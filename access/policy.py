@@ -244,6 +244,23 @@ def may_finalise_without_qa(user, pep: Pep) -> bool:
 
 
 @rules.predicate
+def may_record_pep(user, pep_or_child: Pep | Child) -> bool:
+    """The child's officer (and, for a PEP, the officer who held it that term), their line
+    manager and the VSH record a PEP meeting and submit the PEP for QA; for a child, the
+    PEP of a term that has none yet. Whether the PEP is still a draft is for the service
+    (peps.services) to say, so a second click reads "already submitted", not "forbidden"."""
+    if not _active(user) or pep_or_child is None:
+        return False
+    if user.role == Role.VSH:
+        return True
+    if isinstance(pep_or_child, Pep):
+        officers = [pep_or_child.officer, pep_or_child.child.allocated_officer]
+    else:
+        officers = [pep_or_child.allocated_officer]
+    return any(user.pk in (officer.pk, officer.line_manager_id) for officer in officers if officer is not None)
+
+
+@rules.predicate
 def may_mark_amended(user, pep: Pep) -> bool:
     """Anyone who may see the PEP and works with it (not an administrator), unless its
     outcome is hidden from them while they moderate it."""
@@ -296,6 +313,8 @@ PERMISSIONS = {
     "hvs.review_pep": may_review_by_default,
     "hvs.finalise_pep": may_finalise_without_qa,
     "hvs.mark_amended": may_mark_amended,
+    "hvs.record_pep": may_record_pep,
+    "hvs.submit_pep": may_record_pep,
     # Reviews
     "hvs.edit_review": may_edit_review,
     # Sampling

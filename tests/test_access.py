@@ -89,6 +89,29 @@ def _mark_amended(f):
     return "post", reverse("peps:mark_amended", args=[f["pep"].pk])
 
 
+def _as_draft(f):
+    """``pep`` back to a draft (its meeting held, as the factory has it)."""
+    Pep.objects.filter(pk=f["pep"].pk).update(status=PepStatus.DRAFT)
+    f["pep"].refresh_from_db()
+    return f["pep"]
+
+
+def _record(f):
+    return "get", reverse("peps:record", args=[_as_draft(f).pk])
+
+
+def _record_new(f):
+    return "get", reverse("peps:record_new", args=[ChildFactory(allocated_officer=f["officer"]).pk])
+
+
+def _check_answers(f):
+    return "get", reverse("peps:submit", args=[_as_draft(f).pk])
+
+
+def _submit(f):
+    return "post", reverse("peps:submit", args=[_as_draft(f).pk])
+
+
 #                       anonymous officer manager other_manager lead  vsh  administrator
 MATRIX = {
     "home":             (_home, (LOGIN, 200, 200, 200, 200, 200, 200)),
@@ -106,6 +129,12 @@ MATRIX = {
     "rate_submitted":   (_rate_submitted, (LOGIN, 404, DETAIL, 404, 404, 404, 404)),
     "detail_submitted": (_detail_submitted, (LOGIN, 200, 200, 404, 200, 200, 200)),
     "mark_amended":     (_mark_amended, (LOGIN, PEP, PEP, 404, PEP, PEP, 403)),
+    # The PEP meeting: the child's officer, their line manager and the VSH record it and
+    # submit the PEP; a lead practitioner and an administrator see the PEP but do not.
+    "record":           (_record, (LOGIN, 200, 200, 404, 403, 200, 403)),
+    "record_new":       (_record_new, (LOGIN, 200, 200, 404, 403, 200, 403)),
+    "check_answers":    (_check_answers, (LOGIN, 200, 200, 404, 403, 200, 403)),
+    "submit":           (_submit, (LOGIN, PEP, PEP, 404, 403, PEP, 403)),
 }  # fmt: skip
 
 CASES = [

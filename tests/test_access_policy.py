@@ -101,3 +101,46 @@ def test_every_permission_asked_in_the_code_is_in_the_policy():
     asked.discard("hvs.review_pep:")  # built with the review kind, f"hvs.review_pep:{kind}"
     assert asked, "no permission found: the pattern is wrong"
     assert {name for name in asked if not rules.perm_exists(name)} == set()
+
+
+# Who records a PEP meeting and submits the PEP: the child's officer (or the PEP's), their
+# line manager, the VSH. Not another team, a lead practitioner or an administrator.
+RECORD = [
+    ("officer", True),
+    ("other_officer", False),
+    ("manager", True),
+    ("other_manager", False),
+    ("lead", False),
+    ("vsh", True),
+    ("administrator", False),
+]
+
+
+@pytest.mark.parametrize(("user_fixture", "may"), RECORD, ids=[u for u, _ in RECORD])
+def test_who_records_and_submits_a_pep(request, pep, other_pep, user_fixture, may):
+    user = request.getfixturevalue(user_fixture)
+    for permission in ("hvs.record_pep", "hvs.submit_pep"):
+        assert user.has_perm(permission, pep) is may
+        assert user.has_perm(permission, pep.child) is may  # a PEP not opened yet
+
+
+def test_the_officer_who_held_the_pep_still_records_it_after_the_child_moved(
+    pep, officer, other_officer, manager, other_manager
+):
+    child = pep.child
+    child.allocated_officer = other_officer
+    child.save()
+    pep.refresh_from_db()
+
+    for user in (officer, manager, other_officer, other_manager):
+        assert user.has_perm("hvs.record_pep", pep)
+    # The child, from now on, is the new officer's.
+    assert not officer.has_perm("hvs.record_pep", child)
+    assert other_officer.has_perm("hvs.record_pep", child)
+
+
+def test_an_inactive_officer_records_nothing(pep, officer):
+    officer.is_active = False
+    officer.save()
+    assert not officer.has_perm("hvs.record_pep", pep)
+    assert not officer.has_perm("hvs.record_pep", pep.child)

@@ -9,19 +9,21 @@ it the tests skip, or fail under ``HVS_REQUIRE_SERVICES=1``. Never ``playwright 
 """
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from core.vocabulary import Role
-from peps.models import PepStatus
+from peps.models import Pep, PepStatus
 from reviews.models import ProForma
 from reviews.services import start_review
 
-from .factories import ChildFactory, PepFactory, UserFactory
+from .factories import ChildFactory, PepFactory, SampleEntryFactory, SampleFactory, UserFactory
 from .services import require_service
 
 # serialized_rollback: a transactional test flushes the database afterwards, which would
@@ -80,18 +82,27 @@ def signed_in_manager(manager):
     return manager
 
 
+@pytest.fixture
+def signed_in_officer(officer):
+    """The ``officer`` fixture with a password we know."""
+    officer.first_name, officer.last_name = "Olu", "Officer"
+    officer.set_password(PASSWORD)
+    officer.save()
+    return officer
+
+
 def _screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
-def _sign_in(page: Page, live_server, user) -> None:
+def _sign_in(page: Page, live_server, user, landing: str = "My team's PEPs") -> None:
     page.goto(live_server.url + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My team's PEPs")
+    expect(page.get_by_role("heading", level=1)).to_have_text(landing)
 
 
 def _open_pep_from_list(page: Page, pep) -> None:
@@ -323,3 +334,119 @@ def test_worklist_statement_and_reports_pass_axe(live_server, page, signed_in_ma
     expect(page.locator("svg[role=img]")).to_have_count(4)
     check("12-reports")
     check.assert_clean()
+
+
+# --- recording a PEP meeting -------------------------------------------------------------
+
+
+@pytest.fixture
+def waiting_entry(pep, officer, signed_in_manager):
+    """A draft PEP of ``officer``'s child this term, in the manager's line-management
+    sample: on the worklist, waiting for the PEP."""
+    draft = PepFactory(
+        child=ChildFactory(allocated_officer=officer, first_name="Wren", last_name="Waiting"),
+        term=pep.term,
+        status=PepStatus.DRAFT,
+        meeting_date=None,
+    )
+    sample = SampleFactory(term=pep.term, officer=officer, reviewer=signed_in_manager)
+    return SampleEntryFactory(sample=sample, pep=draft, assigned_to=signed_in_manager)
+
+
+def _fill_the_meeting(page: Page, held) -> None:
+    meeting = page.get_by_role("group", name="Date of the PEP meeting")
+    meeting.get_by_label("Day").fill(str(held.day))
+    meeting.get_by_label("Month").fill(str(held.month))
+    meeting.get_by_label("Year").fill(str(held.year))
+    attended = page.get_by_role("group", name="Who attended the meeting?")
+    for who in ("Social worker", "Designated teacher", "Carer"):
+        attended.get_by_label(who).check()
+    page.get_by_role("group", name="Has the social worker updated their section of the PEP?").get_by_label(
+        "Yes"
+    ).check()
+    page.get_by_label("Attendance this term, as a percentage").fill("95.5")
+    page.get_by_role("group", name="Was Pupil Premium Plus (PP+) requested?").get_by_label("No").check()
+    page.get_by_label("Child's views, wishes and feelings").fill("Wren wants to join the school choir.")
+
+
+def test_officer_records_a_meeting_and_submits_then_the_manager_rates_it(
+    live_server, page, signed_in_officer, signed_in_manager, waiting_entry
+):
+    draft = waiting_entry.pep
+    held = timezone.localdate() - timedelta(days=2)
+
+    _sign_in(page, live_server, signed_in_officer, landing="My caseload")
+    page.get_by_role("link", name=f"Record the PEP meeting of {draft.child.full_name}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Record the PEP meeting")
+    _fill_the_meeting(page, held)
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers before submitting the PEP for QA")
+    answers = page.locator("#meeting-answers")
+    expect(answers).to_contain_text(f"{held.day} {held:%B %Y}")
+    expect(answers).to_contain_text("95.5%")
+    expect(page.locator("#section-answers")).to_contain_text("Wren wants to join the school choir.")
+    page.get_by_role("button", name="Submit for QA").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("PEP submitted for QA")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(draft.child.full_name)
+    expect(page.locator("main")).to_contain_text("Submitted for QA")
+    assert Pep.objects.get(pk=draft.pk).status == PepStatus.SUBMITTED
+
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, live_server, signed_in_manager)
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="QA worklist").click()
+    rate = page.get_by_role("button", name=f"Rate the PEP of {draft.child.full_name}")
+    expect(rate).to_have_count(1)
+    rate.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Rate the PEP of {draft.child.full_name}")
+    expect(page.locator(".app-pep-panel")).to_contain_text("Wren wants to join the school choir.")
+
+
+def test_pep_record_pages_pass_axe(live_server, page, signed_in_officer, waiting_entry):
+    draft = waiting_entry.pep
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_officer, landing="My caseload")
+    check("13-officer-home")
+    page.goto(f"{live_server.url}/peps/{draft.pk}/record/")
+    page.get_by_role("group", name="Date of the PEP meeting").get_by_label("Day").fill("31")
+    page.get_by_role("group", name="Date of the PEP meeting").get_by_label("Month").fill("2")
+    page.get_by_role("button", name="Continue").click()
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_contain_text("The date of the PEP meeting must include a year")
+    check("14-record-with-errors")
+    check.assert_clean()
+
+
+def test_check_answers_page_passes_axe(live_server, page, signed_in_officer, waiting_entry):
+    draft = waiting_entry.pep
+    Pep.objects.filter(pk=draft.pk).update(
+        meeting_date=timezone.localdate() - timedelta(days=1), sw_attended=True, targets="Join the choir by half term."
+    )
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_officer, landing="My caseload")
+    page.goto(f"{live_server.url}/peps/{draft.pk}/submit/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Check your answers")
+    check("15-check-answers")
+    check.assert_clean()
+
+
+def test_the_rating_page_on_a_phone_shows_each_areas_part_of_the_pep(live_server, browser, signed_in_manager, pep):
+    Pep.objects.filter(pk=pep.pk).update(child_views="I want to be a vet.", epep_url="https://epep.example.org/p/1")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    try:
+        check = _AxeCheck(page)
+        _sign_in(page, live_server, signed_in_manager)
+        page.goto(f"{live_server.url}/peps/{pep.pk}/")
+        page.get_by_role("button", name="Rate this PEP").click()
+        expect(page.locator(".app-pep-panel")).to_be_hidden()
+        views = page.locator("#area-5 .app-area-pep")
+        expect(views).to_be_visible()
+        views.get_by_text("What the PEP says").click()
+        expect(views).to_contain_text("I want to be a vet.")
+        expect(page.get_by_role("link", name="Open the PEP in the ePEP system")).to_be_visible()
+        check("16-rate-phone")
+        check.assert_clean()
+    finally:
+        context.close()

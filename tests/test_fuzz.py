@@ -82,6 +82,22 @@ JUNK_IDS = [0, 2**63, 10**20]
 ROUTES = {name: converters for name, _route, converters in guards.project_patterns()}
 
 
+PEP_MEETING_FIELDS = [
+    *(f"{date}_{part}" for date in ("meeting_date", "next_meeting_date") for part in range(3)),
+    "attendees",
+    "sw_section_updated",
+    "pp_plus_requested",
+    "pp_plus_amount",
+    "attendance_percent",
+    "child_views",
+    "education_summary",
+    "attainment_summary",
+    "targets",
+    "aspirations_summary",
+    "action",
+]
+
+
 def form_names(world) -> dict[str, list[str]]:
     """Route -> the fields of the forms it takes (some names carry the world's ids)."""
     entry = world["entry"]
@@ -100,6 +116,9 @@ def form_names(world) -> dict[str, list[str]]:
         "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
         "practice:peer_review_detail": ["pep-brought", "pep-findings", "notes-findings", "notes-actions"],
         "reports:request": ["kind", "term"],
+        "peps:record_new": PEP_MEETING_FIELDS,
+        "peps:record": PEP_MEETING_FIELDS,
+        "peps:submit": ["note"],
     }
 
 

@@ -33,18 +33,18 @@ def test_a_real_date_is_read(pep, manager, officer):
 @pytest.mark.parametrize(
     ("day", "month", "year", "message"),
     [
-        ("32", "1", "2026", "Date of the meeting must be a real date"),
-        ("31", "4", "2026", "Date of the meeting must be a real date"),
-        ("29", "2", "2025", "Date of the meeting must be a real date"),
-        ("1", "13", "2026", "Date of the meeting must be a real date"),
-        ("0", "1", "2026", "Date of the meeting must be a real date"),
-        ("9999999999", "1", "2026", "Date of the meeting must be a real date"),
+        ("32", "1", "2026", "The date of the meeting must be a real date"),
+        ("31", "4", "2026", "The date of the meeting must be a real date"),
+        ("29", "2", "2025", "The date of the meeting must be a real date"),
+        ("1", "13", "2026", "The date of the meeting must be a real date"),
+        ("0", "1", "2026", "The date of the meeting must be a real date"),
+        ("9999999999", "1", "2026", "The date of the meeting must be a real date"),
         ("1", "1", "99999", "Year must include 4 numbers"),
         ("1", "1", "26", "Year must include 4 numbers"),
         ("1", "1", "0", "Year must include 4 numbers"),
         # Each beyond a C long: date() raised OverflowError, a 500.
         ("99999999999999999999", "99999999999999999999", "99999999999999999999", "Year must include 4 numbers"),
-        ("1" * 5000, "1", "2026", "Date of the meeting must be a real date"),
+        ("1" * 5000, "1", "2026", "The date of the meeting must be a real date"),
     ],
 )
 def test_a_date_that_is_none_is_a_form_error(pep, manager, day, month, year, message):

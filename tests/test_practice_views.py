@@ -168,7 +168,7 @@ def test_peer_review_date_that_is_none_is_shown_on_the_form_as_typed(client, man
             },
         )
     )
-    assert "Date of the meeting must be a real date" in html.split('class="govuk-error-summary"')[1]
+    assert "The date of the meeting must be a real date" in html.split('class="govuk-error-summary"')[1]
 
 
 @pytest.mark.parametrize("year", ["²", "1" * 5000, "99999", "abc", "-1"])

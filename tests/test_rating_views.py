@@ -2,17 +2,21 @@
 
 import random
 import re
+from datetime import date
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import crispy_forms_gds
 import pytest
+from django.db import connection
 from django.template.loader import get_template
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
 from core.vocabulary import Rating
-from peps.models import Pep, PepStatus
+from peps.models import AspirationCategory, AspirationEntry, Pep, PepStatus
 from reviews import rules
 from reviews.models import ProForma, QaReview, ReviewStatus
 from reviews.services import save_review, start_review
@@ -407,3 +411,178 @@ def test_submitting_a_draft_after_another_managers_outcome_is_refused(manager_cl
     assert saved[0] == ReviewStatus.DRAFT and saved[-1] == PepStatus.FINALISED
     state = FormState(body)
     assert list(state.checked.values()) == typed and state.textareas["strengths"] == "Mine"
+
+
+# --- the PEP beside the areas ---------------------------------------------------------------
+
+
+@pytest.fixture
+def described_pep(pep):
+    """``pep`` with its meeting, facts and sections filled in, as an import would."""
+    child = pep.child
+    child.has_send, child.has_ehcp = True, True
+    child.save()
+    Pep.objects.filter(pk=pep.pk).update(
+        meeting_date=date(2001, 10, 2),
+        next_meeting_date=date(2002, 1, 15),
+        sw_attended=True,
+        dt_attended=False,
+        child_attended=True,
+        carer_attended=True,
+        sw_section_updated=True,
+        pp_plus_requested=True,
+        pp_plus_amount=Decimal("450.50"),
+        attendance_percent=Decimal("91.5"),
+        child_views=f"Views: I like maths. {SCRIPT}",
+        education_summary="Education: small-group literacy support.",
+        attainment_summary="Attainment: at the expected standard in maths.",
+        targets="Targets: read for 20 minutes a day.",
+        aspirations_summary="",
+        epep_url="https://epep.example.org/peps/4711",
+    )
+    AspirationEntry.objects.create(
+        pep=pep,
+        category=AspirationCategory.CAREER,
+        aspiration="Be a vet",
+        steps="Work experience at the animal rescue",
+        trusted_adult="Aunt Jo",
+    )
+    pep.refresh_from_db()
+    return pep
+
+
+def _areas_html(body: str) -> dict[int, str]:
+    """The markup of each area of the rating form, by position."""
+    parts = re.split(r'<div class="app-rating-area" id="area-(\d+)">', body)
+    return {
+        int(position): html.split('<div class="app-rating-area"')[0]
+        for position, html in zip(parts[1::2], parts[2::2], strict=True)
+    }
+
+
+def _panel_html(body: str) -> str:
+    return body.split('<section class="app-pep-panel"')[1].split("</section>")[0]
+
+
+def test_the_pep_is_beside_the_areas(manager_client, manager, described_pep):
+    review = start_review(described_pep, manager)
+    body = manager_client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
+    panel = _panel_html(body)
+
+    school = escape(str(described_pep.child.school))
+    for shown in (
+        "2 October 2001",
+        "15 January 2002",
+        "Social worker: <strong>Yes</strong>",
+        "Designated teacher: <strong>No</strong>",
+        "Child: <strong>Yes</strong>",
+        "Carer: <strong>Yes</strong>",
+        "SW section updated",
+        "Yes, £450.50",
+        "91.5%",
+        school,
+        "Year 5",
+        "SSA",
+        "Yes, with an EHCP",
+        "Education: small-group literacy support.",
+        "Attainment: at the expected standard in maths.",
+        "Targets: read for 20 minutes a day.",
+        "Be a vet",
+        "Work experience at the animal rescue",
+        "Aunt Jo",
+        escape(f"Views: I like maths. {SCRIPT}"),
+    ):
+        assert shown in panel, shown
+    # Each part under the number and title of the area that rates it, in the areas' order.
+    titles = [f"{r.area.position}. {r.area.title}" for r in area_ratings(review)]
+    headings = re.findall(r'<h3 class="app-pep-panel__part" id="pep-part-\d">([^<]*)</h3>', panel)
+    assert headings == [escape(title) for title in titles]
+    # The blank aspirations summary.
+    assert "Not recorded" in panel
+
+
+def test_each_area_shows_its_part_of_the_pep_above_its_radios(manager_client, manager, described_pep):
+    review = start_review(described_pep, manager)
+    areas = _areas_html(manager_client.get(reverse("reviews:rate", args=[review.pk])).content.decode())
+    assert sorted(areas) == list(range(1, 9))
+
+    expected = {
+        1: ["2 October 2001", "15 January 2002", "Carer: <strong>Yes</strong>"],
+        2: ["SW section updated", "Yes, with an EHCP"],
+        3: [escape(str(described_pep.child.school)), "Education: small-group literacy support."],
+        4: ["Attainment: at the expected standard in maths."],
+        5: [escape(f"Views: I like maths. {SCRIPT}")],
+        6: ["91.5%"],
+        7: ["Yes, £450.50", "Targets: read for 20 minutes a day."],
+        8: ["Be a vet", "Aunt Jo", "Not recorded"],
+    }
+    sections = ["small-group literacy", "expected standard in maths", "I like maths", "20 minutes a day", "Be a vet"]
+    for position, html in areas.items():
+        details, radios = html.split('<details class="govuk-details app-area-pep">')[1].split("</details>", 1)
+        assert 'type="radio"' in radios and 'type="radio"' not in details  # the part, then the radios
+        for shown in expected[position]:
+            assert shown in details, (position, shown)
+        # Only its own part: no other area's section text.
+        others = [text for text in sections if not any(text in s for s in expected[position])]
+        assert not any(text in details for text in others), position
+
+
+def test_pep_texts_from_an_import_are_escaped(manager_client, manager, described_pep):
+    Pep.objects.filter(pk=described_pep.pk).update(
+        targets=f"Targets {IMG}",
+        attainment_summary=f"Attainment {SCRIPT}",
+    )
+    AspirationEntry.objects.create(
+        pep=described_pep, category=AspirationCategory.OTHER, aspiration=SCRIPT, steps=IMG, trusted_adult=SCRIPT
+    )
+    review = start_review(described_pep, manager)
+    body = manager_client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
+
+    assert "<script>alert" not in body
+    assert "<img src=x" not in body
+    # Twice each: the panel, and the area's own part.
+    assert body.count(escape(f"Views: I like maths. {SCRIPT}")) == 2
+    assert body.count(escape(f"Targets {IMG}")) == 2
+
+
+def test_the_link_to_the_pep_in_the_epep_system_opens_a_new_tab_and_says_so(manager_client, manager, described_pep):
+    review = start_review(described_pep, manager)
+    body = manager_client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
+    links = re.findall(r'<a class="govuk-link" href="https://epep.example.org/peps/4711"([^>]*)>(.*?)</a>', body)
+    assert links  # in the panel, and above the areas for a narrow screen
+    for attributes, label in links:
+        assert 'target="_blank"' in attributes
+        assert 'rel="noopener noreferrer"' in attributes
+        assert "Open the PEP in the ePEP system" in label
+        assert "(opens in new tab)" in label
+
+
+@pytest.mark.parametrize("url", ["", "javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,hi", "http://["])
+def test_no_link_to_the_epep_system_without_a_web_address(manager_client, manager, described_pep, url):
+    Pep.objects.filter(pk=described_pep.pk).update(epep_url=url)
+    review = start_review(described_pep, manager)
+    body = manager_client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
+    assert "Open the PEP in the ePEP system" not in body
+    assert "javascript:" not in body.lower()
+
+
+def test_the_rating_pages_queries_do_not_grow_with_the_pep(
+    manager_client, manager, described_pep, django_assert_num_queries
+):
+    """The PEP panel adds one query, for the Aspiration Pathway, whatever its length (read
+    once for the panel and the last area); the school comes with the PEP."""
+    review = start_review(described_pep, manager)
+    url = reverse("reviews:rate", args=[review.pk])
+    manager_client.get(url)  # the session and the like, once
+    with CaptureQueriesContext(connection) as one:
+        manager_client.get(url)
+    for n in range(6):
+        AspirationEntry.objects.create(
+            pep=described_pep, category=AspirationCategory.ACADEMIC, aspiration=f"Aspiration {n}"
+        )
+    with django_assert_num_queries(len(one.captured_queries)):
+        body = manager_client.get(url).content.decode()
+    assert "Aspiration 5" in body
+    tables = [q["sql"] for q in one.captured_queries]
+    assert sum('FROM "peps_aspirationentry"' in sql for sql in tables) == 1
+    assert not any('FROM "peps_school"' in sql for sql in tables)

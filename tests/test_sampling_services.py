@@ -9,17 +9,19 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import LeadArea, User
 from core.vocabulary import Role, Season
 from peps.models import Pep, PepStatus, PepStatusChange
+from peps.services import open_pep, submit_pep
 from reviews.models import ReviewKind, ReviewStatus
 from reviews.services import save_review, start_review
 from sampling.models import ModerationGroup, Sample, SampleEntry, SampleKind
 from sampling.rules import Reason
-from sampling.services import draw_term_samples, finalise_pep, start_entry_review
+from sampling.services import bookkeeping, draw_term_samples, finalise_pep, start_entry_review
 
 from .factories import (
     ChildFactory,
@@ -502,3 +504,96 @@ def test_finalise_refuses_a_pep_not_submitted(school, status):
     with pytest.raises(ValidationError):
         finalise_pep(pep, school.m1)
     assert not PepStatusChange.objects.filter(pep=pep).exists()
+
+
+# --- a PEP submitted for QA (peps.services.submit_pep): the worklist and the top-up -----
+
+
+@pytest.fixture
+def open_term():
+    """A term running today: its samples are kept topped up."""
+    today = timezone.localdate()
+    return TermFactory(
+        academic_year=2090,
+        season=Season.AUTUMN,
+        start_date=today - timedelta(days=30),
+        end_date=today + timedelta(days=60),
+        pep_deadline=today + timedelta(days=10),
+    )
+
+
+def test_an_entry_waiting_for_the_pep_is_ready_to_rate_once_it_is_submitted(manager, officer):
+    """Its state follows the PEP's status, whichever way the PEP is submitted."""
+    pep = PepFactory(child=ChildFactory(allocated_officer=officer), status=PepStatus.DRAFT)
+    sample = Sample.objects.create(
+        term=pep.term, kind=SampleKind.LINE_MANAGEMENT, officer=officer, reviewer=manager, seed="waiting"
+    )
+    entry = SampleEntry.objects.create(
+        sample=sample, pep=pep, reason=Reason.RANDOM_SHARE, assigned_to=manager, due_date=pep.term.end_date
+    )
+    assert not entry.pep_ready
+    assert not SampleEntry.objects.ready_to_rate().filter(pk=entry.pk).exists()
+
+    submit_pep(pep, officer)
+
+    entry.refresh_from_db()
+    assert entry.pep_ready
+    assert SampleEntry.objects.ready_to_rate().filter(pk=entry.pk).exists()
+
+
+def test_submitting_a_pep_tops_the_open_terms_samples_up(
+    officer, manager, open_term, django_capture_on_commit_callbacks
+):
+    """Four PEPs drawn at 25%: one entry. A fifth child's PEP, opened and submitted after
+    the draw, makes the caseload five: two entries, topped up when the submission commits."""
+    _caseload(officer, open_term, 4)
+    draw_term_samples(open_term)
+    sample = Sample.objects.get(term=open_term, kind=SampleKind.LINE_MANAGEMENT, officer=officer)
+    assert (sample.caseload_size, sample.entries.count()) == (4, 1)
+    late = open_pep(ChildFactory(allocated_officer=officer), open_term)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        submit_pep(late, officer)
+
+    assert len(callbacks) == 1
+    sample.refresh_from_db()
+    assert (sample.caseload_size, sample.minimum_size, sample.entries.count()) == (5, 2, 2)
+
+
+def test_a_transaction_submitting_many_peps_tops_up_once(officer, open_term, django_capture_on_commit_callbacks):
+    drafts = [
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=open_term, status=PepStatus.DRAFT)
+        for _ in range(3)
+    ]
+    other_term_draft = PepFactory(child=ChildFactory(allocated_officer=officer), status=PepStatus.DRAFT)
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for pep in [*drafts, other_term_draft]:
+            submit_pep(pep, officer)
+
+    assert len(callbacks) == 2  # one for each term
+
+
+def test_a_pep_of_a_term_not_open_draws_nothing(officer, django_capture_on_commit_callbacks):
+    pep = PepFactory(child=ChildFactory(allocated_officer=officer), status=PepStatus.DRAFT)  # a term in 2000-2019
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_pep(pep, officer)
+
+    assert not Sample.objects.exists()
+
+
+def test_a_failed_top_up_leaves_the_submission_standing(
+    officer, open_term, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def concurrent_draw(term):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(bookkeeping, "draw_term_samples", concurrent_draw)
+    pep = PepFactory(child=ChildFactory(allocated_officer=officer), term=open_term, status=PepStatus.DRAFT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_pep(pep, officer)
+
+    assert Pep.objects.get(pk=pep.pk).status == PepStatus.SUBMITTED
+    assert "duplicate key value" in caplog.text

@@ -34,7 +34,7 @@ from reviews.services import save_review, start_review
 from sampling.models import Sample, SampleEntry, SampleKind
 from sampling.services import start_entry_review
 
-from .factories import ChildFactory, PepFactory, UserFactory, rate_all
+from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +112,10 @@ def _meeting(w):
     return {"pk": w["meeting"].pk}
 
 
+def _draft_pep(w):
+    return {"pk": w["draft_pep"].pk}
+
+
 CASES = {
     # accounts
     "home": Case(insider="officer"),
@@ -124,6 +128,9 @@ CASES = {
     "peps:detail": Case(_pep, insider="officer"),
     "peps:mark_amended": Case(_pep, post_only=True, insider="officer", ok=(302,)),
     "peps:finalise": Case(_pep, post_only=True, insider="officer", ok=(302,)),
+    "peps:record_new": Case(lambda w: {"child_pk": w["new_child"].pk}, insider="officer"),
+    "peps:record": Case(_draft_pep, insider="officer"),
+    "peps:submit": Case(_draft_pep, insider="officer"),
     # reviews
     "reviews:worklist": Case(insider="lead"),
     "reviews:start": Case(lambda w: {"pep_pk": w["pep"].pk}, post_only=True, insider="lead", ok=(302,)),
@@ -162,6 +169,8 @@ SHOWS_CHILD = {
     "reviews:detail",
     "reviews:rate",
     "practice:peer_review_detail",
+    "peps:record",
+    "peps:submit",
 }
 
 
@@ -169,7 +178,9 @@ SHOWS_CHILD = {
 def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     """One PEP of ``officer``'s child, with everything that hangs off it: the manager's
     submitted review, a cross-moderation entry for the lead (with the lead's draft), a
-    board report the manager asked for, and a peer review meeting the manager recorded."""
+    board report the manager asked for, and a peer review meeting the manager recorded.
+    Also the child's draft PEP of an earlier term, and a child of ``officer`` with no PEP
+    this term (the pages that record a PEP meeting)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     child = ChildFactory(
         allocated_officer=officer, first_name=CHILD_FIRST, last_name=CHILD_LAST, la_reference=CHILD_REF
@@ -196,6 +207,9 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     )
     meeting.attendees.set([officer, manager])
     PeerReviewPep.objects.create(meeting=meeting, member=officer, pep=pep, findings="Strong targets")
+    earlier = TermFactory(academic_year=pep.term.academic_year - 1, season=pep.term.season)
+    draft_pep = PepFactory(child=child, term=earlier, status=PepStatus.DRAFT)
+    new_child = ChildFactory(allocated_officer=officer)
     pep.refresh_from_db()
     return {
         "pep": pep,
@@ -204,6 +218,8 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "entry": entry,
         "report": report,
         "meeting": meeting,
+        "draft_pep": draft_pep,
+        "new_child": new_child,
         "manager": manager,
         "officer": officer,
         "outsider": other_officer,
@@ -253,7 +269,11 @@ def test_every_path_argument_is_filled_from_an_object():
     for name, route, converters in project_patterns():
         case = CASES.get(name)
         assert case is not None, f"add a case for {name}"
-        filled = set(case.kwargs({k: _Any() for k in ("pep", "review", "draft", "entry", "report", "meeting")}))
+        filled = set(
+            case.kwargs(
+                {k: _Any() for k in ("pep", "review", "draft", "entry", "report", "meeting", "draft_pep", "new_child")}
+            )
+        )
         assert filled == set(converters), (
             f"{name} ({route}): the case fills {filled}, the route takes {set(converters)}"
         )
@@ -380,6 +400,7 @@ def test_the_form_pages_are_checked(client, world):
     pages = {
         "reviews:rate": "lead",
         "practice:peer_review_new": "manager",
+        "peps:record": "officer",
         "practice:peer_review_detail": "manager",
         "reports:index": "manager",
         "reviews:worklist": "lead",

@@ -1,5 +1,6 @@
 """Forms shared by the pages of several apps."""
 
+import re
 from datetime import date
 
 from crispy_forms_gds.fields import DateInputField
@@ -7,6 +8,7 @@ from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 
 from core.parsing import parse_int
 from peps.models import Term
@@ -26,23 +28,59 @@ class TermPickerForm(forms.Form):
         self.helper.layout = Layout(Field.select("term"), Button.secondary("show", "Show term"))
 
 
-class GovDateField(DateInputField):
-    """A GOV.UK date input that says what is wrong with a date that is none (32 1 2026,
-    29 2 2025, a year of 99999, a day of 9999999999) rather than failing on it."""
+DAY, MONTH, YEAR = re.compile(r"[0-9]{1,2}"), re.compile(r"[0-9]{1,2}"), re.compile(r"[0-9]{4}")
 
-    def compress(self, data_list):
-        if not all(data_list):
+
+class GovukDateField(DateInputField):
+    """A GOV.UK date input whose errors say what to fix, in the words of the Design System.
+
+    crispy-forms-gds's own field lets a part-typed date through as no date at all, shows
+    Python's wording for 31 2 2026 ("day is out of range for month") and lets an overflow
+    (a day of 99999999999999999999) escape as a server error. Here each is a form error.
+    """
+
+    def __init__(self, *, what: str, **kwargs):
+        self.what = what  # "the date of the meeting": the subject of its error messages
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        # Which of day, month and year to highlight (crispy-forms-gds reads the widgets'
+        # errors): the parts at fault, or none for the whole date.
+        for part in self.fields:
+            part.widget.errors = []
+        if not isinstance(value, list | tuple):
+            value = self.widget.decompress(value)
+        day, month, year = (str(part if part is not None else "").strip() for part in [*value, "", "", ""][:3])
+        name = capfirst(self.what)
+        if not (day or month or year):
+            if self.required:
+                raise ValidationError(f"Enter {self.what}", code="required")
             return None
-        # Each part is digits by now (the parts' own validators), but maybe thousands of them.
-        day, month, year = (parse_int(part, low=1, high=9999) for part in data_list)
-        if year is None or year < 1000:
-            raise ValidationError("Year must include 4 numbers", code="year")
-        if day is None or month is None or day > 31 or month > 12:
-            raise ValidationError(f"{self.label} must be a real date", code="invalid_date")
+        missing = [n for n, typed in enumerate((day, month, year)) if not typed]
+        if missing:
+            words = " and a ".join(("day", "month", "year")[n] for n in missing)
+            raise self._error(f"{name} must include a {words}", missing, code="incomplete")
+        if year.isascii() and year.isdigit() and YEAR.fullmatch(year) is None:
+            raise self._error("Year must include 4 numbers", [2], code="invalid")
+        wrong = [
+            n
+            for n, (pattern, typed, top) in enumerate(((DAY, day, 31), (MONTH, month, 12), (YEAR, year, 9999)))
+            if pattern.fullmatch(typed) is None or not 1 <= int(typed) <= top
+        ]
+        if wrong:
+            raise self._error(f"{name} must be a real date", wrong, code="invalid")
         try:
-            return date(year, month, day)
-        except ValueError as error:  # 31 April, 29 February of a common year
-            raise ValidationError(f"{self.label} must be a real date", code="invalid_date") from error
+            value = date(int(year), int(month), int(day))
+        except ValueError:  # 31 2 2026: each part fine, the date not
+            raise self._error(f"{name} must be a real date", [], code="invalid") from None
+        self.validate(value)
+        self.run_validators(value)
+        return value
+
+    def _error(self, message: str, parts: list[int], code: str) -> ValidationError:
+        for n in parts:
+            self.fields[n].widget.errors = [message]
+        return ValidationError(message, code=code)
 
 
 class PeopleChoiceField(forms.ModelMultipleChoiceField):

@@ -19,5 +19,17 @@ document.addEventListener('htmx:afterSettle', (event) => {
   }
 })
 
+// The rating page: as the reviewer moves into an area (#area-N), the PEP beside the form
+// scrolls to the part that area rates (#pep-part-N). Without this the panel still scrolls.
+const pepPanel = document.querySelector('.app-pep-panel__body')
+if (pepPanel) {
+  document.addEventListener('focusin', (event) => {
+    const area = event.target instanceof Element ? event.target.closest('.app-rating-area') : null
+    const part = area && document.getElementById(area.id.replace(/^area-/, 'pep-part-'))
+    if (!part || !pepPanel.contains(part) || pepPanel.offsetParent === null) return
+    pepPanel.scrollTop += part.getBoundingClientRect().top - pepPanel.getBoundingClientRect().top
+  })
+}
+
 window.GOVUKFrontend = GOVUKFrontend
 window.MOJFrontend = MOJFrontend

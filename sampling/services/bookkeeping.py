@@ -1,6 +1,6 @@
 """Review bookkeeping: what a submitted review ticks off, starting the review a worklist
-entry asks for, settling a moderation disagreement, and finalising a PEP the sample did
-not pick."""
+entry asks for, settling a moderation disagreement, finalising a PEP the sample did not
+pick, and topping the samples up when a PEP is submitted."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -11,17 +11,47 @@ from django.utils import timezone
 from accounts.models import User
 from core.vocabulary import Rating
 from peps.models import Pep, PepStatus, PepStatusChange
+from peps.signals import pep_submitted
 from reviews.models import QaReview, ReviewStatus
 from reviews.services import start_review
 from reviews.signals import review_submitted
 
 from ..models import SampleEntry, SampleKind
 from ..selectors import MODERATION_KINDS
+from .drawing import draw_term_samples, terms_to_draw
 
 
 @receiver(review_submitted, dispatch_uid="sampling.record_review_in_samples")
 def _on_review_submitted(sender, review: QaReview, **kwargs) -> None:
     record_review_in_samples(review)
+
+
+@receiver(pep_submitted, dispatch_uid="sampling.top_up_on_pep_submitted")
+def _on_pep_submitted(sender, pep: Pep, **kwargs) -> None:
+    top_up_when_committed(pep.term_id)
+
+
+def top_up_when_committed(term_id: int) -> None:
+    """Top the term's samples up, if the term is open, once the submission commits (a
+    worklist entry waiting for the PEP needs nothing: its state follows the PEP's status).
+
+    After the commit, so a draw that fails (a concurrent draw hits a unique constraint)
+    never undoes the submission: the error is logged and the scheduled draw tops up later.
+    Once per transaction and term, however many PEPs it submits (an import submits
+    hundreds): an earlier callback for the term still pending in this transaction commits
+    or rolls back with everything after it, so it answers for them too.
+    """
+    pending = transaction.get_connection().run_on_commit  # [(savepoint ids, callback, robust)]
+    if any(getattr(callback, "top_up_term_id", None) == term_id for _sids, callback, *_rest in pending):
+        return
+
+    def top_up_term_samples() -> None:
+        term = terms_to_draw().filter(pk=term_id).first()
+        if term is not None:
+            draw_term_samples(term)
+
+    top_up_term_samples.top_up_term_id = term_id  # type: ignore[attr-defined]
+    transaction.on_commit(top_up_term_samples, robust=True)
 
 
 def record_review_in_samples(review: QaReview) -> int:

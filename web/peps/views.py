@@ -3,20 +3,24 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from access.policy import visible_peps
+from access.policy import visible_children, visible_peps
 from core.vocabulary import RANK
-from peps.models import PepStatus
+from peps.models import Pep, PepStatus, Term
+from peps.services import AlreadySubmitted, open_pep, record_pep_meeting, submit_pep
 from reviews.selectors import my_draft_reviews, review_history
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids
 from sampling.services import awaiting_sampled_qa, finalise_pep
 
 from .filters import PEP_SORTS, PepFilter
+from .forms import CONTINUE, SECTION_LABELS, PepMeetingForm, SubmitPepForm, missing_answers
 
 JUDGEMENT_RANK = Case(
     *[When(judgement=rating.value, then=Value(rank)) for rating, rank in RANK.items()],
@@ -133,6 +137,7 @@ def pep_detail(request, pk):
             "can_review": may_review,
             # The user's own review in progress, so the button says "Continue rating".
             "my_draft": my_draft_reviews(request.user).filter(pep=pep).first() if may_review else None,
+            "can_record": pep.status == PepStatus.DRAFT and request.user.has_perm("hvs.record_pep", pep),
             "can_mark_amended": pep.status == PepStatus.RETURNED and request.user.has_perm("hvs.mark_amended", pep),
             "can_finalise": (
                 pep.status == PepStatus.SUBMITTED
@@ -174,3 +179,101 @@ def pep_finalise(request, pk):
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return redirect(target)
     return redirect("peps:detail", pk=pep.pk)
+
+
+# --- recording a PEP meeting and submitting the PEP for QA ----------------------------
+
+
+def pep_record_new(request, child_pk):
+    """The meeting of a child's PEP for this term, when the child has none yet: the PEP is
+    opened (a draft) when the officer first saves."""
+    child = get_object_or_404(visible_children(request.user).select_related("allocated_officer", "school"), pk=child_pk)
+    if not request.user.has_perm("hvs.record_pep", child):
+        raise PermissionDenied
+    term = Term.objects.current()
+    if term is None:
+        raise Http404("No term is set up")
+    existing = Pep.objects.filter(child=child, term=term).first()
+    if existing is not None:
+        return redirect("peps:record", pk=existing.pk)
+    return _record_meeting(request, child=child, term=term, pep=None)
+
+
+def pep_record(request, pk):
+    pep = get_object_or_404(_recordable_peps(request), pk=pk)
+    if not request.user.has_perm("hvs.record_pep", pep):
+        raise PermissionDenied
+    if pep.status != PepStatus.DRAFT:
+        return _not_a_draft(request, pep)
+    return _record_meeting(request, child=pep.child, term=pep.term, pep=pep)
+
+
+def _not_a_draft(request, pep: Pep):
+    """Back to the PEP page, saying why: a second click on "Submit", an old bookmark."""
+    if pep.status == PepStatus.SUBMITTED:
+        messages.info(request, "This PEP has already been submitted for QA.")
+    else:
+        messages.info(
+            request,
+            f"This PEP is no longer a draft ({pep.get_status_display()}): "
+            "its meeting cannot be recorded or submitted here.",
+        )
+    return redirect("peps:detail", pk=pep.pk)
+
+
+def _recordable_peps(request):
+    return visible_peps(request.user).select_related(
+        "child__allocated_officer",
+        "child__school",
+        "term",
+        "officer",
+    )
+
+
+def _record_meeting(request, *, child, term, pep: Pep | None):
+    continuing = request.POST.get("action") == CONTINUE
+    # Bound on any POST, even an empty one: "or None" would take an empty POST for a GET.
+    form = PepMeetingForm(request.POST if request.method == "POST" else None, pep=pep, completing=continuing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                pep = record_pep_meeting(pep or open_pep(child, term), request.user, **form.pep_fields())
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            if continuing:
+                return redirect("peps:submit", pk=pep.pk)
+            messages.success(request, "PEP meeting saved as a draft. You can come back to it from your caseload.")
+            return redirect("peps:record", pk=pep.pk)
+    return render(request, "peps/pep_record.html", {"form": form, "child": child, "term": term, "pep": pep})
+
+
+def pep_submit(request, pk):
+    """Check your answers (GET), then submit the PEP for QA (POST)."""
+    pep = get_object_or_404(_recordable_peps(request), pk=pk)
+    if not request.user.has_perm("hvs.submit_pep", pep):
+        raise PermissionDenied
+    if pep.status != PepStatus.DRAFT:
+        return _not_a_draft(request, pep)
+    form = SubmitPepForm(request.POST if request.method == "POST" else None, pep=pep)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pep = submit_pep(pep, request.user, note=form.cleaned_data["note"].strip())
+        except AlreadySubmitted as error:
+            # A second click, or another tab: the first submit stands.
+            messages.info(request, " ".join(error.messages))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "PEP submitted for QA")
+        return redirect("peps:detail", pk=pep.pk)
+    return render(
+        request,
+        "peps/pep_submit.html",
+        {
+            "pep": pep,
+            "form": form,
+            "missing": missing_answers(pep),
+            "sections": [(name, label, getattr(pep, name)) for name, label in SECTION_LABELS.items()],
+        },
+    )

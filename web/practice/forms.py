@@ -14,7 +14,7 @@ from access.policy import meeting_peps, peer_review_colleagues, visible_peps
 from accounts.models import User
 from peps.models import Term
 from practice.models import PeerReviewFocus, PeerReviewMeeting, PeerReviewPep
-from web.forms import GovDateField, PeopleChoiceField
+from web.forms import GovukDateField, PeopleChoiceField
 
 
 class ColleaguesField(PeopleChoiceField):
@@ -25,7 +25,9 @@ class ColleaguesField(PeopleChoiceField):
 
 
 class PeerReviewForm(forms.ModelForm):
-    date = GovDateField(label="Date of the meeting", help_text="For example, 27 3 2026")
+    date = GovukDateField(
+        what="the date of the meeting", label="Date of the meeting", help_text="For example, 27 3 2026"
+    )
     term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None)
     focus = forms.ChoiceField(
         label="Focus of the meeting",

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from typing import cast
 
 from crispy_forms_gds.choices import Choice
@@ -13,6 +14,31 @@ from reviews.services import AreaInput
 
 SUBMIT = "submit"
 SAVE_DRAFT = "draft"
+
+
+@dataclass(frozen=True)
+class PepPart:
+    """A part of the PEP, as the rating page shows it beside the areas (templates/reviews/
+    _pep_part.html renders each by its key)."""
+
+    key: str
+    label: str
+
+
+PEP_PARTS = [
+    PepPart("meeting", "The PEP meeting"),
+    PepPart("about", "About the child"),
+    PepPart("education", "Education"),
+    PepPart("attainment", "Attainment and progress"),
+    PepPart("views", "The child's views"),
+    PepPart("attendance", "Attendance"),
+    PepPart("targets", "Targets and PP+"),
+    PepPart("aspirations", "Aspirations"),
+]
+# What each area of the pro-forma rates, by its position (the same eight in every phase's
+# pro-forma): 1 PEP meeting, 2 About the child, 3 Education, 4 Attainment and progress,
+# 5 Views, 6 Attendance, 7 Targets, 8 Aspiration Pathway.
+PEP_PART_BY_POSITION = dict(enumerate(PEP_PARTS, start=1))
 
 
 class RatingForm(forms.Form):
@@ -66,7 +92,14 @@ class RatingForm(forms.Form):
                 initial=area_rating.comment,
             )
             layout.append(HTML(f'<div class="app-rating-area" id="area-{area.position}">'))
-            layout.append(Field.radios(rating_name, legend_size=Size.MEDIUM, legend_tag="h2", small=True))
+            radios = Field.radios(rating_name, legend_size=Size.MEDIUM, legend_tag="h2", small=True)
+            if area.position in PEP_PART_BY_POSITION:
+                # Above the radios, the area's part of the PEP (shown on a narrow screen; a
+                # wide one has the whole PEP beside the form).
+                radios.add_context(
+                    before_radios="reviews/_area_pep_part.html", pep_part=PEP_PART_BY_POSITION[area.position]
+                )
+            layout.append(radios)
             layout.append(Field.textarea(comment_name, rows=3))
             layout.append(HTML("</div>"))
         # Areas first, then the summary fields, in pro-forma order.

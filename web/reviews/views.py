@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +14,7 @@ from reviews.selectors import with_area_ratings
 from reviews.services import ReviewChangedElsewhere, areas_to_amend, save_review, start_review
 from sampling.selectors import next_entry_to_rate
 
-from .forms import SUBMIT, RatingForm
+from .forms import PEP_PART_BY_POSITION, SUBMIT, PepPart, RatingForm
 
 
 @require_POST
@@ -31,7 +33,11 @@ def _own_review(request, pk) -> QaReview:
 
 
 def review_rate(request, pk):
-    review = _own_review(request, pk)
+    # With the school, which the PEP panel beside the areas shows (its Aspiration Pathway is
+    # one more query, below, read once for the panel and the last area).
+    review = get_object_or_404(
+        with_area_ratings(editable_reviews(request.user)).select_related("pep__child__school"), pk=pk
+    )
     if review.is_submitted:
         return redirect("reviews:detail", pk=review.pk)
     submitting = request.POST.get("action") == SUBMIT
@@ -67,8 +73,31 @@ def review_rate(request, pk):
             "form": form,
             "areas": _area_summary(form),
             **_judgement(entered, len(form.area_ratings)),
+            "pep_parts": _pep_parts(form),
+            "aspirations": review.pep.aspirations.all(),
+            "epep_url": _external_link(review.pep.epep_url),
         },
     )
+
+
+def _pep_parts(form: RatingForm) -> list[PepPart]:
+    """The parts of the PEP for the panel, each under the number and title of the area
+    that rates it (the part's own name where the review has no such area)."""
+    titles = {r.area.position: r.area.title for r in form.area_ratings}
+    return [
+        PepPart(part.key, f"{position}. {titles.get(position, part.label)}")
+        for position, part in PEP_PART_BY_POSITION.items()
+    ]
+
+
+def _external_link(url: str) -> str:
+    """A link out of the service only to a web address: an imported value such as
+    "javascript:..." never becomes a link."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # "http://[" and the like
+        return ""
+    return url if scheme in ("http", "https") else ""
 
 
 def _area_summary(form: RatingForm) -> list[dict]:
