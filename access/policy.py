@@ -59,6 +59,8 @@ is_qa_role = _role_in(*QA_ROLES)
 is_report_role = _role_in(*REPORT_ROLES)
 is_social_care_report_role = _role_in(*SOCIAL_CARE_REPORT_ROLES)
 is_peer_review_role = _role_in(*QA_ROLES)
+# Importing staff, children and PEPs from other systems (imports.services).
+is_import_role = _role_in(Role.VSH, Role.ADMINISTRATOR)
 
 
 # --- scopes ----------------------------------------------------------------------------
@@ -332,6 +334,8 @@ PERMISSIONS = {
     "hvs.request_board_report": is_report_role,
     "hvs.request_social_care_report": is_social_care_report_role,
     "hvs.view_report_request": may_see_report_request,
+    # Imports
+    "hvs.import_data": is_import_role,
     # The Django admin
     "hvs.use_admin": is_staff,
 }
