@@ -13,6 +13,7 @@ the run; no domain data written) and applies (`apply=True`, inside the caller's
 transaction: the first error raises `ApplyFailed`, and the caller rolls everything back).
 """
 
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,7 +25,7 @@ from django.utils import timezone
 from accounts.models import LeadArea, User
 from core.vocabulary import Phase, Role, term_label
 from peps.models import Child, DesignatedTeacher, Pep, PepStatus, School, SocialCareTeam, SocialWorker, Term
-from peps.services import submit_peps
+from peps.services import record_arrival_submitted, submit_peps
 
 from . import columns, rules
 from .models import ImportKind, ImportRowChange, ImportRowError, RowAction, error_sentence
@@ -231,17 +232,19 @@ class Importer:
         self._errors, self._changes = [], []
 
     def diff(self, row: Row, instance, labels: dict | None = None) -> None:
-        """Compare the row's target with the record: new, changed or unchanged."""
+        """Compare the row's target with the record (a model instance, or a dict of its
+        values): new, changed or unchanged."""
         if instance is None:
             row.action = RowAction.NEW
             return
         row.instance = instance
         labels = labels or {}
+        read = instance.get if isinstance(instance, dict) else lambda name: getattr(instance, name)
         for name in self.shown_fields:
             if name not in row.target:
                 continue
-            before, after = getattr(instance, name), row.target[name]
-            if _same(before, after):
+            before, after = read(name), row.target[name]
+            if before == after or _same(before, after):
                 continue
             show = labels.get(name, rules.shown)
             row.changes[name] = [show(before), show(after)]
@@ -567,11 +570,14 @@ class PepsImporter(Importer):
 
     def prepare(self):
         self.staff = StaffDirectory.load()
-        self.children = {ref: (pk, dob, officer) for pk, ref, dob, officer in
-                         Child.objects.values_list("pk", "la_reference", "date_of_birth", "allocated_officer_id")}
+        self.children = {ref: (pk, dob, officer, index) for index, (pk, ref, dob, officer) in enumerate(
+            Child.objects.values_list("pk", "la_reference", "date_of_birth", "allocated_officer_id"))}
         self.terms = {(t.academic_year, t.season): t for t in Term.objects.all()}
         self.new_terms: dict = {}  # (year, season) -> New
-        self.seen: dict = {}
+        # The row each (child, term) was first seen on, to find a PEP given twice: an array
+        # of children x terms, so memory follows the database, not the file.
+        self.term_slots: dict = {}
+        self.seen = array("I")
         self.affected_terms: set = set()
         self.to_submit: list = []
         self.note = f"Submitted for QA in the ePEP system: imported by {self.run.source.name}, import #{self.run.pk}."
@@ -590,14 +596,13 @@ class PepsImporter(Importer):
         row.key = f"{reference} {term_label(season, year)}" if season and year else reference
         if child is None or season is None or year is None:
             return
-        child_id, birth, allocated = child
-        if not self.first_seen(self.seen, (child_id, year, season), row, "la_reference",
-                               f"the same child's {term_label(season, year)} PEP"):
+        child_id, birth, allocated, child_index = child
+        if not self._first_seen(child_index, (year, season), row, season, year):
             return
         term = self.terms.get((year, season))
         if term is None:
             if year > self.academic_year + 1:
-                self.error(row, "academic_year" if "academic_year" in self.present else "term",
+                self.error(row, "academic_year" if row.values.get("academic_year") else "term",
                            "a term more than a year ahead")
                 return
             term = self.new_terms.setdefault((year, season), New("term", (year, season)))
@@ -648,6 +653,18 @@ class PepsImporter(Importer):
             if self.ok(row, name):
                 target[name] = v[name]
         self._check_pp_plus(row)
+
+    def _first_seen(self, child_index, term_key, row, season, year) -> bool:
+        if term_key not in self.term_slots:
+            self.term_slots[term_key] = len(self.term_slots)
+            self.seen.extend(array("I", bytes(self.seen.itemsize * len(self.children))))
+        slot = self.term_slots[term_key] * len(self.children) + child_index
+        if self.seen[slot]:
+            self.error(row, "la_reference", f"the same child's {term_label(season, year)} PEP is on row "
+                                            f"{self.seen[slot]} too: a file gives each once")
+            return False
+        self.seen[slot] = row.number
+        return True
 
     def _term_of(self, row):
         v = row.values
@@ -702,7 +719,9 @@ class PepsImporter(Importer):
             query = Q()
             for term_id, child_ids in by_term.items():
                 query |= Q(term_id=term_id, child_id__in=child_ids)
-            existing = {(p.child_id, p.term_id): p for p in Pep.objects.filter(query)}
+            # Plain values of the columns the file has (model instances cost seconds a file).
+            wanted = {"id", "child_id", "term_id", "status"} | {n for row in rows for n in row.target}
+            existing = {(p["child_id"], p["term_id"]): p for p in Pep.objects.filter(query).values(*sorted(wanted))}
         labels = {"officer_id": self.staff.label, "status": lambda s: PepStatus(s).label if s else "",
                   "phase": lambda p: Phase(p).label if p else "",
                   "year_group": lambda y: "" if y is None else str(y)}
@@ -712,7 +731,7 @@ class PepsImporter(Importer):
             if pep is not None and "status" in row.target:
                 # Only a draft moves on (to submitted for QA); the QA statuses here are not
                 # the ePEP's to change.
-                if not (pep.status == PepStatus.DRAFT and row.target["status"] == PepStatus.SUBMITTED):
+                if not (pep["status"] == PepStatus.DRAFT and row.target["status"] == PepStatus.SUBMITTED):
                     del row.target["status"]
             if pep is None:
                 for name, value in row.extra["new_only"].items():
@@ -730,31 +749,38 @@ class PepsImporter(Importer):
         return term
 
     def write(self, rows):
-        new, changed, changed_fields, submit = [], [], set(), []
-        now = timezone.now()
+        new, changed, submit = [], [], []
         for row in rows:
             term = self._term(row.extra["term"])
             self.affected_terms.add(term.pk)
             fields = dict(row.target)
             status = fields.pop("status", None)
             if row.action == RowAction.NEW:
-                pep = Pep(child_id=row.extra["child_id"], term=term, status=PepStatus.DRAFT, **fields)
-                new.append((pep, status))
+                pep = Pep(child_id=row.extra["child_id"], term=term, status=status or PepStatus.DRAFT, **fields)
+                new.append(pep)
             else:
-                for name in row.changes:
-                    if name != "status":
-                        setattr(row.instance, name, fields[name])
-                        changed_fields.add(name)
-                row.instance.updated_at = now
-                changed.append(row.instance)
+                changed.append(row)
                 if status == PepStatus.SUBMITTED:
-                    submit.append(row.instance.pk)
-        Pep.objects.bulk_create([pep for pep, _ in new], batch_size=1000)
-        submit.extend(pep.pk for pep, status in new if status == PepStatus.SUBMITTED)
-        if changed and changed_fields:
-            Pep.objects.bulk_update(changed, sorted(changed_fields | {"updated_at"}), batch_size=500)
+                    submit.append(row.instance["id"])
+        Pep.objects.bulk_create(new, batch_size=1000)
+        self._update(changed)
         if submit:
             submit_peps(submit, self.user, self.note)
+        # A new PEP complete in the ePEP is created submitted; its history says so.
+        record_arrival_submitted([pep.pk for pep in new if pep.status == PepStatus.SUBMITTED], self.user, self.note)
+
+    def _update(self, rows):
+        """The changed PEPs, in one bulk update of the fields any of them changed (each PEP
+        carries its current value of the fields it did not change)."""
+        fields = sorted({name for row in rows for name in row.changes if name != "status"})
+        if not fields:
+            return
+        now = timezone.now()
+        peps = []
+        for row in rows:
+            values = {name: row.target[name] if name in row.changes else row.instance[name] for name in fields}
+            peps.append(Pep(id=row.instance["id"], updated_at=now, **values))
+        Pep.objects.bulk_update(peps, [*fields, "updated_at"], batch_size=500)
 
     def finish(self):
         if self.new_terms and not self.apply:

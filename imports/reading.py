@@ -31,6 +31,7 @@ from .rules import normalise_heading
 
 MAX_COLUMNS = 200
 SNIFF_BYTES = 64 * 1024
+DETECT_CHUNK = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 # Sheet names taken from a workbook of several sheets, by kind (normalised).
@@ -162,7 +163,7 @@ def detect_encoding(fileobj, head: bytes) -> str:
         decoder = codecs.getincrementaldecoder(encoding)()
         fileobj.seek(0)
         try:
-            while chunk := fileobj.read(1024 * 1024):
+            while chunk := fileobj.read(DETECT_CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:

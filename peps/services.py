@@ -53,3 +53,19 @@ def submit_peps(pep_ids: Iterable[int], by: User | None, note: str = "") -> list
     if submitted:
         peps_submitted.send(sender=Pep, pep_ids=submitted, by=by)
     return submitted
+
+
+@transaction.atomic
+def record_arrival_submitted(pep_ids: Iterable[int], by: User | None, note: str = "") -> None:
+    """PEPs created already submitted for QA (an import creates a PEP complete in the
+    ePEP system so, rather than as a draft it would then update): their history records
+    the submission and it is announced, as `submit_peps` does."""
+    ids = list(pep_ids)
+    if not ids:
+        return
+    PepStatusChange.objects.bulk_create(
+        [PepStatusChange(pep_id=pk, from_status=PepStatus.DRAFT, to_status=PepStatus.SUBMITTED, changed_by=by,
+                         note=note or "Submitted for QA.") for pk in ids],
+        batch_size=SUBMIT_CHUNK,
+    )
+    peps_submitted.send(sender=Pep, pep_ids=ids, by=by)
