@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import LeadArea, User
 from core.vocabulary import Phase, Role, term_label
 from peps.models import Child, DesignatedTeacher, Pep, PepStatus, School, SocialCareTeam, SocialWorker, Term
-from peps.services import record_arrival_submitted, submit_peps
+from peps.submissions import record_arrival_submitted, submit_peps
 
 from . import columns, rules
 from .models import ImportKind, ImportRowChange, ImportRowError, RowAction, error_sentence
@@ -638,6 +638,8 @@ class PepsImporter(Importer):
         for name in TEXTS:
             if self.ok(row, name):
                 target[name] = v[name]
+        if target.get("date_completed", "") is None:
+            del target["date_completed"]  # a blank never clears the date a PEP was completed
         meeting, following = target.get("meeting_date"), target.get("next_meeting_date")
         if meeting and following and following < meeting:
             self.error(row, "next_meeting_date", "the next meeting is before this meeting")
@@ -720,7 +722,7 @@ class PepsImporter(Importer):
             for term_id, child_ids in by_term.items():
                 query |= Q(term_id=term_id, child_id__in=child_ids)
             # Plain values of the columns the file has (model instances cost seconds a file).
-            wanted = {"id", "child_id", "term_id", "status"} | {n for row in rows for n in row.target}
+            wanted = {"id", "child_id", "term_id", "status", "date_completed"} | {n for row in rows for n in row.target}
             existing = {(p["child_id"], p["term_id"]): p for p in Pep.objects.filter(query).values(*sorted(wanted))}
         labels = {"officer_id": self.staff.label, "status": lambda s: PepStatus(s).label if s else "",
                   "phase": lambda p: Phase(p).label if p else "",
@@ -736,7 +738,20 @@ class PepsImporter(Importer):
             if pep is None:
                 for name, value in row.extra["new_only"].items():
                     row.target.setdefault(name, value)
+            submitting = row.target.get("status") == PepStatus.SUBMITTED
+            if submitting and not row.target.get("date_completed") and not (pep and pep["date_completed"]):
+                # As on the PEP's page: submitted now, completed now; but a past term's PEP
+                # with no date in the export keeps none (not "late" by years).
+                if self._is_open(term):
+                    row.target["date_completed"] = self.today
             self.diff(row, pep, labels)
+
+    def _is_open(self, term) -> bool:
+        if isinstance(term, New):
+            start, end, _deadline = rules.default_term_dates(*term.key)
+        else:
+            start, end = term.start_date, term.end_date
+        return start <= self.today <= end
 
     def _term(self, term):
         if isinstance(term, New):
@@ -761,13 +776,13 @@ class PepsImporter(Importer):
             else:
                 changed.append(row)
                 if status == PepStatus.SUBMITTED:
-                    submit.append(row.instance["id"])
+                    submit.append(Pep(id=row.instance["id"], term_id=row.instance["term_id"]))
         Pep.objects.bulk_create(new, batch_size=1000)
         self._update(changed)
         if submit:
             submit_peps(submit, self.user, self.note)
         # A new PEP complete in the ePEP is created submitted; its history says so.
-        record_arrival_submitted([pep.pk for pep in new if pep.status == PepStatus.SUBMITTED], self.user, self.note)
+        record_arrival_submitted([pep for pep in new if pep.status == PepStatus.SUBMITTED], self.user, self.note)
 
     def _update(self, rows):
         """The changed PEPs, in one bulk update of the fields any of them changed (each PEP

@@ -2,7 +2,7 @@
 
 from django.dispatch import Signal
 
-# Sent inside the transaction that submits PEPs for QA (peps.services.submit_peps), with
-# ``pep_ids`` (a list) and ``by`` (the user, or None for the system): a worklist waiting
-# for a PEP can move on, however the PEP arrived (a page or an import).
-peps_submitted = Signal()
+# Sent inside the transaction that submits a PEP for QA (peps.services.submit_pep), with
+# ``pep`` and ``by``, however the submission arrives: the officer's page or an import.
+# sampling receives it to top the term's QA samples up.
+pep_submitted = Signal()

@@ -19,7 +19,7 @@ from imports import drop, importers, rules, services
 from imports.models import ImportKind, ImportRowChange, ImportRun, ImportSource, ImportStatus
 from imports.tasks import import_dropped_files
 from peps.models import Child, Pep, PepStatus, PepStatusChange, School, SocialWorker, Term
-from peps.services import submit_pep
+from peps.signals import pep_submitted
 from sampling.models import SampleEntry
 
 from .factories import ChildFactory, PepFactory, SchoolFactory, SocialWorkerFactory, TermFactory, UserFactory
@@ -559,21 +559,6 @@ def test_a_staff_change_of_role_and_manager(vsh, officer, manager):
     assert (officer.role, officer.line_manager) == (Role.MANAGER, vsh)
 
 
-# --- the status service ----------------------------------------------------------------------
-
-
-def test_submit_pep_records_the_history(vsh):
-    pep = PepFactory(status=PepStatus.DRAFT)
-    submit_pep(pep, vsh, "Meeting held; submitted.")
-    pep.refresh_from_db()
-    assert pep.status == PepStatus.SUBMITTED
-    change = pep.status_changes.get()
-    assert (change.from_status, change.to_status, change.changed_by, change.note) == (
-        PepStatus.DRAFT, PepStatus.SUBMITTED, vsh, "Meeting held; submitted.")
-    with pytest.raises(Exception, match="Only a draft"):
-        submit_pep(pep, vsh)
-
-
 # --- the nightly drop ------------------------------------------------------------------------
 
 
@@ -607,3 +592,32 @@ def test_school_urns_match_ignoring_case_and_spaces(vsh, officer):
     School.objects.create(name="Academy", urn="AB123")
     run = preview_children([child_row(urn=" ab123 ")], vsh)
     assert run.errors == 0, errors_of(run)
+
+
+def test_a_pep_submitted_now_without_a_date_is_completed_today_in_an_open_term_only(vsh, officer, open_term):
+    ChildFactory(la_reference="C-1", allocated_officer=officer)
+    ChildFactory(la_reference="C-2", allocated_officer=officer, date_of_birth=date(2010, 1, 1))
+    headings = ["Child LA reference", "Term", "ePEP status", "Date completed"]
+    rows = [["C-1", "Autumn 2090/91", "Complete", ""], ["C-2", "Autumn 2016/17", "Complete", ""]]
+    services.apply_import(preview_peps(rows, vsh, headings=headings), vsh)
+    assert Pep.objects.get(term=open_term).date_completed == timezone.localdate()
+    assert Pep.objects.exclude(term=open_term).get().date_completed is None  # a past term: not "late" by years
+    again = preview_peps(rows, vsh, headings=headings)
+    assert (again.changed, again.unchanged) == (0, 2)  # a blank never clears the date
+
+
+def test_a_bulk_submission_is_announced_for_each_pep(vsh, officer, open_term):
+    heard = []
+
+    def receiver(sender, pep, by, **kwargs):
+        heard.append((pep.term_id, by))
+
+    child = ChildFactory(la_reference="C-1", allocated_officer=officer)
+    PepFactory(child=child, term=open_term, status=PepStatus.DRAFT)
+    ChildFactory(la_reference="C-2", allocated_officer=officer)
+    pep_submitted.connect(receiver, dispatch_uid="test-import-announced")
+    try:
+        services.apply_import(preview_peps([pep_row("C-1"), pep_row("C-2")], vsh), vsh)
+    finally:
+        pep_submitted.disconnect(dispatch_uid="test-import-announced")
+    assert heard == [(open_term.pk, vsh), (open_term.pk, vsh)]
