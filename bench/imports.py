@@ -49,14 +49,44 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(BASE_DIR)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 
 SEASONS = ["autumn", "spring", "summer"]
-CHILD_HEADINGS = ["CHILD", "UPN", "Forename", "Surname", "DOB", "URN", "DECOM", "SEN", "EHCP", "VS officer",
-                  "SW name", "SW e-mail", "SW team", "DT name", "DT e-mail"]
-PEP_HEADINGS = ["LA child ID", "PEP term", "PEP ID", "Status", "VS officer", "PEP meeting date", "Next PEP date",
-                "Attendees", "SW section complete", "PP+ requested", "PP+ amount", "Attendance (%)", "Completed date",
-                "Link to PEP"]
+CHILD_HEADINGS = [
+    "CHILD",
+    "UPN",
+    "Forename",
+    "Surname",
+    "DOB",
+    "URN",
+    "DECOM",
+    "SEN",
+    "EHCP",
+    "VS officer",
+    "SW name",
+    "SW e-mail",
+    "SW team",
+    "DT name",
+    "DT e-mail",
+]
+PEP_HEADINGS = [
+    "LA child ID",
+    "PEP term",
+    "PEP ID",
+    "Status",
+    "VS officer",
+    "PEP meeting date",
+    "Next PEP date",
+    "Attendees",
+    "SW section complete",
+    "PP+ requested",
+    "PP+ amount",
+    "Attendance (%)",
+    "Completed date",
+    "Link to PEP",
+]
 TEXT_HEADINGS = ["Pupil voice", "Education summary", "Attainment", "SMART targets", "Aspirations"]
-LOREM = ("I like maths when we work in groups and my form tutor helps me. Reading out loud is hard. "
-         "I want to stay at this school because my friends are here; I would like more help with science.")
+LOREM = (
+    "I like maths when we work in groups and my form tutor helps me. Reading out loud is hard. "
+    "I want to stay at this school because my friends are here; I would like more help with science."
+)
 
 
 def parse_args(argv=None):
@@ -68,8 +98,12 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--flush", action="store_true", help="empty the database's school data first")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
-    parser.add_argument("--budget", type=float, default=60.0,
-                        help="seconds allowed for previewing plus applying the PEP file (default 60)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=60.0,
+        help="seconds allowed for previewing plus applying the PEP file (default 60)",
+    )
     return parser.parse_args(argv)
 
 
@@ -114,10 +148,30 @@ def wipe() -> None:
     from reviews.models import AreaRating, QaReview
     from sampling.models import ModerationGroup, Sample, SampleEntry
 
-    for model in (ImportRowChange, ImportRowError, ImportRun, ImportSource, SampleEntry, Sample,
-                  ModerationGroup.members.through, ModerationGroup, PeerReviewPep, PeerReviewMeeting.attendees.through,
-                  PeerReviewMeeting, AreaRating, QaReview, AspirationEntry, PepStatusChange, Pep, Child, Term,
-                  DesignatedTeacher, SocialWorker, SocialCareTeam, School):
+    for model in (
+        ImportRowChange,
+        ImportRowError,
+        ImportRun,
+        ImportSource,
+        SampleEntry,
+        Sample,
+        ModerationGroup.members.through,
+        ModerationGroup,
+        PeerReviewPep,
+        PeerReviewMeeting.attendees.through,
+        PeerReviewMeeting,
+        AreaRating,
+        QaReview,
+        AspirationEntry,
+        PepStatusChange,
+        Pep,
+        Child,
+        Term,
+        DesignatedTeacher,
+        SocialWorker,
+        SocialCareTeam,
+        School,
+    ):
         model.objects.all()._raw_delete(model.objects.db)
     User.lead_areas.through.objects.all().delete()
     User.objects.filter(is_superuser=False).update(line_manager=None)
@@ -129,15 +183,39 @@ def build_staff_and_schools(officers: int, schools: int = 166) -> dict:
     from core.vocabulary import Role
     from peps.models import School
 
-    head = User.objects.create(username="bench-vsh", role=Role.VSH, first_name="Head", last_name="Teacher",
-                               email="vsh@bench.example.org", password="!")
+    head = User.objects.create(
+        username="bench-vsh",
+        role=Role.VSH,
+        first_name="Head",
+        last_name="Teacher",
+        email="vsh@bench.example.org",
+        password="!",
+    )
     managers = User.objects.bulk_create(
-        User(username=f"bench-manager{n}", role=Role.MANAGER, first_name="Manager", last_name=str(n),
-             email=f"manager{n}@bench.example.org", password="!", line_manager=head) for n in range(4))
+        User(
+            username=f"bench-manager{n}",
+            role=Role.MANAGER,
+            first_name="Manager",
+            last_name=str(n),
+            email=f"manager{n}@bench.example.org",
+            password="!",
+            line_manager=head,
+        )
+        for n in range(4)
+    )
     team = User.objects.bulk_create(
-        User(username=f"bench-officer{n}", role=Role.OFFICER, first_name="Officer", last_name=str(n),
-             email=f"officer{n}@bench.example.org", password="!", line_manager=managers[n % 4],
-             start_date=date(2015, 1, 1)) for n in range(officers))
+        User(
+            username=f"bench-officer{n}",
+            role=Role.OFFICER,
+            first_name="Officer",
+            last_name=str(n),
+            email=f"officer{n}@bench.example.org",
+            password="!",
+            line_manager=managers[n % 4],
+            start_date=date(2015, 1, 1),
+        )
+        for n in range(officers)
+    )
     created = School.objects.bulk_create(School(name=f"Bench school {n}", urn=str(100000 + n)) for n in range(schools))
     return {"officers": [u.username for u in team], "urns": [s.urn for s in created], "head": head}
 
@@ -163,11 +241,25 @@ def write_children(path: Path, rng, children: int, officers: list[str], urns: li
             officer = officers[n % len(officers)]
             send = rng.choices("NKE", [70, 20, 10])[0]
             sw = n % 100
-            writer.writerow([f"B-{n:06d}", upn.calc_check_digit(body) + body, "Child", f"{n:06d}", _uk(birth),
-                             urns[n % len(urns)], _uk(birth + timedelta(days=400)), send,
-                             "Yes" if send == "E" else "No", officer, f"Social Worker {sw}",
-                             f"sw{sw}@bench.example.org", f"Team {sw % 4}", f"Teacher {n % len(urns)}",
-                             f"dt{n % len(urns)}@bench.example.org"])
+            writer.writerow(
+                [
+                    f"B-{n:06d}",
+                    upn.calc_check_digit(body) + body,
+                    "Child",
+                    f"{n:06d}",
+                    _uk(birth),
+                    urns[n % len(urns)],
+                    _uk(birth + timedelta(days=400)),
+                    send,
+                    "Yes" if send == "E" else "No",
+                    officer,
+                    f"Social Worker {sw}",
+                    f"sw{sw}@bench.example.org",
+                    f"Team {sw % 4}",
+                    f"Teacher {n % len(urns)}",
+                    f"dt{n % len(urns)}@bench.example.org",
+                ]
+            )
             kids.append((f"B-{n:06d}", birth, officer))
     return kids
 
@@ -183,8 +275,17 @@ def term_keys(years: int, today: date) -> list[tuple[int, str]]:
     return keys
 
 
-def write_peps(path: Path, seed: int, kids: list, keys: list, officers: list[str], *, texts: bool,
-               latest_complete: bool, limit: int | None = None) -> int:
+def write_peps(
+    path: Path,
+    seed: int,
+    kids: list,
+    keys: list,
+    officers: list[str],
+    *,
+    texts: bool,
+    latest_complete: bool,
+    limit: int | None = None,
+) -> int:
     """The ePEP file, row by row (the same rows for the same seed). `latest_complete`: the
     later export, in which the latest term's drafts are complete."""
     from core.vocabulary import term_label
@@ -205,17 +306,26 @@ def write_peps(path: Path, seed: int, kids: list, keys: list, officers: list[str
                 if draft and latest_complete and is_latest and index % 3 == 0:
                     draft = False
                 met = start + timedelta(days=rng.randint(10, 40))
-                attendees = [who for who, p in (("SW", 0.85), ("DT", 0.95), ("Child", 0.6), ("Carer", 0.75))
-                             if rng.random() < p]
+                attendees = [
+                    who for who, p in (("SW", 0.85), ("DT", 0.95), ("Child", 0.6), ("Carer", 0.75)) if rng.random() < p
+                ]
                 pp = rng.random() < 0.6
-                row = [reference, term_label(season, year), f"EP-{year}{season[:2]}{index:05d}",
-                       "In progress" if draft else "Complete",
-                       officer if rng.random() >= 0.1 else officers[rng.randrange(len(officers))],
-                       _uk(met), _uk(met + timedelta(weeks=13)), "; ".join(attendees),
-                       "Yes" if rng.random() < 0.9 else "No", "Yes" if pp else "No",
-                       f"£{rng.randrange(300, 1501, 50):,}.00" if pp else "",
-                       f"{round(rng.triangular(60, 100, 95), 1)}", "" if draft else _uk(met + timedelta(days=3)),
-                       f"https://epep.example.com/pep/EP-{year}{season[:2]}{index:05d}"]
+                row = [
+                    reference,
+                    term_label(season, year),
+                    f"EP-{year}{season[:2]}{index:05d}",
+                    "In progress" if draft else "Complete",
+                    officer if rng.random() >= 0.1 else officers[rng.randrange(len(officers))],
+                    _uk(met),
+                    _uk(met + timedelta(weeks=13)),
+                    "; ".join(attendees),
+                    "Yes" if rng.random() < 0.9 else "No",
+                    "Yes" if pp else "No",
+                    f"£{rng.randrange(300, 1501, 50):,}.00" if pp else "",
+                    f"{round(rng.triangular(60, 100, 95), 1)}",
+                    "" if draft else _uk(met + timedelta(days=3)),
+                    f"https://epep.example.com/pep/EP-{year}{season[:2]}{index:05d}",
+                ]
                 if texts:
                     row += [LOREM, LOREM, LOREM[:120], LOREM, LOREM[:90]]
                 writer.writerow(row)
@@ -287,12 +397,15 @@ def run(args) -> int:
     started = time.perf_counter()
     rows = write_peps(peps_file, args.seed, kids, keys, staff["officers"], texts=args.texts, latest_complete=False)
     write_peps(later_file, args.seed, kids, keys, staff["officers"], texts=args.texts, latest_complete=True)
-    write_peps(tenth_file, args.seed, kids, keys, staff["officers"], texts=args.texts, latest_complete=False,
-               limit=rows // 10)
+    write_peps(
+        tenth_file, args.seed, kids, keys, staff["officers"], texts=args.texts, latest_complete=False, limit=rows // 10
+    )
     size = peps_file.stat().st_size
-    print(f"{connection.vendor}: {args.children:,} children, {len(keys)} terms, {rows:,} PEP rows "
-          f"({size / 2**20:.1f} MiB{', with section texts' if args.texts else ''}); files written in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"{connection.vendor}: {args.children:,} children, {len(keys)} terms, {rows:,} PEP rows "
+        f"({size / 2**20:.1f} MiB{', with section texts' if args.texts else ''}); files written in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     if size > settings.IMPORT_MAX_BYTES:
         settings.IMPORT_MAX_BYTES = size + 1
         print(f"(IMPORT_MAX_BYTES raised to {size / 2**20:.0f} MiB for the run)")
@@ -301,6 +414,7 @@ def run(args) -> int:
         def action():
             with path.open("rb") as upload:
                 return services.preview_import(kind, upload, source="Bench", file_name=path.name)
+
         return action
 
     results, failures = [], []
@@ -353,13 +467,16 @@ def run(args) -> int:
         print()
         large = traced(preview("peps", peps_file))
         small = traced(preview("peps", tenth_file))
-        print(f"peak Python memory, preview: {small:.1f} MiB for {rows // 10:,} rows, "
-              f"{large:.1f} MiB for {rows:,} rows")
+        print(
+            f"peak Python memory, preview: {small:.1f} MiB for {rows // 10:,} rows, {large:.1f} MiB for {rows:,} rows"
+        )
         if later[0]:
+
             def apply_later():
                 with later_file.open("rb") as upload:
                     run = services.preview_import("peps", upload, source="Bench", file_name="again.csv")
                 services.apply_import(run)
+
             print(f"peak Python memory, preview + apply of the later export again: {traced(apply_later):.1f} MiB")
         if large > 3 * small + 20:
             failures.append("memory grows with the file")

@@ -29,8 +29,21 @@ class RowErrorInline(_ReadOnly):
 class ImportRunAdmin(admin.ModelAdmin):
     """Every import is kept: runs are read, never edited here."""
 
-    list_display = ("pk", "kind", "source", "file_name", "status", "rows", "new", "changed", "unchanged",
-                    "errors", "uploaded_by", "created_at", "applied_at")
+    list_display = (
+        "pk",
+        "kind",
+        "source",
+        "file_name",
+        "status",
+        "rows",
+        "new",
+        "changed",
+        "unchanged",
+        "errors",
+        "uploaded_by",
+        "created_at",
+        "applied_at",
+    )
     list_filter = ("kind", "status", "source")
     search_fields = ("file_name", "sha256")
     date_hierarchy = "created_at"

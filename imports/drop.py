@@ -42,15 +42,18 @@ class DropResult:
 
 def dropped_files(root: Path) -> list[tuple[str, str, Path]]:
     """(source name, kind, file) for every file waiting, in the order they are imported."""
-    waiting = []
+    waiting: list[tuple[str, str, Path]] = []
     if not root.is_dir():
         return waiting
     for kind in KIND_ORDER:
         for source_dir in sorted(p for p in root.iterdir() if p.is_dir()):
             folder = source_dir / kind.value
             if folder.is_dir():
-                waiting += [(source_dir.name, kind.value, path) for path in sorted(folder.iterdir())
-                            if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith(".")]
+                waiting += [
+                    (source_dir.name, kind.value, path)
+                    for path in sorted(folder.iterdir())
+                    if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
+                ]
     return waiting
 
 

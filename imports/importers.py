@@ -15,8 +15,10 @@ transaction: the first error raises `ApplyFailed`, and the caller rolls everythi
 
 from array import array
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db.models import Q
@@ -50,7 +52,7 @@ class New:
     """A record the import adds (a social worker, a term...), not yet in the database."""
 
     kind: str
-    key: object
+    key: Any
 
     def __str__(self):
         return f"{self.key} (new)" if not isinstance(self.key, tuple) else f"{self.key[-1]} (new)"
@@ -74,11 +76,11 @@ class Row:
 class StaffDirectory:
     """Staff found by username, e-mail or full name (case-insensitive)."""
 
-    def __init__(self, users: list[dict]):
+    def __init__(self, users: Sequence[Mapping[str, Any]]):
         self.by_pk = {u["pk"]: u for u in users}
         self.by_username = {u["username"].lower(): u for u in users}
-        self.by_email: dict[str, list[dict]] = defaultdict(list)
-        self.by_name: dict[str, list[dict]] = defaultdict(list)
+        self.by_email: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        self.by_name: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for user in users:
             if user["email"]:
                 self.by_email[user["email"].lower()].append(user)
@@ -89,10 +91,15 @@ class StaffDirectory:
 
     @classmethod
     def load(cls) -> "StaffDirectory":
-        return cls(list(User.objects.values("pk", "username", "email", "first_name", "last_name", "role",
-                                            "is_active", "line_manager_id")))
+        return cls(
+            list(
+                User.objects.values(
+                    "pk", "username", "email", "first_name", "last_name", "role", "is_active", "line_manager_id"
+                )
+            )
+        )
 
-    def find(self, ref: str) -> dict | None:
+    def find(self, ref: str) -> Mapping[str, Any] | None:
         key = " ".join(ref.split()).lower()
         if key in self.by_username:
             return self.by_username[key]
@@ -106,13 +113,13 @@ class StaffDirectory:
     def officer(self, ref: str) -> int:
         user = self.find(ref)
         if user is None:
-            raise rules.Invalid("no member of staff here has this username, e-mail or name "
-                                "(import the staff first)")
+            raise rules.Invalid("no member of staff here has this username, e-mail or name (import the staff first)")
         if not user["is_active"]:
             raise rules.Invalid(f"{_person(user)} has left (their account is inactive)")
         if user["role"] != Role.OFFICER:
-            raise rules.Invalid(f"{_person(user)} is a {Role(user['role']).label}, not an officer: "
-                                "caseloads are held by officers")
+            raise rules.Invalid(
+                f"{_person(user)} is a {Role(user['role']).label}, not an officer: caseloads are held by officers"
+            )
         return user["pk"]
 
     def label(self, pk) -> str:
@@ -120,7 +127,7 @@ class StaffDirectory:
         return user["username"] if user else ("" if pk is None else str(pk))
 
 
-def _person(user: dict) -> str:
+def _person(user: Mapping[str, Any]) -> str:
     return f"{user['first_name']} {user['last_name']}".strip() or user["username"]
 
 
@@ -165,7 +172,7 @@ class Importer:
         self._flush()
 
     def parse(self, number: int, cells: list) -> Row:
-        values = {}
+        values: dict[str, Any] = {}
         row = Row(number=number, cells=cells, values=values)
         count = len(cells)
         for index, name, parse in self.columns:
@@ -203,10 +210,15 @@ class Importer:
             self.counts[row.action] += 1
             if row.action in (RowAction.NEW, RowAction.CHANGED):
                 writes.append(row)
-                self._changes.append(ImportRowChange(
-                    run=self.run, row=row.number, key=row.key[:200], action=row.action,
-                    fields=row.changes if row.action == RowAction.CHANGED else {},
-                ))
+                self._changes.append(
+                    ImportRowChange(
+                        run=self.run,
+                        row=row.number,
+                        key=row.key[:200],
+                        action=row.action,
+                        fields=row.changes if row.action == RowAction.CHANGED else {},
+                    )
+                )
         if self.apply and writes:
             self.write(writes)
         if len(self._changes) >= CHUNK or len(self._errors) >= CHUNK:
@@ -223,8 +235,9 @@ class Importer:
             if self._stored_errors >= MAX_STORED_ERRORS:
                 return
             self._stored_errors += 1
-            self._errors.append(ImportRowError(run=self.run, row=row.number, column=column[:200],
-                                               value=value[:1000], message=message))
+            self._errors.append(
+                ImportRowError(run=self.run, row=row.number, column=column[:200], value=value[:1000], message=message)
+            )
 
     def _flush(self) -> None:
         ImportRowError.objects.bulk_create(self._errors, batch_size=CHUNK)
@@ -307,9 +320,21 @@ def _same(before, after) -> bool:
 
 class ChildrenImporter(Importer):
     kind = ImportKind.CHILDREN
-    shown_fields = ("upn", "first_name", "last_name", "date_of_birth", "year_group", "school_id",
-                    "entered_care_on", "left_care_on", "has_send", "has_ehcp", "allocated_officer_id",
-                    "social_worker_id", "designated_teacher_id")
+    shown_fields = (
+        "upn",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "year_group",
+        "school_id",
+        "entered_care_on",
+        "left_care_on",
+        "has_send",
+        "has_ehcp",
+        "allocated_officer_id",
+        "social_worker_id",
+        "designated_teacher_id",
+    )
 
     def prepare(self):
         self.staff = StaffDirectory.load()
@@ -376,8 +401,7 @@ class ChildrenImporter(Importer):
             elif urn in self.schools:
                 target["school_id"] = self.schools[urn]
             else:
-                self.error(row, "school_urn", "no school or setting here has this URN: add it first "
-                                              "(admin, Schools)")
+                self.error(row, "school_urn", "no school or setting here has this URN: add it first (admin, Schools)")
         for name in ("has_send", "has_ehcp"):
             if self.ok(row, name):
                 target[name] = v[name]
@@ -412,15 +436,19 @@ class ChildrenImporter(Importer):
         if not any(n in self.present for n in names) or any(n in row.invalid for n in names):
             return
         v = row.values
-        name, email, team = v.get("social_worker_name") or "", v.get("social_worker_email") or "", \
-            v.get("social_worker_team") or ""
+        name, email, team = (
+            v.get("social_worker_name") or "",
+            v.get("social_worker_email") or "",
+            v.get("social_worker_team") or "",
+        )
         if email:
             if email in self.social_workers:
                 row.target["social_worker_id"] = self.social_workers[email]
                 return
             if not name:
-                self.error(row, "social_worker_email", "a social worker not here yet needs a name "
-                                                       "(the Social worker column)")
+                self.error(
+                    row, "social_worker_email", "a social worker not here yet needs a name (the Social worker column)"
+                )
                 return
             if email not in self.new_social_workers:
                 team_name = team or TEAM_NOT_RECORDED
@@ -433,9 +461,16 @@ class ChildrenImporter(Importer):
             if len(matches) == 1:
                 row.target["social_worker_id"] = matches[0]
             else:
-                self.error(row, "social_worker_name", "give the social worker's e-mail: "
-                           + ("no social worker here has this name" if not matches
-                              else f"{len(matches)} social workers here have this name"))
+                self.error(
+                    row,
+                    "social_worker_name",
+                    "give the social worker's e-mail: "
+                    + (
+                        "no social worker here has this name"
+                        if not matches
+                        else f"{len(matches)} social workers here have this name"
+                    ),
+                )
         elif "social_worker_name" in self.present or "social_worker_email" in self.present:
             row.target["social_worker_id"] = None
 
@@ -449,16 +484,22 @@ class ChildrenImporter(Importer):
             row.target["designated_teacher_id"] = None
             return
         if school_id is None or isinstance(school_id, New):
-            self.error(row, "designated_teacher_email" if email else "designated_teacher_name",
-                       "a designated teacher belongs to a school: the child has no school")
+            self.error(
+                row,
+                "designated_teacher_email" if email else "designated_teacher_name",
+                "a designated teacher belongs to a school: the child has no school",
+            )
             return
         if email:
             if (school_id, email) in self.dts:
                 row.target["designated_teacher_id"] = self.dts[(school_id, email)]
                 return
             if not name:
-                self.error(row, "designated_teacher_email", "a designated teacher not here yet needs a name "
-                                                            "(the Designated teacher column)")
+                self.error(
+                    row,
+                    "designated_teacher_email",
+                    "a designated teacher not here yet needs a name (the Designated teacher column)",
+                )
                 return
             self.new_dts.setdefault((school_id, email), name)
             row.target["designated_teacher_id"] = New("designated_teacher", (school_id, email))
@@ -467,9 +508,16 @@ class ChildrenImporter(Importer):
         if len(matches) == 1:
             row.target["designated_teacher_id"] = matches[0]
         else:
-            self.error(row, "designated_teacher_name", "give the designated teacher's e-mail: "
-                       + ("the school has no designated teacher of this name here" if not matches
-                          else f"{len(matches)} designated teachers of the school have this name"))
+            self.error(
+                row,
+                "designated_teacher_name",
+                "give the designated teacher's e-mail: "
+                + (
+                    "the school has no designated teacher of this name here"
+                    if not matches
+                    else f"{len(matches)} designated teachers of the school have this name"
+                ),
+            )
 
     def resolve(self, rows):
         existing = {c.la_reference: c for c in Child.objects.filter(la_reference__in=[r.key for r in rows])}
@@ -487,9 +535,11 @@ class ChildrenImporter(Importer):
             if row.errors:
                 continue
             if child is None:
-                missing = [label for name, label in (("first_name", "a first and last name"),
-                                                     ("date_of_birth", "a date of birth"))
-                           if name not in row.target]
+                missing = [
+                    label
+                    for name, label in (("first_name", "a first and last name"), ("date_of_birth", "a date of birth"))
+                    if name not in row.target
+                ]
                 if missing:
                     self.error(row, "la_reference", f"a new child needs {' and '.join(missing)}")
                     continue
@@ -498,23 +548,29 @@ class ChildrenImporter(Importer):
     def _create_pending(self):
         if self.new_teams:
             created = SocialCareTeam.objects.bulk_create(
-                [SocialCareTeam(name=name) for name in self.new_teams.values()])
+                [SocialCareTeam(name=name) for name in self.new_teams.values()]
+            )
             self.teams.update({team.name.lower(): team.pk for team in created})
             self.new_teams = {}
         if self.new_social_workers:
-            pending = [(email, SocialWorker(name=name, email=email, team_id=self.teams[team]))
-                       for email, (name, team) in self.new_social_workers.items()
-                       if New("social_worker", email) not in self.created]
-            SocialWorker.objects.bulk_create([sw for _, sw in pending])
-            for email, sw in pending:
+            workers = [
+                (email, SocialWorker(name=name, email=email, team_id=self.teams[team]))
+                for email, (name, team) in self.new_social_workers.items()
+                if New("social_worker", email) not in self.created
+            ]
+            SocialWorker.objects.bulk_create([sw for _, sw in workers])
+            for email, sw in workers:
                 self.created[New("social_worker", email)] = sw.pk
                 self.social_workers[email] = sw.pk
             self.new_social_workers = {}
         if self.new_dts:
-            pending = [(key, DesignatedTeacher(name=name, email=key[1], school_id=key[0]))
-                       for key, name in self.new_dts.items() if New("designated_teacher", key) not in self.created]
-            DesignatedTeacher.objects.bulk_create([dt for _, dt in pending])
-            for key, dt in pending:
+            teachers = [
+                (key, DesignatedTeacher(name=name, email=key[1], school_id=key[0]))
+                for key, name in self.new_dts.items()
+                if New("designated_teacher", key) not in self.created
+            ]
+            DesignatedTeacher.objects.bulk_create([dt for _, dt in teachers])
+            for key, dt in teachers:
                 self.created[New("designated_teacher", key)] = dt.pk
                 self.dts[key] = dt.pk
             self.new_dts = {}
@@ -555,13 +611,43 @@ class ChildrenImporter(Importer):
 
 # --- PEPs ---------------------------------------------------------------------------
 
-PEP_FIELDS = ("officer_id", "phase", "year_group", "meeting_date", "next_meeting_date", "sw_attended",
-              "dt_attended", "child_attended", "carer_attended", "sw_section_updated", "pp_plus_requested",
-              "pp_plus_amount", "attendance_percent", "date_completed", "epep_reference", "epep_url",
-              "child_views", "education_summary", "attainment_summary", "targets", "aspirations_summary")
+PEP_FIELDS = (
+    "officer_id",
+    "phase",
+    "year_group",
+    "meeting_date",
+    "next_meeting_date",
+    "sw_attended",
+    "dt_attended",
+    "child_attended",
+    "carer_attended",
+    "sw_section_updated",
+    "pp_plus_requested",
+    "pp_plus_amount",
+    "attendance_percent",
+    "date_completed",
+    "epep_reference",
+    "epep_url",
+    "child_views",
+    "education_summary",
+    "attainment_summary",
+    "targets",
+    "aspirations_summary",
+)
 ATTENDED = {"sw": "sw_attended", "dt": "dt_attended", "child": "child_attended", "carer": "carer_attended"}
-TEXTS = ("epep_reference", "epep_url", "child_views", "education_summary", "attainment_summary", "targets",
-         "aspirations_summary", "date_completed", "meeting_date", "next_meeting_date", "attendance_percent")
+TEXTS = (
+    "epep_reference",
+    "epep_url",
+    "child_views",
+    "education_summary",
+    "attainment_summary",
+    "targets",
+    "aspirations_summary",
+    "date_completed",
+    "meeting_date",
+    "next_meeting_date",
+    "attendance_percent",
+)
 
 
 class PepsImporter(Importer):
@@ -570,8 +656,12 @@ class PepsImporter(Importer):
 
     def prepare(self):
         self.staff = StaffDirectory.load()
-        self.children = {ref: (pk, dob, officer, index) for index, (pk, ref, dob, officer) in enumerate(
-            Child.objects.values_list("pk", "la_reference", "date_of_birth", "allocated_officer_id"))}
+        self.children = {
+            ref: (pk, dob, officer, index)
+            for index, (pk, ref, dob, officer) in enumerate(
+                Child.objects.values_list("pk", "la_reference", "date_of_birth", "allocated_officer_id")
+            )
+        }
         self.terms = {(t.academic_year, t.season): t for t in Term.objects.all()}
         self.new_terms: dict = {}  # (year, season) -> New
         # The row each (child, term) was first seen on, to find a PEP given twice: an array
@@ -602,8 +692,9 @@ class PepsImporter(Importer):
         term = self.terms.get((year, season))
         if term is None:
             if year > self.academic_year + 1:
-                self.error(row, "academic_year" if row.values.get("academic_year") else "term",
-                           "a term more than a year ahead")
+                self.error(
+                    row, "academic_year" if row.values.get("academic_year") else "term", "a term more than a year ahead"
+                )
                 return
             term = self.new_terms.setdefault((year, season), New("term", (year, season)))
         row.extra["child_id"], row.extra["term"] = child_id, term
@@ -617,12 +708,21 @@ class PepsImporter(Importer):
                 year_group = rules.year_group_for(birth, year)
             except rules.Invalid as exc:
                 if not phase:
-                    self.error(row, "year_group" if "year_group" in self.present else "la_reference",
-                               f"{exc.message} (born {rules.shown(birth)})")
+                    self.error(
+                        row,
+                        "year_group" if "year_group" in self.present else "la_reference",
+                        f"{exc.message} (born {rules.shown(birth)})",
+                    )
                     return
-        phase = phase or Phase.for_year_group(year_group)
-        row.extra["new_only"] = {"year_group": year_group, "phase": phase, "officer_id": allocated,
-                                 "status": PepStatus.DRAFT}
+        if not phase:
+            assert year_group is not None  # derived above, or the row returned
+            phase = Phase.for_year_group(year_group)
+        row.extra["new_only"] = {
+            "year_group": year_group,
+            "phase": phase,
+            "officer_id": allocated,
+            "status": PepStatus.DRAFT,
+        }
         if "year_group" in self.present:
             target["year_group"] = year_group
         if "phase" in self.present:
@@ -662,8 +762,12 @@ class PepsImporter(Importer):
             self.seen.extend(array("I", bytes(self.seen.itemsize * len(self.children))))
         slot = self.term_slots[term_key] * len(self.children) + child_index
         if self.seen[slot]:
-            self.error(row, "la_reference", f"the same child's {term_label(season, year)} PEP is on row "
-                                            f"{self.seen[slot]} too: a file gives each once")
+            self.error(
+                row,
+                "la_reference",
+                f"the same child's {term_label(season, year)} PEP is on row "
+                f"{self.seen[slot]} too: a file gives each once",
+            )
             return False
         self.seen[slot] = row.number
         return True
@@ -679,23 +783,25 @@ class PepsImporter(Importer):
             return None, None
         try:
             if any(ch.isdigit() for ch in raw):
-                season, year = rules.parse_term(raw)
+                season, year = rules.parse_term(raw) or (None, None)
             else:
                 season = rules.parse_season(raw)
         except rules.Invalid as exc:
             self.error(row, "term", exc.message)
             return None, None
         if "academic_year" in self.present and "academic_year" not in row.invalid and v.get("academic_year"):
-            if year is not None and year != v["academic_year"]:
+            if season is not None and year is not None and year != v["academic_year"]:
                 self.error(row, "academic_year", f"the term says {term_label(season, year)}")
                 return None, None
             year = v["academic_year"]
         elif "academic_year" in row.invalid:
             return None, None
         if year is None:
-            self.error(row, "academic_year" if "academic_year" in self.present else "term",
-                       "the academic year is not given (add an Academic year column, or write the term "
-                       "as 'Autumn 2025/26')")
+            self.error(
+                row,
+                "academic_year" if "academic_year" in self.present else "term",
+                "the academic year is not given (add an Academic year column, or write the term as 'Autumn 2025/26')",
+            )
         return season, year
 
     def _check_pp_plus(self, row):
@@ -724,9 +830,12 @@ class PepsImporter(Importer):
             # Plain values of the columns the file has (model instances cost seconds a file).
             wanted = {"id", "child_id", "term_id", "status", "date_completed"} | {n for row in rows for n in row.target}
             existing = {(p["child_id"], p["term_id"]): p for p in Pep.objects.filter(query).values(*sorted(wanted))}
-        labels = {"officer_id": self.staff.label, "status": lambda s: PepStatus(s).label if s else "",
-                  "phase": lambda p: Phase(p).label if p else "",
-                  "year_group": lambda y: "" if y is None else str(y)}
+        labels = {
+            "officer_id": self.staff.label,
+            "status": lambda s: PepStatus(s).label if s else "",
+            "phase": lambda p: Phase(p).label if p else "",
+            "year_group": lambda y: "" if y is None else str(y),
+        }
         for row in rows:
             term = row.extra["term"]
             pep = None if isinstance(term, New) else existing.get((row.extra["child_id"], term.pk))
@@ -759,7 +868,8 @@ class PepsImporter(Importer):
             if (year, season) not in self.terms:
                 start, end, deadline = rules.default_term_dates(year, season)
                 self.terms[(year, season)] = Term.objects.create(
-                    academic_year=year, season=season, start_date=start, end_date=end, pep_deadline=deadline)
+                    academic_year=year, season=season, start_date=start, end_date=end, pep_deadline=deadline
+                )
             return self.terms[(year, season)]
         return term
 
@@ -800,8 +910,7 @@ class PepsImporter(Importer):
     def finish(self):
         if self.new_terms and not self.apply:
             labels = ", ".join(term_label(season, year) for year, season in sorted(self.new_terms))
-            self.notes.append(f"Terms to be added: {labels} (the usual dates; correct them in the admin if "
-                              "need be).")
+            self.notes.append(f"Terms to be added: {labels} (the usual dates; correct them in the admin if need be).")
 
 
 # --- staff --------------------------------------------------------------------------
@@ -822,13 +931,13 @@ class StaffImporter(Importer):
 
     def run_rows(self, rows):
         self.prepare()
-        parsed = []
+        parsed: list[Row] = []
         for number, cells in rows:
             if len(parsed) >= MAX_STAFF_ROWS:
                 raise FileRefused(f"A staff file of more than {MAX_STAFF_ROWS:,} rows: is it the right file?")
             parsed.append(self.parse(number, cells))
         # Everyone the file names, by username and by e-mail, with the role it gives them.
-        self.file_roles = {}
+        self.file_roles: dict[str, str | None] = {}
         for row in parsed:
             role = row.values.get("role") if self.ok(row, "role") else None
             for name in ("username", "email"):
@@ -837,7 +946,7 @@ class StaffImporter(Importer):
         for row in parsed:
             self.check(row)
         for start in range(0, len(parsed), CHUNK):
-            self._process(parsed[start:start + CHUNK])
+            self._process(parsed[start : start + CHUNK])
         self.finish()
         self._flush()
 
@@ -862,8 +971,11 @@ class StaffImporter(Importer):
         key_field = "username" if username else "email"
         if not (username or email):
             if not (row.invalid & {"username", "email"}):
-                self.error(row, "username" if "username" in self.present else "email",
-                           "a member of staff needs a username or an e-mail")
+                self.error(
+                    row,
+                    "username" if "username" in self.present else "email",
+                    "a member of staff needs a username or an e-mail",
+                )
             return
         if not self.first_seen(self.seen, (username or email).lower(), row, key_field, "the same person"):
             return
@@ -876,8 +988,9 @@ class StaffImporter(Importer):
         others = [u for u in self.staff.by_email.get(email, []) if user is None or u["pk"] != user["pk"]]
         if email and others:
             if user is None and username:
-                self.error(row, "username", f"the e-mail is {others[0]['username']}'s: a username does not "
-                                            "change by import")
+                self.error(
+                    row, "username", f"the e-mail is {others[0]['username']}'s: a username does not change by import"
+                )
             else:
                 self.error(row, "email", "another member of staff has this e-mail")
             return
@@ -919,8 +1032,11 @@ class StaffImporter(Importer):
             return
         role = (self.file_roles.get(ref.lower()) if in_file else None) or (manager["role"] if manager else None)
         if role not in LINE_MANAGER_ROLES:
-            self.error(row, "line_manager", f"{_person(manager) if manager else ref} is not a manager or the VSH: "
-                                            "a line manager is one of them")
+            self.error(
+                row,
+                "line_manager",
+                f"{_person(manager) if manager else ref} is not a manager or the VSH: a line manager is one of them",
+            )
             return
         row.target["line_manager_id"] = manager["pk"] if manager else New("user", ref.lower())
 
@@ -938,21 +1054,38 @@ class StaffImporter(Importer):
         row.target["lead_area_ids"] = frozenset(areas)
 
     def resolve(self, rows):
-        users = {u.pk: u for u in User.objects.filter(
-            pk__in=[r.extra["user"]["pk"] for r in rows if r.extra.get("user")])}
-        for user in users.values():
-            user.lead_area_ids = frozenset(self.current_areas.get(user.pk, ()))
-        labels = {"line_manager_id": lambda pk: str(pk) if isinstance(pk, New) else self.staff.label(pk),
-                  "role": lambda role: Role(role).label if role else "",
-                  "lead_area_ids": lambda ids: "; ".join(sorted(self.area_codes.get(i, "") for i in ids or ()))}
+        users = {
+            u.pk: u for u in User.objects.filter(pk__in=[r.extra["user"]["pk"] for r in rows if r.extra.get("user")])
+        }
+        labels = {
+            "line_manager_id": lambda pk: str(pk) if isinstance(pk, New) else self.staff.label(pk),
+            "role": lambda role: Role(role).label if role else "",
+            "lead_area_ids": lambda ids: "; ".join(sorted(self.area_codes.get(i, "") for i in ids or ())),
+        }
         for row in rows:
             user = users.get(row.extra["user"]["pk"]) if row.extra.get("user") else None
-            self.diff(row, user, labels)
+            if user is None:
+                self.diff(row, None, labels)
+                continue
+            # Compared as plain values, the lead areas as any other field; written to the user.
+            values = {name: getattr(user, name) for name in STAFF_FIELDS}
+            values["lead_area_ids"] = frozenset(self.current_areas.get(user.pk, ()))
+            self.diff(row, values, labels)
+            row.instance = user
 
     def write(self, rows):
-        new = [(row, User(username=row.key, password=make_password(None),
-                          **{k: v for k, v in row.target.items() if k in STAFF_FIELDS and k != "line_manager_id"}))
-               for row in rows if row.action == RowAction.NEW]
+        new = [
+            (
+                row,
+                User(
+                    username=row.key,
+                    password=make_password(None),
+                    **{k: v for k, v in row.target.items() if k in STAFF_FIELDS and k != "line_manager_id"},
+                ),
+            )
+            for row in rows
+            if row.action == RowAction.NEW
+        ]
         User.objects.bulk_create([user for _, user in new])
         for _, user in new:
             self.created[user.username.lower()] = user
@@ -973,8 +1106,9 @@ class StaffImporter(Importer):
                 self.line_managers.append((user, row.target["line_manager_id"]))
             if "lead_area_ids" in row.target and (is_new or "lead_area_ids" in row.changes):
                 through.objects.filter(user_id=user.pk).delete()
-                through.objects.bulk_create([through(user_id=user.pk, leadarea_id=pk)
-                                             for pk in row.target["lead_area_ids"]])
+                through.objects.bulk_create(
+                    [through(user_id=user.pk, leadarea_id=pk) for pk in row.target["lead_area_ids"]]
+                )
         if changed:
             User.objects.bulk_update(changed, sorted(changed_fields))
 

@@ -46,9 +46,14 @@ class ImportRun(models.Model):
 
     kind = models.CharField(max_length=10, choices=ImportKind.choices)
     source = models.ForeignKey(ImportSource, on_delete=models.PROTECT, related_name="runs")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+",
-                                    help_text="Blank: the system (the command or the nightly drop).")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Blank: the system (the command or the nightly drop).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Children's personal data: under MEDIA_ROOT, never served as a static file.
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300, blank=True)
@@ -71,8 +76,9 @@ class ImportRun(models.Model):
     errors = models.PositiveIntegerField("rows in error", default=0)
     error_count = models.PositiveIntegerField(default=0)  # may exceed the errors listed
     applied_at = models.DateTimeField(null=True, blank=True)
-    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -37,8 +37,18 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical b
 # Sheet names taken from a workbook of several sheets, by kind (normalised).
 SHEET_NAMES = {
     "staff": {"staff", "users", "team", "people"},
-    "children": {"children", "child", "cla", "childrenlookedafter", "lookedafterchildren", "header",
-                 "children_in_care", "childrenincare", "cic", "pupils"},
+    "children": {
+        "children",
+        "child",
+        "cla",
+        "childrenlookedafter",
+        "lookedafterchildren",
+        "header",
+        "children_in_care",
+        "childrenincare",
+        "cic",
+        "pupils",
+    },
     "peps": {"peps", "pep", "epep", "epeps", "personaleducationplans"},
 }
 
@@ -77,8 +87,11 @@ def file_size(fileobj) -> int:
 
 def human_size(size: int) -> str:
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.0f} MB" if size % (1024 * 1024) == 0 or size > 10 * 1024 * 1024 \
+        return (
+            f"{size / (1024 * 1024):.0f} MB"
+            if size % (1024 * 1024) == 0 or size > 10 * 1024 * 1024
             else f"{size / (1024 * 1024):.1f} MB"
+        )
     return f"{size / 1024:.0f} KB"
 
 
@@ -188,8 +201,13 @@ def sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with a BOM)", "utf-16": "UTF-16",
-                  "cp1252": "Windows-1252", "latin-1": "Latin-1"}
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (with a BOM)",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252",
+    "latin-1": "Latin-1",
+}
 
 
 class _Unwrapped(io.TextIOWrapper):
@@ -218,8 +236,7 @@ def _open_csv(fileobj, head: bytes) -> Table:
         row_number, headings = _first_row(reader)
     except csv.Error as exc:
         raise FileRefused(f"The file is not a readable CSV file ({exc}).") from None
-    return Table(headings=_clean_headings(headings), rows=_csv_rows(reader, row_number), format="CSV",
-                 notes=notes)
+    return Table(headings=_clean_headings(headings), rows=_csv_rows(reader, row_number), format="CSV", notes=notes)
 
 
 def _first_row(rows) -> tuple[int, list]:
@@ -245,8 +262,10 @@ def _clean_headings(headings: list) -> list[str]:
     while cleaned and not cleaned[-1]:
         cleaned.pop()
     if len(cleaned) > MAX_COLUMNS:
-        raise FileRefused(f"The file has {len(cleaned)} columns: an export for this import has at most "
-                          f"{MAX_COLUMNS}. Is the first row the headings?")
+        raise FileRefused(
+            f"The file has {len(cleaned)} columns: an export for this import has at most "
+            f"{MAX_COLUMNS}. Is the first row the headings?"
+        )
     return cleaned
 
 
@@ -258,14 +277,19 @@ def _open_xlsx(fileobj, kind: str):
     try:
         workbook = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise FileRefused(f"The Excel workbook cannot be read ({type(exc).__name__}): save it again "
-                          "as .xlsx, or export a CSV file.") from None
+        raise FileRefused(
+            f"The Excel workbook cannot be read ({type(exc).__name__}): save it again as .xlsx, or export a CSV file."
+        ) from None
     try:
         sheet, notes = _choose_sheet(workbook, kind)
         rows = _xlsx_rows(sheet)
         row_number, headings = _first_row_numbered(rows)
-        yield Table(headings=_clean_headings([_cell_text(h) for h in headings]),
-                    rows=_skip_blank(rows), format="XLSX", notes=notes)
+        yield Table(
+            headings=_clean_headings([_cell_text(h) for h in headings]),
+            rows=_skip_blank(rows),
+            format="XLSX",
+            notes=notes,
+        )
     finally:
         workbook.close()
 
@@ -300,14 +324,14 @@ def _choose_sheet(workbook, kind: str):
 _KIND_SHEET = {"staff": "Staff", "children": "Children", "peps": "PEPs"}
 
 
-def _xlsx_rows(sheet) -> Iterator[tuple[int, list]]:
+def _xlsx_rows(sheet) -> Iterator[tuple[int | None, list]]:
     for row in sheet.iter_rows():
         cells = [_cell_value(cell) for cell in row]
         number = next((cell.row for cell in row if getattr(cell, "row", None)), None)
         yield number, cells
 
 
-def _first_row_numbered(rows) -> tuple[int, list]:
+def _first_row_numbered(rows) -> tuple[int | None, list]:
     for number, cells in rows:
         if any(value not in (None, "") for value in cells):
             return number, cells
@@ -316,7 +340,8 @@ def _first_row_numbered(rows) -> tuple[int, list]:
 
 def _skip_blank(rows) -> Iterator[tuple[int, list]]:
     for number, cells in rows:
-        if any(value not in (None, "") and str(value).strip() for value in cells):
+        # A row of no cells at all has no number either: it is blank.
+        if number is not None and any(value not in (None, "") and str(value).strip() for value in cells):
             yield number, cells
 
 

@@ -63,7 +63,7 @@ def text(value) -> str:
 
 
 def normalise_heading(heading) -> str:
-    """"Date of Birth " -> "dateofbirth", "LA_Ref" -> "laref": headings are matched
+    """ "Date of Birth " -> "dateofbirth", "LA_Ref" -> "laref": headings are matched
     ignoring case, spaces and punctuation. (Also the words of a status, a term, a role.)"""
     if type(heading) is str and len(heading) <= 100:
         return _normalise(heading)
@@ -87,11 +87,27 @@ _SERIAL_TEXT = re.compile(r"^\d{5}(\.0+)?$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _WORDS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-/]+([a-z]{3,9})\.?[\s\-/,]+(\d{2}|\d{4})$")
-MONTHS = {name: number for number, names in enumerate([
-    (), ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-    ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-    ("oct", "october"), ("nov", "november"), ("dec", "december"),
-]) for name in names}
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            (),
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ]
+    )
+    for name in names
+}
 DATE_HELP = "write it as dd/mm/yyyy (e.g. 01/09/2025) or yyyy-mm-dd"
 TWO_DIGIT_YEAR = "the year has two digits: write it in full, as dd/mm/yyyy (e.g. 01/09/2025)"
 
@@ -101,7 +117,7 @@ def excel_serial_date(serial: float) -> date:
         raise Invalid(f"not a date: {DATE_HELP}")
     whole = int(serial)
     # Excel counts 29 February 1900, which never was: serials before it are a day later.
-    return (EXCEL_EPOCH + timedelta(days=whole + (1 if whole < 61 else 0)))
+    return EXCEL_EPOCH + timedelta(days=whole + (1 if whole < 61 else 0))
 
 
 def _make_date(year: int, month: int, day: int) -> date:
@@ -164,20 +180,36 @@ def year_group_for(date_of_birth: date, academic_year: int) -> int:
     cohort = date_of_birth.year if date_of_birth.month >= 9 else date_of_birth.year - 1
     year_group = academic_year - 5 - cohort
     if year_group < YEAR_GROUP_MIN:
-        raise Invalid("the child is under two in that academic year: too young for a year group; "
-                      "give the year group in the file")
+        raise Invalid(
+            "the child is under two in that academic year: too young for a year group; give the year group in the file"
+        )
     return min(year_group, YEAR_GROUP_MAX)
 
 
 _YEAR_WORDS = {
-    "r": 0, "rec": 0, "reception": 0, "yr": 0, "fs2": 0, "f2": 0,
-    "n": -1, "nursery": -1, "n2": -1, "fs1": -1, "f1": -1, "pre-school": -1, "preschool": -1,
-    "n1": -2, "ey": -2, "eyfs2": -2, "twoyearolds": -2, "2yearolds": -2,
+    "r": 0,
+    "rec": 0,
+    "reception": 0,
+    "yr": 0,
+    "fs2": 0,
+    "f2": 0,
+    "n": -1,
+    "nursery": -1,
+    "n2": -1,
+    "fs1": -1,
+    "f1": -1,
+    "pre-school": -1,
+    "preschool": -1,
+    "n1": -2,
+    "ey": -2,
+    "eyfs2": -2,
+    "twoyearolds": -2,
+    "2yearolds": -2,
 }
 
 
 def parse_year_group(value) -> int | None:
-    """"Year 7", "Y7", "7", "NCY 7" -> 7; "R"/"Reception" -> 0; "N"/"N2"/"Nursery" -> -1;
+    """ "Year 7", "Y7", "7", "NCY 7" -> 7; "R"/"Reception" -> 0; "N"/"N2"/"Nursery" -> -1;
     "N1" (the school census's first nursery year) -> -2. Blank -> None."""
     raw = text(value).lower()
     if not raw:
@@ -196,9 +228,18 @@ def parse_year_group(value) -> int | None:
 
 
 _PHASES = {
-    "eyfs": Phase.EYFS, "earlyyears": Phase.EYFS, "ey": Phase.EYFS, "earlyyearsfoundationstage": Phase.EYFS,
-    "ssa": Phase.SSA, "statutoryschoolage": Phase.SSA, "schoolage": Phase.SSA, "compulsoryschoolage": Phase.SSA,
-    "post16": Phase.POST16, "p16": Phase.POST16, "postsixteen": Phase.POST16, "ks5": Phase.POST16,
+    "eyfs": Phase.EYFS,
+    "earlyyears": Phase.EYFS,
+    "ey": Phase.EYFS,
+    "earlyyearsfoundationstage": Phase.EYFS,
+    "ssa": Phase.SSA,
+    "statutoryschoolage": Phase.SSA,
+    "schoolage": Phase.SSA,
+    "compulsoryschoolage": Phase.SSA,
+    "post16": Phase.POST16,
+    "p16": Phase.POST16,
+    "postsixteen": Phase.POST16,
+    "ks5": Phase.POST16,
 }
 
 
@@ -214,9 +255,18 @@ def parse_phase(value) -> str | None:
 # --- terms ----------------------------------------------------------------------------
 
 _SEASONS = {
-    "autumn": Season.AUTUMN, "aut": Season.AUTUMN, "autumnterm": Season.AUTUMN, "t1": Season.AUTUMN,
-    "spring": Season.SPRING, "spr": Season.SPRING, "springterm": Season.SPRING, "t2": Season.SPRING,
-    "summer": Season.SUMMER, "sum": Season.SUMMER, "summerterm": Season.SUMMER, "t3": Season.SUMMER,
+    "autumn": Season.AUTUMN,
+    "aut": Season.AUTUMN,
+    "autumnterm": Season.AUTUMN,
+    "t1": Season.AUTUMN,
+    "spring": Season.SPRING,
+    "spr": Season.SPRING,
+    "springterm": Season.SPRING,
+    "t2": Season.SPRING,
+    "summer": Season.SUMMER,
+    "sum": Season.SUMMER,
+    "summerterm": Season.SUMMER,
+    "t3": Season.SUMMER,
 }
 
 
@@ -233,7 +283,7 @@ _ACADEMIC_YEAR = re.compile(r"^(\d{4})(?:\s*[/\-]\s*(\d{2}|\d{4}))?$")
 
 
 def parse_academic_year(value) -> int | None:
-    """"2025/26", "2025-26", "2025/2026" or "2025" -> 2025 (the year it starts)."""
+    """ "2025/26", "2025-26", "2025/2026" or "2025" -> 2025 (the year it starts)."""
     raw = text(value)
     if not raw:
         return None
@@ -263,6 +313,8 @@ def parse_term(value) -> tuple[str, int] | None:
     season = parse_season(match.group(1))
     year_text = match.group(2)
     year = parse_academic_year(year_text)
+    if season is None or year is None:
+        raise Invalid("not a term: write it as 'Autumn 2025/26'")
     if re.fullmatch(r"\d{4}", year_text) and season != Season.AUTUMN:
         year -= 1
     return season, year
@@ -271,14 +323,28 @@ def parse_term(value) -> tuple[str, int] | None:
 # --- people ---------------------------------------------------------------------------
 
 _ROLES = {
-    "officer": Role.OFFICER, "vso": Role.OFFICER, "virtualschoolofficer": Role.OFFICER,
-    "practitioner": Role.OFFICER, "virtualschoolpractitioner": Role.OFFICER,
-    "educationofficer": Role.OFFICER, "vsofficer": Role.OFFICER, "caseworker": Role.OFFICER,
-    "manager": Role.MANAGER, "vsmanager": Role.MANAGER, "virtualschoolmanager": Role.MANAGER,
+    "officer": Role.OFFICER,
+    "vso": Role.OFFICER,
+    "virtualschoolofficer": Role.OFFICER,
+    "practitioner": Role.OFFICER,
+    "virtualschoolpractitioner": Role.OFFICER,
+    "educationofficer": Role.OFFICER,
+    "vsofficer": Role.OFFICER,
+    "caseworker": Role.OFFICER,
+    "manager": Role.MANAGER,
+    "vsmanager": Role.MANAGER,
+    "virtualschoolmanager": Role.MANAGER,
     "teammanager": Role.MANAGER,
-    "lead": Role.LEAD, "leadpractitioner": Role.LEAD, "lp": Role.LEAD,
-    "vsh": Role.VSH, "head": Role.VSH, "virtualschoolhead": Role.VSH, "headteacher": Role.VSH,
-    "administrator": Role.ADMINISTRATOR, "admin": Role.ADMINISTRATOR, "businesssupport": Role.ADMINISTRATOR,
+    "lead": Role.LEAD,
+    "leadpractitioner": Role.LEAD,
+    "lp": Role.LEAD,
+    "vsh": Role.VSH,
+    "head": Role.VSH,
+    "virtualschoolhead": Role.VSH,
+    "headteacher": Role.VSH,
+    "administrator": Role.ADMINISTRATOR,
+    "admin": Role.ADMINISTRATOR,
+    "businesssupport": Role.ADMINISTRATOR,
 }
 _ROLES.update({normalise_heading(role.label): role for role in Role})
 _ROLES.update({role.value: role for role in Role})
@@ -294,7 +360,7 @@ def parse_role(value) -> str | None:
 
 
 def split_name(value) -> tuple[str, str]:
-    """"Sam Kowalski" -> ("Sam", "Kowalski"); "Kowalski, Sam" -> ("Sam", "Kowalski")."""
+    """ "Sam Kowalski" -> ("Sam", "Kowalski"); "Kowalski, Sam" -> ("Sam", "Kowalski")."""
     raw = " ".join(text(value).split())
     if "," in raw:
         last, _, first = raw.partition(",")
@@ -315,11 +381,23 @@ def parse_email(value) -> str:
 
 
 _ATTENDEES = {
-    "sw": "sw", "socialworker": "sw",
-    "dt": "dt", "designatedteacher": "dt", "teacher": "dt", "school": "dt",
-    "child": "child", "yp": "child", "youngperson": "child", "pupil": "child", "student": "child",
-    "carer": "carer", "fostercarer": "carer", "carers": "carer", "keyworker": "carer",
-    "residentialkeyworker": "carer", "placement": "carer",
+    "sw": "sw",
+    "socialworker": "sw",
+    "dt": "dt",
+    "designatedteacher": "dt",
+    "teacher": "dt",
+    "school": "dt",
+    "child": "child",
+    "yp": "child",
+    "youngperson": "child",
+    "pupil": "child",
+    "student": "child",
+    "carer": "carer",
+    "fostercarer": "carer",
+    "carers": "carer",
+    "keyworker": "carer",
+    "residentialkeyworker": "carer",
+    "placement": "carer",
 }
 
 
@@ -327,8 +405,9 @@ def parse_attendees(value) -> set[str]:
     """Who attended, as one cell: "SW; DT; Carer", "Social worker, Child". Others
     (an interpreter, the officer) are allowed and not recorded."""
     raw = text(value)
-    return {_ATTENDEES[key] for part in re.split(r"[;,/|+\n]| and ", raw)
-            if (key := normalise_heading(part)) in _ATTENDEES}
+    return {
+        _ATTENDEES[key] for part in re.split(r"[;,/|+\n]| and ", raw) if (key := normalise_heading(part)) in _ATTENDEES
+    }
 
 
 # --- values ---------------------------------------------------------------------------
@@ -361,7 +440,7 @@ def parse_send(value) -> bool:
 
 
 def parse_money(value) -> Decimal | None:
-    """"£1,200.00", "1200", "1,200" -> Decimal("1200.00"); blank -> None."""
+    """ "£1,200.00", "1200", "1,200" -> Decimal("1200.00"); blank -> None."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         amount = Decimal(str(value))
     else:
@@ -382,7 +461,7 @@ def parse_money(value) -> Decimal | None:
 
 
 def parse_percent(value, *, is_fraction: bool = False) -> Decimal | None:
-    """"95.5", "95.5%" -> Decimal("95.5"). `is_fraction`: a spreadsheet cell in a
+    """ "95.5", "95.5%" -> Decimal("95.5"). `is_fraction`: a spreadsheet cell in a
     percentage format holds 0.955 for 95.5%."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = Decimal(str(value)) * (100 if is_fraction else 1)
@@ -441,8 +520,9 @@ def parse_upn(value) -> str:
     try:
         return stdnum_upn.validate(raw)
     except InvalidLength:
-        raise Invalid(f"a UPN has 13 characters, this has {len(raw)} "
-                      "(or use UN1 to UN5 when it is not known)") from None
+        raise Invalid(
+            f"a UPN has 13 characters, this has {len(raw)} (or use UN1 to UN5 when it is not known)"
+        ) from None
     except InvalidFormat:
         raise Invalid("a UPN is a letter, 11 digits, and a digit or letter") from None
     except InvalidComponent:
@@ -458,15 +538,48 @@ def parse_upn(value) -> str:
 # --- ePEP status ----------------------------------------------------------------------
 
 EPEP_DRAFT = {
-    "draft", "notstarted", "inprogress", "started", "open", "incomplete", "new", "pending",
-    "meetingbooked", "scheduled", "booked", "awaitingmeeting", "returned", "reopened",
-    "returnedforamendment", "awaitingamendment", "amendmentsrequired", "rejected",
+    "draft",
+    "notstarted",
+    "inprogress",
+    "started",
+    "open",
+    "incomplete",
+    "new",
+    "pending",
+    "meetingbooked",
+    "scheduled",
+    "booked",
+    "awaitingmeeting",
+    "returned",
+    "reopened",
+    "returnedforamendment",
+    "awaitingamendment",
+    "amendmentsrequired",
+    "rejected",
 }
 EPEP_SUBMITTED = {
-    "submitted", "submittedforqa", "readyforqa", "readyforreview", "awaitingqa", "forqa",
-    "awaitingapproval", "pendingapproval", "awaitingsignoff", "reviewagain", "resubmitted",
-    "complete", "completed", "finalised", "finalized", "final", "signedoff", "approved",
-    "closed", "locked", "qad", "qualityassured",
+    "submitted",
+    "submittedforqa",
+    "readyforqa",
+    "readyforreview",
+    "awaitingqa",
+    "forqa",
+    "awaitingapproval",
+    "pendingapproval",
+    "awaitingsignoff",
+    "reviewagain",
+    "resubmitted",
+    "complete",
+    "completed",
+    "finalised",
+    "finalized",
+    "final",
+    "signedoff",
+    "approved",
+    "closed",
+    "locked",
+    "qad",
+    "qualityassured",
 }
 
 

@@ -100,8 +100,9 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def resolve_columns(kind: str, headings: list[str], *, saved: dict | None = None,
-                    given: dict | None = None) -> Resolution:
+def resolve_columns(
+    kind: str, headings: list[str], *, saved: dict | None = None, given: dict | None = None
+) -> Resolution:
     """Match headings to fields: the mapping given (by heading), then the source's saved
     mapping, then the template's headings (columns.py), all ignoring case, spaces and
     punctuation."""
@@ -128,15 +129,20 @@ def resolve_columns(kind: str, headings: list[str], *, saved: dict | None = None
         mapping[heading] = name
         if name:
             by_field.setdefault(name, []).append(index)
-    identical = [f"The heading '{headings[found[0]]}' is on columns "
-                 f"{' and '.join(column_letter(i) for i in found)}: keep one of them."
-                 for found in by_heading.values() if len(found) > 1 and mapping.get(headings[found[0]])]
+    identical = [
+        f"The heading '{headings[found[0]]}' is on columns "
+        f"{' and '.join(column_letter(i) for i in found)}: keep one of them."
+        for found in by_heading.values()
+        if len(found) > 1 and mapping.get(headings[found[0]])
+    ]
     duplicates = []
     for name, found in by_field.items():
         if len(found) > 1 and len({rules.normalise_heading(headings[i]) for i in found}) > 1:
             listed = " and ".join(f"'{headings[i]}' ({column_letter(i)})" for i in found)
-            duplicates.append(f"The columns {listed} are both the {known[name].label.lower()}: import one "
-                              "of them (map the other to \"not imported\").")
+            duplicates.append(
+                f"The columns {listed} are both the {known[name].label.lower()}: import one "
+                'of them (map the other to "not imported").'
+            )
         column_fields[found[0]] = name
     if {"first_name", "last_name"} <= set(column_fields.values()) and "name" in column_fields.values():
         index = next(i for i, n in column_fields.items() if n == "name")
@@ -144,8 +150,14 @@ def resolve_columns(kind: str, headings: list[str], *, saved: dict | None = None
         notes.append(f"The column '{headings[index]}' is not imported: the first and last names are.")
     if unknown:
         notes.append("Columns not imported: " + ", ".join(f"'{h}'" for h in unknown) + ".")
-    return Resolution(column_fields=dict(sorted(column_fields.items())), mapping=mapping, unknown=unknown,
-                      duplicates=duplicates, identical=identical, notes=notes)
+    return Resolution(
+        column_fields=dict(sorted(column_fields.items())),
+        mapping=mapping,
+        unknown=unknown,
+        duplicates=duplicates,
+        identical=identical,
+        notes=notes,
+    )
 
 
 def mapping_request(run: ImportRun) -> MappingRequest:
@@ -155,8 +167,14 @@ def mapping_request(run: ImportRun) -> MappingRequest:
     fields = [FieldChoice(f.name, f.label, f.help, f.name in required) for f in columns.fields(run.kind)]
     resolution = resolve_columns(run.kind, run.headings, saved=run.source.mapping, given=run.mapping)
     return MappingRequest(
-        kind=run.kind, headings=list(run.headings), mapping=dict(run.mapping), unknown=list(run.ignored_headings),
-        missing=list(run.missing_fields), duplicates=resolution.duplicates, fields=fields, message=run.message,
+        kind=run.kind,
+        headings=list(run.headings),
+        mapping=dict(run.mapping),
+        unknown=list(run.ignored_headings),
+        missing=list(run.missing_fields),
+        duplicates=resolution.duplicates,
+        fields=fields,
+        message=run.message,
     )
 
 
@@ -177,8 +195,15 @@ def get_source(name: str, kind: str) -> ImportSource:
     return source or ImportSource.objects.create(name=name, kind=kind)
 
 
-def preview_import(kind: str, uploaded_file, *, source: ImportSource | str, user: User | None = None,
-                   mapping: dict | None = None, file_name: str | None = None) -> ImportRun:
+def preview_import(
+    kind: str,
+    uploaded_file,
+    *,
+    source: ImportSource | str,
+    user: User | None = None,
+    mapping: dict | None = None,
+    file_name: str | None = None,
+) -> ImportRun:
     """Store the file and preview it (see the module docstring). `uploaded_file` is a
     Django upload or any binary file; `source` an ImportSource or a source name (made
     if new); `mapping` {heading: field name or ""} overrides the saved and template
@@ -225,8 +250,7 @@ def _preview(run: ImportRun, user, given: dict, *, learn: bool) -> ImportRun:
         setattr(run, name, 0)
     run.message, run.notes, run.missing_fields = "", [], []
     try:
-        with run.file.open("rb") as stored, reading.open_table(stored, kind=run.kind,
-                                                                file_name=run.file_name) as table:
+        with run.file.open("rb") as stored, reading.open_table(stored, kind=run.kind, file_name=run.file_name) as table:
             resolution = resolve_columns(run.kind, table.headings, saved=run.source.mapping, given=given)
             run.headings, run.mapping, run.ignored_headings = table.headings, resolution.mapping, resolution.unknown
             run.notes = [*table.notes, *resolution.notes]
@@ -238,8 +262,9 @@ def _preview(run: ImportRun, user, given: dict, *, learn: bool) -> ImportRun:
                 run.message = _mapping_message(run, resolution)
                 run.save()
                 return run
-            importer = IMPORTERS[run.kind](run, column_fields=resolution.column_fields, headings=table.headings,
-                                           apply=False, user=user)
+            importer = IMPORTERS[ImportKind(run.kind)](
+                run, column_fields=resolution.column_fields, headings=table.headings, apply=False, user=user
+            )
             importer.run_rows(table.rows)
             if not importer.counts["rows"]:
                 raise FileRefused("The file has its headings but no rows.")
@@ -273,8 +298,11 @@ def _save_mapping(source: ImportSource, given: dict, *, table_headings: list[str
     """Keep a mapping that gave a clean preview, for the next file from the source."""
     template = columns.heading_index(source.kind)
     present = {rules.normalise_heading(h) for h in table_headings}
-    learnt = {rules.normalise_heading(h): f for h, f in given.items()
-              if rules.normalise_heading(h) in present and template.get(rules.normalise_heading(h)) != f}
+    learnt = {
+        rules.normalise_heading(h): f
+        for h, f in given.items()
+        if rules.normalise_heading(h) in present and template.get(rules.normalise_heading(h)) != f
+    }
     merged = {**source.mapping, **learnt}
     if merged != source.mapping:
         source.mapping = merged
@@ -312,8 +340,9 @@ def apply_import(run: ImportRun, user: User | None = None) -> ImportRun:
         if run.status == ImportStatus.APPLIED:
             return run
         if run.status != ImportStatus.PREVIEWED:
-            raise ImportNotApplicable(f"This import is {run.get_status_display().lower()}: preview it again "
-                                      "before applying it.")
+            raise ImportNotApplicable(
+                f"This import is {run.get_status_display().lower()}: preview it again before applying it."
+            )
         if run.errors:
             raise ImportNotApplicable("Rows of this file are in error: correct the file and upload it again.")
         try:
@@ -341,8 +370,9 @@ def _apply(run: ImportRun, user):
             raise ApplyFailed("The file's headings are not those previewed: upload it again.")
         # Exactly the columns previewed.
         resolution = resolve_columns(run.kind, table.headings, given=run.mapping)
-        importer = IMPORTERS[run.kind](run, column_fields=resolution.column_fields, headings=table.headings,
-                                       apply=True, user=user)
+        importer = IMPORTERS[ImportKind(run.kind)](
+            run, column_fields=resolution.column_fields, headings=table.headings, apply=True, user=user
+        )
         importer.run_rows(table.rows)
     _take_counts(run, importer)
     run.status = ImportStatus.APPLIED
@@ -351,8 +381,7 @@ def _apply(run: ImportRun, user):
     run.applied_by = user
     run.save()
     # Other previews were made against the database as it was: they must be made again.
-    ImportRun.objects.filter(status=ImportStatus.PREVIEWED).exclude(pk=run.pk).update(
-        status=ImportStatus.SUPERSEDED)
+    ImportRun.objects.filter(status=ImportStatus.PREVIEWED).exclude(pk=run.pk).update(status=ImportStatus.SUPERSEDED)
     return importer
 
 
@@ -400,9 +429,14 @@ def error_file_name(run: ImportRun) -> str:
 
 
 CHANGE_LABELS = {
-    "school_id": "School URN", "allocated_officer_id": "Allocated officer", "social_worker_id": "Social worker",
-    "designated_teacher_id": "Designated teacher", "officer_id": "Officer", "line_manager_id": "Line manager",
-    "lead_area_ids": "Lead areas", "status": "Status here",
+    "school_id": "School URN",
+    "allocated_officer_id": "Allocated officer",
+    "social_worker_id": "Social worker",
+    "designated_teacher_id": "Designated teacher",
+    "officer_id": "Officer",
+    "line_manager_id": "Line manager",
+    "lead_area_ids": "Lead areas",
+    "status": "Status here",
 }
 
 

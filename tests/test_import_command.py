@@ -74,14 +74,19 @@ def test_errors_exit_non_zero_and_are_listed(tmp_path, officer, school):
 
 
 def test_a_file_that_needs_a_mapping_and_the_map_option(tmp_path, officer, school):
-    path = write(tmp_path / "children.csv", ["Client Ref", "Given", "Family", "Born"],
-                 [["C-1", "Ann", "Lee", "01/02/2015"]])
+    path = write(
+        tmp_path / "children.csv", ["Client Ref", "Given", "Family", "Born"], [["C-1", "Ann", "Lee", "01/02/2015"]]
+    )
     out = StringIO()
     with pytest.raises(CommandError, match="The file has no column for"):
         call_command("import_file", str(path), kind="children", source="Eclipse", stdout=out)
     assert "--map" in out.getvalue()
-    run_command(str(path), kind="children", source="Eclipse",
-                map=["Client Ref=la_reference", "Given=first_name", "Family=last_name", "Born=date_of_birth"])
+    run_command(
+        str(path),
+        kind="children",
+        source="Eclipse",
+        map=["Client Ref=la_reference", "Given=first_name", "Family=last_name", "Born=date_of_birth"],
+    )
     assert Child.objects.get().first_name == "Ann"
     assert ImportSource.objects.get(name="Eclipse").mapping["clientref"] == "la_reference"
     with pytest.raises(CommandError, match="not a field"):
@@ -101,8 +106,9 @@ def test_refused_files_and_bad_arguments(tmp_path, officer):
 
 def test_the_demo_export_files_import_as_the_readme_says(tmp_path):
     out = StringIO()
-    call_command("seed_demo", children=24, password="pw-for-tests-123", exports_dir=str(tmp_path / "exports"),
-                 stdout=out)
+    call_command(
+        "seed_demo", children=24, password="pw-for-tests-123", exports_dir=str(tmp_path / "exports"), stdout=out
+    )
     exports = tmp_path / "exports"
     assert f"Example export files to import, in {exports}" in out.getvalue()
     staff = run_command(str(exports / "staff.csv"), kind="staff", source="HR")
@@ -122,7 +128,10 @@ def test_the_demo_export_files_import_as_the_readme_says(tmp_path):
     for kind, errors in (("children", 7), ("peps", 6), ("staff", 4)):
         out = StringIO()
         with pytest.raises(CommandError, match=f"{errors} row\\(s\\) in error"):
-            call_command("import_file", str(exports / f"{kind}-with-errors.csv"), kind=kind, source="x",
-                         dry_run=True, stdout=out)
-    assert "the check letter does not match" in ImportRun.objects.filter(
-        file_name="children-with-errors.csv").get().row_errors.get(column="UPN").message
+            call_command(
+                "import_file", str(exports / f"{kind}-with-errors.csv"), kind=kind, source="x", dry_run=True, stdout=out
+            )
+    assert (
+        "the check letter does not match"
+        in ImportRun.objects.filter(file_name="children-with-errors.csv").get().row_errors.get(column="UPN").message
+    )

@@ -85,7 +85,7 @@ def test_a_delimiter_inside_quotes_does_not_count():
 
 
 def test_blank_rows_are_skipped_and_rows_keep_their_numbers():
-    headings, rows, _ = read(b"\n\nCHILD,Note\n\nA1,\"two\nlines\"\n,\nA2,x\n")
+    headings, rows, _ = read(b'\n\nCHILD,Note\n\nA1,"two\nlines"\n,\nA2,x\n')
     assert headings == ["CHILD", "Note"]
     assert rows == [(5, ["A1", "two\nlines"]), (7, ["A2", "x"])]
 
@@ -106,7 +106,8 @@ def test_an_empty_file(data):
 def test_a_file_over_the_limit_is_refused_before_it_is_read(settings):
     settings.IMPORT_MAX_BYTES = 1000
     assert refused(b"CHILD\n" + b"A1\n" * 500) == (
-        "The file is 1 KB: the most this import takes is 1 KB. Export fewer years or split it into several files.")
+        "The file is 1 KB: the most this import takes is 1 KB. Export fewer years or split it into several files."
+    )
 
 
 class CountingFile(io.FileIO):
@@ -133,12 +134,15 @@ def test_a_50_mb_file_is_refused_under_the_default_limit_without_reading_it(tmp_
     assert upload.read_bytes == 0
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "old Excel 97-2003"),
-    (b"\x89PNG\r\n\x1a\n" + bytes(100), "an image"),
-    (bytes(range(256)) * 40, "not text"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "old Excel 97-2003"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), "an image"),
+        (bytes(range(256)) * 40, "not text"),
+    ],
+)
 def test_files_that_are_not_spreadsheets(data, words):
     assert words in refused(data)
 
@@ -173,27 +177,38 @@ def test_too_many_columns():
 
 
 def test_an_xlsx_sheet_with_dates_serials_and_percentages():
-    data = xlsx({"Sheet1": [HEADINGS + ["Attendance"],
-                            ["A1", "Ann", "Lee", datetime(2015, 2, 1), 0.955],
-                            [None, None, None, None, None],
-                            ["A2", "Bo", "Ng", 42036, 0.9]]}, percent_cells=("E2", "E4"))
+    data = xlsx(
+        {
+            "Sheet1": [
+                HEADINGS + ["Attendance"],
+                ["A1", "Ann", "Lee", datetime(2015, 2, 1), 0.955],
+                [None, None, None, None, None],
+                ["A2", "Bo", "Ng", 42036, 0.9],
+            ]
+        },
+        percent_cells=("E2", "E4"),
+    )
     headings, rows, notes = read(data, name="export.xlsx")
     assert headings == HEADINGS + ["Attendance"]
-    assert rows == [(2, ["A1", "Ann", "Lee", datetime(2015, 2, 1), "95.5%"]),
-                    (4, ["A2", "Bo", "Ng", 42036, "90%"])]
+    assert rows == [(2, ["A1", "Ann", "Lee", datetime(2015, 2, 1), "95.5%"]), (4, ["A2", "Bo", "Ng", 42036, "90%"])]
     assert notes == []
 
 
 def test_a_workbook_with_several_sheets_of_data_is_refused():
     data = xlsx({"Export": [HEADINGS, ["A1", "Ann", "Lee", "01/02/2015"]], "Notes": [["Exported by Mosaic"]]})
     assert refused(data, name="export.xlsx") == (
-        "The workbook has 2 sheets with data ('Export', 'Notes'): keep only the sheet to import, or name it "
-        "'Children'.")
+        "The workbook has 2 sheets with data ('Export', 'Notes'): keep only the sheet to import, or name it 'Children'."
+    )
 
 
 def test_of_several_sheets_the_one_named_like_the_kind_is_read_and_said():
-    data = xlsx({"Notes": [["Exported by Mosaic"]], "Children": [HEADINGS, ["A1", "Ann", "Lee", "01/02/2015"]],
-                 "Lookups": [["N", "none"]]})
+    data = xlsx(
+        {
+            "Notes": [["Exported by Mosaic"]],
+            "Children": [HEADINGS, ["A1", "Ann", "Lee", "01/02/2015"]],
+            "Lookups": [["N", "none"]],
+        }
+    )
     headings, rows, notes = read(data, name="export.xlsx")
     assert headings == HEADINGS and rows[0][0] == 2
     assert notes == ["Read the sheet 'Children'; not read: 'Notes', 'Lookups'."]

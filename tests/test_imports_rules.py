@@ -16,45 +16,51 @@ Invalid = rules.Invalid
 # --- dates -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("2025-09-01", date(2025, 9, 1)),
-    ("2025-9-1", date(2025, 9, 1)),
-    ("2025-09-01 00:00:00", date(2025, 9, 1)),
-    ("2025-09-01T10:30:00Z", date(2025, 9, 1)),
-    ("01/09/2025", date(2025, 9, 1)),
-    ("1/9/2025", date(2025, 9, 1)),
-    ("01-09-2025", date(2025, 9, 1)),
-    ("01.09.2025", date(2025, 9, 1)),
-    ("01/09/2025 14:05", date(2025, 9, 1)),
-    ("1 Sep 2025", date(2025, 9, 1)),
-    ("1st September 2025", date(2025, 9, 1)),
-    ("01-Sep-2025", date(2025, 9, 1)),
-    (" 13/03/2014 ", date(2014, 3, 13)),
-    # Excel serial numbers: a number cell of an XLSX, or text in a CSV saved from Excel.
-    (45901, date(2025, 9, 1)),
-    (45901.5, date(2025, 9, 1)),
-    ("45901", date(2025, 9, 1)),
-    ("45901.0", date(2025, 9, 1)),
-    (datetime(2025, 9, 1, 12, 0), date(2025, 9, 1)),
-    (date(2025, 9, 1), date(2025, 9, 1)),
-    ("", None),
-    (None, None),
-    ("   ", None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2025-09-01", date(2025, 9, 1)),
+        ("2025-9-1", date(2025, 9, 1)),
+        ("2025-09-01 00:00:00", date(2025, 9, 1)),
+        ("2025-09-01T10:30:00Z", date(2025, 9, 1)),
+        ("01/09/2025", date(2025, 9, 1)),
+        ("1/9/2025", date(2025, 9, 1)),
+        ("01-09-2025", date(2025, 9, 1)),
+        ("01.09.2025", date(2025, 9, 1)),
+        ("01/09/2025 14:05", date(2025, 9, 1)),
+        ("1 Sep 2025", date(2025, 9, 1)),
+        ("1st September 2025", date(2025, 9, 1)),
+        ("01-Sep-2025", date(2025, 9, 1)),
+        (" 13/03/2014 ", date(2014, 3, 13)),
+        # Excel serial numbers: a number cell of an XLSX, or text in a CSV saved from Excel.
+        (45901, date(2025, 9, 1)),
+        (45901.5, date(2025, 9, 1)),
+        ("45901", date(2025, 9, 1)),
+        ("45901.0", date(2025, 9, 1)),
+        (datetime(2025, 9, 1, 12, 0), date(2025, 9, 1)),
+        (date(2025, 9, 1), date(2025, 9, 1)),
+        ("", None),
+        (None, None),
+        ("   ", None),
+    ],
+)
 def test_dates_in_every_accepted_form(value, expected):
     assert rules.parse_date(value) == expected
 
 
-@pytest.mark.parametrize("value, message", [
-    ("01/09/25", "two digits"),  # a two-digit year: refused, not guessed
-    ("1 Sep 25", "two digits"),
-    ("09/13/2025", "month-first"),  # a US date
-    ("31/02/2025", "no such date"),
-    ("2025-02-30", "no such date"),
-    ("next Tuesday", "not a date"),
-    ("1 Smarch 2025", "not a month"),
-    ("2025", "not a date"),  # a year alone is no date, nor a serial
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("01/09/25", "two digits"),  # a two-digit year: refused, not guessed
+        ("1 Sep 25", "two digits"),
+        ("09/13/2025", "month-first"),  # a US date
+        ("31/02/2025", "no such date"),
+        ("2025-02-30", "no such date"),
+        ("next Tuesday", "not a date"),
+        ("1 Smarch 2025", "not a month"),
+        ("2025", "not a date"),  # a year alone is no date, nor a serial
+    ],
+)
 def test_dates_refused_with_a_reason(value, message):
     with pytest.raises(Invalid, match=message):
         rules.parse_date(value)
@@ -77,16 +83,19 @@ def test_academic_year_runs_september_to_august():
 # --- year groups and phases -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("born, academic_year, year_group", [
-    (date(2014, 9, 1), 2019, 0),  # the oldest of the Reception year 2019/20
-    (date(2015, 8, 31), 2019, 0),  # the youngest of it: a birthday before 1 September
-    (date(2015, 9, 1), 2019, -1),  # a day later: Nursery
-    (date(2016, 9, 1), 2019, -2),  # the two-year-old room
-    (date(2013, 12, 25), 2025, 7),  # turned five in December 2018: Reception in 2018/19
-    (date(2014, 3, 13), 2025, 7),
-    (date(2010, 1, 1), 2025, 11),
-    (date(2005, 1, 1), 2025, 13),  # older than Year 13 counts as Year 13 (Post 16)
-])
+@pytest.mark.parametrize(
+    "born, academic_year, year_group",
+    [
+        (date(2014, 9, 1), 2019, 0),  # the oldest of the Reception year 2019/20
+        (date(2015, 8, 31), 2019, 0),  # the youngest of it: a birthday before 1 September
+        (date(2015, 9, 1), 2019, -1),  # a day later: Nursery
+        (date(2016, 9, 1), 2019, -2),  # the two-year-old room
+        (date(2013, 12, 25), 2025, 7),  # turned five in December 2018: Reception in 2018/19
+        (date(2014, 3, 13), 2025, 7),
+        (date(2010, 1, 1), 2025, 11),
+        (date(2005, 1, 1), 2025, 13),  # older than Year 13 counts as Year 13 (Post 16)
+    ],
+)
 def test_year_group_from_the_date_of_birth(born, academic_year, year_group):
     assert rules.year_group_for(born, academic_year) == year_group
 
@@ -102,11 +111,27 @@ def test_phase_follows_the_year_group():
     assert Phase.for_year_group(rules.year_group_for(date(2002, 1, 1), 2019)) == Phase.POST16
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("Year 7", 7), ("Y7", 7), ("7", 7), (7, 7), (7.0, 7), ("NCY 7", 7), ("year_13", 13),
-    ("R", 0), ("Reception", 0), ("N", -1), ("Nursery", -1), ("N2", -1), ("N1", -2), ("-2", -2),
-    ("14", 13), ("", None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("Year 7", 7),
+        ("Y7", 7),
+        ("7", 7),
+        (7, 7),
+        (7.0, 7),
+        ("NCY 7", 7),
+        ("year_13", 13),
+        ("R", 0),
+        ("Reception", 0),
+        ("N", -1),
+        ("Nursery", -1),
+        ("N2", -1),
+        ("N1", -2),
+        ("-2", -2),
+        ("14", 13),
+        ("", None),
+    ],
+)
 def test_year_groups_as_written(value, expected):
     assert rules.parse_year_group(value) == expected
 
@@ -117,10 +142,18 @@ def test_not_year_groups(value):
         rules.parse_year_group(value)
 
 
-@pytest.mark.parametrize("value, phase", [
-    ("EYFS", Phase.EYFS), ("Early years", Phase.EYFS), ("SSA", Phase.SSA),
-    ("Statutory school age", Phase.SSA), ("Post 16", Phase.POST16), ("post-16", Phase.POST16), ("", None),
-])
+@pytest.mark.parametrize(
+    "value, phase",
+    [
+        ("EYFS", Phase.EYFS),
+        ("Early years", Phase.EYFS),
+        ("SSA", Phase.SSA),
+        ("Statutory school age", Phase.SSA),
+        ("Post 16", Phase.POST16),
+        ("post-16", Phase.POST16),
+        ("", None),
+    ],
+)
 def test_phases(value, phase):
     assert rules.parse_phase(value) == phase
 
@@ -128,15 +161,18 @@ def test_phases(value, phase):
 # --- terms -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("Autumn 2025/26", (Season.AUTUMN, 2025)),
-    ("Spring 2025-26", (Season.SPRING, 2025)),
-    ("Summer term 2025/2026", (Season.SUMMER, 2025)),
-    ("Autumn 2025", (Season.AUTUMN, 2025)),
-    # One calendar year: the spring and summer terms of 2026 are those of 2025/26.
-    ("Spring 2026", (Season.SPRING, 2025)),
-    ("summer 2026", (Season.SUMMER, 2025)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("Autumn 2025/26", (Season.AUTUMN, 2025)),
+        ("Spring 2025-26", (Season.SPRING, 2025)),
+        ("Summer term 2025/2026", (Season.SUMMER, 2025)),
+        ("Autumn 2025", (Season.AUTUMN, 2025)),
+        # One calendar year: the spring and summer terms of 2026 are those of 2025/26.
+        ("Spring 2026", (Season.SPRING, 2025)),
+        ("summer 2026", (Season.SUMMER, 2025)),
+    ],
+)
 def test_a_term_in_one_column(value, expected):
     assert rules.parse_term(value) == expected
 
@@ -170,13 +206,16 @@ def test_a_valid_upn_and_the_dfe_unknown_codes():
     assert rules.parse_upn("") == ""
 
 
-@pytest.mark.parametrize("value, message", [
-    ("A801200005001", "the check letter does not match"),
-    ("B80120000500", "13 characters"),
-    ("X80120000A001", "a letter, 11 digits"),
-    ("E000200005001", "000 is not a local authority number"),
-    ("UN6", "13 characters"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("A801200005001", "the check letter does not match"),
+        ("B80120000500", "13 characters"),
+        ("X80120000A001", "a letter, 11 digits"),
+        ("E000200005001", "000 is not a local authority number"),
+        ("UN6", "13 characters"),
+    ],
+)
 def test_invalid_upns_say_why(value, message):
     with pytest.raises(Invalid, match=message):
         rules.parse_upn(value)
@@ -200,8 +239,20 @@ def test_epep_statuses_that_are_drafts(value):
     assert rules.epep_status(value) == "draft"
 
 
-@pytest.mark.parametrize("value", ["Submitted", "Ready for QA", "Review again", "Complete", "Completed",
-                                   "Finalised", "finalized", "Signed off", "Approved"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Submitted",
+        "Ready for QA",
+        "Review again",
+        "Complete",
+        "Completed",
+        "Finalised",
+        "finalized",
+        "Signed off",
+        "Approved",
+    ],
+)
 def test_epep_statuses_that_await_qa_here(value):
     # A PEP complete in the ePEP has had no QA here: it is submitted for QA, never finalised.
     assert rules.epep_status(value) == "submitted"
@@ -216,10 +267,26 @@ def test_unknown_epep_status():
 # --- values -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("yes", True), ("Y", True), ("TRUE", True), ("1", True), ("x", True), ("✓", True), (True, True), (1, True),
-    ("no", False), ("N", False), ("false", False), ("0", False), ("", False), (None, False), (0, False),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("yes", True),
+        ("Y", True),
+        ("TRUE", True),
+        ("1", True),
+        ("x", True),
+        ("✓", True),
+        (True, True),
+        (1, True),
+        ("no", False),
+        ("N", False),
+        ("false", False),
+        ("0", False),
+        ("", False),
+        (None, False),
+        (0, False),
+    ],
+)
 def test_booleans(value, expected):
     assert rules.parse_bool(value) is expected
 
@@ -234,10 +301,17 @@ def test_send_takes_the_census_codes():
     assert not rules.parse_send("N") and not rules.parse_send("")
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("£1,200.00", Decimal("1200.00")), ("1200", Decimal("1200.00")), ("1,200", Decimal("1200.00")),
-    ("GBP 600", Decimal("600.00")), (600.0, Decimal("600.00")), ("", None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("£1,200.00", Decimal("1200.00")),
+        ("1200", Decimal("1200.00")),
+        ("1,200", Decimal("1200.00")),
+        ("GBP 600", Decimal("600.00")),
+        (600.0, Decimal("600.00")),
+        ("", None),
+    ],
+)
 def test_money(value, expected):
     assert rules.parse_money(value) == expected
 
@@ -286,7 +360,10 @@ def test_names_and_emails_and_links():
 def test_who_attended_in_one_cell():
     assert rules.parse_attendees("SW; DT; Carer") == {"sw", "dt", "carer"}
     assert rules.parse_attendees("Social worker, Young person and Foster carer, interpreter") == {
-        "sw", "child", "carer"}
+        "sw",
+        "child",
+        "carer",
+    }
     assert rules.parse_attendees("") == set()
 
 
@@ -331,4 +408,6 @@ def test_the_template_has_the_required_columns(kind):
 
 def test_missing_required_columns_are_described():
     assert columns.missing_fields(ImportKind.CHILDREN, {"la_reference"}) == [
-        "First name and Last name, or Name", "Date of birth"]
+        "First name and Last name, or Name",
+        "Date of birth",
+    ]

@@ -26,10 +26,17 @@ from .factories import ChildFactory, PepFactory, SchoolFactory, SocialWorkerFact
 
 pytestmark = pytest.mark.django_db
 
-CHILD_HEADINGS = ["LA reference", "UPN", "First name", "Last name", "Date of birth", "School URN",
-                  "Allocated officer"]
-PEP_HEADINGS = ["Child LA reference", "Term", "Academic year", "ePEP status", "Meeting date", "SW attended",
-                "PP+ amount", "ePEP link"]
+CHILD_HEADINGS = ["LA reference", "UPN", "First name", "Last name", "Date of birth", "School URN", "Allocated officer"]
+PEP_HEADINGS = [
+    "Child LA reference",
+    "Term",
+    "Academic year",
+    "ePEP status",
+    "Meeting date",
+    "SW attended",
+    "PP+ amount",
+    "ePEP link",
+]
 UPN = "B801200005001"
 
 
@@ -62,8 +69,7 @@ def child_row(ref="C-1", upn=UPN, first="Ann", last="Lee", dob="01/02/2015", urn
 
 
 def preview_children(rows, vsh, headings=CHILD_HEADINGS, source="Mosaic", **options):
-    return services.preview_import("children", upload(csv_bytes(headings, rows)), source=source, user=vsh,
-                                   **options)
+    return services.preview_import("children", upload(csv_bytes(headings, rows)), source=source, user=vsh, **options)
 
 
 def this_academic_year() -> int:
@@ -79,11 +85,18 @@ def errors_of(run) -> list[str]:
 
 def test_a_preview_counts_and_writes_nothing(vsh, officer, school):
     born = date(2014, 9, 5)
-    ChildFactory(la_reference="C-2", first_name="Bo", last_name="Ng", allocated_officer=officer, school=school,
-                 upn="", date_of_birth=born, year_group=rules.year_group_for(born, this_academic_year()))
+    ChildFactory(
+        la_reference="C-2",
+        first_name="Bo",
+        last_name="Ng",
+        allocated_officer=officer,
+        school=school,
+        upn="",
+        date_of_birth=born,
+        year_group=rules.year_group_for(born, this_academic_year()),
+    )
     children_before = Child.objects.count()
-    run = preview_children([child_row(), child_row(ref="C-2", upn="", first="Bo", last="Ng", dob="05/09/2014")],
-                           vsh)
+    run = preview_children([child_row(), child_row(ref="C-2", upn="", first="Bo", last="Ng", dob="05/09/2014")], vsh)
     assert run.status == ImportStatus.PREVIEWED and run.can_apply
     assert (run.rows, run.new, run.changed, run.unchanged, run.errors) == (2, 1, 0, 1, 0)
     assert Child.objects.count() == children_before
@@ -98,7 +111,12 @@ def test_apply_creates_the_children_and_the_same_file_again_changes_nothing(vsh,
     assert run.status == ImportStatus.APPLIED and run.applied_by == vsh and run.applied_at
     ann = Child.objects.get(la_reference="C-1")
     assert (ann.first_name, ann.upn, ann.date_of_birth, ann.school, ann.allocated_officer) == (
-        "Ann", UPN, date(2015, 2, 1), school, officer)
+        "Ann",
+        UPN,
+        date(2015, 2, 1),
+        school,
+        officer,
+    )
     # From the date of birth: the file has no year group.
     assert ann.year_group == rules.year_group_for(date(2015, 2, 1), this_academic_year())
     assert Child.objects.get(la_reference="C-2").school is None
@@ -124,10 +142,12 @@ def test_a_later_export_updates_what_changed(vsh, officer, school):
 def test_social_workers_and_designated_teachers_are_found_or_added(vsh, officer, school):
     known = SocialWorkerFactory(email="known@sc.example.org")
     headings = [*CHILD_HEADINGS, "SW name", "SW e-mail", "SW team", "DT name", "DT e-mail"]
-    rows = [child_row() + ["Known", "KNOWN@sc.example.org", "", "Claire Donovan", "c.donovan@school.example.org"],
-            child_row(ref="C-2") + ["Hannah Price", "hannah@sc.example.org", "Team 1", "Claire Donovan",
-                                    "c.donovan@school.example.org"],
-            child_row(ref="C-3") + ["Hannah Price", "hannah@sc.example.org", "Team 1", "", ""]]
+    rows = [
+        child_row() + ["Known", "KNOWN@sc.example.org", "", "Claire Donovan", "c.donovan@school.example.org"],
+        child_row(ref="C-2")
+        + ["Hannah Price", "hannah@sc.example.org", "Team 1", "Claire Donovan", "c.donovan@school.example.org"],
+        child_row(ref="C-3") + ["Hannah Price", "hannah@sc.example.org", "Team 1", "", ""],
+    ]
     run = preview_children(rows, vsh, headings=headings)
     assert run.errors == 0, errors_of(run)
     assert "To be added with the children: 1 social worker, 1 social care team, 1 designated teacher." in run.notes
@@ -199,7 +219,11 @@ def test_ssda903_headings_windows_1252_and_semicolons(vsh, officer, school):
     services.apply_import(run, vsh)
     child = Child.objects.get()
     assert (child.first_name, child.has_send, child.has_ehcp, child.entered_care_on) == (
-        "Zoë", True, False, date(2023, 3, 15))  # an Excel serial date in a CSV
+        "Zoë",
+        True,
+        False,
+        date(2023, 3, 15),
+    )  # an Excel serial date in a CSV
 
 
 def test_an_xlsx_export(vsh, officer, school):
@@ -228,14 +252,19 @@ def test_an_xlsx_with_several_sheets_is_refused(vsh):
     assert not run.can_apply
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"", "The file is empty."),
-    (b"%PDF-1.4 not a spreadsheet", "a PDF"),
-    (bytes(range(256)) * 10, "not a spreadsheet"),
-    (csv_bytes(CHILD_HEADINGS, []), "headings but no rows"),
-    (csv_bytes(["CHILD", "DOB", "DOB", "Forename", "Surname"], [["C-1", "", "", "", ""]]),
-     "The heading 'DOB' is on columns B and C: keep one of them."),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"", "The file is empty."),
+        (b"%PDF-1.4 not a spreadsheet", "a PDF"),
+        (bytes(range(256)) * 10, "not a spreadsheet"),
+        (csv_bytes(CHILD_HEADINGS, []), "headings but no rows"),
+        (
+            csv_bytes(["CHILD", "DOB", "DOB", "Forename", "Surname"], [["C-1", "", "", "", ""]]),
+            "The heading 'DOB' is on columns B and C: keep one of them.",
+        ),
+    ],
+)
 def test_bad_files_are_refused_and_write_nothing(vsh, data, words):
     run = services.preview_import("children", upload(data), source="Mosaic", user=vsh)
     assert run.status == ImportStatus.REFUSED and words in run.message
@@ -246,8 +275,9 @@ def test_bad_files_are_refused_and_write_nothing(vsh, data, words):
 
 def test_a_file_over_the_limit_is_refused_and_not_stored(vsh, settings):
     settings.IMPORT_MAX_BYTES = 100
-    run = services.preview_import("children", upload(csv_bytes(CHILD_HEADINGS, [child_row()] * 5)),
-                                  source="Mosaic", user=vsh)
+    run = services.preview_import(
+        "children", upload(csv_bytes(CHILD_HEADINGS, [child_row()] * 5)), source="Mosaic", user=vsh
+    )
     assert run.status == ImportStatus.REFUSED and run.message.startswith("The file is")
     assert not run.file and run.size > 100
 
@@ -273,15 +303,18 @@ def test_other_headings_need_a_mapping_kept_for_the_source(vsh, officer, school)
     assert request.unknown == ["Client Ref", "Given", "Family", "Born"]
     assert request.mapping["School URN"] == "school_urn"
     assert {f.name for f in request.fields if f.required} >= {"la_reference", "date_of_birth"}
-    assert "The file has no column for: LA reference; First name and Last name, or Name; Date of birth." in \
-        run.message
+    assert "The file has no column for: LA reference; First name and Last name, or Name; Date of birth." in run.message
 
     mapping = {"Client Ref": "la_reference", "Given": "first_name", "Family": "last_name", "Born": "date_of_birth"}
     run = services.preview_again(run, user=vsh, mapping=mapping)
     assert (run.status, run.new) == (ImportStatus.PREVIEWED, 1)
     source = ImportSource.objects.get(name="Mosaic", kind=ImportKind.CHILDREN)
-    assert source.mapping == {"clientref": "la_reference", "given": "first_name", "family": "last_name",
-                              "born": "date_of_birth"}
+    assert source.mapping == {
+        "clientref": "la_reference",
+        "given": "first_name",
+        "family": "last_name",
+        "born": "date_of_birth",
+    }
     # The next export from the same system needs no mapping.
     assert preview_children(rows, vsh, headings=headings).status == ImportStatus.PREVIEWED
     # Another system's does.
@@ -305,8 +338,9 @@ def test_columns_not_in_the_template_are_listed_not_imported(vsh, officer, schoo
 
 
 def test_resolve_columns_prefers_the_given_then_the_saved_then_the_template():
-    resolution = services.resolve_columns("children", ["CHILD", "Ref", "Name", "Forename", "Surname"],
-                                          saved={"ref": "upn"}, given={"child": ""})
+    resolution = services.resolve_columns(
+        "children", ["CHILD", "Ref", "Name", "Forename", "Surname"], saved={"ref": "upn"}, given={"child": ""}
+    )
     assert resolution.column_fields == {1: "upn", 3: "first_name", 4: "last_name"}
     assert resolution.unknown == ["CHILD"]
     assert "The column 'Name' is not imported: the first and last names are." in resolution.notes
@@ -326,8 +360,10 @@ def test_an_error_on_the_last_row_at_apply_writes_nothing(vsh, officer, school, 
     other.delete()  # the database changed since the preview
     run = services.apply_import(run, vsh)
     assert run.status == ImportStatus.FAILED
-    assert run.message == ("Row 6, School URN '100002': no school or setting here has this URN: add it first "
-                           "(admin, Schools). Nothing was imported.")
+    assert run.message == (
+        "Row 6, School URN '100002': no school or setting here has this URN: add it first "
+        "(admin, Schools). Nothing was imported."
+    )
     assert not Child.objects.exists()
     assert run.row_changes.count() == 5  # as previewed
 
@@ -386,12 +422,24 @@ def test_applying_one_preview_supersedes_the_others(vsh, officer, school):
 @pytest.fixture
 def open_term(db):
     today = timezone.localdate()
-    return TermFactory(academic_year=2090, season=Season.AUTUMN, start_date=today - timedelta(days=30),
-                       end_date=today + timedelta(days=60), pep_deadline=today + timedelta(days=10))
+    return TermFactory(
+        academic_year=2090,
+        season=Season.AUTUMN,
+        start_date=today - timedelta(days=30),
+        end_date=today + timedelta(days=60),
+        pep_deadline=today + timedelta(days=10),
+    )
 
 
-def pep_row(ref, status="Complete", term="Autumn", year="2090/91", met="01/10/2090", amount="£600.00",
-            link="https://epep.example.com/pep/1"):
+def pep_row(
+    ref,
+    status="Complete",
+    term="Autumn",
+    year="2090/91",
+    met="01/10/2090",
+    amount="£600.00",
+    link="https://epep.example.com/pep/1",
+):
     return [ref, term, year, status, met, "Yes", amount, link]
 
 
@@ -410,9 +458,18 @@ def test_peps_are_created_with_their_phase_and_a_status_change_when_complete(vsh
     peps = {p.child.la_reference: p for p in Pep.objects.select_related("child")}
     first = peps["C-1"]
     assert (first.term, first.officer, first.status, first.phase, first.year_group) == (
-        open_term, officer, PepStatus.SUBMITTED, Phase.EYFS, 0)
+        open_term,
+        officer,
+        PepStatus.SUBMITTED,
+        Phase.EYFS,
+        0,
+    )
     assert (first.meeting_date, first.sw_attended, first.pp_plus_requested, first.pp_plus_amount) == (
-        date(2090, 10, 1), True, True, 600)
+        date(2090, 10, 1),
+        True,
+        True,
+        600,
+    )
     assert first.epep_url == "https://epep.example.com/pep/1"
     change = first.status_changes.get()
     assert (change.from_status, change.to_status, change.changed_by) == (PepStatus.DRAFT, PepStatus.SUBMITTED, vsh)
@@ -450,9 +507,16 @@ def test_a_pep_now_submitted_goes_through_the_service_and_tops_up_the_sample(vsh
 
 def test_the_epep_never_moves_a_pep_back_or_out_of_qa(vsh, officer, open_term):
     child = ChildFactory(la_reference="C-1", allocated_officer=officer)
-    pep = PepFactory(child=child, term=open_term, status=PepStatus.RETURNED, meeting_date=date(2090, 10, 1),
-                     sw_attended=True, pp_plus_requested=True, pp_plus_amount=600,
-                     epep_url="https://epep.example.com/pep/1")
+    pep = PepFactory(
+        child=child,
+        term=open_term,
+        status=PepStatus.RETURNED,
+        meeting_date=date(2090, 10, 1),
+        sw_attended=True,
+        pp_plus_requested=True,
+        pp_plus_amount=600,
+        epep_url="https://epep.example.com/pep/1",
+    )
     for status in ("In progress", "Complete"):
         run = preview_peps([pep_row("C-1", status=status)], vsh)
         assert (run.changed, run.unchanged) == (0, 1), list(run.row_changes.values_list("fields", flat=True))
@@ -472,9 +536,16 @@ def test_missing_terms_are_added_with_the_usual_dates(vsh, officer):
 
 def test_pep_errors(vsh, officer, open_term):
     ChildFactory(la_reference="C-1", allocated_officer=officer)
-    rows = [pep_row("C-9"), pep_row("C-1", met="soon"), pep_row("C-1"), pep_row("C-1", status="With the carer"),
-            pep_row("C-1", term="Winter"), pep_row("C-1", year="2090/92"), pep_row("C-1", term="Spring", year=""),
-            pep_row("C-1", term="Spring 2092", year="")]
+    rows = [
+        pep_row("C-9"),
+        pep_row("C-1", met="soon"),
+        pep_row("C-1"),
+        pep_row("C-1", status="With the carer"),
+        pep_row("C-1", term="Winter"),
+        pep_row("C-1", year="2090/92"),
+        pep_row("C-1", term="Spring", year=""),
+        pep_row("C-1", term="Spring 2092", year=""),
+    ]
     run = preview_peps(rows, vsh)
     assert errors_of(run) == [
         "Row 2, Child LA reference 'C-9': no child here has this LA reference: import the children first",
@@ -495,14 +566,20 @@ def test_officer_and_texts_of_a_pep(vsh, officer, open_term):
     other = UserFactory(role=Role.OFFICER, username="officer2", first_name="Aisha", last_name="Rahman")
     ChildFactory(la_reference="C-1", allocated_officer=officer)
     headings = ["LA child ID", "PEP term", "VS officer", "Attendees", "Pupil voice", "Attainment", "Aspirations"]
-    run = preview_peps([["C-1", "Autumn 2090/91", "Aisha Rahman", "SW; Child", "I like maths.", "On track.",
-                         "To be a vet."]], vsh, headings=headings)
+    run = preview_peps(
+        [["C-1", "Autumn 2090/91", "Aisha Rahman", "SW; Child", "I like maths.", "On track.", "To be a vet."]],
+        vsh,
+        headings=headings,
+    )
     assert run.errors == 0, errors_of(run)
     services.apply_import(run, vsh)
     pep = Pep.objects.get()
     assert pep.officer == other and (pep.sw_attended, pep.dt_attended, pep.child_attended) == (True, False, True)
     assert (pep.child_views, pep.attainment_summary, pep.aspirations_summary) == (
-        "I like maths.", "On track.", "To be a vet.")
+        "I like maths.",
+        "On track.",
+        "To be a vet.",
+    )
 
 
 # --- staff -----------------------------------------------------------------------------------
@@ -512,30 +589,38 @@ STAFF_HEADINGS = ["Username", "E-mail", "Name", "Role", "Line manager", "Start d
 
 
 def test_staff_with_a_line_manager_in_the_same_file(vsh):
-    rows = [["sam", "sam@example.org", "Sam Kowalski", "Officer", "priya", "01/09/2024", ""],
-            ["priya", "priya@example.org", "Chauhan, Priya", "VS manager", vsh.username, "", ""],
-            ["rebecca", "rebecca@example.org", "Rebecca Osei", "Lead practitioner", vsh.username, "",
-             "early-years; SEND"]]
+    rows = [
+        ["sam", "sam@example.org", "Sam Kowalski", "Officer", "priya", "01/09/2024", ""],
+        ["priya", "priya@example.org", "Chauhan, Priya", "VS manager", vsh.username, "", ""],
+        ["rebecca", "rebecca@example.org", "Rebecca Osei", "Lead practitioner", vsh.username, "", "early-years; SEND"],
+    ]
     run = services.preview_import("staff", upload(csv_bytes(STAFF_HEADINGS, rows)), source="HR", user=vsh)
     assert (run.new, run.errors) == (3, 0), errors_of(run)
     services.apply_import(run, vsh)
     sam, priya, rebecca = (User.objects.get(username=name) for name in ("sam", "priya", "rebecca"))
     assert (sam.first_name, sam.role, sam.line_manager, sam.start_date) == (
-        "Sam", Role.OFFICER, priya, date(2024, 9, 1))
+        "Sam",
+        Role.OFFICER,
+        priya,
+        date(2024, 9, 1),
+    )
     assert (priya.first_name, priya.last_name, priya.line_manager) == ("Priya", "Chauhan", vsh)
     assert not sam.has_usable_password()
     assert set(rebecca.lead_areas.values_list("code", flat=True)) == set(
-        LeadArea.objects.filter(code__in=["early-years", "send"]).values_list("code", flat=True))
+        LeadArea.objects.filter(code__in=["early-years", "send"]).values_list("code", flat=True)
+    )
     again = services.preview_import("staff", upload(csv_bytes(STAFF_HEADINGS, rows)), source="HR", user=vsh)
     assert (again.new, again.changed, again.unchanged) == (0, 0, 3)
 
 
 def test_staff_errors(vsh, officer):
-    rows = [["lee", "lee@example.org", "Lee Morgan", "Caretaker", "", "", ""],
-            ["kim", "kim@example.org", "Kim Tran", "Officer", "nobody", "", ""],
-            ["ali", "ali@example.org", "Ali Rees", "Officer", "officer", "", ""],
-            ["jo", "jo@example.org", "Jo Pike", "", "", "", ""],
-            ["max", "max@example.org", "Max Bell", "Lead", "", "", "astrology"]]
+    rows = [
+        ["lee", "lee@example.org", "Lee Morgan", "Caretaker", "", "", ""],
+        ["kim", "kim@example.org", "Kim Tran", "Officer", "nobody", "", ""],
+        ["ali", "ali@example.org", "Ali Rees", "Officer", "officer", "", ""],
+        ["jo", "jo@example.org", "Jo Pike", "", "", "", ""],
+        ["max", "max@example.org", "Max Bell", "Lead", "", "", "astrology"],
+    ]
     run = services.preview_import("staff", upload(csv_bytes(STAFF_HEADINGS, rows)), source="HR", user=vsh)
     assert errors_of(run)[:4] == [
         "Row 2, Role 'Caretaker': not a role: use officer, manager, lead, VSH or administrator",
@@ -549,11 +634,14 @@ def test_staff_errors(vsh, officer):
 
 def test_a_staff_change_of_role_and_manager(vsh, officer, manager):
     rows = [["officer", "Manager", vsh.username]]  # only what changes
-    run = services.preview_import("staff", upload(csv_bytes(["Username", "Role", "Line manager"], rows)),
-                                  source="HR", user=vsh)
+    run = services.preview_import(
+        "staff", upload(csv_bytes(["Username", "Role", "Line manager"], rows)), source="HR", user=vsh
+    )
     assert run.errors == 0, errors_of(run)
-    assert run.row_changes.get().fields == {"role": ["Virtual School Officer / Practitioner", "VS manager"],
-                                            "line_manager_id": ["manager", vsh.username]}
+    assert run.row_changes.get().fields == {
+        "role": ["Virtual School Officer / Practitioner", "VS manager"],
+        "line_manager_id": ["manager", vsh.username],
+    }
     services.apply_import(run, vsh)
     officer.refresh_from_db()
     assert (officer.role, officer.line_manager) == (Role.MANAGER, vsh)

@@ -35,7 +35,8 @@ def test_only_drafts_are_submitted_each_with_its_history_and_announced(vsh, anno
     assert Pep.objects.get(pk=returned.pk).status == PepStatus.RETURNED
     changes = PepStatusChange.objects.filter(pep__in=drafts)
     assert changes.count() == 3 and {(c.from_status, c.to_status, c.changed_by, c.note) for c in changes} == {
-        (PepStatus.DRAFT, PepStatus.SUBMITTED, vsh, "From the ePEP.")}
+        (PepStatus.DRAFT, PepStatus.SUBMITTED, vsh, "From the ePEP.")
+    }
     assert sorted(announced) == sorted((p.pk, term.pk, vsh) for p in drafts)
     assert submit_peps(drafts, vsh) == []  # a second time: nothing
 

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,86 +14,140 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('staff', 'Staff'), ('children', 'Children'), ('peps', 'PEPs')], max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('file', models.FileField(blank=True, max_length=300, upload_to='imports/%Y/%m/')),
-                ('file_name', models.CharField(max_length=255)),
-                ('size', models.PositiveBigIntegerField(default=0)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('status', models.CharField(choices=[('refused', 'Refused'), ('needs_mapping', 'Needs its columns mapping'), ('previewed', 'Previewed'), ('applied', 'Applied'), ('failed', 'Failed'), ('superseded', 'Superseded')], max_length=15)),
-                ('message', models.TextField(blank=True)),
-                ('notes', models.JSONField(blank=True, default=list)),
-                ('headings', models.JSONField(blank=True, default=list)),
-                ('mapping', models.JSONField(blank=True, default=dict)),
-                ('ignored_headings', models.JSONField(blank=True, default=list)),
-                ('missing_fields', models.JSONField(blank=True, default=list)),
-                ('rows', models.PositiveIntegerField(default=0)),
-                ('new', models.PositiveIntegerField(default=0)),
-                ('changed', models.PositiveIntegerField(default=0)),
-                ('unchanged', models.PositiveIntegerField(default=0)),
-                ('errors', models.PositiveIntegerField(default=0, verbose_name='rows in error')),
-                ('error_count', models.PositiveIntegerField(default=0)),
-                ('applied_at', models.DateTimeField(blank=True, null=True)),
-                ('applied_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('uploaded_by', models.ForeignKey(blank=True, help_text='Blank: the system (the command or the nightly drop).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("staff", "Staff"), ("children", "Children"), ("peps", "PEPs")], max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("file", models.FileField(blank=True, max_length=300, upload_to="imports/%Y/%m/")),
+                ("file_name", models.CharField(max_length=255)),
+                ("size", models.PositiveBigIntegerField(default=0)),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("refused", "Refused"),
+                            ("needs_mapping", "Needs its columns mapping"),
+                            ("previewed", "Previewed"),
+                            ("applied", "Applied"),
+                            ("failed", "Failed"),
+                            ("superseded", "Superseded"),
+                        ],
+                        max_length=15,
+                    ),
+                ),
+                ("message", models.TextField(blank=True)),
+                ("notes", models.JSONField(blank=True, default=list)),
+                ("headings", models.JSONField(blank=True, default=list)),
+                ("mapping", models.JSONField(blank=True, default=dict)),
+                ("ignored_headings", models.JSONField(blank=True, default=list)),
+                ("missing_fields", models.JSONField(blank=True, default=list)),
+                ("rows", models.PositiveIntegerField(default=0)),
+                ("new", models.PositiveIntegerField(default=0)),
+                ("changed", models.PositiveIntegerField(default=0)),
+                ("unchanged", models.PositiveIntegerField(default=0)),
+                ("errors", models.PositiveIntegerField(default=0, verbose_name="rows in error")),
+                ("error_count", models.PositiveIntegerField(default=0)),
+                ("applied_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "applied_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Blank: the system (the command or the nightly drop).",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ImportRowError',
+            name="ImportRowError",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('row', models.PositiveIntegerField()),
-                ('column', models.CharField(blank=True, help_text="The file's heading.", max_length=200)),
-                ('value', models.TextField(blank=True)),
-                ('message', models.TextField()),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='row_errors', to='imports.importrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("row", models.PositiveIntegerField()),
+                ("column", models.CharField(blank=True, help_text="The file's heading.", max_length=200)),
+                ("value", models.TextField(blank=True)),
+                ("message", models.TextField()),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="row_errors", to="imports.importrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'row', 'pk'],
+                "ordering": ["run", "row", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ImportRowChange',
+            name="ImportRowChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('row', models.PositiveIntegerField(help_text='The row in the file (the headings are row 1).')),
-                ('key', models.CharField(help_text='The LA reference, username, or child and term.', max_length=200)),
-                ('action', models.CharField(choices=[('new', 'New'), ('changed', 'Changed')], max_length=10)),
-                ('fields', models.JSONField(blank=True, default=dict)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='row_changes', to='imports.importrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("row", models.PositiveIntegerField(help_text="The row in the file (the headings are row 1).")),
+                ("key", models.CharField(help_text="The LA reference, username, or child and term.", max_length=200)),
+                ("action", models.CharField(choices=[("new", "New"), ("changed", "Changed")], max_length=10)),
+                ("fields", models.JSONField(blank=True, default=dict)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="row_changes", to="imports.importrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'row'],
+                "ordering": ["run", "row"],
             },
         ),
         migrations.CreateModel(
-            name='ImportSource',
+            name="ImportSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('staff', 'Staff'), ('children', 'Children'), ('peps', 'PEPs')], max_length=10)),
-                ('mapping', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("staff", "Staff"), ("children", "Children"), ("peps", "PEPs")], max_length=10
+                    ),
+                ),
+                ("mapping", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['kind', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'kind'), name='unique_import_source')],
+                "ordering": ["kind", "name"],
+                "constraints": [models.UniqueConstraint(fields=("name", "kind"), name="unique_import_source")],
             },
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='imports.importsource'),
+            model_name="importrun",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="runs", to="imports.importsource"
+            ),
         ),
         migrations.AddIndex(
-            model_name='importrun',
-            index=models.Index(fields=['kind', 'status'], name='imports_imp_kind_500534_idx'),
+            model_name="importrun",
+            index=models.Index(fields=["kind", "status"], name="imports_imp_kind_500534_idx"),
         ),
     ]

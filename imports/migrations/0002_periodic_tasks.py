@@ -11,8 +11,8 @@ SCHEDULE = {
     "task": "imports.tasks.import_dropped_files",
     "crontab": {"minute": "0", "hour": "5", "day_of_week": "*"},
     "description": "Every day at 05:00 (UK time), before the 06:00 sample draw: import each file "
-                   "in IMPORT_DROP_DIR/<source>/<staff|children|peps>/ that previews cleanly, then "
-                   "move it to done/ (or failed/). Nothing to do while IMPORT_DROP_DIR is unset.",
+    "in IMPORT_DROP_DIR/<source>/<staff|children|peps>/ that previews cleanly, then "
+    "move it to done/ (or failed/). Nothing to do while IMPORT_DROP_DIR is unset.",
 }
 
 
@@ -25,8 +25,12 @@ def create_schedule(apps, schema_editor):
     )
     PeriodicTask.objects.get_or_create(
         name=SCHEDULE["name"],
-        defaults={"task": SCHEDULE["task"], "crontab": crontab, "description": SCHEDULE["description"],
-                  "enabled": True},
+        defaults={
+            "task": SCHEDULE["task"],
+            "crontab": crontab,
+            "description": SCHEDULE["description"],
+            "enabled": True,
+        },
     )
     # Historical models skip django-celery-beat's signal: tell a running beat to reload.
     PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
