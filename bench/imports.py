@@ -1,6 +1,6 @@
 """Benchmark: importing the largest authority's case-management and ePEP exports.
 
-    .venv/bin/python bench/imports.py [--children 2000 --years 10 --officers 25 --texts]
+    .venv/bin/python bench/imports.py [--children 2000 --years 10 --officers 25 --texts --xlsx]
 
 Writes two export files (streamed to /tmp, never held in memory): the children
 (2,000 rows, SSDA903-like headings) and ten years of PEPs (2,000 children x 30 terms =
@@ -37,6 +37,7 @@ import argparse
 import csv
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -95,6 +96,7 @@ def parse_args(argv=None):
     parser.add_argument("--years", type=int, default=10, help="years of PEPs (three terms a year)")
     parser.add_argument("--officers", type=int, default=25)
     parser.add_argument("--texts", action="store_true", help="add the PEPs' section texts (a ~50 MB file)")
+    parser.add_argument("--xlsx", action="store_true", help="the PEP exports as XLSX workbooks, not CSV")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--flush", action="store_true", help="empty the database's school data first")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
@@ -333,6 +335,20 @@ def write_peps(
     return rows
 
 
+def to_xlsx(path: Path) -> Path:
+    """The CSV as an XLSX workbook of one sheet (openpyxl's write-only mode: streamed)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("PEPs")
+    with path.open(newline="", encoding="utf-8") as rows:
+        for row in csv.reader(rows):
+            sheet.append(row)
+    target = path.with_suffix(".xlsx")
+    workbook.save(target)
+    return target
+
+
 class QueryCounter:
     def __init__(self):
         self.count = 0
@@ -366,14 +382,18 @@ def traced(action) -> float:
 def main(argv=None) -> int:
     args = parse_args(argv)
     temp = setup_django()
+    work = Path(tempfile.mkdtemp(prefix="hvs_qa_bench_files_", dir="/tmp"))
     try:
-        return run(args)
+        return run(args, work)
     finally:
         if temp:
             temp.unlink(missing_ok=True)
+        # The export files and the imports' stored copies of them.
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
 
 
-def run(args) -> int:
+def run(args, work: Path) -> int:
     from django.conf import settings
     from django.db import connection
 
@@ -389,7 +409,6 @@ def run(args) -> int:
     rng = random.Random(args.seed)
     today = date.today()
     this_year = today.year if today.month >= 9 else today.year - 1
-    work = Path(tempfile.mkdtemp(prefix="hvs_qa_bench_files_", dir="/tmp"))
     staff = build_staff_and_schools(args.officers)
     kids = write_children(work / "children.csv", rng, args.children, staff["officers"], staff["urns"], this_year)
     keys = term_keys(args.years, today)
@@ -400,10 +419,13 @@ def run(args) -> int:
     write_peps(
         tenth_file, args.seed, kids, keys, staff["officers"], texts=args.texts, latest_complete=False, limit=rows // 10
     )
+    if args.xlsx:
+        peps_file, later_file, tenth_file = (to_xlsx(path) for path in (peps_file, later_file, tenth_file))
     size = peps_file.stat().st_size
     print(
         f"{connection.vendor}: {args.children:,} children, {len(keys)} terms, {rows:,} PEP rows "
-        f"({size / 2**20:.1f} MiB{', with section texts' if args.texts else ''}); files written in "
+        f"({'XLSX, ' if args.xlsx else ''}{size / 2**20:.1f} MiB{', with section texts' if args.texts else ''}); "
+        f"files written in "
         f"{time.perf_counter() - started:.1f} s"
     )
     if size > settings.IMPORT_MAX_BYTES:

@@ -556,17 +556,28 @@ def template_csv(kind: str) -> str:
     return out.getvalue()
 
 
+def requirement(kind: str, name: str) -> str:
+    """Whether a file needs the field's column: "" (no), "yes", or the choice it is part
+    of ("First name and Last name, or Name")."""
+    labels = field_map(kind)
+    for alternatives in REQUIRED[ImportKind(kind)]:
+        if any(name in alternative for alternative in alternatives):
+            if len(alternatives) == 1:
+                return "yes"
+            return ", or ".join(" and ".join(labels[n].label for n in alternative) for alternative in alternatives)
+    return ""
+
+
 def describe(kind: str) -> list[dict]:
     """The template as a list a page (or the README) shows: heading, other headings
-    accepted, what it takes, whether required."""
-    required = required_names(kind)
+    accepted, what it takes, and whether a file needs it (see `requirement`)."""
     return [
         {
             "field": f.name,
             "heading": f.label,
             "aliases": list(f.aliases),
             "help": f.help,
-            "required": f.name in required,
+            "required": requirement(kind, f.name),
         }
         for f in fields(kind)
     ]

@@ -411,3 +411,10 @@ def test_missing_required_columns_are_described():
         "First name and Last name, or Name",
         "Date of birth",
     ]
+
+
+def test_the_template_says_which_columns_a_file_needs():
+    described = {d["field"]: d for d in columns.describe(ImportKind.CHILDREN)}
+    assert described["la_reference"]["required"] == "yes"
+    assert described["name"]["required"] == "First name and Last name, or Name"
+    assert described["upn"]["required"] == "" and described["upn"]["aliases"] == ["Unique pupil number", "Pupil number"]
