@@ -23,6 +23,7 @@ writes an import.
 import csv
 import hashlib
 import io
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -40,6 +41,8 @@ from . import columns, reading, rules
 from .importers import IMPORTERS, ApplyFailed
 from .models import ImportKind, ImportRowChange, ImportRun, ImportSource, ImportStatus
 from .reading import FileRefused
+
+logger = logging.getLogger(__name__)
 
 PERMISSION = "hvs.import_data"
 NOT_IMPORTED = ""  # a mapping's "do not import this column"
@@ -210,6 +213,7 @@ def preview_import(
     matching."""
     kind = ImportKind(kind)
     _check_permission(user)
+    _check_mapping(kind, mapping)
     if not isinstance(source, ImportSource):
         source = get_source(source, kind)
     elif source.kind != kind:
@@ -227,9 +231,10 @@ def preview_import(
     extension = os.path.splitext(name)[1].lower()[:8]
     run.file.save(f"{uuid.uuid4().hex}{extension}", File(uploaded_file), save=False)
     run.sha256 = _sha256(run)
-    run.status = ImportStatus.PREVIEWED
+    # Not applicable until the preview has finished.
+    run.status, run.message = ImportStatus.FAILED, UNEXPECTED_PREVIEW
     run.save()
-    return _preview(run, user, mapping or {}, learn=bool(mapping))
+    return _safe_preview(run, user, mapping or {}, learn=bool(mapping))
 
 
 def preview_again(run: ImportRun, *, user: User | None = None, mapping: dict | None = None) -> ImportRun:
@@ -237,9 +242,33 @@ def preview_again(run: ImportRun, *, user: User | None = None, mapping: dict | N
     _check_permission(user)
     if run.status in (ImportStatus.APPLIED, ImportStatus.REFUSED):
         raise ImportNotApplicable(f"This import is {run.get_status_display().lower()}: upload the file again.")
+    _check_mapping(run.kind, mapping)
     if mapping is None:
-        return _preview(run, user, dict(run.mapping), learn=False)
-    return _preview(run, user, mapping, learn=True)
+        return _safe_preview(run, user, dict(run.mapping), learn=False)
+    return _safe_preview(run, user, mapping, learn=True)
+
+
+def _check_mapping(kind: str, mapping: dict | None) -> None:
+    known = columns.field_map(kind)
+    unknown = sorted({name for name in (mapping or {}).values() if name and name not in known})
+    if unknown:
+        raise ValueError(f"Not fields of a {kind} import: {', '.join(unknown)}")
+
+
+UNEXPECTED_PREVIEW = "The file could not be previewed (an unexpected error, logged for the administrators)."
+UNEXPECTED_APPLY = "The import stopped on an unexpected error (logged for the administrators): nothing was imported."
+
+
+def _safe_preview(run: ImportRun, user, given: dict, *, learn: bool) -> ImportRun:
+    """A preview that fails unexpectedly (a bug, a lost connection) leaves a failed run,
+    logged, rather than an error page; its own writes are rolled back."""
+    try:
+        return _preview(run, user, given, learn=learn)
+    except Exception:
+        logger.exception("Import #%s: the preview failed", run.pk)
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.FAILED, message=UNEXPECTED_PREVIEW)
+        run.refresh_from_db()
+        return run
 
 
 @transaction.atomic
@@ -355,6 +384,11 @@ def apply_import(run: ImportRun, user: User | None = None) -> ImportRun:
         except DatabaseError as exc:
             run.status = ImportStatus.FAILED
             run.message = f"The database refused the import ({type(exc).__name__}): nothing was imported."
+            run.save(update_fields=["status", "message"])
+            return run
+        except Exception:
+            logger.exception("Import #%s: the apply failed", run.pk)
+            run.status, run.message = ImportStatus.FAILED, UNEXPECTED_APPLY
             run.save(update_fields=["status", "message"])
             return run
     _top_up_samples(run, importer)

@@ -709,3 +709,37 @@ def test_a_bulk_submission_is_announced_for_each_pep(vsh, officer, open_term):
     finally:
         pep_submitted.disconnect(dispatch_uid="test-import-announced")
     assert heard == [(open_term.pk, vsh), (open_term.pk, vsh)]
+
+
+def test_an_unexpected_error_in_a_preview_leaves_a_failed_run_not_an_error_page(vsh, officer, school, monkeypatch):
+    def broken(self, row):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(importers.ChildrenImporter, "check", broken)
+    run = preview_children([child_row()], vsh)
+    assert run.status == ImportStatus.FAILED and not run.can_apply
+    assert run.message == services.UNEXPECTED_PREVIEW
+    monkeypatch.undo()
+    assert services.preview_again(run, user=vsh).status == ImportStatus.PREVIEWED  # once mended
+
+
+def test_an_unexpected_error_in_an_apply_writes_nothing(vsh, officer, school, monkeypatch):
+    run = preview_children([child_row()], vsh)
+
+    def broken(self, rows):
+        Child.objects.create(
+            la_reference="half", first_name="A", last_name="B", date_of_birth=date(2015, 1, 1), year_group=5
+        )
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(importers.ChildrenImporter, "write", broken)
+    run = services.apply_import(run, vsh)
+    assert (run.status, run.message) == (ImportStatus.FAILED, services.UNEXPECTED_APPLY)
+    assert not Child.objects.exists()
+
+
+def test_a_mapping_to_no_field_is_a_programming_error(vsh):
+    with pytest.raises(ValueError, match="nickname"):
+        services.preview_import(
+            "children", upload(b"CHILD\nC-1\n"), source="Mosaic", user=vsh, mapping={"CHILD": "nickname"}
+        )
