@@ -58,6 +58,8 @@ is_vsh = _role_in(Role.VSH)
 is_qa_role = _role_in(*QA_ROLES)
 is_report_role = _role_in(*REPORT_ROLES)
 is_social_care_report_role = _role_in(*SOCIAL_CARE_REPORT_ROLES)
+# Importing staff, children and PEPs from other systems (imports.services).
+is_import_role = _role_in(Role.VSH, Role.ADMINISTRATOR)
 
 
 # --- scopes ----------------------------------------------------------------------------
@@ -331,6 +333,8 @@ PERMISSIONS = {
     "hvs.view_reports": is_report_role,
     "hvs.request_board_report": is_report_role,
     "hvs.request_social_care_report": is_social_care_report_role,
+    # Imports
+    "hvs.import_data": is_import_role,
     # The Django admin
     "hvs.use_admin": is_staff,
 }

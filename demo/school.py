@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from stdnum.gb import upn as stdnum_upn
 
 from accounts.models import LeadArea, User
 from core.vocabulary import Phase, Rating, Role, Season
@@ -753,7 +754,7 @@ def _school_year_label(year_group: int) -> str:
 
 
 class _Builder:
-    def __init__(self, rng: random.Random, today: date, now: datetime, password: str):
+    def __init__(self, rng: random.Random, today: date, now: datetime, password: str, seed: int = 0):
         self.rng = rng
         self.today = today
         self.now = now
@@ -767,6 +768,10 @@ class _Builder:
         self.school_kind: dict[int, str] = {}
         self.pep_tier: dict[tuple[int, int], Rating] = {}
         self.pep_group: dict[tuple[int, int], str] = {}
+        # The facts the case-management and ePEP exports carry (UPNs, care dates, ePEP
+        # references): from a generator of their own, so the school is the same as before.
+        self.facts_rng = random.Random(f"{seed}-facts")
+        self.epep_numbers = iter(range(880001, 10**7))
 
     # People and places -------------------------------------------------------------------
 
@@ -906,7 +911,21 @@ class _Builder:
                     designated_teacher=dts[school.pk],
                 )
             )
+            self._care_facts(children[-1])
         return Child.objects.bulk_create(children)
+
+    def _care_facts(self, child: Child) -> None:
+        """A UPN (issued by Hillingdon, LA 312, when the child started school; UN1 before)
+        and the date the child entered care."""
+        rng = self.facts_rng
+        if child.year_group < 0:
+            child.upn = "UN1"
+        else:
+            body = f"312{rng.randint(2000, 7999)}{(child.date_of_birth.year + 5) % 100:02d}{rng.randint(0, 999):03d}"
+            child.upn = stdnum_upn.calc_check_digit(body) + body
+        child.entered_care_on = _random_date(
+            rng, child.date_of_birth + timedelta(days=30), self.today - timedelta(days=45)
+        )
 
     # PEPs --------------------------------------------------------------------------------
 
@@ -923,6 +942,8 @@ class _Builder:
         phase = Phase.for_year_group(child.year_group)
         pep = Pep(child=child, term=term, officer=officer, phase=phase, status=status, year_group=child.year_group)
         self.pep_tier[child.pk, term.pk] = tier
+        pep.epep_reference = f"EP-{next(self.epep_numbers)}"
+        pep.epep_url = f"https://epep.example.com/pep/{pep.epep_reference}"
         if status == PepStatus.DRAFT:
             # Meeting not yet held: booked for the coming weeks, if still in the term.
             booked = _random_date(rng, self.today + timedelta(days=3), self.today + timedelta(days=21))
@@ -1080,7 +1101,7 @@ def build_demo_school(
     rng = random.Random(seed)
     today = today or date.today()
     now = timezone.now()
-    builder = _Builder(rng, today, now, password)
+    builder = _Builder(rng, today, now, password, seed)
     with transaction.atomic():
         users = builder.users()
         schools, dts = builder.schools()

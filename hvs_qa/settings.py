@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "reviews",
     "sampling",
     "practice",
+    "imports",
     "access",
     "reporting",
     "web",
@@ -226,3 +227,10 @@ QA_ATTENDANCE_THRESHOLD = float(os.environ.get("QA_ATTENDANCE_THRESHOLD", "90"))
 # The public board report combines schools with fewer PEPs than this into one row, so a
 # small setting's figures cannot point to a child.
 BOARD_REPORT_MIN_PEPS_PER_SCHOOL = int(os.environ.get("BOARD_REPORT_MIN_PEPS_PER_SCHOOL", "5"))
+
+# Imports from the case-management and ePEP systems (README, "Importing from the
+# case-management and ePEP systems"). A file over IMPORT_MAX_BYTES is refused unread.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# The nightly drop: <IMPORT_DROP_DIR>/<source name>/<staff|children|peps>/*.csv|*.xlsx,
+# imported by the Celery beat task imports.tasks.import_dropped_files. Unset: no drop.
+IMPORT_DROP_DIR = os.environ.get("IMPORT_DROP_DIR", "")

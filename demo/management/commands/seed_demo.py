@@ -2,10 +2,13 @@
 
 import os
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from demo.exports import write_demo_exports
 from demo.school import DEMO_USERNAMES, build_demo_school, existing_data, flush_demo_data
 from peps.models import Child
 
@@ -31,6 +34,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete the existing school data and users first (superusers outside the demo list are kept).",
         )
+        parser.add_argument(
+            "--exports-dir",
+            dest="exports_dir",
+            help="Where to write the example export files to import (default: MEDIA_ROOT/demo-exports).",
+        )
+        parser.add_argument(
+            "--no-exports", action="store_true", dest="no_exports", help="Do not write the example export files."
+        )
 
     def handle(self, *args, **options):
         if options["children"] < 1:
@@ -52,8 +63,21 @@ class Command(BaseCommand):
         started = time.monotonic()
         build_demo_school(password=password, seed=options["seed"], children=options["children"], stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo school loaded in {time.monotonic() - started:.1f} s."))
+        if not options["no_exports"]:
+            self._write_exports(Path(options["exports_dir"] or Path(settings.MEDIA_ROOT) / "demo-exports"))
         self.stdout.write(
             "Sign in as any user above; password: the one you gave (--password), or $DEMO_PASSWORD, or the default."
+        )
+
+    def _write_exports(self, directory: Path):
+        paths = write_demo_exports(directory)
+        self.stdout.write(f"Example export files to import, in {directory}:")
+        for path in paths.values():
+            self.stdout.write(f"  {path.name}")
+        self.stdout.write(
+            "Import one from the import page, or with e.g.:\n"
+            f"  .venv/bin/python manage.py import_file --kind children --source Mosaic --dry-run "
+            f"{paths['children']}"
         )
 
     def _list_users(self, users):

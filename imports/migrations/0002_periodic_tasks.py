@@ -1,0 +1,50 @@
+"""The nightly import of the drop folder, kept by django-celery-beat (editable in the admin
+under Periodic tasks). Idempotent: found by name, never duplicated; an edited schedule is
+left as it is. The task does nothing while IMPORT_DROP_DIR is unset."""
+
+from django.db import migrations
+from django.utils import timezone
+
+TIMEZONE = "Europe/London"
+SCHEDULE = {
+    "name": "Import the files dropped by the case-management and ePEP systems",
+    "task": "imports.tasks.import_dropped_files",
+    "crontab": {"minute": "0", "hour": "5", "day_of_week": "*"},
+    "description": "Every day at 05:00 (UK time), before the 06:00 sample draw: import each file "
+    "in IMPORT_DROP_DIR/<source>/<staff|children|peps>/ that previews cleanly, then "
+    "move it to done/ (or failed/). Nothing to do while IMPORT_DROP_DIR is unset.",
+}
+
+
+def create_schedule(apps, schema_editor):
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        day_of_month="*", month_of_year="*", timezone=TIMEZONE, **SCHEDULE["crontab"]
+    )
+    PeriodicTask.objects.get_or_create(
+        name=SCHEDULE["name"],
+        defaults={
+            "task": SCHEDULE["task"],
+            "crontab": crontab,
+            "description": SCHEDULE["description"],
+            "enabled": True,
+        },
+    )
+    # Historical models skip django-celery-beat's signal: tell a running beat to reload.
+    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+
+
+def remove_schedule(apps, schema_editor):
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTask.objects.filter(name=SCHEDULE["name"]).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("imports", "0001_initial"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(create_schedule, remove_schedule)]
