@@ -743,3 +743,17 @@ def test_a_mapping_to_no_field_is_a_programming_error(vsh):
         services.preview_import(
             "children", upload(b"CHILD\nC-1\n"), source="Mosaic", user=vsh, mapping={"CHILD": "nickname"}
         )
+
+
+def test_the_census_sen_codes_say_whether_there_is_an_ehcp(vsh, officer, school):
+    headings = ["CHILD", "Forename", "Surname", "DOB", "SEN"]
+    rows = [
+        ["C-1", "Ann", "Lee", "01/02/2015", "E"],
+        ["C-2", "Bo", "Ng", "01/02/2015", "K"],
+        ["C-3", "Cy", "Ho", "01/02/2015", "N"],
+    ]
+    short = preview_children([*rows, ["C-4", "Di", "Oz"]], vsh, headings=headings)  # the rest of the row blank
+    assert errors_of(short) == ["Row 5, DOB: the date of birth is blank"]
+    services.apply_import(preview_children(rows, vsh, headings=headings), vsh)
+    flags = {c.la_reference: (c.has_send, c.has_ehcp) for c in Child.objects.all()}
+    assert flags == {"C-1": (True, True), "C-2": (True, False), "C-3": (False, False)}
