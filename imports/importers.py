@@ -190,10 +190,12 @@ class Importer:
         column)."""
         row.invalid.add(name)
         column = self.heading_of.get(name, "")
-        if value is None:
-            index = self.index_of.get(name)
-            value = rules.text(row.cells[index]) if index is not None and index < len(row.cells) else ""
-        row.errors.append((column, value, message))
+        row.errors.append((column, self.raw_text(row, name) if value is None else value, message))
+
+    def raw_text(self, row: Row, name: str) -> str:
+        """The row's cell of field `name` as it is in the file ("" without the column)."""
+        index = self.index_of.get(name)
+        return rules.text(row.cells[index]) if index is not None and index < len(row.cells) else ""
 
     def ok(self, row: Row, name: str) -> bool:
         """The file has the column and the row's value parsed."""
@@ -405,6 +407,9 @@ class ChildrenImporter(Importer):
         for name in ("has_send", "has_ehcp"):
             if self.ok(row, name):
                 target[name] = v[name]
+        code = self.raw_text(row, "has_send").upper() if self.ok(row, "has_send") else ""
+        if code in ("N", "K", "E") and "has_ehcp" not in self.present:
+            target["has_ehcp"] = code == "E"  # the census's SEN provision: E is an EHCP
         if target.get("has_ehcp"):
             target["has_send"] = True  # an EHCP is SEND
         if self.ok(row, "allocated_officer"):

@@ -15,7 +15,7 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts.models import LeadArea, User
 from core.vocabulary import Phase, Role, Season
-from imports import drop, importers, rules, services
+from imports import drop, importers, rules, selectors, services
 from imports.models import ImportKind, ImportRowChange, ImportRun, ImportSource, ImportStatus
 from imports.tasks import import_dropped_files
 from peps.models import Child, Pep, PepStatus, PepStatusChange, School, SocialWorker, Term
@@ -743,3 +743,28 @@ def test_a_mapping_to_no_field_is_a_programming_error(vsh):
         services.preview_import(
             "children", upload(b"CHILD\nC-1\n"), source="Mosaic", user=vsh, mapping={"CHILD": "nickname"}
         )
+
+
+def test_the_census_sen_codes_say_whether_there_is_an_ehcp(vsh, officer, school):
+    headings = ["CHILD", "Forename", "Surname", "DOB", "SEN"]
+    rows = [
+        ["C-1", "Ann", "Lee", "01/02/2015", "E"],
+        ["C-2", "Bo", "Ng", "01/02/2015", "K"],
+        ["C-3", "Cy", "Ho", "01/02/2015", "N"],
+    ]
+    short = preview_children([*rows, ["C-4", "Di", "Oz"]], vsh, headings=headings)  # the rest of the row blank
+    assert errors_of(short) == ["Row 5, DOB: the date of birth is blank"]
+    services.apply_import(preview_children(rows, vsh, headings=headings), vsh)
+    flags = {c.la_reference: (c.has_send, c.has_ehcp) for c in Child.objects.all()}
+    assert flags == {"C-1": (True, True), "C-2": (True, False), "C-3": (False, False)}
+
+
+def test_the_selectors_list_imports_errors_and_changes(vsh, officer, school):
+
+    clean = preview_children([child_row()], vsh)
+    broken = preview_children([child_row(ref="C-2", urn="999999"), child_row(ref="C-3")], vsh, source="LCS")
+    assert list(selectors.import_runs()) == [broken, clean]
+    assert list(selectors.import_runs("peps")) == []
+    assert [e.row for e in selectors.run_errors(broken)] == [2]
+    assert [c.key for c in selectors.run_changes(broken, "new")] == ["C-3"]
+    assert [s.name for s in selectors.sources("children")] == ["LCS", "Mosaic"]
