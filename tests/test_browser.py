@@ -21,9 +21,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from core.vocabulary import Role
 from peps.models import Pep, PepStatus
 from reviews.models import ProForma
-from reviews.services import start_review
+from reviews.services import save_review, start_review
 
-from .factories import ChildFactory, PepFactory, SampleEntryFactory, SampleFactory, UserFactory
+from .factories import ChildFactory, PepFactory, SampleEntryFactory, SampleFactory, UserFactory, rate_all
 from .services import require_service
 
 # serialized_rollback: a transactional test flushes the database afterwards, which would
@@ -314,7 +314,16 @@ def test_judged_review_pages_pass_axe(live_server, page, signed_in_manager, pep)
     page.get_by_role("button", name="Submit review").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Gold")
     check("08-review-result")
-    page.get_by_role("link", name="Back to the PEP").click()
+    check.assert_clean()
+
+
+def test_a_reviewed_pep_page_passes_axe(live_server, page, signed_in_manager, pep):
+    review = start_review(pep, signed_in_manager)
+    save_review(review, rate_all(review, ["gold"] * 8), strengths="", development_points="", submit=True)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/peps/{pep.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     check("09-pep-detail-reviewed")
     check.assert_clean()
 
