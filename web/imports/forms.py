@@ -45,6 +45,8 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label="Upload the file",
         help_text="A CSV or Excel (XLSX) file, as exported.",
+        # Not the clearable input: there is nothing to clear, and it reads a second field.
+        widget=forms.FileInput(attrs={"class": "govuk-file-upload"}),
         error_messages={
             "required": "Choose the file to import",
             "empty": "The file is empty: choose the exported file",
