@@ -333,7 +333,7 @@ def test_the_import_page_says_what_to_import_in_what_order(client, vsh):
     client.force_login(vsh)
     html = _page(client.get(reverse("imports:index")))
     assert html.index("Download the staff template") < html.index("Download the children template")
-    assert html.index("Download the children template") < html.index("Download the peps template")
+    assert html.index("Download the children template") < html.index("Download the PEPs template")
     assert "Also: CHILD" in html  # the columns described
     assert 'enctype="multipart/form-data"' in html
 

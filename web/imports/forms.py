@@ -37,7 +37,7 @@ class UploadForm(forms.Form):
     )
     new_source = forms.CharField(
         label="Name of the new system",
-        help_text="For example, Mosaic, Liquidlogic LCS or Welfare Call ePEP.",
+        help_text="If it is not in the list: for example, Mosaic, Liquidlogic LCS or Welfare Call ePEP.",
         required=False,
         max_length=MAX_SOURCE_NAME,
         error_messages={"max_length": f"The name of the system must be {MAX_SOURCE_NAME} characters or fewer"},
@@ -54,8 +54,10 @@ class UploadForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, max_size: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        if max_size:
+            self.fields["file"].help_text = f"A CSV or Excel (XLSX) file, as exported, of up to {max_size}."
         self.sources = {str(s.pk): s for s in ImportSource.objects.order_by("kind", "name")}
         groups: dict[str, list[tuple[str, str]]] = {}
         for pk, source in self.sources.items():
@@ -71,10 +73,10 @@ class UploadForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Field.radios("kind", legend_size=Size.MEDIUM),
-            Field("source", context={"label_size": Size.for_label(Size.MEDIUM)}),
+            Field.radios("kind", legend_size=Size.SMALL),
+            Field("source", context={"label_size": Size.for_label(Size.SMALL)}),
             Field.text("new_source", field_width=20),
-            Field("file"),
+            Field("file", context={"label_size": Size.for_label(Size.SMALL)}),
             Button.primary("preview", "Upload and preview"),
         )
 

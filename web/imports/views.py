@@ -26,6 +26,7 @@ from .forms import SORTS, MappingForm, RunFilterForm, UploadForm
 ROWS_SHOWN = 50  # errors and changes listed on the preview; all errors are in the CSV
 RUNS_PER_PAGE = 20
 KIND_ORDER = (ImportKind.STAFF, ImportKind.CHILDREN, ImportKind.PEPS)
+KIND_NOUNS = {ImportKind.STAFF: "staff", ImportKind.CHILDREN: "children", ImportKind.PEPS: "PEPs"}
 KIND_WHY = {
     ImportKind.STAFF: "First: the officers, managers and lead practitioners the children are allocated to.",
     ImportKind.CHILDREN: "Then the children, from the case-management system: each needs their officer's account.",
@@ -55,9 +56,10 @@ def _no_store(response):
 
 def index(request):
     _require(request.user)
-    form = UploadForm()
+    max_size = reading.human_size(reading.max_bytes())
+    form = UploadForm(max_size=max_size)
     if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES)
+        form = UploadForm(request.POST, request.FILES, max_size=max_size)
         if form.is_valid():
             run = _preview(request, form)
             if run is not None:
@@ -100,6 +102,7 @@ def _index_page(request, form: UploadForm):
                 {
                     "kind": kind,
                     "label": kind.label,
+                    "noun": KIND_NOUNS[kind],
                     "why": KIND_WHY[kind],
                     "columns": columns.describe(kind),
                 }
@@ -111,7 +114,6 @@ def _index_page(request, form: UploadForm):
             "sort": sort,
             "query_string": params.urlencode(),
             "sort_query_string": sort_params.urlencode(),
-            "max_size": reading.human_size(reading.max_bytes()),
         },
     )
 
