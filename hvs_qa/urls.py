@@ -12,5 +12,6 @@ urlpatterns = [
     path("qa/", include("web.practice.urls")),
     path("reports/pdf/", include("web.reporting.report_urls")),
     path("reports/", include("web.reporting.urls")),
+    path("imports/", include("web.imports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -19,11 +19,19 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from core.vocabulary import Role
-from peps.models import Pep, PepStatus
+from peps.models import Child, Pep, PepStatus
 from reviews.models import ProForma
 from reviews.services import save_review, start_review
 
-from .factories import ChildFactory, PepFactory, SampleEntryFactory, SampleFactory, UserFactory, rate_all
+from .factories import (
+    ChildFactory,
+    PepFactory,
+    SampleEntryFactory,
+    SampleFactory,
+    SchoolFactory,
+    UserFactory,
+    rate_all,
+)
 from .services import require_service
 
 # serialized_rollback: a transactional test flushes the database afterwards, which would
@@ -459,3 +467,49 @@ def test_the_rating_page_on_a_phone_shows_each_areas_part_of_the_pep(live_server
         check.assert_clean()
     finally:
         context.close()
+
+
+# --- importing ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def signed_in_vsh(vsh):
+    vsh.first_name, vsh.last_name = "Vera", "Head"
+    vsh.set_password(PASSWORD)
+    vsh.save()
+    return vsh
+
+
+def test_the_vsh_imports_children_from_the_page(live_server, page, signed_in_vsh, officer, settings, tmp_path):
+    """Upload a clean export, read its preview, confirm: the children are there. axe on
+    the import page and on the preview."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    school = SchoolFactory(urn="100001")
+    export = tmp_path / "mosaic-children.csv"
+    export.write_text(
+        "CHILD,Forename,Surname,DOB,URN,VS officer\n"
+        f"HVS-900001,Ann,Lee,01/02/2015,{school.urn},{officer.username}\n"
+        f"HVS-900002,Bo,Ng,03/04/2016,{school.urn},{officer.username}\n",
+        encoding="utf-8",
+    )
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Imports").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import staff, children and PEPs")
+    check("13-imports")
+    page.get_by_role("radio", name="Children").check()
+    page.get_by_label("Which system is it from?").select_option(label="Another system (name it below)")
+    page.get_by_label("Name of the new system").fill("Mosaic")
+    page.get_by_label("Upload the file").set_input_files(str(export))
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("mosaic-children.csv")
+    expect(page.locator("#import-counts")).to_contain_text("2new")
+    expect(page.get_by_text("This will update 2 records. It cannot be undone from here.")).to_be_visible()
+    check("14-import-preview")
+    assert not Child.objects.filter(la_reference__startswith="HVS-9").exists()
+    page.get_by_role("button", name="Confirm and import").click()
+    expect(page.get_by_role("alert")).to_contain_text("Import applied: 2 new, 0 changed, 0 unchanged.")
+    expect(page.get_by_text("Applied by Vera Head")).to_be_visible()
+    check("15-import-applied")
+    assert Child.objects.filter(la_reference__startswith="HVS-9", allocated_officer=officer).count() == 2
+    check.assert_clean()

@@ -119,6 +119,8 @@ def form_names(world) -> dict[str, list[str]]:
         "peps:record_new": PEP_MEETING_FIELDS,
         "peps:record": PEP_MEETING_FIELDS,
         "peps:submit": ["note"],
+        "imports:index": ["kind", "source", "new_source", "file"],
+        "imports:mapping": [f"column_{index}" for index in range(len(world["import_run"].headings))],
     }
 
 

@@ -26,6 +26,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.vocabulary import Role
+from imports.services import preview_import
 from peps.models import PepStatus
 from practice.models import PeerReviewMeeting, PeerReviewPep
 from reporting.models import ReportKind, ReportRequest, ReportStatus
@@ -116,6 +117,10 @@ def _draft_pep(w):
     return {"pk": w["draft_pep"].pk}
 
 
+def _import_run(w):
+    return {"pk": w["import_run"].pk}
+
+
 CASES = {
     # accounts
     "home": Case(insider="officer"),
@@ -156,6 +161,14 @@ CASES = {
     "reporting:figures_xlsx": Case(),
     "reporting:ratings_csv": Case(),
     "reporting:ratings_xlsx": Case(),
+    # imports
+    "imports:index": Case(),
+    "imports:template": Case(lambda w: {"kind": "children"}),
+    "imports:run": Case(_import_run),
+    "imports:mapping": Case(_import_run, post_only=True, ok=(302,)),
+    "imports:refresh": Case(_import_run, post_only=True, ok=(302,)),
+    "imports:apply": Case(_import_run, post_only=True, ok=(302,)),
+    "imports:errors_csv": Case(_import_run),
 }
 
 
@@ -171,6 +184,7 @@ SHOWS_CHILD = {
     "practice:peer_review_detail",
     "peps:record",
     "peps:submit",
+    "imports:run",
 }
 
 
@@ -180,7 +194,8 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     submitted review, a cross-moderation entry for the lead (with the lead's draft), a
     board report the manager asked for, and a peer review meeting the manager recorded.
     Also the child's draft PEP of an earlier term, and a child of ``officer`` with no PEP
-    this term (the pages that record a PEP meeting)."""
+    this term (the pages that record a PEP meeting); and the VSH's preview of a children
+    import that renames the child."""
     settings.MEDIA_ROOT = tmp_path / "media"
     child = ChildFactory(
         allocated_officer=officer, first_name=CHILD_FIRST, last_name=CHILD_LAST, la_reference=CHILD_REF
@@ -210,6 +225,10 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     earlier = TermFactory(academic_year=pep.term.academic_year - 1, season=pep.term.season)
     draft_pep = PepFactory(child=child, term=earlier, status=PepStatus.DRAFT)
     new_child = ChildFactory(allocated_officer=officer)
+    # A children import that renames the child, with a column it does not import.
+    export = "LA reference,First name,Last name,Date of birth,Placement\n"
+    export += f"{CHILD_REF},{CHILD_FIRST},{CHILD_LAST}-Renamed,{child.date_of_birth:%d/%m/%Y},Foster care\n"
+    import_run = preview_import("children", ContentFile(export.encode(), name="children.csv"), source="LCS", user=vsh)
     pep.refresh_from_db()
     return {
         "pep": pep,
@@ -220,6 +239,7 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "meeting": meeting,
         "draft_pep": draft_pep,
         "new_child": new_child,
+        "import_run": import_run,
         "manager": manager,
         "officer": officer,
         "outsider": other_officer,
@@ -271,7 +291,20 @@ def test_every_path_argument_is_filled_from_an_object():
         assert case is not None, f"add a case for {name}"
         filled = set(
             case.kwargs(
-                {k: _Any() for k in ("pep", "review", "draft", "entry", "report", "meeting", "draft_pep", "new_child")}
+                {
+                    k: _Any()
+                    for k in (
+                        "pep",
+                        "review",
+                        "draft",
+                        "entry",
+                        "report",
+                        "meeting",
+                        "draft_pep",
+                        "new_child",
+                        "import_run",
+                    )
+                }
             )
         )
         assert filled == set(converters), (
