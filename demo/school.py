@@ -22,6 +22,7 @@ from stdnum.gb import upn as stdnum_upn
 
 from accounts.models import LeadArea, User
 from core.vocabulary import Phase, Rating, Role, Season
+from imports.rules import default_term_dates
 from peps.models import (
     AspirationCategory,
     AspirationEntry,
@@ -694,18 +695,6 @@ def _email(name: str, domain: str) -> str:
     return f"{_slug(name)}@{domain}"
 
 
-def _term_dates(academic_year: int, season: str) -> tuple[date, date, date]:
-    if season == Season.AUTUMN:
-        start, end = date(academic_year, 9, 1), date(academic_year, 12, 31)
-    elif season == Season.SPRING:
-        start, end = date(academic_year + 1, 1, 1), date(academic_year + 1, 3, 31)
-    else:
-        start, end = date(academic_year + 1, 4, 1), date(academic_year + 1, 8, 31)
-    deadline = start + timedelta(weeks=6)
-    deadline -= timedelta(days=(deadline.weekday() - 4) % 7)  # the Friday on or before
-    return start, end, deadline
-
-
 def _current_term_key(today: date) -> tuple[int, str]:
     if today.month >= 9:
         return today.year, Season.AUTUMN
@@ -839,7 +828,7 @@ class _Builder:
             keys.insert(0, _previous_term_key(keys[0]))
         terms = []
         for year, season in keys:
-            start, end, deadline = _term_dates(year, season)
+            start, end, deadline = default_term_dates(year, season)
             terms.append(Term(academic_year=year, season=season, start_date=start, end_date=end, pep_deadline=deadline))
         return Term.objects.bulk_create(terms)
 
