@@ -185,6 +185,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# Fail fast when Redis is down. A page that queues a task (preparing the board report,
+# sending the social care reports, the outbox's delivery trigger) must answer within a
+# couple of seconds with "the background service is not available", not hang on Celery's
+# default retries (about 19 s: the result backend alone reconnects 20 times, a second
+# apart) and then fail with a 500. Redis on the same network connects in milliseconds.
+# Connecting gives up after REDIS_CONNECT_TIMEOUT seconds, a command with no answer
+# after REDIS_SOCKET_TIMEOUT (above kombu's 1 s BRPOP, so a worker's wait is not cut);
+# publishing and the result store retry once, at once (a pooled connection that went
+# stale when Redis restarted is replaced on the retry). Queue from a page with
+# reporting.services.enqueue, which turns a failure into False.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "1"))
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "2"))
+_RETRY_ONCE = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = _RETRY_ONCE
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _RETRY_ONCE}
+
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",

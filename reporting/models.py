@@ -17,6 +17,11 @@ from peps.models import Term
 # A request still pending or running after this long has most likely lost its task
 # (a worker died, Redis was flushed): the status page then offers "Try again".
 STALE_AFTER = timedelta(minutes=15)
+# A request whose build could not be queued (Redis down) fails at once with this error,
+# which its page shows as it is (reporting.services.enqueue).
+BACKGROUND_UNAVAILABLE = (
+    "The background service is not available, so the report could not be prepared. Try again in a few minutes."
+)
 
 
 class ReportKind(models.TextChoices):
@@ -81,6 +86,11 @@ class ReportRequest(models.Model):
     @property
     def is_stale(self) -> bool:
         return self.in_progress and timezone.now() - self.created_at > STALE_AFTER
+
+    @property
+    def not_queued(self) -> bool:
+        """Failed because its build could not be queued (the background service was down)."""
+        return self.status == ReportStatus.FAILED and self.error == BACKGROUND_UNAVAILABLE
 
     @property
     def seconds(self) -> float | None:

@@ -8,21 +8,49 @@ acknowledgement) or retried after a lost database connection does no harm.
 
 Policy: the board report (the large one) always goes through a request and the task; the
 social care report is small and streams straight to the browser (``reporting.report_views``).
+
+With Redis down the build cannot be queued: ``enqueue`` gives up within a couple of seconds
+(the fail-fast Celery settings in hvs_qa/settings.py) and the request is marked failed with
+``BACKGROUND_UNAVAILABLE``, so the page says so and the next click asks afresh.
 """
 
 import logging
 import time
+from functools import partial
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from peps.models import Term
 
 from . import pdf
-from .models import OPEN_STATUSES, ReportKind, ReportRequest, ReportStatus
+from .models import BACKGROUND_UNAVAILABLE, OPEN_STATUSES, ReportKind, ReportRequest, ReportStatus
 
 logger = logging.getLogger(__name__)
+
+# What queueing a task raises when the broker cannot be reached: kombu's OperationalError
+# (Celery re-raises the transport's connection errors as kombu's), or a socket error.
+QUEUE_ERRORS = (KombuError, OSError)
+
+
+def enqueue(task, *args) -> bool:
+    """Queue ``task(*args)`` for a worker; False (logged) when the broker cannot be reached.
+
+    Run in-process (no REDIS_URL) it cannot fail to queue, and the task's own errors
+    propagate as usual. Queued with ``ignore_result``: nothing in a page waits for a task's
+    result, so the result store is not touched on the way (one connection fewer to fail)."""
+    if task.app.conf.task_always_eager:
+        task.apply_async(args=args)
+        return True
+    try:
+        task.apply_async(args=args, ignore_result=True)
+    except QUEUE_ERRORS:
+        logger.exception("Could not queue %s%r: the broker is not available", task.name, args)
+        return False
+    return True
+
 
 # The board report carries counts only; the social care report names children (by
 # reference), so it is limited to what the requester may see. Each gives the report's HTML.
@@ -59,10 +87,21 @@ def request_report(kind: str, term: Term, user) -> ReportRequest:
             if in_flight is None:
                 raise
             return in_flight
-        from .tasks import build_report as build_report_task
-
-        transaction.on_commit(lambda: build_report_task.delay(report.pk))
+        transaction.on_commit(partial(_queue_build, report))
     return report
+
+
+def _queue_build(report: ReportRequest) -> None:
+    """Queue the build of ``report`` (after the commit); with the broker down, mark it
+    failed (here and on the object the caller holds), so a new click asks afresh."""
+    from .tasks import build_report as build_report_task
+
+    if enqueue(build_report_task, report.pk):
+        return
+    report.status, report.error, report.finished_at = ReportStatus.FAILED, BACKGROUND_UNAVAILABLE, timezone.now()
+    ReportRequest.objects.filter(pk=report.pk, status__in=OPEN_STATUSES).update(
+        status=report.status, error=report.error, finished_at=report.finished_at
+    )
 
 
 def _open_request(kind: str, term: Term, user) -> ReportRequest | None:

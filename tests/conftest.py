@@ -1,8 +1,11 @@
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -244,6 +247,105 @@ def _forget_queue(queue: str) -> None:
 
 def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# Redis of a test's own: a redis-server process on a free port, and the Celery app pointed
+# at it (or at a port where nothing listens) as a web process with REDIS_URL would be.
+
+REDIS_READY_SECONDS = 5
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on: the first free one of
+    HVS_TEST_PORTS ("8620-8629", on a machine shared by several checkouts), else one the
+    system picks."""
+    first, _, last = os.environ.get("HVS_TEST_PORTS", "").partition("-")
+    candidates = range(int(first), int(last or first) + 1) if first else [0]
+    for port in candidates:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    pytest.fail(f"no free port in HVS_TEST_PORTS={os.environ['HVS_TEST_PORTS']}")
+
+
+@dataclass
+class RedisServer:
+    binary: str
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + REDIS_READY_SECONDS
+        while True:
+            try:
+                self.client().ping()
+                return
+            except Exception:  # noqa: BLE001 - not up yet
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server on port {self.port} did not start")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of this test's own (no persistence) on a free port, stopped at the
+    end (``stop()`` and ``start()`` it in between); skips (or fails, with
+    HVS_REQUIRE_SERVICES=1) where the binary is not installed."""
+    binary = shutil.which("redis-server")
+    require_service("redis-server", bool(binary), "the redis-server binary is not installed")
+    server = RedisServer(binary, free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _reset_celery_connections() -> None:
+    from kombu import pools
+
+    pools.reset()  # closes every broker connection pool and forgets it
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)  # the result store, made again from the conf
+
+
+@contextmanager
+def celery_broker_at(url: str):
+    """The Celery app queues to ``url`` (not in-process), as with REDIS_URL=``url``; put
+    back as it was afterwards."""
+    keys = ("broker_url", "result_backend", "task_always_eager")
+    before = {key: app.conf[key] for key in keys}
+    _reset_celery_connections()
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    try:
+        with override_settings(REDIS_URL=url, CELERY_BROKER_URL=url, CELERY_TASK_ALWAYS_EAGER=False):
+            yield
+    finally:
+        _reset_celery_connections()
+        app.conf.update(before)
 
 
 # A small school with hand-counted figures (the reporting tests' numbers).

@@ -209,7 +209,7 @@ def test_three_clicks_adding_a_pep_to_a_peer_review_add_it_once(pep, manager, of
 
 def test_three_clicks_on_prepare_the_board_report_make_one_request(pep, monkeypatch):
     # Not built here: the requests stay "being prepared", as while a worker is busy.
-    monkeypatch.setattr(build_report_task, "delay", lambda *args, **kwargs: None)
+    monkeypatch.setattr(build_report_task, "apply_async", lambda *args, **kwargs: None)
     client = browser(UserFactory(role=Role.MANAGER))
 
     responses = at_once(*[post(client, reverse("reports:request"), {"kind": "board", "term": pep.term.pk})] * CLICKS)
