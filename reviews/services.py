@@ -1,4 +1,7 @@
-"""Writes for QA reviews. Views call these; the judgement comes from rules only."""
+"""Writes for QA reviews. Views call these; the judgement comes from rules only.
+
+A review that returns a PEP opens its amendment (reviews.amendments), whose message to the
+DT and SW is written to the outbox in the same transaction."""
 
 from dataclasses import dataclass
 
@@ -11,6 +14,7 @@ from core.vocabulary import Rating, Role
 from peps.models import Pep, PepStatus, PepStatusChange
 
 from . import rules
+from .amendments import areas_to_amend, close_amendment, open_amendment
 from .models import AreaRating, ProForma, QaReview, ReviewKind, ReviewStatus
 from .signals import review_submitted
 
@@ -210,6 +214,8 @@ def _apply_outcome_to_pep(review: QaReview, pep: Pep) -> None:
             note=_outcome_note(review),
         )
         pep.status = new_status
+        if new_status == PepStatus.RETURNED:
+            open_amendment(review)
     # date_completed is when the DT and SW completed the PEP, not when it was QA'd.
     pep.save(update_fields=["judgement", "status", "updated_at"])
 
@@ -220,11 +226,6 @@ def _outcome_note(review: QaReview) -> str:
         areas = ", ".join(r.area.title for r in areas_to_amend(review.area_ratings.select_related("area")))
         return f"QA judgement {label}. Returned to the DT and SW to amend: {areas}."
     return f"QA judgement {label}. Finalised."
-
-
-def areas_to_amend(area_ratings) -> list[AreaRating]:
-    """The Amber and Red areas (of a review's area ratings) the DT and SW must amend."""
-    return [r for r in area_ratings if r.rating in (Rating.AMBER, Rating.RED)]
 
 
 @transaction.atomic
@@ -242,4 +243,5 @@ def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
     )
     pep.status = PepStatus.SUBMITTED
     pep.save(update_fields=["status", "updated_at"])
+    close_amendment(pep, by)
     return pep
