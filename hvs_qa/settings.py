@@ -186,41 +186,30 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Fail fast when Redis is down: by default queueing a task retries for about 19 s (the
-# result store's 20 reconnects) while the user waits. A request that queues work (a report,
-# a message's delivery) must answer within seconds and say so; what waits in the database
-# (the outbox, a report request) is picked up when the service returns.
-CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_CONNECT_TIMEOUT", "2"))
-_FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-CELERY_TASK_PUBLISH_RETRY_POLICY = _FAIL_FAST
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT, "socket_timeout": 10}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
-    "retry_policy": _FAIL_FAST,
-    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
-}
-
-# Fail fast when Redis is down. A page that queues a task (preparing the board report,
+# Fail fast when Redis is down. A request that queues work (preparing the board report,
 # sending the social care reports, the outbox's delivery trigger) must answer within a
-# couple of seconds with "the background service is not available", not hang on Celery's
-# default retries (about 19 s: the result backend alone reconnects 20 times, a second
-# apart) and then fail with a 500. Redis on the same network connects in milliseconds.
-# Connecting gives up after REDIS_CONNECT_TIMEOUT seconds, a command with no answer
-# after REDIS_SOCKET_TIMEOUT (above kombu's 1 s BRPOP, so a worker's wait is not cut);
-# publishing and the result store retry once, at once (a pooled connection that went
-# stale when Redis restarted is replaced on the retry). Queue from a page with
-# reporting.services.enqueue, which turns a failure into False.
-REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "1"))
-REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "2"))
-_RETRY_ONCE = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+# couple of seconds and say so, not hang on Celery's defaults (about 19 s: the result
+# store alone reconnects 20 times, a second apart) and then fail with a 500; what waits in
+# the database (the outbox, a report request) is picked up when the service returns.
+# Connecting gives up after CELERY_CONNECT_TIMEOUT seconds (Redis refusing, because it is
+# down, is known at once); a command with no answer after CELERY_SOCKET_TIMEOUT (above
+# kombu's 1 s BRPOP, so a worker's wait is not cut; redis-py tries a timed-out command
+# three times). Publishing and the result store retry once, at once: the retry replaces a
+# pooled connection that went stale when Redis restarted. (The result store takes its
+# timeouts from CELERY_REDIS_*, not from its transport options.) tests/
+# test_reporting_services.py checks this against a redis-server it starts and stops.
+CELERY_CONNECT_TIMEOUT = float(os.environ.get("CELERY_CONNECT_TIMEOUT", "2"))
+CELERY_SOCKET_TIMEOUT = float(os.environ.get("CELERY_SOCKET_TIMEOUT", "2"))
+_FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_CONNECT_TIMEOUT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CELERY_CONNECT_TIMEOUT,
+    "socket_timeout": CELERY_SOCKET_TIMEOUT,
 }
-CELERY_TASK_PUBLISH_RETRY_POLICY = _RETRY_ONCE
-CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
-CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _RETRY_ONCE}
+CELERY_TASK_PUBLISH_RETRY_POLICY = _FAIL_FAST
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _FAIL_FAST}
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
