@@ -333,6 +333,8 @@ PERMISSIONS = {
     "hvs.view_reports": is_report_role,
     "hvs.request_board_report": is_report_role,
     "hvs.request_social_care_report": is_social_care_report_role,
+    # The policy: "The VSH will also report to social care managers..." (reporting.social_care).
+    "hvs.send_social_care_reports": is_vsh,
     # Imports
     "hvs.import_data": is_import_role,
     # The Django admin

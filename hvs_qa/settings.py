@@ -281,6 +281,13 @@ QA_ATTENDANCE_THRESHOLD = float(os.environ.get("QA_ATTENDANCE_THRESHOLD", "90"))
 # small setting's figures cannot point to a child.
 BOARD_REPORT_MIN_PEPS_PER_SCHOOL = int(os.environ.get("BOARD_REPORT_MIN_PEPS_PER_SCHOOL", "5"))
 
+# The social care reports (reporting.social_care): each team's manager is e-mailed their
+# own team's exceptions this many days after the term's PEP deadline (at the latest on
+# the term's last day), by the Celery beat task; the VSH may also send them at any time.
+# A team with nothing to report gets nothing, unless nil returns are asked for.
+SOCIAL_CARE_REPORT_DAYS_AFTER_DEADLINE = int(os.environ.get("SOCIAL_CARE_REPORT_DAYS_AFTER_DEADLINE", "14"))
+SOCIAL_CARE_REPORT_SEND_NIL_RETURNS = env_bool("SOCIAL_CARE_REPORT_SEND_NIL_RETURNS", False)
+
 # Imports from the case-management and ePEP systems (README, "Importing from the
 # case-management and ePEP systems"). A file over IMPORT_MAX_BYTES is refused unread.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ReportRequest
+from .models import ReportRequest, SocialCareDispatch, SocialCareSend
 
 
 @admin.register(ReportRequest)
@@ -38,3 +38,51 @@ class ReportRequestAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # requests come from the reports page, which queues the build
+
+
+class SocialCareDispatchInline(admin.TabularInline):
+    model = SocialCareDispatch
+    extra = 0
+    can_delete = False
+    fields = ("team", "outcome", "manager_name", "manager_email", "peps", "not_attended", "not_updated", "notice")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SocialCareSend)
+class SocialCareSendAdmin(admin.ModelAdmin):
+    list_display = ("term", "requested_by", "status", "created_at", "finished_at")
+    list_filter = ("status", "term")
+    list_select_related = ("term", "requested_by")
+    readonly_fields = ("term", "requested_by", "token", "status", "error", "created_at", "finished_at")
+    inlines = [SocialCareDispatchInline]
+
+    def has_add_permission(self, request):
+        return False  # sends come from the VSH's page, which queues them
+
+
+@admin.register(SocialCareDispatch)
+class SocialCareDispatchAdmin(admin.ModelAdmin):
+    list_display = ("team", "term", "trigger", "outcome", "manager_email", "peps", "created_at")
+    list_filter = ("trigger", "outcome", "term", "team")
+    search_fields = ("team__name", "manager_name", "manager_email")
+    list_select_related = ("team", "term")
+    readonly_fields = (
+        "term",
+        "team",
+        "trigger",
+        "send",
+        "outcome",
+        "manager_name",
+        "manager_email",
+        "peps",
+        "not_attended",
+        "not_updated",
+        "notice",
+        "created_at",
+    )
+
+    def has_add_permission(self, request):
+        return False  # dispatched by reporting.social_care, once per team and term or send

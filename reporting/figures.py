@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from access.policy import visible_peps
 from core.vocabulary import Phase, Rating, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange, Term
+from peps.models import SocialCareTeam as SocialCareTeamModel
 from sampling.models import SampleEntry
 from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
 
@@ -469,6 +470,7 @@ def trend(term: Term, terms: int = 6) -> list[TrendPoint]:
 @dataclass
 class SocialCareRow:
     team: str
+    team_id: int | None
     team_manager: str
     team_manager_email: str
     social_worker: str
@@ -477,21 +479,34 @@ class SocialCareRow:
     sw_attended: bool
     sw_section_updated: bool
 
+    @property
+    def not_attended(self) -> bool:
+        """A PEP meeting was held and the social worker did not attend it."""
+        return bool(self.meeting_date) and not self.sw_attended
+
+
+NO_SOCIAL_WORKER = "No social worker recorded"
+
 
 @dataclass
 class SocialCareTeam:
-    """One team's exceptions, and how many of each."""
+    """One team's exceptions, and how many of each; its manager as the team records them
+    (``team_id`` None: the PEPs of children with no social worker recorded)."""
 
     name: str
     rows: list
+    team_id: int | None = None
+    manager: str = ""
+    manager_email: str = ""
 
-    @property
-    def manager(self) -> str:
-        return self.rows[0].team_manager
+    @classmethod
+    def of_rows(cls, name: str, rows: list) -> "SocialCareTeam":
+        first = rows[0]
+        return cls(name, rows, first.team_id, first.team_manager, first.team_manager_email)
 
-    @property
-    def manager_email(self) -> str:
-        return self.rows[0].team_manager_email
+    @classmethod
+    def of_team(cls, team: SocialCareTeamModel, rows: list) -> "SocialCareTeam":
+        return cls(team.name, rows, team.pk, team.manager_name, team.manager_email)
 
     @property
     def peps(self) -> int:
@@ -499,7 +514,7 @@ class SocialCareTeam:
 
     @property
     def not_attended(self) -> int:
-        return sum(1 for r in self.rows if r.meeting_date and not r.sw_attended)
+        return sum(1 for r in self.rows if r.not_attended)
 
     @property
     def not_updated(self) -> int:
@@ -507,18 +522,37 @@ class SocialCareTeam:
 
 
 def social_care_teams(term: Term, user=None) -> list[SocialCareTeam]:
-    """``social_care_exceptions`` team by team, with their counts."""
-    return [SocialCareTeam(name, rows) for name, rows in social_care_exceptions(term, user).items()]
+    """``social_care_exceptions`` team by team, with their counts: the teams with
+    exceptions only (the VSH's all-teams report)."""
+    return [SocialCareTeam.of_rows(name, rows) for name, rows in social_care_exceptions(term, user).items()]
 
 
-def social_care_exceptions(term: Term, user=None) -> dict[str, list[SocialCareRow]]:
+def social_care_every_team(term: Term) -> list[SocialCareTeam]:
+    """Every social care team by name, each with its exceptions of ``term`` (perhaps none),
+    then the PEPs of children with no social worker recorded, if any (no team, no manager
+    to send them to): what sending the reports to the teams' managers would send."""
+    exceptions = social_care_exceptions(term)
+    teams = [SocialCareTeam.of_team(team, exceptions.pop(team.name, [])) for team in SocialCareTeamModel.objects.all()]
+    return teams + [SocialCareTeam(name, rows) for name, rows in exceptions.items()]
+
+
+def social_care_team_exceptions(term: Term, team: SocialCareTeamModel) -> SocialCareTeam:
+    """One team's exceptions of ``term`` and nobody else's: the report its manager is sent."""
+    return SocialCareTeam.of_team(team, social_care_exceptions(term, team=team).get(team.name, []))
+
+
+def social_care_exceptions(
+    term: Term, user=None, team: SocialCareTeamModel | None = None
+) -> dict[str, list[SocialCareRow]]:
     """Per social care team: PEPs of the term whose meeting the SW did not attend or
     whose SW section was not updated. Children by LA reference only; given ``user``, only
-    the PEPs that user may see."""
+    the PEPs that user may see; given ``team``, only that team's (its social workers')."""
+    peps = Pep.objects.all() if user is None else visible_peps(user)
+    if team is not None:
+        peps = peps.filter(child__social_worker__team=team)
     rows = defaultdict(list)
     for pep in (
-        (Pep.objects.all() if user is None else visible_peps(user))
-        .filter(term=term)
+        peps.filter(term=term)
         .exclude(status=PepStatus.DRAFT)
         .filter(Q(meeting_date__isnull=False, sw_attended=False) | Q(sw_section_updated=False))
         .values(
@@ -527,16 +561,18 @@ def social_care_exceptions(term: Term, user=None) -> dict[str, list[SocialCareRo
             "sw_attended",
             "sw_section_updated",
             "child__social_worker__name",
+            "child__social_worker__team",
             "child__social_worker__team__name",
             "child__social_worker__team__manager_name",
             "child__social_worker__team__manager_email",
         )
         .order_by("child__social_worker__team__name", "child__social_worker__name", "child__la_reference")
     ):
-        team = pep["child__social_worker__team__name"] or "No social worker recorded"
-        rows[team].append(
+        name = pep["child__social_worker__team__name"] or NO_SOCIAL_WORKER
+        rows[name].append(
             SocialCareRow(
-                team=team,
+                team=name,
+                team_id=pep["child__social_worker__team"],
                 team_manager=pep["child__social_worker__team__manager_name"] or "",
                 team_manager_email=pep["child__social_worker__team__manager_email"] or "",
                 social_worker=pep["child__social_worker__name"] or "Not recorded",

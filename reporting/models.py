@@ -3,6 +3,10 @@
 The board report always goes through a request (it is the large one); the social care
 report is streamed straight to the browser. The file lives under MEDIA_ROOT/reports/ and
 is only ever served by ``reporting.report_views.download``, which checks who asks.
+
+Also the record of the social care reports sent to each team's manager: a
+``SocialCareSend`` for each time the VSH sends them, a ``SocialCareDispatch`` per team and
+term for each that went (or had nothing to report).
 """
 
 from datetime import timedelta
@@ -12,7 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from peps.models import Term
+from notices.models import Notice
+from peps.models import SocialCareTeam, Term
 
 # A request still pending or running after this long has most likely lost its task
 # (a worker died, Redis was flushed): the status page then offers "Try again".
@@ -21,6 +26,9 @@ STALE_AFTER = timedelta(minutes=15)
 # which its page shows as it is (reporting.services.enqueue).
 BACKGROUND_UNAVAILABLE = (
     "The background service is not available, so the report could not be prepared. Try again in a few minutes."
+)
+SEND_UNAVAILABLE = (
+    "The background service is not available, so the reports could not be sent. Try again in a few minutes."
 )
 
 
@@ -102,3 +110,107 @@ class ReportRequest(models.Model):
     def download_name(self) -> str:
         season = self.term.get_season_display().lower()
         return f"{self.kind.replace('_', '-')}-report-{season}-{self.term.academic_year_label.replace('/', '-')}.pdf"
+
+
+# --- the social care reports, per team, to their managers ---------------------------
+
+
+class SocialCareSendStatus(models.TextChoices):
+    PENDING = "pending", "Being sent"
+    DONE = "done", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class SocialCareSend(models.Model):
+    """The VSH's "Send to social care managers" for a term: who asked and when, and what
+    came of it (``reporting.social_care``). Each team's e-mail is a ``SocialCareDispatch``.
+
+    ``token`` comes from the confirmation page: a double click posts the same token again
+    and meets the unique constraint ("already asked"); asking again deliberately (opening
+    the page again) gets a new token, so a new send."""
+
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="social_care_sends")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="social_care_sends",
+    )
+    token = models.UUIDField(unique=True, editable=False)
+    status = models.CharField(max_length=8, choices=SocialCareSendStatus.choices, default=SocialCareSendStatus.PENDING)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "send to social care managers"
+        verbose_name_plural = "sends to social care managers"
+
+    def __str__(self):
+        return f"Social care reports, {self.term}, asked for by {self.requested_by or 'someone since removed'}"
+
+    @property
+    def not_queued(self) -> bool:
+        """Failed because it could not be queued (the background service was down)."""
+        return self.status == SocialCareSendStatus.FAILED and self.error == SEND_UNAVAILABLE
+
+
+class SocialCareTrigger(models.TextChoices):
+    SCHEDULED = "scheduled", "Termly schedule"
+    ON_DEMAND = "on_demand", "Sent by the VSH"
+
+
+class SocialCareOutcome(models.TextChoices):
+    SENT = "sent", "Sent to the team manager"
+    NIL = "nil", "Nothing to report: not sent"
+
+
+class SocialCareDispatch(models.Model):
+    """One social care team's report for one term: its exceptions e-mailed, with the team's
+    PDF, to its manager (the outbox's ``notice``), or recorded as nothing to report.
+
+    The termly schedule dispatches a team once per term (``one_scheduled_dispatch``);
+    each of the VSH's sends once per team (``one_dispatch_per_team_per_send``). A second
+    attempt meets the constraint and is "already done"."""
+
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="social_care_dispatches")
+    team = models.ForeignKey(SocialCareTeam, on_delete=models.PROTECT, related_name="dispatches")
+    trigger = models.CharField(max_length=10, choices=SocialCareTrigger.choices)
+    send = models.ForeignKey(SocialCareSend, null=True, blank=True, on_delete=models.CASCADE, related_name="dispatches")
+    outcome = models.CharField(max_length=4, choices=SocialCareOutcome.choices)
+    # The manager and the counts as sent (the team's record may change later).
+    manager_name = models.CharField(max_length=150, blank=True)
+    manager_email = models.EmailField(blank=True)
+    peps = models.PositiveIntegerField("PEPs listed", default=0)
+    not_attended = models.PositiveIntegerField("meetings not attended", default=0)
+    not_updated = models.PositiveIntegerField("sections not updated", default=0)
+    notice = models.OneToOneField(
+        Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="social_care_dispatch"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "team__name"]
+        verbose_name_plural = "social care dispatches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "term"],
+                condition=Q(trigger="scheduled"),
+                name="one_scheduled_dispatch",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "send"],
+                condition=Q(send__isnull=False),
+                name="one_dispatch_per_team_per_send",
+            ),
+            # The schedule's have no send; the VSH's belong to one.
+            models.CheckConstraint(
+                condition=Q(trigger="scheduled", send__isnull=True) | Q(trigger="on_demand", send__isnull=False),
+                name="dispatch_trigger_matches_send",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.team} – {self.term} ({self.get_trigger_display().lower()}: {self.get_outcome_display()})"

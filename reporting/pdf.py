@@ -5,6 +5,9 @@
   is built from ``term_figures`` and ``trend``, which hold none).
 - ``social_care_report_pdf(term)``: per social care team, the PEPs a social worker did
   not attend or whose SW section was not updated. Names children by LA reference only.
+  For the VSH (every team) and managers (the PEPs they may see).
+- ``social_care_team_report_pdf(term, team)``: one team's exceptions only, for its
+  manager (sent by reporting.social_care). Names children by LA reference only.
 
 The charts are the dashboard's (reporting.charts through the report_charts template tags,
 inline SVG that WeasyPrint renders), in the screens' palette; every share is written by the
@@ -24,7 +27,16 @@ from django.utils.safestring import SafeString, mark_safe
 from core.vocabulary import Rating
 from peps.models import Term
 
-from .figures import RATINGS, Breakdown, TermFigures, combine_small_schools, social_care_teams, term_figures, trend
+from .figures import (
+    RATINGS,
+    Breakdown,
+    SocialCareTeam,
+    TermFigures,
+    combine_small_schools,
+    social_care_teams,
+    term_figures,
+    trend,
+)
 from .formatting import percent
 
 NO_DATA = "No data for this term"
@@ -246,6 +258,28 @@ def social_care_report_html(term: Term, today: date | None = None, user=None) ->
 
 def social_care_report_pdf(term: Term, today: date | None = None, user=None) -> bytes:
     return _pdf(social_care_report_html(term, today, user))
+
+
+def social_care_team_report_context(term: Term, team: SocialCareTeam, today: date | None = None) -> dict:
+    """One team's report (``figures.social_care_team_exceptions``): nothing of any other team."""
+    return {
+        **_running(f"{team.name}: social workers and PEPs – {term}", "OFFICIAL-SENSITIVE"),
+        "term": term,
+        "team": team,
+        "authority_name": settings.AUTHORITY_NAME,
+        "virtual_school_name": settings.VIRTUAL_SCHOOL_NAME,
+        "report_date": today or timezone.localdate(),
+    }
+
+
+def social_care_team_report_html(term: Term, team: SocialCareTeam, today: date | None = None) -> str:
+    return render_to_string(
+        "reporting/pdf/social_care_team_report.html", social_care_team_report_context(term, team, today)
+    )
+
+
+def social_care_team_report_pdf(term: Term, team: SocialCareTeam, today: date | None = None) -> bytes:
+    return _pdf(social_care_team_report_html(term, team, today))
 
 
 def _pdf(html: str) -> bytes:

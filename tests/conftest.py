@@ -7,7 +7,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -425,3 +425,88 @@ def small_school(officer, other_officer):
         for from_status, to_status in changes:
             PepStatusChange.objects.create(pep=peps[name], from_status=from_status, to_status=to_status)
     return SmallSchool(term, {"alpha": alpha, "beta": beta}, peps)
+
+
+# Social care teams and their exceptions (the social care reports' tests).
+
+
+@dataclass
+class SocialCareWorld:
+    term: Term
+    teams: dict
+    peps: dict
+
+
+@pytest.fixture
+def social_care_world(db, settings, tmp_path):
+    """One term's PEPs in four social care teams, and one child with no social worker:
+
+    ======= ===================================== ============ ============ ======= ======== ======= ==================
+    team    manager (e-mail)                      child        social worker meeting attended section listed as
+    ======= ===================================== ============ ============ ======= ======== ======= ==================
+    Alpha   Ann Alpha (ann.alpha@council.example) ALPHA-0001   Al Worker    held    no       yes     did not attend
+    Alpha                                         ALPHA-0002   Al Worker    held    yes      no      not updated
+    Alpha                                         ALPHA-0003   Amy Worker   held    yes      yes     (not listed)
+    Beta    Bob Beta (bob.beta@council.example)   BETA-0001    Bea Worker   none    -        no      not updated
+    Beta                                          BETA-0009    Bea Worker   (a draft PEP, not listed though it would be)
+    Gamma   Gil Gamma (no e-mail)                 GAMMA-0001   Gus Worker   held    no       no      both
+    Delta   Dot Delta (dot.delta@council.example) DELTA-0001   Dan Worker   held    yes      yes     (nothing to report)
+    (none)                                        NOSW-0001    (none)       held    no       no      both
+    ======= ===================================== ============ ============ ======= ======== ======= ==================
+
+    The term's PEP deadline is 27 October 2003 and it ends on 19 December 2003.
+    """  # noqa: E501
+    settings.MEDIA_ROOT = tmp_path / "media"  # the outbox's attachments
+    term = TermFactory(academic_year=2003, season="autumn")
+    term.pep_deadline, term.end_date = date(2003, 10, 27), date(2003, 12, 19)
+    term.save()
+    teams = {
+        "alpha": SocialCareTeamFactory(
+            name="Alpha team", manager_name="Ann Alpha", manager_email="ann.alpha@council.example"
+        ),
+        "beta": SocialCareTeamFactory(
+            name="Beta team", manager_name="Bob Beta", manager_email="bob.beta@council.example"
+        ),
+        "gamma": SocialCareTeamFactory(name="Gamma team", manager_name="Gil Gamma", manager_email=""),
+        "delta": SocialCareTeamFactory(
+            name="Delta team", manager_name="Dot Delta", manager_email="dot.delta@council.example"
+        ),
+    }
+    workers = {
+        name: SocialWorkerFactory(name=name, team=teams[team])
+        for name, team in [
+            ("Al Worker", "alpha"),
+            ("Amy Worker", "alpha"),
+            ("Bea Worker", "beta"),
+            ("Gus Worker", "gamma"),
+            ("Dan Worker", "delta"),
+        ]
+    }
+    meeting = term.start_date + timedelta(weeks=3)
+    rows = [
+        ("ALPHA-0001", "Al Worker", True, False, True, PepStatus.SUBMITTED),
+        ("ALPHA-0002", "Al Worker", True, True, False, PepStatus.FINALISED),
+        ("ALPHA-0003", "Amy Worker", True, True, True, PepStatus.FINALISED),
+        ("BETA-0001", "Bea Worker", False, False, False, PepStatus.RETURNED),
+        ("BETA-0009", "Bea Worker", True, False, False, PepStatus.DRAFT),
+        ("GAMMA-0001", "Gus Worker", True, False, False, PepStatus.SUBMITTED),
+        ("DELTA-0001", "Dan Worker", True, True, True, PepStatus.SUBMITTED),
+        ("NOSW-0001", None, True, False, False, PepStatus.SUBMITTED),
+    ]
+    peps = {}
+    for ref, worker, held, attended, updated, status in rows:
+        child = ChildFactory(
+            la_reference=ref,
+            first_name=f"First{ref.replace('-', '')}",
+            last_name=f"Last{ref.replace('-', '')}",
+            social_worker=workers[worker] if worker else None,
+        )
+        peps[ref] = PepFactory(
+            child=child,
+            term=term,
+            status=status,
+            meeting_date=meeting if held else None,
+            sw_attended=attended,
+            sw_section_updated=updated,
+        )
+    return SocialCareWorld(term, teams, peps)

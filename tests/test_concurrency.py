@@ -7,17 +7,21 @@ HVS_REQUIRE_SERVICES=1, as in CI).
 """
 
 import threading
+import uuid
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from post_office.models import Email
 
 from core.vocabulary import Role
 from peps.models import PepStatus, PepStatusChange
 from practice.models import PeerReviewMeeting, PeerReviewPep
-from reporting.models import ReportRequest
+from reporting import social_care
+from reporting.models import ReportRequest, SocialCareDispatch, SocialCareSend
 from reporting.tasks import build_report as build_report_task
+from reporting.tasks import send_social_care_reports
 from reviews.models import QaReview, ReviewKind, ReviewStatus
 from reviews.services import save_review, start_review
 from sampling.models import SampleEntry
@@ -217,6 +221,30 @@ def test_three_clicks_on_prepare_the_board_report_make_one_request(pep, monkeypa
     report = ReportRequest.objects.get()
     assert [r.status_code for r in responses] == [302] * CLICKS
     assert {r["Location"] for r in responses} == {reverse("reports:status", args=[report.pk])}
+
+
+def test_three_clicks_on_send_to_social_care_managers_send_once(social_care_world, vsh, monkeypatch):
+    # Not sent here: the send stays "being sent", as while a worker is busy.
+    monkeypatch.setattr(send_social_care_reports, "apply_async", lambda *args, **kwargs: None)
+    client = browser(vsh)
+    form = {"term": social_care_world.term.pk, "token": str(uuid.uuid4())}
+
+    responses = at_once(*[post(client, reverse("reports:social_care_send"), form)] * CLICKS)
+
+    assert [r.status_code for r in responses] == [302] * CLICKS
+    assert SocialCareSend.objects.count() == 1
+
+
+def test_two_scheduled_runs_at_once_dispatch_each_team_once(social_care_world, monkeypatch):
+    monkeypatch.setattr(
+        social_care.pdf, "social_care_team_report_pdf", lambda term, team, today=None: f"%PDF {team.name}".encode()
+    )
+    day = social_care.send_date(social_care_world.term)
+
+    runs = at_once(*[lambda: len(social_care.send_scheduled(day))] * 2)
+
+    assert sum(runs) == 3  # Alpha, Beta (sent) and Delta (nothing to report), between them
+    assert SocialCareDispatch.objects.count() == 3 and Email.objects.count() == 2
 
 
 # --- two tabs of one draft -------------------------------------------------------------

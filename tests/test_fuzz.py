@@ -116,6 +116,7 @@ def form_names(world) -> dict[str, list[str]]:
         "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
         "practice:peer_review_detail": ["pep-brought", "pep-findings", "notes-findings", "notes-actions"],
         "reports:request": ["kind", "term"],
+        "reports:social_care_send": ["term", "token"],
         "peps:record_new": PEP_MEETING_FIELDS,
         "peps:record": PEP_MEETING_FIELDS,
         "peps:submit": ["note"],

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.vocabulary import Phase, Role, Season, key_stage
-from peps.models import Pep, PepStatus, PepStatusChange
+from peps.models import Pep, PepStatus, PepStatusChange, SocialCareTeam
 from reporting.figures import (
     Completion,
     ModerationSummary,
@@ -24,7 +24,9 @@ from reporting.figures import (
     SocialCareRow,
     SocialWorkFigures,
     largest_remainder,
+    social_care_every_team,
     social_care_exceptions,
+    social_care_team_exceptions,
     split,
     term_figures,
     trend,
@@ -602,6 +604,7 @@ def test_social_care_exceptions_do_not_name_children(school):
     names = [f.name for f in fields(SocialCareRow)]
     assert names == [
         "team",
+        "team_id",
         "team_manager",
         "team_manager_email",
         "social_worker",
@@ -613,6 +616,42 @@ def test_social_care_exceptions_do_not_name_children(school):
     text = repr(social_care_exceptions(school.term))
     assert "LA-002" in text
     assert "Kid" not in text and "Secret" not in text
+
+
+def test_one_teams_exceptions_are_its_own_and_nobody_elses(school):
+    north, south = (SocialCareTeam.objects.get(name=name) for name in ("North team", "South team"))
+    report = social_care_team_exceptions(school.term, north)
+    assert (report.name, report.team_id, report.manager, report.manager_email) == (
+        "North team",
+        north.pk,
+        "Nora North",
+        "nora@example.org",
+    )
+    assert [r.la_reference for r in report.rows] == ["LA-006", "LA-002"]
+    assert (report.peps, report.not_attended, report.not_updated) == (2, 2, 1)
+    assert {r.team_id for r in report.rows} == {north.pk}
+    assert [r.la_reference for r in social_care_team_exceptions(school.term, south).rows] == ["LA-003", "LA-004"]
+    # The same rows as the all-teams figures give that team: computed once, by one query.
+    assert report.rows == social_care_exceptions(school.term)["North team"]
+
+
+def test_a_team_with_nothing_to_report_has_its_manager_and_no_rows(school):
+    quiet = SocialCareTeamFactory(name="Quiet team", manager_name="Quinn", manager_email="quinn@example.org")
+    report = social_care_team_exceptions(school.term, quiet)
+    assert (report.rows, report.peps, report.manager, report.manager_email) == ([], 0, "Quinn", "quinn@example.org")
+
+
+def test_every_team_with_or_without_exceptions_then_the_children_with_no_social_worker(school):
+    SocialCareTeamFactory(name="Quiet team", manager_name="Quinn", manager_email="")
+    PepFactory(term=school.term, status=PepStatus.SUBMITTED, sw_section_updated=False, child__social_worker=None)
+    teams = social_care_every_team(school.term)
+    assert [(t.name, t.peps, t.manager_email) for t in teams] == [
+        ("North team", 2, "nora@example.org"),
+        ("Quiet team", 0, ""),
+        ("South team", 2, "sam@example.org"),
+        ("No social worker recorded", 1, ""),
+    ]
+    assert teams[-1].team_id is None
 
 
 def test_social_care_exceptions_of_an_empty_term():

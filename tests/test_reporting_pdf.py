@@ -29,10 +29,10 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from core.vocabulary import Role, Season
-from peps.models import PepStatus
+from peps.models import PepStatus, SocialCareTeam
 from reporting import charts, exports, pdf
 from reporting import services as report_services
-from reporting.figures import term_figures
+from reporting.figures import social_care_team_exceptions, term_figures
 from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reporting.services import build_report, request_report
 from reporting.tasks import build_report as build_report_task
@@ -352,6 +352,31 @@ def test_social_care_report_lists_the_exceptions_by_team(term_data):
 def test_social_care_report_with_no_exceptions(empty_term):
     text = " ".join(pages_text(pdf.social_care_report_pdf(empty_term)))
     assert "No exceptions this term" in text
+
+
+def test_a_teams_own_report_lists_its_exceptions_and_no_other_teams(term_data):
+    team_a = SocialCareTeam.objects.get(name="Alpha Children in Care")
+    content = pdf.social_care_team_report_pdf(term_data["term"], social_care_team_exceptions(term_data["term"], team_a))
+
+    for text in all_texts(content):
+        assert "OFFICIAL-SENSITIVE" in text and "Alpha Children in Care: social workers and PEPs" in text
+        assert "For Ann Manager, team manager" in text
+        assert set(re.findall(r"REF-\d{4}", text)) == {"REF-0003"}
+        assert "Sally Worker" in text and text.count("Did not attend") == 2  # the column and the row
+        assert "Beta Leaving Care" not in text and "Ben Manager" not in text and "Sam Worker" not in text
+        for child in term_data["children"]:
+            assert child.first_name not in text and child.last_name not in text
+            assert f"{child.date_of_birth:%d/%m/%Y}" not in text
+
+
+def test_a_teams_own_report_with_nothing_to_report(term_data):
+    quiet = SocialCareTeamFactory(name="Quiet team", manager_name="Quinn")
+    text = " ".join(
+        pages_text(
+            pdf.social_care_team_report_pdf(term_data["term"], social_care_team_exceptions(term_data["term"], quiet))
+        )
+    )
+    assert "No exceptions this term" in text and "REF-" not in text
 
 
 def test_running_text_is_escaped_for_css():

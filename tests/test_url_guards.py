@@ -156,6 +156,7 @@ CASES = {
     "reports:status": Case(_report, insider="manager"),
     "reports:download": Case(_report, insider="manager"),
     "reports:social_care": Case(insider="vsh"),
+    "reports:social_care_send": Case(insider="vsh"),
     "reporting:dashboard": Case(),
     "reporting:figures_csv": Case(),
     "reporting:figures_xlsx": Case(),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import report_views
+from . import report_views, social_care_views
 
 app_name = "reports"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/", report_views.status, name="status"),
     path("<int:pk>/download/", report_views.download, name="download"),
     path("social-care/", report_views.social_care, name="social_care"),
+    path("social-care/send/", social_care_views.send, name="social_care_send"),
 ]

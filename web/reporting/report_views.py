@@ -65,6 +65,7 @@ def index(request):
             "term_form": TermPickerForm(initial={"term": term.pk if term else None}),
             "may_board": may_request(user, ReportKind.BOARD),
             "may_social_care": may_request(user, ReportKind.SOCIAL_CARE),
+            "may_send_social_care": user.has_perm("hvs.send_social_care_reports"),
             "recent": ReportRequest.objects.filter(requested_by=user).select_related("term")[:RECENT_REQUESTS],
         },
     )
