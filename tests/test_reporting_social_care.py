@@ -7,11 +7,13 @@ Gamma (1, no manager e-mail), Delta (nothing to report), and a child with no soc
 """
 
 import io
+import os
 import re
 import shutil
 import subprocess
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -36,6 +38,7 @@ from reporting.tasks import send_scheduled_social_care_reports, send_social_care
 
 from .conftest import celery_broker_at, free_port
 from .factories import SocialCareTeamFactory, TermFactory, UserFactory
+from .services import RESULT_TIMEOUT, require_service
 
 pytestmark = pytest.mark.django_db
 
@@ -393,3 +396,32 @@ def test_an_unknown_send_is_not_retried(eager):
 def test_a_term_with_no_teams_sends_nothing():
     term = TermFactory(academic_year=2004, season="autumn")
     assert social_care.send_scheduled(social_care.send_date(term)) == []
+
+
+# --- a real worker -----------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_sends_the_vshs_reports_once(worker_queue, social_care_world, vsh, settings):
+    require_service("celery worker", bool(worker_queue))
+    # The worker writes the attachments under its own MEDIA_ROOT (the environment's).
+    settings.MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", settings.BASE_DIR / "media"))
+    send = SocialCareSend.objects.create(term=social_care_world.term, requested_by=vsh, token=uuid.uuid4())
+    try:
+        for _ in range(2):  # delivered twice: sent once
+            result = send_social_care_reports.apply_async(args=[send.pk], queue=worker_queue)
+            assert result.get(timeout=RESULT_TIMEOUT) == SocialCareSendStatus.DONE
+        assert sorted(send.dispatches.values_list("team__name", "outcome")) == [
+            ("Alpha team", "sent"),
+            ("Beta team", "sent"),
+            ("Delta team", "nil"),
+        ]
+        assert sorted(address for email in Email.objects.all() for address in email.to) == [
+            "ann.alpha@council.example",
+            "bob.beta@council.example",
+        ]
+    finally:
+        for email in Email.objects.all():
+            for attachment in email.attachments.all():
+                attachment.file.delete(save=False)

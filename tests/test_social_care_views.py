@@ -135,7 +135,7 @@ def test_confirming_sends_each_team_once_and_the_page_lists_what_went(
     body = page(client, term)
     assert "Sending the social care reports for Autumn 2003/04 to the team managers" in body
     table = body.split('id="dispatches"')[1].split("</table>")[0]
-    assert table.count("Sent by ") == 3 and "Nothing to report" in table and "Ann Alpha" in table
+    assert table.count("By ") == 3 and "Nothing to report" in table and "Ann Alpha" in table
     assert "Gamma team" not in table
     assert "The termly send was due on 10 November 2003; none went on its own" in body
     # A new token each time the page is shown: confirming again is a deliberate new send.
