@@ -19,6 +19,7 @@ from django.test import override_settings
 from core.vocabulary import Role
 from hvs_qa.celery import app
 from peps.models import PepStatus, PepStatusChange, Term
+from reporting import pdf as reporting_pdf
 
 from .factories import (
     ChildFactory,
@@ -258,9 +259,15 @@ REDIS_READY_SECONDS = 5
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on: the first free one of
     HVS_TEST_PORTS ("8620-8629", on a machine shared by several checkouts), else one the
-    system picks."""
+    system picks (from its ephemeral range, which it hands out in turn)."""
     first, _, last = os.environ.get("HVS_TEST_PORTS", "").partition("-")
-    candidates = range(int(first), int(last or first) + 1) if first else [0]
+    candidates = list(range(int(first), int(last or first) + 1)) if first else [0]
+    # pytest-xdist workers take turns (gw0 the first port, gw1 the second...), so two
+    # workers never pick the same port at the same moment.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    if first and workers > 1:
+        candidates = candidates[worker % workers :: workers]
     for port in candidates:
         with socket.socket() as probe:
             try:
@@ -435,6 +442,15 @@ class SocialCareWorld:
     term: Term
     teams: dict
     peps: dict
+
+
+@pytest.fixture
+def stub_pdf(monkeypatch):
+    """Each team's social care PDF as a stub (``%PDF <team>``), where a test is about what
+    is sent when, not the PDF (WeasyPrint takes a few tenths of a second a PDF)."""
+    monkeypatch.setattr(
+        reporting_pdf, "social_care_team_report_pdf", lambda term, team, today=None: f"%PDF {team.name}".encode()
+    )
 
 
 @pytest.fixture

@@ -17,9 +17,11 @@ from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from post_office.models import Email
 
 from core.vocabulary import Role
 from peps.models import Child, Pep, PepStatus
+from reporting.models import SocialCareSend
 from reviews.models import ProForma
 from reviews.services import save_review, start_review
 
@@ -513,3 +515,36 @@ def test_the_vsh_imports_children_from_the_page(live_server, page, signed_in_vsh
     check("15-import-applied")
     assert Child.objects.filter(la_reference__startswith="HVS-9", allocated_officer=officer).count() == 2
     check.assert_clean()
+
+
+# --- the social care reports -----------------------------------------------------------
+
+
+def test_the_vshs_send_page_passes_axe(live_server, page, signed_in_vsh, social_care_world):
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
+    page.goto(f"{live_server.url}/reports/pdf/?term={social_care_world.term.pk}")
+    page.get_by_role("link", name="Send to social care managers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Send the social care reports to the team managers")
+    expect(page.get_by_role("row", name="Gamma team")).to_contain_text("Cannot be sent")
+    check("30-social-care-send")
+    check.assert_clean()
+
+
+def test_the_vsh_sends_the_social_care_reports_and_the_page_lists_them(
+    live_server, page, signed_in_vsh, social_care_world, stub_pdf
+):
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
+    page.goto(f"{live_server.url}/reports/pdf/social-care/send/?term={social_care_world.term.pk}")
+    page.get_by_role("button", name="Send to 2 social care managers").click()
+    banner = page.get_by_role("alert")
+    expect(banner).to_contain_text("Social care reports for Autumn 2003/04 sent to the team managers")
+    expect(page.locator("#dispatches tbody tr")).to_have_count(3)
+    check("31-social-care-sent")
+    check.assert_clean()
+    assert SocialCareSend.objects.get().requested_by == signed_in_vsh
+    assert sorted(address for email in Email.objects.all() for address in email.to) == [
+        "ann.alpha@council.example",
+        "bob.beta@council.example",
+    ]

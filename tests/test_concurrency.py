@@ -235,10 +235,7 @@ def test_three_clicks_on_send_to_social_care_managers_send_once(social_care_worl
     assert SocialCareSend.objects.count() == 1
 
 
-def test_two_scheduled_runs_at_once_dispatch_each_team_once(social_care_world, monkeypatch):
-    monkeypatch.setattr(
-        social_care.pdf, "social_care_team_report_pdf", lambda term, team, today=None: f"%PDF {team.name}".encode()
-    )
+def test_two_scheduled_runs_at_once_dispatch_each_team_once(social_care_world, stub_pdf):
     day = social_care.send_date(social_care_world.term)
 
     runs = at_once(*[lambda: len(social_care.send_scheduled(day))] * 2)

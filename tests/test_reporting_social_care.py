@@ -65,15 +65,6 @@ def attachment_of(email: Email) -> tuple[str, bytes]:
         return attachment.name, handle.read()
 
 
-@pytest.fixture
-def stub_pdf(monkeypatch):
-    """The team PDF as a stub, where the test is about what is sent when, not the PDF
-    (rendering one takes WeasyPrint a few tenths of a second)."""
-    monkeypatch.setattr(
-        social_care.pdf, "social_care_team_report_pdf", lambda term, team, today=None: f"%PDF {team.name}".encode()
-    )
-
-
 def outbox_by_address() -> dict[str, Email]:
     emails = {}
     for email in Email.objects.all():

@@ -47,13 +47,6 @@ def plan_row(body: str, team: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
 
 
-@pytest.fixture
-def stub_pdf(monkeypatch):
-    monkeypatch.setattr(
-        social_care.pdf, "social_care_team_report_pdf", lambda term, team, today=None: f"%PDF {team.name}".encode()
-    )
-
-
 # --- who may -----------------------------------------------------------------------------
 
 
