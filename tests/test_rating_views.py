@@ -87,6 +87,27 @@ def form_data(review, ratings, comments=None, action="submit", strengths="", dev
     return data
 
 
+VERSION = re.compile(r'<input type="hidden" name="version" value="(\d+)"')
+
+
+def confirm_url(review) -> str:
+    return reverse("reviews:confirm", args=[review.pk])
+
+
+def confirm_version(client, review) -> str:
+    """GET the confirmation page, as the reviewer reading the outcome: the version its form carries."""
+    response = client.get(confirm_url(review))
+    assert response.status_code == 200
+    return VERSION.search(response.content.decode())[1]
+
+
+def check_and_submit(client, review, data):
+    """ "Check and submit" on the rating page, then "Confirm and submit": the confirmation's response."""
+    response = client.post(reverse("reviews:rate", args=[review.pk]), data)
+    assert (response.status_code, response["Location"]) == (302, confirm_url(review))
+    return client.post(confirm_url(review), {"version": confirm_version(client, review)})
+
+
 def snapshot(review):
     review.refresh_from_db()
     return (
@@ -191,8 +212,7 @@ def test_a_failed_submit_keeps_what_was_typed_and_saves_nothing(manager_client, 
 
 
 def test_submit_all_gold_finalises_the_pep(manager_client, review, pep):
-    url = reverse("reviews:rate", args=[review.pk])
-    response = manager_client.post(url, form_data(review, ["gold"] * 8))
+    response = check_and_submit(manager_client, review, form_data(review, ["gold"] * 8))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("reviews:detail", args=[review.pk])
@@ -215,7 +235,7 @@ def test_submit_all_gold_finalises_the_pep(manager_client, review, pep):
 
 def test_submit_with_mostly_red_and_amber_returns_the_pep(manager_client, review, pep):
     ratings = ["red", "green", "amber", "red", "green", "amber", "red", "green"]
-    response = manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ratings))
+    response = check_and_submit(manager_client, review, form_data(review, ratings))
     assert response.status_code == 302
 
     body = manager_client.get(response["Location"]).content.decode()
@@ -233,6 +253,152 @@ def test_submit_with_mostly_red_and_amber_returns_the_pep(manager_client, review
             assert escape(title) not in listed
     pep.refresh_from_db()
     assert (pep.status, pep.judgement) == (PepStatus.RETURNED, Rating.AMBER)
+
+
+# --- the confirmation step ------------------------------------------------------------------
+
+
+def test_check_and_submit_shows_the_outcome_and_submits_nothing_until_confirmed(manager_client, review, pep):
+    data = form_data(review, ["green"] * 7 + ["amber"], strengths="Clear targets", development_points="Dates")
+
+    response = manager_client.post(reverse("reviews:rate", args=[review.pk]), data)
+
+    assert (response.status_code, response["Location"]) == (302, confirm_url(review))
+    # Saved as the draft, not submitted; the PEP untouched.
+    saved = snapshot(review)
+    assert saved[:4] == (ReviewStatus.DRAFT, "", "Clear targets", "Dates")
+    assert [rating for rating, _comment in saved[4]] == ["green"] * 7 + ["amber"]
+    assert saved[-1] == PepStatus.SUBMITTED
+    body = manager_client.get(confirm_url(review)).content.decode()
+    expected = rules.overall_judgement(["green"] * 7 + ["amber"])
+    outcome = re.search(r'<div class="app-outcome[^"]*" id="outcome">(.*?)</div>', body, re.S)[1]
+    assert "This PEP will be <strong>finalised</strong> with the judgement" in outcome
+    assert f"app-rating-tag--{expected.value}" in outcome and expected.quality_label in outcome
+    assert "returned" not in outcome
+    assert "Clear targets" in body and "Comment 7" in body  # what will be submitted
+    assert 'id="confirm-button"' in body and "Confirm and submit" in body
+    assert f'href="{reverse("reviews:rate", args=[review.pk])}"' in body  # go back and change
+    assert snapshot(review) == saved  # reading it changes nothing
+
+
+def test_the_confirmation_lists_the_areas_to_amend_with_their_ratings(manager_client, review):
+    ratings = ["red", "green", "amber", "red", "green", "amber", "red", "green"]
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ratings))
+
+    body = manager_client.get(confirm_url(review)).content.decode()
+
+    assert "This PEP will be <strong>returned to the designated teacher and social worker to amend</strong>" in body
+    listed = re.search(r'<ul[^>]*id="areas-to-amend"[^>]*>(.*?)</ul>', body, re.S)[1]
+    titles = [r.area.title for r in area_ratings(review)]
+    amend = [(title, rating) for title, rating in zip(titles, ratings, strict=True) if rating in ("red", "amber")]
+    shown = re.findall(r'<li><strong>([^<]+)</strong> <strong class="[^"]*app-rating-tag--(\w+)', listed)
+    assert shown == [(escape(title), rating) for title, rating in amend]
+    assert review.pep.status == PepStatus.SUBMITTED
+
+
+def test_go_back_and_change_keeps_everything_typed(manager_client, review):
+    ratings = ["gold", "green", "amber", "red", "gold", "green", "amber", "red"]
+    comments = [f"Typed comment {n}" for n in range(8)]
+    manager_client.post(
+        reverse("reviews:rate", args=[review.pk]),
+        form_data(review, ratings, comments, strengths="Typed strengths", development_points="Typed points"),
+    )
+
+    body = manager_client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
+
+    state = FormState(body)
+    ids = [r.pk for r in area_ratings(review)]
+    assert state.checked == {f"rating_{ids[i]}": rating for i, rating in enumerate(ratings)}
+    assert [state.textareas[f"comment_{i}"] for i in ids] == comments
+    assert (state.textareas["strengths"], state.textareas["development_points"]) == ("Typed strengths", "Typed points")
+    # And "Check and submit" from there shows the outcome again.
+    response = manager_client.post(
+        reverse("reviews:rate", args=[review.pk]),
+        {**form_data(review, ["gold"] * 8), "version": VERSION.search(body)[1]},
+    )
+    assert response["Location"] == confirm_url(review)
+    assert "finalised</strong> with the judgement" in manager_client.get(confirm_url(review)).content.decode()
+
+
+def test_a_save_in_another_tab_after_the_confirmation_opened_is_not_submitted_unseen(manager_client, review, pep):
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["gold"] * 8))
+    seen = confirm_version(manager_client, review)  # the outcome read: finalised, Gold
+    tab = opened_form(manager_client, review)
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), {**form_data(review, ["red"] * 8), **tab})
+
+    response = manager_client.post(confirm_url(review), {"version": seen})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "govuk-error-summary" in body and "saved in another tab or window" in body
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.DRAFT
+    # The outcome shown now is the review as saved now, and confirming that submits it.
+    assert "returned to the designated teacher and social worker to amend" in body
+    assert VERSION.search(body)[1] == str(review.version) != seen
+    response = manager_client.post(confirm_url(review), {"version": review.version})
+    assert (response.status_code, response["Location"]) == (302, reverse("reviews:detail", args=[review.pk]))
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.RETURNED, Rating.RED)
+
+
+@pytest.mark.parametrize("version", ["", "junk", "-1"])
+def test_a_confirmation_without_a_version_submits_nothing(manager_client, review, version):
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["gold"] * 8))
+
+    response = manager_client.post(confirm_url(review), {"version": version})
+
+    assert response.status_code == 200
+    assert "This page is out of date" in response.content.decode()
+    assert snapshot(review)[0] == ReviewStatus.DRAFT
+
+
+def test_the_confirmation_of_an_unfinished_draft_goes_back_to_the_rating_page(manager_client, review):
+    manager_client.post(
+        reverse("reviews:rate", args=[review.pk]), form_data(review, ["gold"] * 7 + [""], action="draft")
+    )
+
+    for method in ("get", "post"):
+        response = getattr(manager_client, method)(confirm_url(review), follow=True)
+        assert response.redirect_chain[-1] == (reverse("reviews:rate", args=[review.pk]), 302)
+        assert "Rate and comment on every area before you submit" in response.content.decode()
+        assert snapshot(review)[0] == ReviewStatus.DRAFT
+
+
+def test_a_lead_practitioners_confirmation_gives_no_judgement(client, lead, pep):
+    review = start_review(pep, lead)
+    client.force_login(lead)
+    count = review.area_ratings.count()
+
+    body = client.get(confirm_url(review), follow=True)
+    assert body.redirect_chain  # nothing rated yet: back to the rating page
+    response = check_and_submit(client, review, form_data(review, ["red"] * count))
+
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert (review.status, review.overall_judgement, review.needs_amendment) == (ReviewStatus.SUBMITTED, "", False)
+    assert Pep.objects.get(pk=pep.pk).status == PepStatus.SUBMITTED
+
+
+def test_the_lead_practitioners_confirmation_page_says_what_a_lead_review_does(client, lead, pep):
+    review = start_review(pep, lead)
+    client.force_login(lead)
+    client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["red"] * review.area_ratings.count()))
+
+    body = client.get(confirm_url(review)).content.decode()
+
+    assert f"Your ratings of the {review.area_ratings.count()} areas you lead on will be recorded" in body
+    assert "gives no overall judgement, and does not change the PEP" in body
+    assert "returned to the designated teacher" not in body and "will be <strong>finalised" not in body
+
+
+def test_the_confirmation_pages_queries_do_not_grow_with_the_areas(manager_client, review):
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["red"] * 8))
+    manager_client.get(confirm_url(review))
+    with CaptureQueriesContext(connection) as queries:
+        manager_client.get(confirm_url(review))
+    assert len(queries.captured_queries) <= 8, [q["sql"] for q in queries.captured_queries]
+    assert sum('FROM "reviews_arearating"' in q["sql"] for q in queries.captured_queries) == 1
 
 
 def test_judgement_preview(manager_client, review):
@@ -271,17 +437,23 @@ def test_judgement_preview_agrees_with_the_rules(manager_client, review):
 def test_a_submitted_review_cannot_be_changed(manager_client, review, pep):
     rate_url = reverse("reviews:rate", args=[review.pk])
     detail_url = reverse("reviews:detail", args=[review.pk])
-    manager_client.post(rate_url, form_data(review, ["gold"] * 8))
+    version = review.version + 1  # the draft saved by "Check and submit"
+    check_and_submit(manager_client, review, form_data(review, ["gold"] * 8))
     submitted = snapshot(review)
     assert submitted[0] == ReviewStatus.SUBMITTED
 
-    response = manager_client.get(rate_url)
-    assert (response.status_code, response["Location"]) == (302, detail_url)
+    for url in (rate_url, confirm_url(review)):
+        response = manager_client.get(url)
+        assert (response.status_code, response["Location"]) == (302, detail_url)
 
     for action in ("submit", "draft"):
         response = manager_client.post(rate_url, form_data(review, ["red"] * 8, action=action, strengths="Rewritten"))
         assert (response.status_code, response["Location"]) == (302, detail_url)
         assert snapshot(review) == submitted
+    # A second confirm (a second tab, the back button) submits nothing more.
+    response = manager_client.post(confirm_url(review), {"version": version})
+    assert (response.status_code, response["Location"]) == (302, detail_url)
+    assert snapshot(review) == submitted
 
     # Starting again does not reopen it: a new line-management review needs a submitted PEP.
     response = manager_client.post(reverse("reviews:start", args=[pep.pk]))
@@ -397,19 +569,29 @@ def test_submitting_a_draft_after_another_managers_outcome_is_refused(manager_cl
     tab = opened_form(manager_client, review)
     theirs = start_review(pep, vsh)
     save_review(theirs, rate_all(theirs, ["gold"] * 8), strengths="", development_points="", submit=True)
-    saved = snapshot(review)
 
     typed = ["red", "amber", "red", "red", "green", "amber", "red", "green"]
     response = manager_client.post(rate_url, {**form_data(review, typed, strengths="Mine"), **tab})
 
-    assert response.status_code == 200
-    body = response.content.decode()
+    # What was typed is kept, as the draft; the confirmation page says why it cannot be
+    # submitted, and offers no button.
+    assert (response.status_code, response["Location"]) == (302, confirm_url(review))
+    saved = snapshot(review)
+    assert saved[0] == ReviewStatus.DRAFT and saved[-1] == PepStatus.FINALISED
+    assert [rating for rating, _comment in saved[4]] == typed and saved[2] == "Mine"
+    page = manager_client.get(confirm_url(review))
+    body = page.content.decode()
     assert "govuk-error-summary" in body
     assert escape(f"This PEP was finalised by {vsh} and is no longer awaiting QA") in body
     assert "your draft was kept" in body
+    assert "Confirm and submit" not in body
+
+    # Confirmed all the same (a page opened before): refused, the draft kept.
+    response = manager_client.post(confirm_url(review), {"version": VERSION.search(body)[1]})
+    assert response.status_code == 200
+    assert escape(f"This PEP was finalised by {vsh} and is no longer awaiting QA") in response.content.decode()
     assert snapshot(review) == saved
-    assert saved[0] == ReviewStatus.DRAFT and saved[-1] == PepStatus.FINALISED
-    state = FormState(body)
+    state = FormState(manager_client.get(rate_url).content.decode())
     assert list(state.checked.values()) == typed and state.textareas["strengths"] == "Mine"
 
 

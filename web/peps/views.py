@@ -14,7 +14,7 @@ from access.policy import visible_children, visible_peps
 from core.vocabulary import RANK
 from peps.models import Pep, PepStatus, Term
 from peps.services import AlreadySubmitted, open_pep, record_pep_meeting, submit_pep
-from reviews.selectors import my_draft_reviews, review_history
+from reviews.selectors import my_draft_reviews, qa_story, review_history
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids
 from sampling.services import awaiting_sampled_qa, finalise_pep
@@ -125,6 +125,7 @@ def pep_detail(request, pk):
     # Moderating this PEP: its first rating stays hidden until the user submits theirs.
     blind = pep.pk in blind_pep_ids(request.user)
     may_review = request.user.has_perm("hvs.review_pep", pep)
+    reviews = [] if blind else list(review_history(pep))
     return render(
         request,
         "peps/pep_detail.html",
@@ -132,8 +133,9 @@ def pep_detail(request, pk):
             "pep": pep,
             "blind": blind,
             "aspirations": pep.aspirations.all(),
-            "reviews": [] if blind else review_history(pep),
-            "status_changes": [] if blind else pep.status_changes.select_related("changed_by"),
+            "reviews": reviews,
+            # Its QA as one story: status changes, each round's outcome, corrections.
+            "story": [] if blind else qa_story(pep, reviews),
             "can_review": may_review,
             # The user's own review in progress, so the button says "Continue rating".
             "my_draft": my_draft_reviews(request.user).filter(pep=pep).first() if may_review else None,
