@@ -1,4 +1,5 @@
-"""The rating flow through the views, as the ``manager`` of ``pep``'s officer."""
+"""The rating flow through the views, as the ``manager`` of ``pep``'s officer: rating, the
+confirmation before submit, the previous QA round beside the areas, and corrections."""
 
 import random
 import re
@@ -18,10 +19,10 @@ from django.utils.html import escape
 from core.vocabulary import Rating
 from peps.models import AspirationCategory, AspirationEntry, Pep, PepStatus
 from reviews import rules
-from reviews.models import ProForma, QaReview, ReviewStatus
-from reviews.services import save_review, start_review
+from reviews.models import ProForma, QaReview, ReviewKind, ReviewStatus
+from reviews.services import correct_review, mark_amended, save_review, start_review
 
-from .factories import rate_all
+from .factories import ProFormaAreaFactory, ProFormaFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -768,3 +769,266 @@ def test_the_rating_pages_queries_do_not_grow_with_the_pep(
     tables = [q["sql"] for q in one.captured_queries]
     assert sum('FROM "peps_aspirationentry"' in sql for sql in tables) == 1
     assert not any('FROM "peps_school"' in sql for sql in tables)
+
+
+# --- the previous QA round beside each area ---------------------------------------------------
+
+
+def _returned_and_amended(pep, manager, ratings, comment="Round 1 said so"):
+    """A line-management review of ``pep`` that returned it, and the PEP marked amended."""
+    first = start_review(pep, manager)
+    save_review(first, rate_all(first, ratings, comment=comment), strengths="", development_points="", submit=True)
+    mark_amended(Pep.objects.get(pk=pep.pk), by=pep.officer)
+    return QaReview.objects.get(pk=first.pk)
+
+
+def _previous_boxes(body: str) -> dict[int, str]:
+    return {
+        position: html.split('<div class="app-previous-rating">')[1].split("</div>")[0]
+        for position, html in _areas_html(body).items()
+        if '<div class="app-previous-rating">' in html
+    }
+
+
+def test_an_amended_pep_shows_the_previous_rounds_rating_and_comment_beside_each_area(manager_client, manager, pep):
+    ratings = ["red", "amber", "red", "green", "amber", "red", "gold", "green"]
+    first = _returned_and_amended(pep, manager, ratings)
+    second = start_review(Pep.objects.get(pk=pep.pk), manager)
+
+    body = manager_client.get(reverse("reviews:rate", args=[second.pk])).content.decode()
+
+    notice = re.search(r'<div class="govuk-inset-text" id="previous-review">(.*?)</div>', body, re.S)[1]
+    assert "returned for amendment</strong> in QA round 1" in notice and "This is QA round 2" in notice
+    assert reverse("reviews:detail", args=[first.pk]) in notice
+    boxes = _previous_boxes(body)
+    assert sorted(boxes) == list(range(1, 9))
+    for position, rating in enumerate(ratings, start=1):
+        assert f"app-rating-tag--{rating}" in boxes[position], position
+        assert "Round 1 said so" in boxes[position]
+        assert "In QA round 1" in boxes[position]
+    # The new review starts empty: the previous ratings are shown, not copied.
+    assert FormState(body).checked == {}
+
+
+def test_the_previous_rounds_comments_are_escaped(manager_client, manager, pep):
+    _returned_and_amended(pep, manager, ["red"] * 8, comment=SCRIPT)
+    second = start_review(Pep.objects.get(pk=pep.pk), manager)
+
+    body = manager_client.get(reverse("reviews:rate", args=[second.pk])).content.decode()
+
+    assert "<script>alert" not in body and escape(SCRIPT) in body
+
+
+def test_a_first_round_and_a_moderation_show_no_previous_review(manager_client, manager, other_manager, client, pep):
+    first = start_review(pep, manager)
+    body = manager_client.get(reverse("reviews:rate", args=[first.pk])).content.decode()
+    assert 'id="previous-review"' not in body and "app-previous-rating" not in body
+
+    # A moderator re-rates blind: never the line manager's ratings beside the areas.
+    _returned_and_amended(pep, manager, ["red"] * 8)
+    moderation = start_review(Pep.objects.get(pk=pep.pk), manager, kind=ReviewKind.MODERATION)
+    body = manager_client.get(reverse("reviews:rate", args=[moderation.pk])).content.decode()
+    assert "app-previous-rating" not in body
+
+
+def test_the_previous_round_on_another_pro_forma_version_is_matched_by_title(manager_client, manager, pep):
+    ratings = ["red", "amber", "red", "green", "amber", "red", "gold", "green"]
+    _returned_and_amended(pep, manager, ratings)
+    old = list(ProForma.objects.current_for(pep.phase).areas.order_by("position"))
+    # A new version: the first two areas swapped, the third renamed, one area fewer.
+    new = ProFormaFactory(phase=pep.phase, areas=0)
+    titles = [old[1].title, old[0].title, "A brand new area", *[a.title for a in old[3:7]]]
+    for position, title in enumerate(titles, start=1):
+        ProFormaAreaFactory(pro_forma=new, position=position, title=title)
+    second = start_review(Pep.objects.get(pk=pep.pk), manager)
+    assert second.pro_forma == new
+
+    boxes = _previous_boxes(manager_client.get(reverse("reviews:rate", args=[second.pk])).content.decode())
+
+    assert f"app-rating-tag--{ratings[1]}" in boxes[1] and escape(f"as “{old[1]}”") in boxes[1]
+    assert f"app-rating-tag--{ratings[0]}" in boxes[2]
+    assert f"app-rating-tag--{ratings[2]}" in boxes[3]  # by its position, the title being new
+    for position in range(4, 8):
+        assert f"app-rating-tag--{ratings[position - 1]}" in boxes[position]
+        assert "as “" not in boxes[position]  # the same area: no need to name it
+
+
+def test_the_rating_pages_queries_do_not_grow_with_the_rounds(manager_client, manager, pep):
+    _returned_and_amended(pep, manager, ["red"] * 8)
+    second = start_review(Pep.objects.get(pk=pep.pk), manager)
+    url = reverse("reviews:rate", args=[second.pk])
+    manager_client.get(url)
+    with CaptureQueriesContext(connection) as round_two:
+        manager_client.get(url)
+    save_review(second, rate_all(second, ["amber"] * 8), strengths="", development_points="", submit=True)
+    mark_amended(Pep.objects.get(pk=pep.pk), by=pep.officer)
+    third = start_review(Pep.objects.get(pk=pep.pk), manager)
+    url = reverse("reviews:rate", args=[third.pk])
+    manager_client.get(url)
+    with CaptureQueriesContext(connection) as round_three:
+        body = manager_client.get(url).content.decode()
+
+    assert "In QA round 2" in body and "In QA round 1" not in body
+    assert len(round_three.captured_queries) == len(round_two.captured_queries)
+    assert sum('FROM "reviews_arearating"' in q["sql"] for q in round_three.captured_queries) == 2
+
+
+# --- correcting a submitted review --------------------------------------------------------------
+
+
+def _submitted(pep, reviewer, ratings, comment="As submitted"):
+    review = start_review(pep, reviewer)
+    save_review(review, rate_all(review, ratings, comment=comment), strengths="", development_points="", submit=True)
+    return QaReview.objects.get(pk=review.pk)
+
+
+def correction_data(review, ratings, reason="Rated from the wrong PEP", comments=None, **extra):
+    data = form_data(review, ratings, comments, **extra)
+    data.pop("action")
+    review.refresh_from_db()
+    return {**data, "reason": reason, "version": review.version}
+
+
+def test_correcting_a_returned_review_finalises_the_pep_and_tells_its_story(manager_client, manager, pep):
+    review = _submitted(pep, manager, ["red"] * 5 + ["green"] * 3)
+    detail = manager_client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+    correct_url = reverse("reviews:correct", args=[review.pk])
+    assert f'href="{correct_url}"' in detail and "Correct this review" in detail
+
+    page = manager_client.get(correct_url).content.decode()
+    state = FormState(page)
+    assert list(state.checked.values()) == ["red"] * 5 + ["green"] * 3  # the review as it is
+    assert 'name="reason"' in page
+    response = manager_client.post(correct_url, correction_data(review, ["green"] * 8), follow=True)
+
+    assert response.redirect_chain == [(reverse("reviews:detail", args=[review.pk]), 302)]
+    body = response.content.decode()
+    assert "Review corrected. The PEP is now finalised" in body
+    assert '<h1 class="govuk-panel__title">Green</h1>' in body
+    corrections = body.split('id="corrections"')[1]
+    assert f"Corrected by {manager}" in corrections and "Reason: Rated from the wrong PEP" in corrections
+    assert "app-rating-tag--red" in corrections and "app-rating-tag--green" in corrections
+    assert "Returned for amendment → Finalised" in corrections
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.FINALISED, Rating.GREEN)
+    # The PEP's history: returned in round 1, then finalised by the correction, and why.
+    story = manager_client.get(reverse("peps:detail", args=[pep.pk])).content.decode().split('id="qa-story"')[1]
+    returned, corrected = story.index("Returned for amendment by"), story.index("Returned for amendment → Finalised")
+    assert returned < corrected
+    assert "QA round 1" in story and "Reason: Rated from the wrong PEP." in story
+    assert "Judgement: " in story
+
+
+def test_a_correction_without_a_reason_keeps_what_was_typed_and_changes_nothing(manager_client, manager, pep):
+    review = _submitted(pep, manager, ["red"] * 8)
+    before = snapshot(review)
+    typed = ["gold", "green", "", "red", "gold", "green", "amber", "red"]
+
+    response = manager_client.post(
+        reverse("reviews:correct", args=[review.pk]),
+        correction_data(review, typed, reason="  ", strengths="Typed strengths"),
+    )
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "There is a problem" in body
+    assert 'href="#id_reason"' in body and "Enter why you are correcting this review" in body
+    assert "Select a rating for" in body  # every area rated, as on submit
+    state = FormState(body)
+    assert list(state.checked.values()) == [rating for rating in typed if rating]
+    assert state.textareas["strengths"] == "Typed strengths"
+    assert snapshot(review) == before
+
+
+def test_a_correction_opened_before_another_correction_is_refused(manager_client, client, manager, vsh, pep):
+    review = _submitted(pep, manager, ["red"] * 8)
+    mine = correction_data(review, ["green"] * 8, reason="Mine")
+    client.force_login(vsh)
+    theirs = correction_data(review, ["amber"] * 8, reason="Theirs")
+    assert client.post(reverse("reviews:correct", args=[review.pk]), theirs).status_code == 302
+
+    response = manager_client.post(reverse("reviews:correct", args=[review.pk]), mine)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "corrected by someone else" in body
+    assert list(FormState(body).checked.values()) == ["green"] * 8  # what I typed, kept
+    review.refresh_from_db()
+    assert review.overall_judgement == Rating.AMBER
+    assert list(review.corrections.values_list("reason", flat=True)) == ["Theirs"]
+    # Told, I may save mine over theirs: the form now carries the version saved.
+    assert VERSION.search(body)[1] == str(review.version)
+
+
+def test_the_correction_pages_live_judgement_says_when_the_outcome_changes(manager_client, manager, officer, pep):
+    review = _submitted(pep, manager, ["red"] * 8)
+    url = reverse("reviews:correction_judgement", args=[review.pk])
+
+    same = manager_client.post(url, correction_data(review, ["amber"] * 8)).content.decode()
+    changes = manager_client.post(url, correction_data(review, ["green"] * 8)).content.decode()
+    partial = manager_client.post(url, correction_data(review, ["green"] * 7 + [""])).content.decode()
+
+    assert "The outcome stays the same: returned for amendment" in same
+    assert "<strong>The outcome changes</strong>" in changes and "the PEP is finalised" in changes
+    assert "7 of 8 areas rated" in partial
+    mark_amended(Pep.objects.get(pk=pep.pk), by=officer)  # moved on: its status stays
+    moved_on = manager_client.post(url, correction_data(review, ["green"] * 8)).content.decode()
+    assert "The PEP has moved on since this review" in moved_on
+    assert snapshot(review)[1] == Rating.RED  # a preview saves nothing
+
+
+def test_only_those_allowed_are_offered_the_correction(client, manager, lead, vsh, pep):
+    review = _submitted(pep, manager, ["green"] * 8)
+    for user, offered in ((manager, True), (vsh, True), (lead, False)):
+        client.force_login(user)
+        body = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+        assert ("Correct this review" in body) is offered, user
+        status = client.post(reverse("reviews:correct", args=[review.pk]), correction_data(review, ["red"] * 8))
+        if not offered:
+            assert status.status_code == 403
+    client.force_login(lead)
+    assert client.post(reverse("reviews:correction_judgement", args=[review.pk])).status_code == 403
+
+
+def test_the_review_detail_tells_the_rounds_as_one_story(manager_client, manager, pep):
+    first = _returned_and_amended(pep, manager, ["red", "amber", "red", "green", "amber", "red", "gold", "green"])
+    second = _submitted(Pep.objects.get(pk=pep.pk), manager, ["green"] * 8)
+
+    body = manager_client.get(reverse("reviews:detail", args=[second.pk])).content.decode()
+
+    assert "QA round 2 of this PEP" in body
+    assert "QA round 1 returned this PEP for amendment" in body
+    assert reverse("reviews:detail", args=[first.pk]) in body
+    story = body.split('id="qa-story"')[1]
+    returned = story.index("Submitted for QA → Returned for amendment")
+    amended = story.index("Returned for amendment → Submitted for QA")
+    finalised = story.index("Submitted for QA → Finalised")
+    assert returned < amended < finalised
+    areas = story[returned:amended]
+    assert "Round 1 said so" in areas  # round 1's areas to amend, with their comments
+    assert areas.count("<li><strong>") == 5  # the Red and Amber areas
+
+
+def test_the_pep_pages_history_queries_do_not_grow_with_the_corrections(manager_client, manager, vsh, pep):
+    review = _submitted(pep, manager, ["red"] * 8)
+    url = reverse("peps:detail", args=[pep.pk])
+    correct_review(
+        review, rate_all(review, ["amber"] * 8), strengths="", development_points="", reason="One", by=vsh, version=None
+    )
+    manager_client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        manager_client.get(url)
+    for n, rating in enumerate(["red", "amber", "red"]):  # all returned: the same page but for the story
+        correct_review(
+            QaReview.objects.get(pk=review.pk),
+            rate_all(review, [rating] * 8),
+            strengths="",
+            development_points="",
+            reason=f"Again {n}",
+            by=vsh,
+            version=None,
+        )
+    with CaptureQueriesContext(connection) as four:
+        body = manager_client.get(url).content.decode()
+    assert "Again 2" in body
+    assert len(four.captured_queries) == len(one.captured_queries)
