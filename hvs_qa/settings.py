@@ -52,10 +52,12 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "rules",
+    "post_office",
     "hvs_qa",
     # The project's apps, lowest layer first (see the README's "Layout").
     "accounts",
     "peps",
+    "notices",
     "reviews",
     "sampling",
     "practice",
@@ -184,12 +186,51 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Fail fast when Redis is down: by default queueing a task retries for about 19 s (the
+# result store's 20 reconnects) while the user waits. A request that queues work (a report,
+# a message's delivery) must answer within seconds and say so; what waits in the database
+# (the outbox, a report request) is picked up when the service returns.
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_CONNECT_TIMEOUT", "2"))
+_FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = _FAIL_FAST
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT, "socket_timeout": 10}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": _FAIL_FAST,
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+}
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "virtual.school@example.gov.uk")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds: a mail server that does not answer must not hold a delivery for minutes.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+# The address people open links in e-mails at.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The outbox (notices): django-post-office keeps the messages; notices.delivery sends them
+# (not post_office's own Celery hook, which queues before the transaction commits).
+POST_OFFICE = {"CELERY_ENABLED": False, "MESSAGE_ID_ENABLED": True, "LOG_LEVEL": 2}
+# A refused message is retried after 1, 2, 4... minutes, at most 6 hours apart, ten times
+# (about 15 hours, an SMTP outage overnight), then shown as failed for a person to resend.
+OUTBOX_MAX_RETRIES = int(os.environ.get("OUTBOX_MAX_RETRIES", "10"))
+OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
+OUTBOX_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", str(6 * 60 * 60)))
+# Children are named in e-mails by LA reference and initials; full names only when the
+# council's mail route to schools and social care is secure (e.g. a secure e-mail service).
+MAIL_ROUTE_SECURE = env_bool("MAIL_ROUTE_SECURE", False)
+
+# The amendment loop: a returned PEP is due back amended this many school days after its
+# return (weekdays in term time, not bank holidays); reminded when overdue, then escalated
+# to the officer and their manager this many school days after the reminder.
+AMENDMENT_DUE_SCHOOL_DAYS = int(os.environ.get("AMENDMENT_DUE_SCHOOL_DAYS", "10"))
+AMENDMENT_ESCALATE_AFTER_SCHOOL_DAYS = int(os.environ.get("AMENDMENT_ESCALATE_AFTER_SCHOOL_DAYS", "5"))
 
 AUTHORITY_NAME = os.environ.get("AUTHORITY_NAME", "London Borough of Hillingdon")
 VIRTUAL_SCHOOL_NAME = os.environ.get("VIRTUAL_SCHOOL_NAME", "Hillingdon Virtual School")

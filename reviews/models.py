@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -246,3 +248,61 @@ class ReviewCorrection(models.Model):
         if self.development_points_before != self.development_points_after:
             changed.append("development points")
         return changed
+
+
+class AmendmentState(models.TextChoices):
+    SENT = "sent", "Sent to the DT and SW"
+    OVERDUE = "overdue", "Overdue"
+    REMINDED = "reminded", "Overdue: reminder sent"
+    ESCALATED = "escalated", "Overdue: escalated to the officer and manager"
+    AMENDED = "amended", "Amended"
+    WITHDRAWN = "withdrawn", "Withdrawn (review corrected)"
+
+
+class Amendment(models.Model):
+    """A returned PEP's amendment by the DT and SW: asked for by the review that returned
+    it, due a number of school days later, reminded and escalated when overdue, and
+    closed when the PEP is marked amended (or the review is corrected to finalise it)."""
+
+    pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="amendments")
+    review = models.OneToOneField(QaReview, on_delete=models.CASCADE, related_name="amendment")
+    requested_at = models.DateTimeField()
+    due_on = models.DateField("amendment due")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    amended_at = models.DateTimeField(null=True, blank=True)
+    amended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            # One amendment open per PEP: returning it again needs it amended first.
+            models.UniqueConstraint(
+                fields=["pep"],
+                condition=Q(amended_at__isnull=True, withdrawn_at__isnull=True),
+                name="one_open_amendment_per_pep",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Amendment of {self.pep} due {self.due_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.amended_at is None and self.withdrawn_at is None
+
+    def state_on(self, today: date) -> AmendmentState:
+        if self.amended_at:
+            return AmendmentState.AMENDED
+        if self.withdrawn_at:
+            return AmendmentState.WITHDRAWN
+        if self.escalated_at:
+            return AmendmentState.ESCALATED
+        if self.reminded_at:
+            return AmendmentState.REMINDED
+        if today > self.due_on:
+            return AmendmentState.OVERDUE
+        return AmendmentState.SENT

@@ -1,4 +1,7 @@
-"""Writes for QA reviews. Views call these; the judgement comes from rules only."""
+"""Writes for QA reviews. Views call these; the judgement comes from rules only.
+
+A review that returns a PEP opens its amendment (reviews.amendments), whose message to the
+DT and SW is written to the outbox in the same transaction."""
 
 from dataclasses import dataclass
 
@@ -12,6 +15,8 @@ from core.vocabulary import Rating, Role
 from peps.models import Pep, PepStatus, PepStatusChange
 
 from . import rules
+from .amendments import areas_to_amend, close_amendment, open_amendment, withdraw_amendment
+from .corrections import send_outcome_changed_message
 from .models import AreaRating, ProForma, QaReview, ReviewCorrection, ReviewKind, ReviewStatus
 from .signals import review_submitted
 
@@ -272,6 +277,8 @@ def _apply_outcome_to_pep(review: QaReview, pep: Pep) -> None:
             note=_outcome_note(review),
         )
         pep.status = new_status
+        if new_status == PepStatus.RETURNED:
+            open_amendment(review)
     # date_completed is when the DT and SW completed the PEP, not when it was QA'd.
     pep.save(update_fields=["judgement", "status", "updated_at"])
 
@@ -282,11 +289,6 @@ def _outcome_note(review: QaReview) -> str:
         areas = ", ".join(r.area.title for r in areas_to_amend(review.area_ratings.select_related("area")))
         return f"QA judgement {label}. Returned to the DT and SW to amend: {areas}."
     return f"QA judgement {label}. Finalised."
-
-
-def areas_to_amend(area_ratings) -> list[AreaRating]:
-    """The Amber and Red areas (of a review's area ratings) the DT and SW must amend."""
-    return [r for r in area_ratings if r.rating in (Rating.AMBER, Rating.RED)]
 
 
 @transaction.atomic
@@ -304,6 +306,7 @@ def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
     )
     pep.status = PepStatus.SUBMITTED
     pep.save(update_fields=["status", "updated_at"])
+    close_amendment(pep, by)
     return pep
 
 
@@ -338,8 +341,11 @@ def correct_review(
     For the PEP's latest line-management review, the PEP's judgement follows; and if the
     outcome changes (returned <-> finalised) while the PEP still stands where this review
     left it, the PEP's status moves, with a status change whose note gives the correction
-    and its reason. A review of an earlier QA round, or of a PEP since amended and
-    resubmitted, is corrected without moving the PEP.
+    and its reason, and the DT and SW are told: a return opens the PEP's amendment
+    (reviews.amendments.open_amendment, its message asking for the areas to amend); a
+    finalise withdraws the open amendment and sends the "outcome changed" message. A
+    review of an earlier QA round, or of a PEP since amended and resubmitted, is corrected
+    without moving the PEP or telling anyone.
 
     `version` is the review's version the correction form was opened on: if the review has
     been corrected since, nothing is saved (ReviewCorrectedElsewhere).
@@ -410,6 +416,14 @@ def correct_review(
     if review.kind == ReviewKind.LINE_MANAGEMENT:
         correction.status_change = _apply_correction_to_pep(review, pep, correction)
     correction.save()
+    if correction.status_change is not None:
+        # The DT and SW are told, in this transaction: a return asks for the amendment; a
+        # finalise withdraws it and says so.
+        if correction.status_change.to_status == PepStatus.RETURNED:
+            open_amendment(review, returned_at=correction.status_change.changed_at)
+        else:
+            withdraw_amendment(pep)
+            send_outcome_changed_message(correction)
     return correction
 
 
