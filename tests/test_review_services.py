@@ -1,12 +1,16 @@
 """reviews.services: starting, saving, submitting and correcting QA reviews, and what they do to the PEP."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.vocabulary import Phase, Rating
+from notices.models import Notice, NoticeKind
 from peps.models import PepStatus, PepStatusChange
-from reviews.models import AreaRating, ProForma, QaReview, ReviewCorrection, ReviewKind, ReviewStatus
+from reviews.models import Amendment, AreaRating, ProForma, QaReview, ReviewCorrection, ReviewKind, ReviewStatus
 from reviews.services import (
     AreaInput,
     ReviewChangedElsewhere,
@@ -672,3 +676,86 @@ def test_a_corrected_review_cannot_be_saved_as_a_draft_again(pep, manager, rate_
 
     with pytest.raises(ValidationError, match="already been submitted"):
         _submit(review, rate_all(review, [RED] * 8))
+
+
+# A correction that changes the outcome tells the DT and SW
+
+
+def _notices(pep):
+    return list(Notice.objects.filter(pep=pep).order_by("pk").values_list("kind", flat=True))
+
+
+def test_a_correction_that_finalises_withdraws_the_amendment_and_says_so(pep, manager, vsh, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    amendment = Amendment.objects.get(pep=pep)
+    assert amendment.is_open and _notices(pep) == [NoticeKind.RETURNED]
+
+    _correct(review, [GREEN] * 7 + [AMBER], vsh, rate_all, reason="The ratings of another child's PEP")
+
+    amendment.refresh_from_db()
+    assert amendment.withdrawn_at is not None and not amendment.is_open
+    assert _notices(pep) == [NoticeKind.RETURNED, NoticeKind.OUTCOME_CHANGED]
+    notice = Notice.objects.filter(kind=NoticeKind.OUTCOME_CHANGED).get()
+    child = pep.child
+    assert notice.email.to == [child.designated_teacher.email, child.social_worker.email]
+    assert notice.email.cc == [pep.officer.email]
+    assert notice.caused_by == vsh
+    initials = f"{child.first_name[0]}{child.last_name[0]}".upper()
+    assert (
+        notice.email.subject
+        == f"PEP no longer needs amending: {child.la_reference} ({initials}), {pep.term} – QA review corrected"
+    )
+    body = notice.email.message
+    assert "no longer needs amending: it is now finalised, judged Green (it was Red)" in body
+    assert "The ratings of another child's PEP" in body
+    assert "Red -> Green" in body and "Red -> Amber" in body
+    assert child.first_name not in body and child.last_name not in body
+
+
+def test_the_outcome_changed_message_names_the_child_where_the_mail_route_is_secure(
+    pep, manager, vsh, rate_all, settings
+):
+    settings.MAIL_ROUTE_SECURE = True
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+
+    _correct(review, [GREEN] * 8, vsh, rate_all)
+
+    email = Notice.objects.get(kind=NoticeKind.OUTCOME_CHANGED).email
+    assert pep.child.full_name in email.subject and pep.child.full_name in email.message
+
+
+def test_a_correction_that_returns_opens_the_amendment_due_from_now(pep, manager, rate_all):
+    review = _submitted(pep, manager, [GREEN] * 8, rate_all)
+    QaReview.objects.filter(pk=review.pk).update(submitted_at=timezone.now() - timedelta(days=60))
+    assert not Amendment.objects.exists() and _notices(pep) == []
+
+    correction = _correct(review, [AMBER] * 8, manager, rate_all)
+
+    amendment = Amendment.objects.get(pep=pep)
+    assert amendment.is_open and amendment.review == review
+    assert amendment.requested_at == correction.status_change.changed_at  # not the review's submission
+    assert amendment.due_on > timezone.localdate()
+    assert _notices(pep) == [NoticeKind.RETURNED]
+    body = Notice.objects.get().email.message
+    assert body.count("– rated Amber") == 8  # the corrected areas to amend
+
+
+def test_returned_finalised_and_returned_again_by_corrections_reopens_the_same_amendment(pep, manager, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    _correct(review, [GREEN] * 8, manager, rate_all)
+    _correct(review, [RED] * 8, manager, rate_all)
+
+    amendment = Amendment.objects.get(pep=pep)
+    assert amendment.is_open and amendment.review == review
+    assert _notices(pep) == [NoticeKind.RETURNED, NoticeKind.OUTCOME_CHANGED, NoticeKind.RETURNED]
+    pep.refresh_from_db()
+    assert pep.status == PepStatus.RETURNED
+
+
+def test_a_correction_that_keeps_the_outcome_tells_nobody(pep, manager, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+
+    _correct(review, [AMBER] * 8, manager, rate_all)
+
+    assert _notices(pep) == [NoticeKind.RETURNED]
+    assert Amendment.objects.get(pep=pep).is_open
