@@ -9,7 +9,7 @@ from access.policy import editable_reviews, visible_peps, visible_reviews
 from core.vocabulary import Rating
 from peps.models import PepStatus
 from reviews import rules
-from reviews.models import QaReview, ReviewKind
+from reviews.models import QaReview, ReviewKind, ReviewStatus
 from reviews.selectors import (
     matching_areas,
     previous_line_management_review,
@@ -130,6 +130,10 @@ def review_confirm(request, pk):
             form.is_valid()
             form.add_error(None, CONFIRM_CHANGED)
         except ValidationError as error:
+            if QaReview.objects.filter(pk=review.pk, status=ReviewStatus.SUBMITTED).exists():
+                # A second click, or another tab, after the first submitted it.
+                messages.info(request, "This review has already been submitted")
+                return redirect("reviews:detail", pk=review.pk)
             form.add_error(None, error)
         else:
             messages.success(request, "QA review submitted")
