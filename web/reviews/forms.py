@@ -222,15 +222,8 @@ class CorrectionForm(RatingForm):
 
     def __init__(self, *args, review: QaReview, **kwargs):
         super().__init__(*args, review=review, submitting=True, show_pep_parts=False, **kwargs)
-        self.fields["reason"].widget.attrs["rows"] = 4
         # The reason last, after the feedback: what was changed, then why.
-        self.helper.layout.append(
-            Fieldset(
-                Field.textarea("reason", rows=4),
-                legend="Reason for the correction",
-                legend_size=Size.MEDIUM,
-            )
-        )
+        self.helper.layout.append(Field.textarea("reason", label_size=Size.MEDIUM, label_tag="h2", rows=4))
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
