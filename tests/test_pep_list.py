@@ -312,11 +312,12 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
 #   1. the session   2. the user   3. the PEP with child, school, social worker and team,
 #   designated teacher, officers and term joined   4. Aspiration Pathway entries
 #   5. the submitted reviews with reviewer and pro-forma   6. their area ratings with areas
-#   7. the status changes with who made them
-#   8. the PEPs the user is moderating (the ratings are hidden from a moderator until they rate)
+#   7. their corrections with who made them and the status change each made
+#   8. the status changes with who made them (the QA story: rounds, returns, corrections)
+#   9. the PEPs the user is moderating (the ratings are hidden from a moderator until they rate)
 # (can_review needs no query here: a VSH's line-management QA needs a submitted PEP; nor
 # finalising without QA, which needs one too.)
-PEP_DETAIL_QUERIES = 8
+PEP_DETAIL_QUERIES = 9
 
 
 def _submit_reviews(pep, reviewers, count):
