@@ -15,13 +15,13 @@ def closed_days(around: date) -> ClosedRule:
     """The closure rule for dates near ``around`` (two years either side)."""
     bank_holidays = holidays.country_holidays("GB", subdiv="ENG", years=range(around.year - 1, around.year + 3))
     terms = list(Term.objects.order_by("start_date").values_list("start_date", "end_date"))
-    last_end = terms[-1][1] if terms else None
-    first_start = terms[0][0] if terms else None
+    first_start = terms[0][0] if terms else date.max
+    last_end = max(end for _start, end in terms) if terms else date.min
 
     def closed(day: date) -> bool:
         if day.weekday() >= 5 or day in bank_holidays:
             return True
-        if not terms or day > last_end or day < first_start:
+        if day > last_end or day < first_start:  # also: no terms on record
             return False
         return not any(start <= day <= end for start, end in terms)
 
