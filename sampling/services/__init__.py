@@ -16,7 +16,7 @@ from .drawing import (
     qa_due_date,
     terms_to_draw,
 )
-from .reminders import reminder_entries, send_worklist_reminders, worklist_reminder_text
+from .reminders import reminder_entries, send_worklist_reminders, worklist_reminder_context
 
 __all__ = [
     "DrawResult",
@@ -33,5 +33,5 @@ __all__ = [
     "settle_disagreement",
     "start_entry_review",
     "terms_to_draw",
-    "worklist_reminder_text",
+    "worklist_reminder_context",
 ]
