@@ -282,6 +282,23 @@ def test_the_schedules_are_seeded_for_beat():
     assert {draw.task, remind.task} <= set(app.tasks)
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name, task, minute",
+    [
+        ("Overdue PEP amendments: reminders and escalations", "reviews.tasks.chase_amendments", "45"),
+        ("Overdue QA: escalations", "sampling.tasks.escalate_overdue_qa", "50"),
+    ],
+)
+def test_the_chasing_schedules_run_on_weekday_mornings_after_the_reminders(name, task, minute):
+    schedule = PeriodicTask.objects.select_related("crontab").get(name=name)
+    app.loader.import_default_modules()  # as a worker does: every app's tasks module
+    assert schedule.task == task and schedule.enabled and task in app.tasks
+    crontab = schedule.crontab
+    assert (crontab.minute, crontab.hour, crontab.day_of_week) == (minute, "7", "1-5")
+    assert str(crontab.timezone) == "Europe/London"
+
+
 # --- a real worker -------------------------------------------------------------------
 
 
