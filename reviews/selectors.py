@@ -5,7 +5,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from notices.models import Notice
+from notices.models import Notice, NoticeRecipient
 from peps.calendar import closed_days
 from peps.models import Pep
 
@@ -75,10 +75,10 @@ def open_amendments_prefetch() -> Prefetch:
 
 def pep_messages(pep: Pep) -> QuerySet[Notice]:
     """The messages about a PEP (its return, reminders, escalations...), oldest first, each
-    with its e-mail (for its state) and its recipients."""
+    with its e-mail (for its state) and its recipients (those it went to, then the copies)."""
     return (
         Notice.objects.filter(pep=pep)
         .select_related("email")
-        .prefetch_related("recipients")
+        .prefetch_related(Prefetch("recipients", queryset=NoticeRecipient.objects.order_by("-copy", "pk")))
         .order_by("created_at", "pk")
     )

@@ -78,6 +78,7 @@ def test_a_returned_pep_shows_its_amendment_due_date_and_the_return_message(sign
     assert "Returned for amendment" in row and f"PEP returned for amendment: {child.la_reference}" in row
     assert f"{child.designated_teacher.name} (designated teacher)" in row
     assert f"{child.social_worker.name} (social worker)" in row
+    assert row.index("(designated teacher)") < row.index("(social worker)") < row.index(f"Copy: {officer}")
     assert f"Copy: {officer} (allocated officer)" in row
     assert row.endswith("Waiting")  # not delivered: this test's transaction never commits
 
@@ -175,7 +176,8 @@ def test_the_list_tags_a_returned_pep_with_its_amendment_state_and_due_date(clie
     overdue = return_pep(peps["Bea"], manager)
     Amendment.objects.filter(pk=overdue.pk).update(due_on=today - timedelta(days=1))
     reminded = return_pep(peps["Cy"], manager)
-    Amendment.objects.filter(pk=reminded.pk).update(due_on=today - timedelta(days=3), reminded_at=timezone.now())
+    reminded_due = today - timedelta(days=3)
+    Amendment.objects.filter(pk=reminded.pk).update(due_on=reminded_due, reminded_at=timezone.now())
     amended = return_pep(peps["Di"], manager)
     mark_amended(peps["Di"], officer)
 
@@ -187,9 +189,10 @@ def test_the_list_tags_a_returned_pep_with_its_amendment_state_and_due_date(clie
         for name in peps
         if f">{name} " in row
     }
-    assert f"Amendment Sent due {due_soon.due_on.day} {due_soon.due_on:%b %Y}" in rows["Ada"]
-    assert "Amendment Overdue due" in rows["Bea"]
-    assert "Amendment Reminded due" in rows["Cy"]
+    assert f"Amendment due {due_soon.due_on.day} {due_soon.due_on:%b %Y}" in rows["Ada"]  # no tag: not late
+    assert "Amendment Overdue was due" in rows["Bea"]
+    assert f"Amendment Reminded was due {reminded_due.day} {reminded_due:%b %Y}" in rows["Cy"]
     assert "Amendment" not in rows["Di"]  # amended: back for QA, no tag
     assert Amendment.objects.get(pk=amended.pk).amended_at is not None
     assert body.count('class="govuk-!-margin-top-1 app-amendment"') == 3
+    assert body.count('<span class="govuk-visually-hidden">Amendment </span>') == 2
