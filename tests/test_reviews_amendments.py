@@ -8,8 +8,11 @@ schools until the summer term starts on Tuesday 22 April; Monday 5 May is a bank
 
 import threading
 from datetime import date, datetime, time
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +22,12 @@ from core.vocabulary import Role, Season
 from notices.models import Notice, NoticeKind, NoticeRecipient
 from peps.calendar import school_days_later
 from peps.models import PepStatus
+from peps.signals import pep_submitted
+from reviews import amendments
 from reviews.amendments import ChaseResult, chase_amendments, escalation_day
 from reviews.models import Amendment, AmendmentState
 from reviews.services import mark_amended, save_review, start_review
+from reviews.tasks import chase_amendments as chase_task
 
 from .factories import (
     ChildFactory,
@@ -322,8 +328,6 @@ def test_a_child_with_no_dt_or_sw_is_reminded_through_the_officer(officer, manag
 
 @pytest.mark.django_db
 def test_a_failed_write_leaves_the_amendment_unstamped(returned, monkeypatch):
-    from reviews import amendments
-
     school_year_2031()
     due(returned, date(2031, 4, 28))
 
@@ -341,12 +345,12 @@ def test_a_failed_write_leaves_the_amendment_unstamped(returned, monkeypatch):
 @pytest.mark.django_db
 def test_several_amendments_each_get_their_own_reminder(officer, manager):
     school_year_2031()
-    amendments = [due(return_pep(PepFactory(child=ChildFactory(allocated_officer=officer)), manager), date(2031, 4, 28))
-                  for _ in range(3)]  # fmt: skip
-    due(amendments[2], date(2031, 4, 29))  # due today: not yet
+    several = [return_pep(PepFactory(child=ChildFactory(allocated_officer=officer)), manager) for _ in range(3)]
+    for amendment, on in zip(several, [date(2031, 4, 28), date(2031, 4, 28), date(2031, 4, 29)], strict=True):
+        due(amendment, on)  # the last due today: not overdue yet
 
     assert chase_amendments(at(date(2031, 4, 29))) == ChaseResult(reminded=2)
-    assert {n.pep_id for n in notices(NoticeKind.AMENDMENT_REMINDER)} == {a.pep_id for a in amendments[:2]}
+    assert {n.pep_id for n in notices(NoticeKind.AMENDMENT_REMINDER)} == {a.pep_id for a in several[:2]}
 
 
 # --- mark amended: back for QA -----------------------------------------------------------
@@ -354,8 +358,6 @@ def test_several_amendments_each_get_their_own_reminder(officer, manager):
 
 @pytest.mark.django_db
 def test_mark_amended_announces_the_pep_as_submitted(returned, officer):
-    from peps.signals import pep_submitted
-
     received = []
 
     def receiver(sender, pep, by, **kwargs):
@@ -374,13 +376,6 @@ def test_mark_amended_announces_the_pep_as_submitted(returned, officer):
 
 @pytest.mark.django_db
 def test_the_task_and_the_command_chase(returned, eager):
-    from io import StringIO
-
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
-
-    from reviews.tasks import chase_amendments as chase_task
-
     school_year_2031()
     due(returned, date(2031, 4, 28))
     out = StringIO()
