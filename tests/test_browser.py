@@ -340,7 +340,7 @@ def test_a_reviewed_pep_page_passes_axe(live_server, page, signed_in_manager, pe
 def test_a_returned_pep_page_with_its_amendment_and_messages_passes_axe(live_server, page, signed_in_manager, pep):
     review = start_review(pep, signed_in_manager)
     save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=True)
-    # Overdue and reminded: the amendment card's tag, and two messages (one failed).
+    # Overdue and reminded (the amendment card's tag), and its message failed (the red tag).
     Amendment.objects.filter(pep=pep).update(due_on=timezone.localdate() - timedelta(days=3))
     Amendment.objects.filter(pep=pep).update(reminded_at=timezone.now())
     Email.objects.update(status=STATUS.failed)
