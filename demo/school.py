@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -23,6 +24,8 @@ from stdnum.gb import upn as stdnum_upn
 from accounts.models import LeadArea, User
 from core.vocabulary import Phase, Rating, Role, Season
 from imports.rules import default_term_dates
+from notices.models import Notice, NoticeKind
+from peps.calendar import school_days_later
 from peps.models import (
     AspirationCategory,
     AspirationEntry,
@@ -37,7 +40,7 @@ from peps.models import (
     Term,
 )
 from reviews import rules
-from reviews.models import QaReview
+from reviews.models import Amendment, QaReview
 from reviews.services import AreaInput, mark_amended, save_review, start_review
 from sampling.models import ModerationGroup, Sample, SampleEntry
 from sampling.services import draw_term_samples, record_review_in_samples
@@ -1044,6 +1047,23 @@ class _Builder:
             if review.submitted_at:
                 review.submitted_at = moment
         QaReview.objects.bulk_update(reviews, ["created_at", "updated_at", "submitted_at"])
+
+        # A returned PEP's amendment (and its message) dates from its review's return; one
+        # amended took a few days to.
+        returned = {review.pk: review.submitted_at for review in reviews if review.submitted_at}
+        amendments = list(Amendment.objects.filter(review_id__in=returned))
+        for amendment in amendments:
+            amendment.requested_at = returned[amendment.review_id]
+            amendment.due_on = school_days_later(
+                timezone.localdate(amendment.requested_at), settings.AMENDMENT_DUE_SCHOOL_DAYS
+            )
+            if amendment.amended_at:
+                amendment.amended_at = min(amendment.requested_at + timedelta(days=self.rng.randint(2, 12)), self.now)
+        Amendment.objects.bulk_update(amendments, ["requested_at", "due_on", "amended_at"])
+        for amendment in amendments:
+            Notice.objects.filter(pep_id=amendment.pep_id, kind=NoticeKind.RETURNED).update(
+                created_at=amendment.requested_at
+            )
 
         changes = list(PepStatusChange.objects.filter(pep_id__in=self.pep_events).order_by("pep_id", "pk"))
         seen: dict[int, int] = defaultdict(int)

@@ -85,7 +85,7 @@ class NoticeRecipient(models.Model):
     copy = models.CharField(max_length=2, choices=Copy.choices, default=Copy.TO)
 
     class Meta:
-        ordering = ["notice", "copy", "pk"]
+        ordering = ["notice", "-copy", "pk"]  # "to" before "cc"
         indexes = [models.Index(fields=["address"])]
 
     def __str__(self):

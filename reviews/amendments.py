@@ -43,12 +43,12 @@ def open_amendment(review: QaReview) -> Amendment:
     existing = Amendment.objects.filter(pep=pep, amended_at__isnull=True, withdrawn_at__isnull=True).first()
     if existing:
         return existing
-    now = timezone.now()
+    returned_at = review.submitted_at or timezone.now()
     amendment = Amendment.objects.create(
         pep=pep,
         review=review,
-        requested_at=now,
-        due_on=school_days_later(timezone.localdate(now), settings.AMENDMENT_DUE_SCHOOL_DAYS),
+        requested_at=returned_at,
+        due_on=school_days_later(timezone.localdate(returned_at), settings.AMENDMENT_DUE_SCHOOL_DAYS),
     )
     send_return_message(amendment)
     return amendment

@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "ordering": ["notice", "copy", "pk"],
+                "ordering": ["notice", "-copy", "pk"],
             },
         ),
         migrations.AddIndex(

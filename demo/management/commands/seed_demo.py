@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test import override_settings
 
 from accounts.models import User
 from demo.exports import write_demo_exports
@@ -61,7 +62,10 @@ class Command(BaseCommand):
 
         password = options["password"] or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         started = time.monotonic()
-        build_demo_school(password=password, seed=options["seed"], children=options["children"], stdout=self.stdout)
+        # The demo's schools and social workers have made-up addresses: the messages the
+        # demo's reviews write (returned PEPs) are kept in the outbox as sent, to nobody.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            build_demo_school(password=password, seed=options["seed"], children=options["children"], stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo school loaded in {time.monotonic() - started:.1f} s."))
         if not options["no_exports"]:
             self._write_exports(Path(options["exports_dir"] or Path(settings.MEDIA_ROOT) / "demo-exports"))
