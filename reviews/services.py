@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from accounts.models import User
 from core.vocabulary import Rating, Role
 from peps.models import Pep, PepStatus, PepStatusChange
+from peps.signals import pep_submitted
 
 from . import rules
 from .amendments import areas_to_amend, close_amendment, open_amendment, withdraw_amendment
@@ -293,7 +294,8 @@ def _outcome_note(review: QaReview) -> str:
 
 @transaction.atomic
 def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
-    """The DT and SW have amended a returned PEP: it goes back for QA, a new QA round."""
+    """The DT and SW have amended a returned PEP: it goes back for QA, a new QA round. Its
+    amendment is closed, and ``pep_submitted`` is sent as for a first submission."""
     pep = Pep.objects.select_for_update().get(pk=pep.pk)  # the PEP's lock, as save_review
     if pep.status != PepStatus.RETURNED:
         raise ValidationError("Only a PEP returned for amendment can be marked as amended.")
@@ -307,6 +309,8 @@ def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
     pep.status = PepStatus.SUBMITTED
     pep.save(update_fields=["status", "updated_at"])
     close_amendment(pep, by)
+    # Back for QA, as a first submission is: the open term's samples are topped up.
+    pep_submitted.send(sender=Pep, pep=pep, by=by)
     return pep
 
 

@@ -18,10 +18,11 @@ from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from post_office.models import STATUS, Email
 
 from core.vocabulary import Role
 from peps.models import Child, Pep, PepStatus
-from reviews.models import ProForma
+from reviews.models import Amendment, ProForma
 from reviews.services import save_review, start_review
 
 from .factories import (
@@ -434,6 +435,25 @@ def test_a_reviewed_pep_page_passes_axe(live_server, page, signed_in_manager, pe
     page.goto(f"{live_server.url}/peps/{pep.pk}/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     check("09-pep-detail-reviewed")
+    check.assert_clean()
+
+
+def test_a_returned_pep_page_with_its_amendment_and_messages_passes_axe(live_server, page, signed_in_manager, pep):
+    review = start_review(pep, signed_in_manager)
+    save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=True)
+    # Overdue and reminded (the amendment card's tag), and its message failed (the red tag).
+    Amendment.objects.filter(pep=pep).update(due_on=timezone.localdate() - timedelta(days=3))
+    Amendment.objects.filter(pep=pep).update(reminded_at=timezone.now())
+    Email.objects.update(status=STATUS.failed)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/peps/{pep.pk}/")
+    expect(page.locator("#amendment")).to_contain_text("Reminded")
+    expect(page.locator("#messages")).to_be_visible()
+    check("09b-pep-detail-returned")
+    page.goto(f"{live_server.url}/peps/?status=returned")
+    expect(page.locator(".app-amendment")).to_contain_text("Reminded")
+    check("09c-pep-list-returned")
     check.assert_clean()
 
 
