@@ -234,6 +234,18 @@ def may_edit_review(user, review: QaReview) -> bool:
 
 
 @rules.predicate
+def may_correct_review(user, review: QaReview) -> bool:
+    """A submitted review may be corrected by its reviewer, the reviewer's line manager or
+    the VSH, on a PEP they may see (and are not re-rating blind). Not by an officer or an
+    administrator, who QA nothing, and not by a manager of another team."""
+    if not _active(user) or review.status != ReviewStatus.SUBMITTED or user.role not in QA_ROLES:
+        return False
+    if user.role != Role.VSH and user.pk not in (review.reviewer_id, review.reviewer.line_manager_id):
+        return False
+    return peps_with_outcome_visible(user).filter(pk=review.pep_id).exists()
+
+
+@rules.predicate
 def may_finalise_without_qa(user, pep: Pep) -> bool:
     """The child's officer, their line manager and the VSH may finalise a submitted PEP
     that the QA sample did not pick (whether it did is for sampling's finalise service)."""
@@ -319,6 +331,7 @@ PERMISSIONS = {
     "hvs.submit_pep": may_record_pep,
     # Reviews
     "hvs.edit_review": may_edit_review,
+    "hvs.correct_review": may_correct_review,
     # Sampling
     "hvs.view_worklist": is_qa_role | has_assigned_entries,
     "hvs.rate_entry": may_rate_entry,

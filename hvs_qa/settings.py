@@ -274,6 +274,9 @@ QA_SAMPLING: dict[str, Any] = {
 QA_DUE_DAYS_AFTER_DEADLINE = int(os.environ.get("QA_DUE_DAYS_AFTER_DEADLINE", "21"))
 # Worklist reminders go out this many days before an entry is due.
 QA_REMINDER_DAYS_BEFORE_DUE = int(os.environ.get("QA_REMINDER_DAYS_BEFORE_DUE", "7"))
+# Overdue QA escalates: to the reviewer's line manager once past its due date, then to the
+# VSH this many school days later if it is still not done (sampling.services.escalation).
+QA_ESCALATE_TO_VSH_AFTER_SCHOOL_DAYS = int(os.environ.get("QA_ESCALATE_TO_VSH_AFTER_SCHOOL_DAYS", "5"))
 # Attendance below this percentage puts a PEP in the attendance lead's sample.
 QA_ATTENDANCE_THRESHOLD = float(os.environ.get("QA_ATTENDANCE_THRESHOLD", "90"))
 

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
-from .models import AreaRating, ProForma, ProFormaArea, QaReview
+from .models import AreaRating, ProForma, ProFormaArea, QaReview, ReviewCorrection
 
 
 class ProFormaAreaInline(admin.StackedInline):
@@ -89,6 +89,42 @@ class AreaRatingInline(admin.TabularInline):
         return False
 
 
+class ReviewCorrectionInline(admin.TabularInline):
+    model = ReviewCorrection
+    extra = 0
+    fields = ("corrected_at", "corrected_by", "reason", "judgement_before", "judgement_after", "status_change")
+    readonly_fields = fields
+    show_change_link = True
+
+    # Corrections are made on the review's page (reviews.services.correct_review), which
+    # re-judges the PEP; this is their record.
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewCorrection)
+class ReviewCorrectionAdmin(admin.ModelAdmin):
+    list_display = ("review", "corrected_by", "corrected_at", "judgement_before", "judgement_after")
+    list_filter = ("judgement_before", "judgement_after")
+    list_select_related = ("review__pep__child", "review__pep__term", "review__reviewer", "corrected_by")
+    search_fields = ("review__pep__child__la_reference", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(QaReview)
 class QaReviewAdmin(admin.ModelAdmin):
     list_display = ("pep", "reviewer", "kind", "status", "overall_judgement", "needs_amendment", "submitted_at")
@@ -109,7 +145,7 @@ class QaReviewAdmin(admin.ModelAdmin):
         "needs_amendment",
         "submitted_at",
     )
-    inlines = [AreaRatingInline]
+    inlines = [AreaRatingInline, ReviewCorrectionInline]
 
     def has_add_permission(self, request):
         return False

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.vocabulary import Phase
-from peps.models import Pep
+from peps.models import Pep, PepStatusChange
 
 from .rules import Rating
 
@@ -171,6 +171,83 @@ class AreaRating(models.Model):
 
     def __str__(self):
         return f"{self.area.title}: {self.rating or 'not rated'}"
+
+
+class ReviewCorrection(models.Model):
+    """A submitted review corrected after the fact (reviews.services.correct_review): who,
+    when, why, and the review as it was before and after. A review is corrected in place
+    (its area ratings, feedback and judgement); this is the record that it was.
+
+    ``areas_before`` and ``areas_after`` hold each area as ``{"position", "title",
+    "rating", "comment"}``, in pro-forma order.
+    """
+
+    review = models.ForeignKey(QaReview, on_delete=models.CASCADE, related_name="corrections")
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+    judgement_before = models.CharField(max_length=5, choices=Rating.choices, blank=True)
+    judgement_after = models.CharField(max_length=5, choices=Rating.choices, blank=True)
+    needs_amendment_before = models.BooleanField(default=False)
+    needs_amendment_after = models.BooleanField(default=False)
+    areas_before = models.JSONField(default=list)
+    areas_after = models.JSONField(default=list)
+    strengths_before = models.TextField(blank=True)
+    strengths_after = models.TextField(blank=True)
+    development_points_before = models.TextField(blank=True)
+    development_points_after = models.TextField(blank=True)
+    # The PEP's status change the correction made (returned <-> finalised), if it made one.
+    status_change = models.OneToOneField(
+        PepStatusChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="correction"
+    )
+
+    class Meta:
+        ordering = ["corrected_at", "pk"]
+        verbose_name = "QA review correction"
+
+    def __str__(self):
+        return f"Correction of {self.review} by {self.corrected_by}"
+
+    @property
+    def outcome_changed(self) -> bool:
+        return self.needs_amendment_before != self.needs_amendment_after
+
+    @property
+    def judgement_changed(self) -> bool:
+        return self.judgement_before != self.judgement_after
+
+    @property
+    def area_changes(self) -> list[dict]:
+        """Each area the correction changed: position, title, the rating before and after,
+        and whether the comment changed."""
+        before = {area["position"]: area for area in self.areas_before}
+        changes = []
+        for after in self.areas_after:
+            old = before.get(after["position"], {})
+            rating_before, comment_before = old.get("rating", ""), old.get("comment", "")
+            if (rating_before, comment_before) == (after["rating"], after["comment"]):
+                continue
+            changes.append(
+                {
+                    "position": after["position"],
+                    "title": after["title"],
+                    "rating_before": rating_before,
+                    "rating_after": after["rating"],
+                    "rating_changed": rating_before != after["rating"],
+                    "comment_changed": comment_before != after["comment"],
+                }
+            )
+        return changes
+
+    @property
+    def feedback_changed(self) -> list[str]:
+        """Which of the review's feedback fields the correction changed, as their labels."""
+        changed = []
+        if self.strengths_before != self.strengths_after:
+            changed.append("strengths")
+        if self.development_points_before != self.development_points_after:
+            changed.append("development points")
+        return changed
 
 
 class AmendmentState(models.TextChoices):

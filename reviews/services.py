@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from core.vocabulary import Rating, Role
 from peps.models import Pep, PepStatus, PepStatusChange
+from peps.signals import pep_submitted
 
 from . import rules
-from .amendments import areas_to_amend, close_amendment, open_amendment
-from .models import AreaRating, ProForma, QaReview, ReviewKind, ReviewStatus
+from .amendments import areas_to_amend, close_amendment, open_amendment, withdraw_amendment
+from .corrections import send_outcome_changed_message
+from .models import AreaRating, ProForma, QaReview, ReviewCorrection, ReviewKind, ReviewStatus
 from .signals import review_submitted
 
 
@@ -39,6 +42,44 @@ class ReviewChangedElsewhere(ValidationError):
             code="changed_elsewhere",
         )
         self.current_version = current_version
+
+
+class ReviewCorrectedElsewhere(ReviewChangedElsewhere):
+    """The submitted review was corrected (by someone else, or in another tab) since the
+    correction form was opened: nothing was saved, so neither correction is lost."""
+
+    def __init__(self, current_version: int):
+        ValidationError.__init__(
+            self,
+            "This review was corrected by someone else (or in another tab) since you opened this page, so "
+            "nothing was saved. The review as it is now is shown below, with what you entered: check it and "
+            "correct it again if it still needs it.",
+            code="corrected_elsewhere",
+        )
+        self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a review's ratings decide, from the rules: the overall judgement (None for a
+    lead practitioner's review, which covers only the areas they lead on) and whether the
+    DT and SW must amend the PEP."""
+
+    judgement: Rating | None
+    needs_amendment: bool
+
+
+def judge(kind: str, ratings: list[str]) -> Outcome:
+    """The outcome of a review of ``kind`` with these (complete) area ratings."""
+    if kind == ReviewKind.LEAD_SAMPLE:
+        return Outcome(judgement=None, needs_amendment=False)
+    return Outcome(judgement=rules.overall_judgement(ratings), needs_amendment=rules.needs_amendment(ratings))
+
+
+def unfinished_areas(area_ratings) -> list[str]:
+    """The titles of the areas (of a review's area ratings) not yet rated and commented
+    on: submitting needs none, as the pro-forma asks for a rating and a comment per area."""
+    return [r.area.title for r in area_ratings if not r.rating or not r.comment.strip()]
 
 
 def default_kind_for(user: User) -> str:
@@ -140,11 +181,10 @@ def save_review(
         unrated = [r.area.title for r in ratings if not r.rating]
         if unrated:
             raise ValidationError(f"Rate every area before submitting: {', '.join(unrated)}.")
-        values = [r.rating for r in ratings]
         # A lead practitioner's review covers only the areas they lead on: no judgement.
-        if review.kind != ReviewKind.LEAD_SAMPLE:
-            review.overall_judgement = rules.overall_judgement(values)
-            review.needs_amendment = rules.needs_amendment(values)
+        outcome = judge(review.kind, [r.rating for r in ratings])
+        review.overall_judgement = outcome.judgement or ""
+        review.needs_amendment = outcome.needs_amendment
         if review.kind == ReviewKind.LINE_MANAGEMENT:
             review.qa_round = qa_round(pep)
         review.status = ReviewStatus.SUBMITTED
@@ -167,6 +207,21 @@ def save_review(
     return review
 
 
+def submit_review(review: QaReview, *, version: int) -> QaReview:
+    """Submit the draft as saved (the rating page saves it before the confirmation page
+    shows its outcome): ``version`` is the one the confirmation page showed, so a save
+    from another tab since then is refused (ReviewChangedElsewhere) rather than submitted
+    unseen. Everything else is save_review's: its locks, checks and outcome."""
+    return save_review(
+        review,
+        {},
+        strengths=review.strengths,
+        development_points=review.development_points,
+        submit=True,
+        version=version,
+    )
+
+
 def qa_round(pep: Pep) -> int:
     """The PEP's QA round now: 1 from its submission, one more for each resubmission after
     amendment (a round ends with its outcome: returned, or finalised)."""
@@ -179,13 +234,22 @@ def qa_round(pep: Pep) -> int:
 def _check_still_open_to(review: QaReview) -> None:
     """Refuse the submit (the draft stays as it was) if the PEP is no longer awaiting this
     review: its QA round has an outcome, or the reviewer may no longer review it."""
+    refusal = submit_refusal(review)
+    if refusal:
+        raise ValidationError(refusal)
+
+
+def submit_refusal(review: QaReview) -> str:
+    """Why the draft could not be submitted now ("" if it could): the PEP is no longer
+    awaiting a line-management review, or the reviewer may no longer review it. The
+    confirmation page asks before offering the button; the submit asks again under the
+    PEP's lock."""
     pep = review.pep
     if review.kind == ReviewKind.LINE_MANAGEMENT and pep.status != PepStatus.SUBMITTED:
-        raise ValidationError(_no_longer_awaiting_qa(pep))
+        return _no_longer_awaiting_qa(pep)
     if not review.reviewer.has_perm("hvs.edit_review", review):
-        raise ValidationError(
-            "You can no longer review this PEP, so this review was not submitted: your draft was kept."
-        )
+        return "You can no longer review this PEP, so this review was not submitted: your draft was kept."
+    return ""
 
 
 def _no_longer_awaiting_qa(pep: Pep) -> str:
@@ -230,7 +294,8 @@ def _outcome_note(review: QaReview) -> str:
 
 @transaction.atomic
 def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
-    """The DT and SW have amended a returned PEP: it goes back for QA, a new QA round."""
+    """The DT and SW have amended a returned PEP: it goes back for QA, a new QA round. Its
+    amendment is closed, and ``pep_submitted`` is sent as for a first submission."""
     pep = Pep.objects.select_for_update().get(pk=pep.pk)  # the PEP's lock, as save_review
     if pep.status != PepStatus.RETURNED:
         raise ValidationError("Only a PEP returned for amendment can be marked as amended.")
@@ -244,4 +309,171 @@ def mark_amended(pep: Pep, by: User, note: str = "") -> Pep:
     pep.status = PepStatus.SUBMITTED
     pep.save(update_fields=["status", "updated_at"])
     close_amendment(pep, by)
+    # Back for QA, as a first submission is: the open term's samples are topped up.
+    pep_submitted.send(sender=Pep, pep=pep, by=by)
     return pep
+
+
+# --- correcting a submitted review -------------------------------------------------------
+
+
+def _area_record(area_rating: AreaRating) -> dict:
+    area = area_rating.area
+    return {
+        "position": area.position,
+        "title": area.title,
+        "rating": area_rating.rating,
+        "comment": area_rating.comment,
+    }
+
+
+@transaction.atomic
+def correct_review(
+    review: QaReview,
+    areas: dict[int, AreaInput],
+    *,
+    strengths: str,
+    development_points: str,
+    reason: str,
+    by: User,
+    version: int | None,
+) -> ReviewCorrection:
+    """Correct a submitted review: new area ratings (every area rated and commented, as on
+    submit), feedback, and the judgement the rules give them, recorded with the reason as a
+    ReviewCorrection (before and after).
+
+    For the PEP's latest line-management review, the PEP's judgement follows; and if the
+    outcome changes (returned <-> finalised) while the PEP still stands where this review
+    left it, the PEP's status moves, with a status change whose note gives the correction
+    and its reason, and the DT and SW are told: a return opens the PEP's amendment
+    (reviews.amendments.open_amendment, its message asking for the areas to amend); a
+    finalise withdraws the open amendment and sends the "outcome changed" message. A
+    review of an earlier QA round, or of a PEP since amended and resubmitted, is corrected
+    without moving the PEP or telling anyone.
+
+    `version` is the review's version the correction form was opened on: if the review has
+    been corrected since, nothing is saved (ReviewCorrectedElsewhere).
+    """
+    # Lock order as save_review's: the PEP, then its review.
+    pep = Pep.objects.select_for_update().get(pk=review.pep_id)
+    review = QaReview.objects.select_for_update().select_related("reviewer").get(pk=review.pk)
+    review.pep = pep
+    if not review.is_submitted:
+        raise ValidationError("Only a submitted review can be corrected: this one is still a draft.")
+    if not by.has_perm("hvs.correct_review", review):
+        raise PermissionDenied("You cannot correct this review.")
+    if version is not None and version != review.version:
+        raise ReviewCorrectedElsewhere(review.version)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Enter why you are correcting this review.")
+
+    ratings = list(review.area_ratings.select_related("area").order_by("area__position"))
+    before = [_area_record(r) for r in ratings]
+    for area_rating in ratings:
+        entered = areas.get(area_rating.pk)
+        if entered is None:
+            continue
+        if entered.rating not in Rating.values:
+            raise ValidationError(f"Select a rating for {area_rating.area.title}.")
+        area_rating.rating = entered.rating
+        area_rating.comment = entered.comment.strip()
+    unfinished = unfinished_areas(ratings)
+    if unfinished:
+        raise ValidationError(f"Rate and comment on every area: {', '.join(unfinished)}.")
+    after = [_area_record(r) for r in ratings]
+    strengths, development_points = strengths.strip(), development_points.strip()
+    if (after, strengths, development_points) == (before, review.strengths, review.development_points):
+        raise ValidationError("Nothing was changed, so there is nothing to correct.")
+
+    outcome = judge(review.kind, [r.rating for r in ratings])
+    correction = ReviewCorrection(
+        review=review,
+        corrected_by=by,
+        reason=reason,
+        judgement_before=review.overall_judgement,
+        judgement_after=outcome.judgement or "",
+        needs_amendment_before=review.needs_amendment,
+        needs_amendment_after=outcome.needs_amendment,
+        areas_before=before,
+        areas_after=after,
+        strengths_before=review.strengths,
+        strengths_after=strengths,
+        development_points_before=review.development_points,
+        development_points_after=development_points,
+    )
+    AreaRating.objects.bulk_update(ratings, ["rating", "comment"])
+    review.overall_judgement = correction.judgement_after
+    review.needs_amendment = correction.needs_amendment_after
+    review.strengths, review.development_points = strengths, development_points
+    review.version += 1
+    review.save(
+        update_fields=[
+            "overall_judgement",
+            "needs_amendment",
+            "strengths",
+            "development_points",
+            "version",
+            "updated_at",
+        ]
+    )
+    if review.kind == ReviewKind.LINE_MANAGEMENT:
+        correction.status_change = _apply_correction_to_pep(review, pep, correction)
+    correction.save()
+    if correction.status_change is not None:
+        # The DT and SW are told, in this transaction: a return asks for the amendment; a
+        # finalise withdraws it and says so.
+        if correction.status_change.to_status == PepStatus.RETURNED:
+            open_amendment(review, returned_at=correction.status_change.changed_at)
+        else:
+            withdraw_amendment(pep)
+            send_outcome_changed_message(correction)
+    return correction
+
+
+def latest_line_management_review(pep: Pep) -> QaReview | None:
+    """The submitted line-management review of the PEP's latest QA round: the one whose
+    judgement the PEP carries."""
+    return (
+        QaReview.objects.filter(pep=pep, kind=ReviewKind.LINE_MANAGEMENT, status=ReviewStatus.SUBMITTED)
+        .order_by("-qa_round", "-submitted_at", "-pk")
+        .first()
+    )
+
+
+def moves_the_pep(review: QaReview, pep: Pep) -> bool:
+    """Whether correcting the outcome of ``review`` would move the PEP's status: only the
+    latest line-management review, while the PEP still stands where its outcome left it
+    (returned or finalised in that QA round, not since amended and resubmitted)."""
+    if review.kind != ReviewKind.LINE_MANAGEMENT or pep.status not in (PepStatus.RETURNED, PepStatus.FINALISED):
+        return False
+    latest = latest_line_management_review(pep)
+    return latest is not None and latest.pk == review.pk and review.qa_round == qa_round(pep)
+
+
+def _apply_correction_to_pep(review: QaReview, pep: Pep, correction: ReviewCorrection) -> PepStatusChange | None:
+    """The PEP (locked by the caller) follows the corrected review, if it is the latest
+    line-management one: its judgement, and its status if the outcome changed."""
+    latest = latest_line_management_review(pep)
+    if latest is None or latest.pk != review.pk:
+        return None  # an earlier round's review: the PEP carries a later judgement
+    pep.judgement = review.overall_judgement
+    change = None
+    new_status = PepStatus.RETURNED if review.needs_amendment else PepStatus.FINALISED
+    if correction.outcome_changed and moves_the_pep(review, pep) and pep.status != new_status:
+        change = PepStatusChange.objects.create(
+            pep=pep,
+            from_status=pep.status,
+            to_status=new_status,
+            changed_by=correction.corrected_by,
+            note=_correction_note(review, correction),
+        )
+        pep.status = new_status
+    pep.save(update_fields=["judgement", "status", "updated_at"])
+    return change
+
+
+def _correction_note(review: QaReview, correction: ReviewCorrection) -> str:
+    when = f" of {date_format(timezone.localtime(review.submitted_at), 'j F Y')}" if review.submitted_at else ""
+    reason = correction.reason if correction.reason.endswith((".", "!", "?")) else f"{correction.reason}."
+    return f"The QA review by {review.reviewer}{when} was corrected. Reason: {reason} {_outcome_note(review)}"

@@ -132,6 +132,10 @@ class SampleEntry(models.Model):
     agreement_notes = models.TextField(blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # Overdue QA escalates (sampling.services.escalation): to the reviewer's line manager,
+    # then to the Virtual School Head.
+    escalated_to_manager_at = models.DateTimeField(null=True, blank=True)
+    escalated_to_vsh_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SampleEntryQuerySet.as_manager()

@@ -1,7 +1,7 @@
 """Celery tasks: thin wrappers over `sampling.services`, safe to run again.
 
 Every task is idempotent (drawing again only tops samples up; a reminder is not sent
-twice within seven days), so late acknowledgement and automatic retries on a lost
+twice within seven days; an entry escalates once a step), so late acknowledgement and automatic retries on a lost
 database connection (`OperationalError`, with exponential backoff, at most five times)
 cannot duplicate anything. Results are plain strings and numbers (JSON-serialisable).
 
@@ -62,3 +62,18 @@ def send_worklist_reminders(self) -> int:
     sent = services.send_worklist_reminders()
     logger.info("QA worklist reminders sent: %s", sent)
     return sent
+
+
+@shared_task(**TASK_OPTIONS)
+def escalate_overdue_qa(self) -> dict:
+    """Escalate overdue QA to the reviewers' managers, then to the VSH; the numbers sent
+    (nothing on a day the schools are closed)."""
+    result = services.escalate_overdue_qa()
+    logger.info("Overdue QA: %s", result)
+    return {
+        "to_managers": result.to_managers,
+        "to_vsh": result.to_vsh,
+        "entries_to_managers": result.entries_to_managers,
+        "entries_to_vsh": result.entries_to_vsh,
+        "school_day": result.school_day,
+    }

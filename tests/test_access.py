@@ -82,6 +82,21 @@ def _detail_submitted(f):
     return "get", reverse("reviews:detail", args=[_manager_submitted(f).pk])
 
 
+def _confirm_draft(f):
+    """The confirmation page of the manager's draft, every area rated and commented on."""
+    review = _manager_draft(f)
+    save_review(review, rate_all(review, ["green"] * 8), strengths="", development_points="", submit=False)
+    return "get", reverse("reviews:confirm", args=[review.pk])
+
+
+def _correct_submitted(f):
+    return "get", reverse("reviews:correct", args=[_manager_submitted(f).pk])
+
+
+def _correct_draft(f):
+    return "get", reverse("reviews:correct", args=[_manager_draft(f).pk])
+
+
 def _mark_amended(f):
     _manager_submitted(f, ["red"] * 8)
     f["pep"].refresh_from_db()
@@ -128,6 +143,11 @@ MATRIX = {
     "detail_draft":     (_detail_draft, (LOGIN, 404, RATE, 404, 404, 404, 404)),
     "rate_submitted":   (_rate_submitted, (LOGIN, 404, DETAIL, 404, 404, 404, 404)),
     "detail_submitted": (_detail_submitted, (LOGIN, 200, 200, 404, 200, 200, 200)),
+    "confirm_draft":    (_confirm_draft, (LOGIN, 404, 200, 404, 404, 404, 404)),
+    # A submitted review is corrected by its reviewer, their line manager or the VSH; a
+    # lead practitioner, an officer or an administrator sees it but may not correct it.
+    "correct_submitted": (_correct_submitted, (LOGIN, 403, 200, 404, 403, 200, 403)),
+    "correct_draft":    (_correct_draft, (LOGIN, 404, DETAIL, 404, 404, 404, 404)),
     "mark_amended":     (_mark_amended, (LOGIN, PEP, PEP, 404, PEP, PEP, 403)),
     # The PEP meeting: the child's officer, their line manager and the VSH record it and
     # submit the PEP; a lead practitioner and an administrator see the PEP but do not.

@@ -9,7 +9,11 @@ import rules
 
 from access.policy import may_review as can_review
 from access.policy import visible_children, visible_peps
+from core.vocabulary import Role
 from peps.models import Child, Pep, PepStatus
+from reviews.services import save_review, start_review
+
+from .factories import UserFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +148,72 @@ def test_an_inactive_officer_records_nothing(pep, officer):
     officer.save()
     assert not officer.has_perm("hvs.record_pep", pep)
     assert not officer.has_perm("hvs.record_pep", pep.child)
+
+
+# Who corrects a submitted review: its reviewer, the reviewer's line manager, the VSH, on a
+# PEP they may see. Not an officer or an administrator (who QA nothing), another team's
+# manager, or a lead practitioner who did not make it. ``pep`` is reviewed by ``manager``,
+# whose own line manager is ``head_of_team`` (who does not see the officers' caseloads).
+CORRECT = [
+    ("manager", True),
+    ("head_of_team", False),
+    ("vsh", True),
+    ("officer", False),
+    ("other_officer", False),
+    ("other_manager", False),
+    ("lead", False),
+    ("administrator", False),
+]
+
+
+@pytest.fixture
+def head_of_team(manager):
+    head = UserFactory(role=Role.MANAGER, username="head_of_team")
+    manager.line_manager = head
+    manager.save()
+    return head
+
+
+@pytest.fixture
+def reviewed(pep, manager, head_of_team, other_pep):
+    review = start_review(pep, manager)
+    return save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=True)
+
+
+@pytest.mark.parametrize(("user_fixture", "may"), CORRECT, ids=[u for u, _ in CORRECT])
+def test_who_corrects_a_submitted_review(request, reviewed, user_fixture, may):
+    user = request.getfixturevalue(user_fixture)
+    assert user.has_perm("hvs.correct_review", reviewed) is may
+
+
+def test_the_reviewers_line_manager_corrects_only_what_they_may_see(reviewed, head_of_team, pep):
+    # The head of team sees the PEPs of their line reports (the manager), not the
+    # manager's officers' caseloads: a review of a PEP they cannot see is not theirs to correct.
+    assert visible_peps(head_of_team).filter(pk=pep.pk).exists() is False
+    assert head_of_team.has_perm("hvs.correct_review", reviewed) is False
+
+
+def test_a_manager_corrects_the_review_of_a_lead_they_line_manage_on_their_teams_pep(pep, manager, other_manager):
+    lead = UserFactory(role=Role.LEAD, line_manager=manager)
+    review = start_review(pep, lead)
+    save_review(review, rate_all(review, ["red"] * review.area_ratings.count()), **NO_FEEDBACK, submit=True)
+
+    assert manager.has_perm("hvs.correct_review", review)
+    assert not other_manager.has_perm("hvs.correct_review", review)
+
+
+def test_a_lead_corrects_their_own_review_and_nobody_corrects_a_draft(pep, lead, manager):
+    review = start_review(pep, lead)
+    assert not lead.has_perm("hvs.correct_review", review)  # a draft is edited, not corrected
+    save_review(review, rate_all(review, ["red"] * review.area_ratings.count()), **NO_FEEDBACK, submit=True)
+    assert lead.has_perm("hvs.correct_review", review)
+    assert not manager.has_perm("hvs.correct_review", review)
+
+
+def test_an_inactive_reviewer_corrects_nothing(reviewed, manager):
+    manager.is_active = False
+    manager.save()
+    assert not manager.has_perm("hvs.correct_review", reviewed)
+
+
+NO_FEEDBACK = {"strengths": "", "development_points": ""}

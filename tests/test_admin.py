@@ -10,7 +10,7 @@ from django.urls import reverse
 from core.vocabulary import Phase
 from peps.models import Pep, PepStatus, PepStatusChange
 from reviews.models import AreaRating, ProForma, ProFormaArea, QaReview, ReviewStatus
-from reviews.services import save_review, start_review
+from reviews.services import correct_review, save_review, start_review
 
 from .factories import ProFormaFactory, rate_all
 
@@ -473,3 +473,24 @@ def test_a_pep_with_a_qa_record_cannot_be_deleted_in_the_admin(admin_client, sub
     assert "permission to delete the following types of objects" in response.content.decode()
     assert admin_client.post(admin_url(pep, "delete"), {"post": "yes"}).status_code == 403
     assert Pep.objects.filter(pk=pep.pk).exists()
+
+
+def test_a_corrected_reviews_corrections_are_shown_read_only(admin_client, submitted, vsh):
+    correction = correct_review(
+        submitted,
+        rate_all(submitted, ["red"] * 8),
+        strengths="",
+        development_points="",
+        reason="Wrong PEP",
+        by=vsh,
+        version=None,
+    )
+
+    body = admin_client.get(admin_url(submitted)).content.decode()
+    assert "Wrong PEP" in body
+    assert not re.search(r'name="corrections-\d+-(?!id|review)[a-z_]+"', body)
+    assert admin_client.get(admin_url(correction)).status_code == 200
+    assert admin_client.post(admin_url(correction), {"reason": "Rewritten"}).status_code == 403
+    assert admin_client.post(admin_url(correction, "delete"), {"post": "yes"}).status_code == 403
+    correction.refresh_from_db()
+    assert correction.reason == "Wrong PEP"

@@ -1,7 +1,8 @@
 """End-to-end tests in Debian's Chromium, driven by Playwright against pytest-django's live server.
 
 They rate a PEP the way a line manager does (sign in, find the PEP, rate it, watch the
-live judgement that htmx updates, submit) and run axe-core on the main pages. Screenshots
+live judgement that htmx updates, check the outcome and confirm), correct a review, and run
+axe-core on the main pages. Screenshots
 of each page (1280 px wide, full page) go to ``screenshots/`` (gitignored).
 
 Run with ``pytest -m browser``; needs /usr/bin/chromium (``apt install chromium``): without
@@ -17,12 +18,12 @@ from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from post_office.models import Email
+from post_office.models import STATUS, Email
 
 from core.vocabulary import Role
 from peps.models import Child, Pep, PepStatus
 from reporting.models import SocialCareSend
-from reviews.models import ProForma
+from reviews.models import Amendment, ProForma
 from reviews.services import save_review, start_review
 
 from .factories import (
@@ -161,7 +162,14 @@ def test_manager_rates_a_pep_and_sees_its_judgement(live_server, page, signed_in
     expect(_judgement(page)).to_contain_text("High quality")
     expect(_judgement(page)).not_to_contain_text("areas rated")
     comments = _comment(page, areas)
-    page.get_by_role("button", name="Submit review").click()
+    page.get_by_role("button", name="Check and submit").click()
+
+    # The outcome first; nothing is submitted until it is confirmed.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the outcome before you submit")
+    expect(page.locator("#outcome")).to_contain_text("This PEP will be finalised with the judgement Gold")
+    pep.refresh_from_db()
+    assert pep.status == PepStatus.SUBMITTED
+    page.get_by_role("button", name="Confirm and submit").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Gold")
     expect(page.locator(".govuk-panel__body")).to_contain_text("High quality")
@@ -194,7 +202,12 @@ def test_a_mostly_red_and_amber_review_returns_the_pep_for_amendment(live_server
     expect(_judgement(page)).to_contain_text("Amber")
     expect(_judgement(page)).to_contain_text("the PEP will be returned to the DT and SW for amendment")
     _comment(page, areas)
-    page.get_by_role("button", name="Submit review").click()
+    page.get_by_role("button", name="Check and submit").click()
+
+    outcome = page.locator("#outcome")
+    expect(outcome).to_contain_text("This PEP will be returned to the designated teacher and social worker to amend")
+    expect(outcome.locator("#areas-to-amend li")).to_have_count(5)
+    page.get_by_role("button", name="Confirm and submit").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Amber")
     expect(page.locator("main")).to_contain_text(
@@ -210,6 +223,29 @@ def test_a_mostly_red_and_amber_review_returns_the_pep_for_amendment(live_server
     assert pep.status == PepStatus.RETURNED
 
 
+def test_go_back_and_change_keeps_every_rating_and_comment(live_server, page, signed_in_manager, pep):
+    areas = _areas(pep)
+    ratings = ["Red"] * 3 + ["Amber"] * 2 + ["Green"] * 3
+    review = start_review(pep, signed_in_manager)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/reviews/{review.pk}/rate/")
+    _rate(page, ratings)
+    comments = _comment(page, areas)
+    page.get_by_role("button", name="Check and submit").click()
+    expect(page.locator("#outcome")).to_contain_text("will be returned to the designated teacher")
+
+    page.get_by_role("link", name="Go back and change").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rate the PEP")
+    for position, label in enumerate(ratings, start=1):
+        expect(page.locator(f"#area-{position}").get_by_role("radio", name=label, exact=True)).to_be_checked()
+    for title, text in comments.items():
+        expect(page.get_by_label(f"Comment on {title}", exact=True)).to_have_value(text)
+    expect(_judgement(page)).to_contain_text("Amber")
+    pep.refresh_from_db()
+    assert pep.status == PepStatus.SUBMITTED
+
+
 def test_submitting_with_an_area_unrated_shows_the_error_summary(live_server, page, signed_in_manager, pep):
     areas = _areas(pep)
     unrated = 4  # the fourth area, 1-based
@@ -220,7 +256,7 @@ def test_submitting_with_an_area_unrated_shows_the_error_summary(live_server, pa
     _rate(page, ["" if position == unrated else "Green" for position in range(1, 9)])
     expect(_judgement(page)).to_contain_text("7 of 8 areas rated")
     comments = _comment(page, areas)
-    page.get_by_role("button", name="Submit review").click()
+    page.get_by_role("button", name="Check and submit").click()
 
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     expect(summary).to_be_visible()
@@ -306,7 +342,7 @@ def test_rating_pages_pass_axe(live_server, page, signed_in_manager, pep, office
     check("05-rate-fresh")
     _rate(page, ["Gold", "Gold", "Green"])
     expect(_judgement(page)).to_contain_text("3 of 8 areas rated")
-    page.get_by_role("button", name="Submit review").click()
+    page.get_by_role("button", name="Check and submit").click()
     expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_be_visible()
     check("06-rate-with-errors")
     check.assert_clean()
@@ -321,10 +357,75 @@ def test_judged_review_pages_pass_axe(live_server, page, signed_in_manager, pep)
     expect(_judgement(page)).to_contain_text("Gold")
     check("07-rate-complete")
     _comment(page, _areas(pep))
-    page.get_by_role("button", name="Submit review").click()
+    page.get_by_role("button", name="Check and submit").click()
+    page.get_by_role("button", name="Confirm and submit").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Gold")
     check("08-review-result")
     check.assert_clean()
+
+
+def test_the_confirmation_pages_pass_axe(live_server, page, signed_in_manager, pep):
+    review = start_review(pep, signed_in_manager)
+    save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=False)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/reviews/{review.pk}/confirm/")
+    expect(page.locator("#outcome")).to_contain_text("will be returned to the designated teacher")
+    check("08-confirm-returned")
+    save_review(review, rate_all(review, ["gold"] * 8), strengths="", development_points="", submit=False)
+    page.reload()
+    expect(page.locator("#outcome")).to_contain_text("will be finalised with the judgement Gold")
+    check("08-confirm-finalised")
+    check.assert_clean()
+
+
+def _returned_by(manager, pep):
+    review = start_review(pep, manager)
+    save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=True)
+    return review
+
+
+def test_the_correction_page_passes_axe(live_server, page, signed_in_manager, pep):
+    review = _returned_by(signed_in_manager, pep)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/reviews/{review.pk}/")
+    page.get_by_role("button", name="Correct this review").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Correct the QA review")
+    check("10-correct-review")
+    check.assert_clean()
+
+
+def test_the_correction_page_with_errors_passes_axe(live_server, page, signed_in_manager, pep):
+    review = _returned_by(signed_in_manager, pep)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/reviews/{review.pk}/correct/")
+    page.get_by_role("button", name="Save the correction").click()
+    expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_contain_text(
+        "Enter why you are correcting this review"
+    )
+    check("11-correct-review-with-errors")
+    check.assert_clean()
+
+
+def test_correcting_a_review_finalises_the_returned_pep(live_server, page, signed_in_manager, pep):
+    review = _returned_by(signed_in_manager, pep)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/reviews/{review.pk}/correct/")
+    _rate(page, ["Green"] * 8)
+    expect(page.locator("#judgement")).to_contain_text("The outcome changes")
+    page.get_by_label("Why are you correcting this review?").fill("Rated from last term's PEP by mistake.")
+    page.get_by_role("button", name="Save the correction").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Green")
+    expect(page.get_by_role("alert")).to_contain_text("Review corrected. The PEP is now finalised")
+    expect(page.locator("#corrections + .app-correction")).to_contain_text("Rated from last term's PEP by mistake.")
+    check("12-corrected-review")
+    check.assert_clean()
+    pep.refresh_from_db()
+    assert pep.status == PepStatus.FINALISED
 
 
 def test_a_reviewed_pep_page_passes_axe(live_server, page, signed_in_manager, pep):
@@ -335,6 +436,25 @@ def test_a_reviewed_pep_page_passes_axe(live_server, page, signed_in_manager, pe
     page.goto(f"{live_server.url}/peps/{pep.pk}/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     check("09-pep-detail-reviewed")
+    check.assert_clean()
+
+
+def test_a_returned_pep_page_with_its_amendment_and_messages_passes_axe(live_server, page, signed_in_manager, pep):
+    review = start_review(pep, signed_in_manager)
+    save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=True)
+    # Overdue and reminded (the amendment card's tag), and its message failed (the red tag).
+    Amendment.objects.filter(pep=pep).update(due_on=timezone.localdate() - timedelta(days=3))
+    Amendment.objects.filter(pep=pep).update(reminded_at=timezone.now())
+    Email.objects.update(status=STATUS.failed)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}/peps/{pep.pk}/")
+    expect(page.locator("#amendment")).to_contain_text("Reminded")
+    expect(page.locator("#messages")).to_be_visible()
+    check("09b-pep-detail-returned")
+    page.goto(f"{live_server.url}/peps/?status=returned")
+    expect(page.locator(".app-amendment")).to_contain_text("Reminded")
+    check("09c-pep-list-returned")
     check.assert_clean()
 
 

@@ -16,13 +16,14 @@ from django.urls import reverse
 from post_office.models import Email
 
 from core.vocabulary import Role
+from notices.models import Notice, NoticeKind
 from peps.models import PepStatus, PepStatusChange
 from practice.models import PeerReviewMeeting, PeerReviewPep
 from reporting import social_care
 from reporting.models import ReportRequest, SocialCareDispatch, SocialCareSend
 from reporting.tasks import build_report as build_report_task
 from reporting.tasks import send_social_care_reports
-from reviews.models import QaReview, ReviewKind, ReviewStatus
+from reviews.models import Amendment, QaReview, ReviewCorrection, ReviewKind, ReviewStatus
 from reviews.services import save_review, start_review
 from sampling.models import SampleEntry
 from sampling.services import draw_term_samples
@@ -101,6 +102,16 @@ def rate_form(review, rating, action="submit", version=None):
     return data
 
 
+def checked(client, review, rating) -> tuple[str, dict]:
+    """ "Check and submit" on the rating page (every area ``rating``): the draft is saved;
+    the confirmation page's URL and what its form posts (the version it shows)."""
+    response = client.post(reverse("reviews:rate", args=[review.pk]), rate_form(review, rating))
+    url = reverse("reviews:confirm", args=[review.pk])
+    assert (response.status_code, response["Location"]) == (302, url)
+    review.refresh_from_db()
+    return url, {"version": review.version}
+
+
 def assert_no_500(responses):
     assert [r.status_code for r in responses if r.status_code >= 500] == []
 
@@ -110,11 +121,10 @@ def assert_no_500(responses):
 
 def test_two_line_management_submits_at_once_only_one_applies(pep, manager, vsh):
     mine, theirs = start_review(pep, manager), start_review(pep, vsh)
-    urls = [reverse("reviews:rate", args=[review.pk]) for review in (mine, theirs)]
+    my_client, their_client = browser(manager), browser(vsh)
+    (my_url, my_form), (their_url, their_form) = checked(my_client, mine, "gold"), checked(their_client, theirs, "red")
 
-    responses = at_once(
-        post(browser(manager), urls[0], rate_form(mine, "gold")), post(browser(vsh), urls[1], rate_form(theirs, "red"))
-    )
+    responses = at_once(post(my_client, my_url, my_form), post(their_client, their_url, their_form))
 
     assert_no_500(responses)
     assert sorted(r.status_code for r in responses) == [200, 302]
@@ -134,10 +144,11 @@ def test_two_line_management_submits_at_once_only_one_applies(pep, manager, vsh)
 
 def test_finalise_without_qa_racing_a_submit_gives_one_outcome(pep, manager, vsh):
     review = start_review(pep, manager)  # the PEP is in no sample: it may be finalised
-    rate_url = reverse("reviews:rate", args=[review.pk])
+    client = browser(manager)
+    confirm_url, confirm_form = checked(client, review, "red")
 
     submitted, finalised = at_once(
-        post(browser(manager), rate_url, rate_form(review, "red")),
+        post(client, confirm_url, confirm_form),
         post(browser(vsh), reverse("peps:finalise", args=[pep.pk])),
     )
 
@@ -154,16 +165,82 @@ def test_finalise_without_qa_racing_a_submit_gives_one_outcome(pep, manager, vsh
         assert pep.status == PepStatus.FINALISED and pep.judgement == ""
 
 
-def test_a_double_submit_submits_once(pep, manager):
+def test_a_double_click_on_confirm_submits_once(pep, manager):
     review = start_review(pep, manager)
     client = browser(manager)
-    data = rate_form(review, "gold")
+    url, data = checked(client, review, "red")
 
-    responses = at_once(*[post(client, reverse("reviews:rate", args=[review.pk]), data)] * CLICKS)
+    responses = at_once(*[post(client, url, data)] * CLICKS)
 
     assert_no_500(responses)
+    # Every click lands on the submitted review: the first submitted it, the others read
+    # "already submitted".
+    assert {(r.status_code, r["Location"]) for r in responses} == {(302, reverse("reviews:detail", args=[review.pk]))}
     assert PepStatusChange.objects.filter(pep=pep).count() == 1
     assert QaReview.objects.get().status == ReviewStatus.SUBMITTED
+    assert Amendment.objects.filter(pep=pep).count() == 1
+    assert Notice.objects.filter(pep=pep, kind=NoticeKind.RETURNED).count() == 1
+
+
+# --- corrections of a submitted review -------------------------------------------------
+
+
+def correction_form(review, rating, reason):
+    review.refresh_from_db()
+    data = {"strengths": "", "development_points": "", "reason": reason, "version": review.version}
+    for area_rating in review.area_ratings.all():
+        data[f"rating_{area_rating.pk}"] = rating
+        data[f"comment_{area_rating.pk}"] = f"{rating}, corrected"
+    return data
+
+
+def test_two_managers_correcting_at_once_lose_neither_silently(pep, manager, vsh):
+    review = start_review(pep, manager)
+    save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=True)
+    url = reverse("reviews:correct", args=[review.pk])
+    # Both opened the correction page on the same version.
+    forms = {"green": correction_form(review, "green", "Mine"), "amber": correction_form(review, "amber", "Theirs")}
+
+    answers = at_once(post(browser(manager), url, forms["green"]), post(browser(vsh), url, forms["amber"]))
+    responses = dict(zip(forms, answers, strict=True))
+
+    assert_no_500(responses.values())
+    assert sorted(r.status_code for r in responses.values()) == [200, 302]
+    saved = next(rating for rating, response in responses.items() if response.status_code == 302)
+    refused = next(response for response in responses.values() if response.status_code == 200)
+    assert "corrected by someone else" in refused.content.decode()
+    review.refresh_from_db()
+    assert set(review.area_ratings.values_list("rating", flat=True)) == {saved}
+    assert list(ReviewCorrection.objects.values_list("reason", flat=True)) == [forms[saved]["reason"]]
+    assert review.version == forms[saved]["version"] + 1
+    pep.refresh_from_db()
+    expected = PepStatus.FINALISED if saved == "green" else PepStatus.RETURNED
+    assert pep.status == expected and pep.judgement == saved
+
+
+def test_a_correction_racing_mark_amended_gives_one_story(pep, manager, officer):
+    review = start_review(pep, manager)
+    save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=True)
+
+    corrected, amended = at_once(
+        post(browser(manager), reverse("reviews:correct", args=[review.pk]), correction_form(review, "green", "Oops")),
+        post(browser(officer), reverse("peps:mark_amended", args=[pep.pk])),
+    )
+
+    assert_no_500([corrected, amended])
+    assert corrected.status_code == 302
+    pep.refresh_from_db()
+    changes = list(PepStatusChange.objects.filter(pep=pep).order_by("pk").values_list("from_status", "to_status"))
+    if changes[-1] == (PepStatus.RETURNED, PepStatus.FINALISED):
+        # The correction first: finalised, nothing left to amend (marking amended refused).
+        assert pep.status == PepStatus.FINALISED and len(changes) == 2
+        assert Notice.objects.filter(pep=pep, kind=NoticeKind.OUTCOME_CHANGED).count() == 1
+    else:
+        # Amended first: awaiting QA round 2, which the correction of round 1 leaves alone.
+        assert changes[-1] == (PepStatus.RETURNED, PepStatus.SUBMITTED) and pep.status == PepStatus.SUBMITTED
+        assert not Notice.objects.filter(pep=pep, kind=NoticeKind.OUTCOME_CHANGED).exists()
+    assert ReviewCorrection.objects.count() == 1
+    assert not Amendment.objects.filter(pep=pep, amended_at__isnull=True, withdrawn_at__isnull=True).exists()
 
 
 # --- double clicks that start something ------------------------------------------------

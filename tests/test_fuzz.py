@@ -105,6 +105,12 @@ def form_names(world) -> dict[str, list[str]]:
         name for rating in world["draft"].area_ratings.all() for name in (f"rating_{rating.pk}", f"comment_{rating.pk}")
     ]
     rating = [*areas, "strengths", "development_points", "action", "version"]
+    submitted = [
+        name
+        for rating in world["review"].area_ratings.all()
+        for name in (f"rating_{rating.pk}", f"comment_{rating.pk}")
+    ]
+    correction = [*submitted, "strengths", "development_points", "version", "reason"]
     return {
         "login": ["username", "password", "next"],
         "logout": ["next"],
@@ -112,6 +118,9 @@ def form_names(world) -> dict[str, list[str]]:
         "sampling:entry_start": ["next"],
         "reviews:rate": rating,
         "reviews:judgement": rating,
+        "reviews:confirm": ["version"],
+        "reviews:correct": correction,
+        "reviews:correction_judgement": correction,
         "sampling:settle": [f"settle-{entry.pk}-agreed_judgement", f"settle-{entry.pk}-notes"],
         "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
         "practice:peer_review_detail": ["pep-brought", "pep-findings", "notes-findings", "notes-actions"],
@@ -140,6 +149,7 @@ def gates(world) -> list[tuple[set[str], bool, dict]]:
         "focus": "targets",
         "attendees": officer,
         **{f"rating_{rating.pk}": "green" for rating in world["draft"].area_ratings.all()},
+        **{f"rating_{rating.pk}": "green" for rating in world["review"].area_ratings.all()},
         "action": "draft",  # submitting would leave nothing to rate for the next value
     }
     return [

@@ -273,11 +273,12 @@ def show(*runs: list[str]) -> str:
 #   3. COUNT(*) for the paginator
 #   4. the PEPs the user is moderating (their judgement is hidden)
 #   5. the page of PEPs, with child, school, term and officer joined
-#   6-9. the choices of the term, officer, school and social care team filters
-PEP_LIST_QUERIES = 9
+#   6. the open amendments of the page's PEPs (a returned PEP's amendment state)
+#   7-10. the choices of the term, officer, school and social care team filters
+PEP_LIST_QUERIES = 10
 # Filtered by every filter but the team: the same, and three more, the chosen term,
 # officer and school, each looked up to validate the filter (ModelChoiceFilter).
-PEP_LIST_FILTERED_QUERIES = 12
+PEP_LIST_FILTERED_QUERIES = 13
 
 
 def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
@@ -312,11 +313,14 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
 #   1. the session   2. the user   3. the PEP with child, school, social worker and team,
 #   designated teacher, officers and term joined   4. Aspiration Pathway entries
 #   5. the submitted reviews with reviewer and pro-forma   6. their area ratings with areas
-#   7. the status changes with who made them
-#   8. the PEPs the user is moderating (the ratings are hidden from a moderator until they rate)
+#   7. their corrections with who made them and the status change each made
+#   8. the status changes with who made them (the QA story: rounds, returns, corrections)
+#   9. the PEPs the user is moderating (the ratings are hidden from a moderator until they rate)
+#   10. the PEP's latest amendment, with its review and reviewer
+#   11. the messages about the PEP, with their e-mails (their recipients: one more, when any)
 # (can_review needs no query here: a VSH's line-management QA needs a submitted PEP; nor
 # finalising without QA, which needs one too.)
-PEP_DETAIL_QUERIES = 8
+PEP_DETAIL_QUERIES = 11
 
 
 def _submit_reviews(pep, reviewers, count):

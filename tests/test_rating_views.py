@@ -1,4 +1,5 @@
-"""The rating flow through the views, as the ``manager`` of ``pep``'s officer."""
+"""The rating flow through the views, as the ``manager`` of ``pep``'s officer: rating, the
+confirmation before submit, the previous QA round beside the areas, and corrections."""
 
 import random
 import re
@@ -18,10 +19,10 @@ from django.utils.html import escape
 from core.vocabulary import Rating
 from peps.models import AspirationCategory, AspirationEntry, Pep, PepStatus
 from reviews import rules
-from reviews.models import ProForma, QaReview, ReviewStatus
-from reviews.services import save_review, start_review
+from reviews.models import ProForma, QaReview, ReviewKind, ReviewStatus
+from reviews.services import correct_review, mark_amended, save_review, start_review
 
-from .factories import rate_all
+from .factories import ProFormaAreaFactory, ProFormaFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,27 @@ def form_data(review, ratings, comments=None, action="submit", strengths="", dev
             data[f"rating_{area_rating.pk}"] = rating
         data[f"comment_{area_rating.pk}"] = comment
     return data
+
+
+VERSION = re.compile(r'<input type="hidden" name="version" value="(\d+)"')
+
+
+def confirm_url(review) -> str:
+    return reverse("reviews:confirm", args=[review.pk])
+
+
+def confirm_version(client, review) -> str:
+    """GET the confirmation page, as the reviewer reading the outcome: the version its form carries."""
+    response = client.get(confirm_url(review))
+    assert response.status_code == 200
+    return VERSION.search(response.content.decode())[1]
+
+
+def check_and_submit(client, review, data):
+    """ "Check and submit" on the rating page, then "Confirm and submit": the confirmation's response."""
+    response = client.post(reverse("reviews:rate", args=[review.pk]), data)
+    assert (response.status_code, response["Location"]) == (302, confirm_url(review))
+    return client.post(confirm_url(review), {"version": confirm_version(client, review)})
 
 
 def snapshot(review):
@@ -191,8 +213,7 @@ def test_a_failed_submit_keeps_what_was_typed_and_saves_nothing(manager_client, 
 
 
 def test_submit_all_gold_finalises_the_pep(manager_client, review, pep):
-    url = reverse("reviews:rate", args=[review.pk])
-    response = manager_client.post(url, form_data(review, ["gold"] * 8))
+    response = check_and_submit(manager_client, review, form_data(review, ["gold"] * 8))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("reviews:detail", args=[review.pk])
@@ -215,7 +236,7 @@ def test_submit_all_gold_finalises_the_pep(manager_client, review, pep):
 
 def test_submit_with_mostly_red_and_amber_returns_the_pep(manager_client, review, pep):
     ratings = ["red", "green", "amber", "red", "green", "amber", "red", "green"]
-    response = manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ratings))
+    response = check_and_submit(manager_client, review, form_data(review, ratings))
     assert response.status_code == 302
 
     body = manager_client.get(response["Location"]).content.decode()
@@ -233,6 +254,152 @@ def test_submit_with_mostly_red_and_amber_returns_the_pep(manager_client, review
             assert escape(title) not in listed
     pep.refresh_from_db()
     assert (pep.status, pep.judgement) == (PepStatus.RETURNED, Rating.AMBER)
+
+
+# --- the confirmation step ------------------------------------------------------------------
+
+
+def test_check_and_submit_shows_the_outcome_and_submits_nothing_until_confirmed(manager_client, review, pep):
+    data = form_data(review, ["green"] * 7 + ["amber"], strengths="Clear targets", development_points="Dates")
+
+    response = manager_client.post(reverse("reviews:rate", args=[review.pk]), data)
+
+    assert (response.status_code, response["Location"]) == (302, confirm_url(review))
+    # Saved as the draft, not submitted; the PEP untouched.
+    saved = snapshot(review)
+    assert saved[:4] == (ReviewStatus.DRAFT, "", "Clear targets", "Dates")
+    assert [rating for rating, _comment in saved[4]] == ["green"] * 7 + ["amber"]
+    assert saved[-1] == PepStatus.SUBMITTED
+    body = manager_client.get(confirm_url(review)).content.decode()
+    expected = rules.overall_judgement(["green"] * 7 + ["amber"])
+    outcome = re.search(r'<div class="app-outcome[^"]*" id="outcome">(.*?)</div>', body, re.S)[1]
+    assert "This PEP will be <strong>finalised</strong> with the judgement" in outcome
+    assert f"app-rating-tag--{expected.value}" in outcome and expected.quality_label in outcome
+    assert "returned" not in outcome
+    assert "Clear targets" in body and "Comment 7" in body  # what will be submitted
+    assert 'id="confirm-button"' in body and "Confirm and submit" in body
+    assert f'href="{reverse("reviews:rate", args=[review.pk])}"' in body  # go back and change
+    assert snapshot(review) == saved  # reading it changes nothing
+
+
+def test_the_confirmation_lists_the_areas_to_amend_with_their_ratings(manager_client, review):
+    ratings = ["red", "green", "amber", "red", "green", "amber", "red", "green"]
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ratings))
+
+    body = manager_client.get(confirm_url(review)).content.decode()
+
+    assert "This PEP will be <strong>returned to the designated teacher and social worker to amend</strong>" in body
+    listed = re.search(r'<ul[^>]*id="areas-to-amend"[^>]*>(.*?)</ul>', body, re.S)[1]
+    titles = [r.area.title for r in area_ratings(review)]
+    amend = [(title, rating) for title, rating in zip(titles, ratings, strict=True) if rating in ("red", "amber")]
+    shown = re.findall(r'<li><strong>([^<]+)</strong> <strong class="[^"]*app-rating-tag--(\w+)', listed)
+    assert shown == [(escape(title), rating) for title, rating in amend]
+    assert review.pep.status == PepStatus.SUBMITTED
+
+
+def test_go_back_and_change_keeps_everything_typed(manager_client, review):
+    ratings = ["gold", "green", "amber", "red", "gold", "green", "amber", "red"]
+    comments = [f"Typed comment {n}" for n in range(8)]
+    manager_client.post(
+        reverse("reviews:rate", args=[review.pk]),
+        form_data(review, ratings, comments, strengths="Typed strengths", development_points="Typed points"),
+    )
+
+    body = manager_client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
+
+    state = FormState(body)
+    ids = [r.pk for r in area_ratings(review)]
+    assert state.checked == {f"rating_{ids[i]}": rating for i, rating in enumerate(ratings)}
+    assert [state.textareas[f"comment_{i}"] for i in ids] == comments
+    assert (state.textareas["strengths"], state.textareas["development_points"]) == ("Typed strengths", "Typed points")
+    # And "Check and submit" from there shows the outcome again.
+    response = manager_client.post(
+        reverse("reviews:rate", args=[review.pk]),
+        {**form_data(review, ["gold"] * 8), "version": VERSION.search(body)[1]},
+    )
+    assert response["Location"] == confirm_url(review)
+    assert "finalised</strong> with the judgement" in manager_client.get(confirm_url(review)).content.decode()
+
+
+def test_a_save_in_another_tab_after_the_confirmation_opened_is_not_submitted_unseen(manager_client, review, pep):
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["gold"] * 8))
+    seen = confirm_version(manager_client, review)  # the outcome read: finalised, Gold
+    tab = opened_form(manager_client, review)
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), {**form_data(review, ["red"] * 8), **tab})
+
+    response = manager_client.post(confirm_url(review), {"version": seen})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "govuk-error-summary" in body and "saved in another tab or window" in body
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.DRAFT
+    # The outcome shown now is the review as saved now, and confirming that submits it.
+    assert "returned to the designated teacher and social worker to amend" in body
+    assert VERSION.search(body)[1] == str(review.version) != seen
+    response = manager_client.post(confirm_url(review), {"version": review.version})
+    assert (response.status_code, response["Location"]) == (302, reverse("reviews:detail", args=[review.pk]))
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.RETURNED, Rating.RED)
+
+
+@pytest.mark.parametrize("version", ["", "junk", "-1"])
+def test_a_confirmation_without_a_version_submits_nothing(manager_client, review, version):
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["gold"] * 8))
+
+    response = manager_client.post(confirm_url(review), {"version": version})
+
+    assert response.status_code == 200
+    assert "This page is out of date" in response.content.decode()
+    assert snapshot(review)[0] == ReviewStatus.DRAFT
+
+
+def test_the_confirmation_of_an_unfinished_draft_goes_back_to_the_rating_page(manager_client, review):
+    manager_client.post(
+        reverse("reviews:rate", args=[review.pk]), form_data(review, ["gold"] * 7 + [""], action="draft")
+    )
+
+    for method in ("get", "post"):
+        response = getattr(manager_client, method)(confirm_url(review), follow=True)
+        assert response.redirect_chain[-1] == (reverse("reviews:rate", args=[review.pk]), 302)
+        assert "Rate and comment on every area before you submit" in response.content.decode()
+        assert snapshot(review)[0] == ReviewStatus.DRAFT
+
+
+def test_a_lead_practitioners_confirmation_gives_no_judgement(client, lead, pep):
+    review = start_review(pep, lead)
+    client.force_login(lead)
+    count = review.area_ratings.count()
+
+    body = client.get(confirm_url(review), follow=True)
+    assert body.redirect_chain  # nothing rated yet: back to the rating page
+    response = check_and_submit(client, review, form_data(review, ["red"] * count))
+
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert (review.status, review.overall_judgement, review.needs_amendment) == (ReviewStatus.SUBMITTED, "", False)
+    assert Pep.objects.get(pk=pep.pk).status == PepStatus.SUBMITTED
+
+
+def test_the_lead_practitioners_confirmation_page_says_what_a_lead_review_does(client, lead, pep):
+    review = start_review(pep, lead)
+    client.force_login(lead)
+    client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["red"] * review.area_ratings.count()))
+
+    body = client.get(confirm_url(review)).content.decode()
+
+    assert f"Your ratings of the {review.area_ratings.count()} areas you lead on will be recorded" in body
+    assert "gives no overall judgement, and does not change the PEP" in body
+    assert "returned to the designated teacher" not in body and "will be <strong>finalised" not in body
+
+
+def test_the_confirmation_pages_queries_do_not_grow_with_the_areas(manager_client, review):
+    manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["red"] * 8))
+    manager_client.get(confirm_url(review))
+    with CaptureQueriesContext(connection) as queries:
+        manager_client.get(confirm_url(review))
+    assert len(queries.captured_queries) <= 8, [q["sql"] for q in queries.captured_queries]
+    assert sum('FROM "reviews_arearating"' in q["sql"] for q in queries.captured_queries) == 1
 
 
 def test_judgement_preview(manager_client, review):
@@ -271,17 +438,23 @@ def test_judgement_preview_agrees_with_the_rules(manager_client, review):
 def test_a_submitted_review_cannot_be_changed(manager_client, review, pep):
     rate_url = reverse("reviews:rate", args=[review.pk])
     detail_url = reverse("reviews:detail", args=[review.pk])
-    manager_client.post(rate_url, form_data(review, ["gold"] * 8))
+    version = review.version + 1  # the draft saved by "Check and submit"
+    check_and_submit(manager_client, review, form_data(review, ["gold"] * 8))
     submitted = snapshot(review)
     assert submitted[0] == ReviewStatus.SUBMITTED
 
-    response = manager_client.get(rate_url)
-    assert (response.status_code, response["Location"]) == (302, detail_url)
+    for url in (rate_url, confirm_url(review)):
+        response = manager_client.get(url)
+        assert (response.status_code, response["Location"]) == (302, detail_url)
 
     for action in ("submit", "draft"):
         response = manager_client.post(rate_url, form_data(review, ["red"] * 8, action=action, strengths="Rewritten"))
         assert (response.status_code, response["Location"]) == (302, detail_url)
         assert snapshot(review) == submitted
+    # A second confirm (a second tab, the back button) submits nothing more.
+    response = manager_client.post(confirm_url(review), {"version": version})
+    assert (response.status_code, response["Location"]) == (302, detail_url)
+    assert snapshot(review) == submitted
 
     # Starting again does not reopen it: a new line-management review needs a submitted PEP.
     response = manager_client.post(reverse("reviews:start", args=[pep.pk]))
@@ -397,19 +570,29 @@ def test_submitting_a_draft_after_another_managers_outcome_is_refused(manager_cl
     tab = opened_form(manager_client, review)
     theirs = start_review(pep, vsh)
     save_review(theirs, rate_all(theirs, ["gold"] * 8), strengths="", development_points="", submit=True)
-    saved = snapshot(review)
 
     typed = ["red", "amber", "red", "red", "green", "amber", "red", "green"]
     response = manager_client.post(rate_url, {**form_data(review, typed, strengths="Mine"), **tab})
 
-    assert response.status_code == 200
-    body = response.content.decode()
+    # What was typed is kept, as the draft; the confirmation page says why it cannot be
+    # submitted, and offers no button.
+    assert (response.status_code, response["Location"]) == (302, confirm_url(review))
+    saved = snapshot(review)
+    assert saved[0] == ReviewStatus.DRAFT and saved[-1] == PepStatus.FINALISED
+    assert [rating for rating, _comment in saved[4]] == typed and saved[2] == "Mine"
+    page = manager_client.get(confirm_url(review))
+    body = page.content.decode()
     assert "govuk-error-summary" in body
     assert escape(f"This PEP was finalised by {vsh} and is no longer awaiting QA") in body
     assert "your draft was kept" in body
+    assert "Confirm and submit" not in body
+
+    # Confirmed all the same (a page opened before): refused, the draft kept.
+    response = manager_client.post(confirm_url(review), {"version": VERSION.search(body)[1]})
+    assert response.status_code == 200
+    assert escape(f"This PEP was finalised by {vsh} and is no longer awaiting QA") in response.content.decode()
     assert snapshot(review) == saved
-    assert saved[0] == ReviewStatus.DRAFT and saved[-1] == PepStatus.FINALISED
-    state = FormState(body)
+    state = FormState(manager_client.get(rate_url).content.decode())
     assert list(state.checked.values()) == typed and state.textareas["strengths"] == "Mine"
 
 
@@ -586,3 +769,266 @@ def test_the_rating_pages_queries_do_not_grow_with_the_pep(
     tables = [q["sql"] for q in one.captured_queries]
     assert sum('FROM "peps_aspirationentry"' in sql for sql in tables) == 1
     assert not any('FROM "peps_school"' in sql for sql in tables)
+
+
+# --- the previous QA round beside each area ---------------------------------------------------
+
+
+def _returned_and_amended(pep, manager, ratings, comment="Round 1 said so"):
+    """A line-management review of ``pep`` that returned it, and the PEP marked amended."""
+    first = start_review(pep, manager)
+    save_review(first, rate_all(first, ratings, comment=comment), strengths="", development_points="", submit=True)
+    mark_amended(Pep.objects.get(pk=pep.pk), by=pep.officer)
+    return QaReview.objects.get(pk=first.pk)
+
+
+def _previous_boxes(body: str) -> dict[int, str]:
+    return {
+        position: html.split('<div class="app-previous-rating">')[1].split("</div>")[0]
+        for position, html in _areas_html(body).items()
+        if '<div class="app-previous-rating">' in html
+    }
+
+
+def test_an_amended_pep_shows_the_previous_rounds_rating_and_comment_beside_each_area(manager_client, manager, pep):
+    ratings = ["red", "amber", "red", "green", "amber", "red", "gold", "green"]
+    first = _returned_and_amended(pep, manager, ratings)
+    second = start_review(Pep.objects.get(pk=pep.pk), manager)
+
+    body = manager_client.get(reverse("reviews:rate", args=[second.pk])).content.decode()
+
+    notice = re.search(r'<div class="govuk-inset-text" id="previous-review">(.*?)</div>', body, re.S)[1]
+    assert "returned for amendment</strong> in QA round 1" in notice and "This is QA round 2" in notice
+    assert reverse("reviews:detail", args=[first.pk]) in notice
+    boxes = _previous_boxes(body)
+    assert sorted(boxes) == list(range(1, 9))
+    for position, rating in enumerate(ratings, start=1):
+        assert f"app-rating-tag--{rating}" in boxes[position], position
+        assert "Round 1 said so" in boxes[position]
+        assert "In QA round 1" in boxes[position]
+    # The new review starts empty: the previous ratings are shown, not copied.
+    assert FormState(body).checked == {}
+
+
+def test_the_previous_rounds_comments_are_escaped(manager_client, manager, pep):
+    _returned_and_amended(pep, manager, ["red"] * 8, comment=SCRIPT)
+    second = start_review(Pep.objects.get(pk=pep.pk), manager)
+
+    body = manager_client.get(reverse("reviews:rate", args=[second.pk])).content.decode()
+
+    assert "<script>alert" not in body and escape(SCRIPT) in body
+
+
+def test_a_first_round_and_a_moderation_show_no_previous_review(manager_client, manager, other_manager, client, pep):
+    first = start_review(pep, manager)
+    body = manager_client.get(reverse("reviews:rate", args=[first.pk])).content.decode()
+    assert 'id="previous-review"' not in body and "app-previous-rating" not in body
+
+    # A moderator re-rates blind: never the line manager's ratings beside the areas.
+    _returned_and_amended(pep, manager, ["red"] * 8)
+    moderation = start_review(Pep.objects.get(pk=pep.pk), manager, kind=ReviewKind.MODERATION)
+    body = manager_client.get(reverse("reviews:rate", args=[moderation.pk])).content.decode()
+    assert "app-previous-rating" not in body
+
+
+def test_the_previous_round_on_another_pro_forma_version_is_matched_by_title(manager_client, manager, pep):
+    ratings = ["red", "amber", "red", "green", "amber", "red", "gold", "green"]
+    _returned_and_amended(pep, manager, ratings)
+    old = list(ProForma.objects.current_for(pep.phase).areas.order_by("position"))
+    # A new version: the first two areas swapped, the third renamed, one area fewer.
+    new = ProFormaFactory(phase=pep.phase, areas=0)
+    titles = [old[1].title, old[0].title, "A brand new area", *[a.title for a in old[3:7]]]
+    for position, title in enumerate(titles, start=1):
+        ProFormaAreaFactory(pro_forma=new, position=position, title=title)
+    second = start_review(Pep.objects.get(pk=pep.pk), manager)
+    assert second.pro_forma == new
+
+    boxes = _previous_boxes(manager_client.get(reverse("reviews:rate", args=[second.pk])).content.decode())
+
+    assert f"app-rating-tag--{ratings[1]}" in boxes[1] and escape(f"as “{old[1]}”") in boxes[1]
+    assert f"app-rating-tag--{ratings[0]}" in boxes[2]
+    assert f"app-rating-tag--{ratings[2]}" in boxes[3]  # by its position, the title being new
+    for position in range(4, 8):
+        assert f"app-rating-tag--{ratings[position - 1]}" in boxes[position]
+        assert "as “" not in boxes[position]  # the same area: no need to name it
+
+
+def test_the_rating_pages_queries_do_not_grow_with_the_rounds(manager_client, manager, pep):
+    _returned_and_amended(pep, manager, ["red"] * 8)
+    second = start_review(Pep.objects.get(pk=pep.pk), manager)
+    url = reverse("reviews:rate", args=[second.pk])
+    manager_client.get(url)
+    with CaptureQueriesContext(connection) as round_two:
+        manager_client.get(url)
+    save_review(second, rate_all(second, ["amber"] * 8), strengths="", development_points="", submit=True)
+    mark_amended(Pep.objects.get(pk=pep.pk), by=pep.officer)
+    third = start_review(Pep.objects.get(pk=pep.pk), manager)
+    url = reverse("reviews:rate", args=[third.pk])
+    manager_client.get(url)
+    with CaptureQueriesContext(connection) as round_three:
+        body = manager_client.get(url).content.decode()
+
+    assert "In QA round 2" in body and "In QA round 1" not in body
+    assert len(round_three.captured_queries) == len(round_two.captured_queries)
+    assert sum('FROM "reviews_arearating"' in q["sql"] for q in round_three.captured_queries) == 2
+
+
+# --- correcting a submitted review --------------------------------------------------------------
+
+
+def _submitted(pep, reviewer, ratings, comment="As submitted"):
+    review = start_review(pep, reviewer)
+    save_review(review, rate_all(review, ratings, comment=comment), strengths="", development_points="", submit=True)
+    return QaReview.objects.get(pk=review.pk)
+
+
+def correction_data(review, ratings, reason="Rated from the wrong PEP", comments=None, **extra):
+    data = form_data(review, ratings, comments, **extra)
+    data.pop("action")
+    review.refresh_from_db()
+    return {**data, "reason": reason, "version": review.version}
+
+
+def test_correcting_a_returned_review_finalises_the_pep_and_tells_its_story(manager_client, manager, pep):
+    review = _submitted(pep, manager, ["red"] * 5 + ["green"] * 3)
+    detail = manager_client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+    correct_url = reverse("reviews:correct", args=[review.pk])
+    assert f'href="{correct_url}"' in detail and "Correct this review" in detail
+
+    page = manager_client.get(correct_url).content.decode()
+    state = FormState(page)
+    assert list(state.checked.values()) == ["red"] * 5 + ["green"] * 3  # the review as it is
+    assert 'name="reason"' in page
+    response = manager_client.post(correct_url, correction_data(review, ["green"] * 8), follow=True)
+
+    assert response.redirect_chain == [(reverse("reviews:detail", args=[review.pk]), 302)]
+    body = response.content.decode()
+    assert "Review corrected. The PEP is now finalised" in body
+    assert '<h1 class="govuk-panel__title">Green</h1>' in body
+    corrections = body.split('id="corrections"')[1]
+    assert f"Corrected by {manager}" in corrections and "Reason: Rated from the wrong PEP" in corrections
+    assert "app-rating-tag--red" in corrections and "app-rating-tag--green" in corrections
+    assert "Returned for amendment → Finalised" in corrections
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.FINALISED, Rating.GREEN)
+    # The PEP's history: returned in round 1, then finalised by the correction, and why.
+    story = manager_client.get(reverse("peps:detail", args=[pep.pk])).content.decode().split('id="qa-story"')[1]
+    returned, corrected = story.index("Returned for amendment by"), story.index("Returned for amendment → Finalised")
+    assert returned < corrected
+    assert "QA round 1" in story and "Reason: Rated from the wrong PEP." in story
+    assert "Judgement: " in story
+
+
+def test_a_correction_without_a_reason_keeps_what_was_typed_and_changes_nothing(manager_client, manager, pep):
+    review = _submitted(pep, manager, ["red"] * 8)
+    before = snapshot(review)
+    typed = ["gold", "green", "", "red", "gold", "green", "amber", "red"]
+
+    response = manager_client.post(
+        reverse("reviews:correct", args=[review.pk]),
+        correction_data(review, typed, reason="  ", strengths="Typed strengths"),
+    )
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "There is a problem" in body
+    assert 'href="#id_reason"' in body and "Enter why you are correcting this review" in body
+    assert "Select a rating for" in body  # every area rated, as on submit
+    state = FormState(body)
+    assert list(state.checked.values()) == [rating for rating in typed if rating]
+    assert state.textareas["strengths"] == "Typed strengths"
+    assert snapshot(review) == before
+
+
+def test_a_correction_opened_before_another_correction_is_refused(manager_client, client, manager, vsh, pep):
+    review = _submitted(pep, manager, ["red"] * 8)
+    mine = correction_data(review, ["green"] * 8, reason="Mine")
+    client.force_login(vsh)
+    theirs = correction_data(review, ["amber"] * 8, reason="Theirs")
+    assert client.post(reverse("reviews:correct", args=[review.pk]), theirs).status_code == 302
+
+    response = manager_client.post(reverse("reviews:correct", args=[review.pk]), mine)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "corrected by someone else" in body
+    assert list(FormState(body).checked.values()) == ["green"] * 8  # what I typed, kept
+    review.refresh_from_db()
+    assert review.overall_judgement == Rating.AMBER
+    assert list(review.corrections.values_list("reason", flat=True)) == ["Theirs"]
+    # Told, I may save mine over theirs: the form now carries the version saved.
+    assert VERSION.search(body)[1] == str(review.version)
+
+
+def test_the_correction_pages_live_judgement_says_when_the_outcome_changes(manager_client, manager, officer, pep):
+    review = _submitted(pep, manager, ["red"] * 8)
+    url = reverse("reviews:correction_judgement", args=[review.pk])
+
+    same = manager_client.post(url, correction_data(review, ["amber"] * 8)).content.decode()
+    changes = manager_client.post(url, correction_data(review, ["green"] * 8)).content.decode()
+    partial = manager_client.post(url, correction_data(review, ["green"] * 7 + [""])).content.decode()
+
+    assert "The outcome stays the same: returned for amendment" in same
+    assert "<strong>The outcome changes</strong>" in changes and "the PEP is finalised" in changes
+    assert "7 of 8 areas rated" in partial
+    mark_amended(Pep.objects.get(pk=pep.pk), by=officer)  # moved on: its status stays
+    moved_on = manager_client.post(url, correction_data(review, ["green"] * 8)).content.decode()
+    assert "The PEP has moved on since this review" in moved_on
+    assert snapshot(review)[1] == Rating.RED  # a preview saves nothing
+
+
+def test_only_those_allowed_are_offered_the_correction(client, manager, lead, vsh, pep):
+    review = _submitted(pep, manager, ["green"] * 8)
+    for user, offered in ((manager, True), (vsh, True), (lead, False)):
+        client.force_login(user)
+        body = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+        assert ("Correct this review" in body) is offered, user
+        status = client.post(reverse("reviews:correct", args=[review.pk]), correction_data(review, ["red"] * 8))
+        if not offered:
+            assert status.status_code == 403
+    client.force_login(lead)
+    assert client.post(reverse("reviews:correction_judgement", args=[review.pk])).status_code == 403
+
+
+def test_the_review_detail_tells_the_rounds_as_one_story(manager_client, manager, pep):
+    first = _returned_and_amended(pep, manager, ["red", "amber", "red", "green", "amber", "red", "gold", "green"])
+    second = _submitted(Pep.objects.get(pk=pep.pk), manager, ["green"] * 8)
+
+    body = manager_client.get(reverse("reviews:detail", args=[second.pk])).content.decode()
+
+    assert "QA round 2 of this PEP" in body
+    assert "QA round 1 returned this PEP for amendment" in body
+    assert reverse("reviews:detail", args=[first.pk]) in body
+    story = body.split('id="qa-story"')[1]
+    returned = story.index("Submitted for QA → Returned for amendment")
+    amended = story.index("Returned for amendment → Submitted for QA")
+    finalised = story.index("Submitted for QA → Finalised")
+    assert returned < amended < finalised
+    areas = story[returned:amended]
+    assert "Round 1 said so" in areas  # round 1's areas to amend, with their comments
+    assert areas.count("<li><strong>") == 5  # the Red and Amber areas
+
+
+def test_the_pep_pages_history_queries_do_not_grow_with_the_corrections(manager_client, manager, vsh, pep):
+    review = _submitted(pep, manager, ["red"] * 8)
+    url = reverse("peps:detail", args=[pep.pk])
+    correct_review(
+        review, rate_all(review, ["amber"] * 8), strengths="", development_points="", reason="One", by=vsh, version=None
+    )
+    manager_client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        manager_client.get(url)
+    for n, rating in enumerate(["red", "amber", "red"]):  # all returned: the same page but for the story
+        correct_review(
+            QaReview.objects.get(pk=review.pk),
+            rate_all(review, [rating] * 8),
+            strengths="",
+            development_points="",
+            reason=f"Again {n}",
+            by=vsh,
+            version=None,
+        )
+    with CaptureQueriesContext(connection) as four:
+        body = manager_client.get(url).content.decode()
+    assert "Again 2" in body
+    assert len(four.captured_queries) == len(one.captured_queries)

@@ -1,13 +1,29 @@
-"""reviews.services: starting, saving and submitting QA reviews, and what they do to the PEP."""
+"""reviews.services: starting, saving, submitting and correcting QA reviews, and what they do to the PEP."""
+
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.vocabulary import Phase, Rating
+from notices.models import Notice, NoticeKind
 from peps.models import PepStatus, PepStatusChange
-from reviews.models import AreaRating, ProForma, QaReview, ReviewKind, ReviewStatus
-from reviews.services import ReviewChangedElsewhere, areas_to_amend, mark_amended, save_review, start_review
+from reviews.models import Amendment, AreaRating, ProForma, QaReview, ReviewCorrection, ReviewKind, ReviewStatus
+from reviews.services import (
+    AreaInput,
+    ReviewChangedElsewhere,
+    ReviewCorrectedElsewhere,
+    areas_to_amend,
+    correct_review,
+    judge,
+    mark_amended,
+    qa_round,
+    save_review,
+    start_review,
+    submit_review,
+)
 from sampling.services import finalise_pep
 
 from .factories import ChildFactory, PepFactory, ProFormaFactory
@@ -404,3 +420,342 @@ def test_a_save_from_a_form_opened_before_the_last_save_is_refused(pep, manager,
     assert (review.status, review.strengths, review.version) == (ReviewStatus.DRAFT, "Tab 1", opened + 1)
     assert _ratings(review) == [GOLD] * 8
     assert set(review.area_ratings.values_list("comment", flat=True)) == {"tab 1"}
+
+
+# submit_review: the confirmation page's submit
+
+
+def test_submit_review_submits_the_draft_as_saved(pep, manager, rate_all):
+    review = start_review(pep, manager)
+    save_review(review, rate_all(review, [GREEN] * 8), strengths="S", development_points="D", submit=False)
+    review.refresh_from_db()
+
+    submit_review(review, version=review.version)
+
+    review.refresh_from_db()
+    pep.refresh_from_db()
+    assert (review.status, review.overall_judgement, review.strengths, review.development_points) == (
+        ReviewStatus.SUBMITTED,
+        Rating.GREEN,
+        "S",
+        "D",
+    )
+    assert (pep.status, pep.judgement) == (PepStatus.FINALISED, Rating.GREEN)
+
+
+def test_submit_review_refuses_a_version_saved_since(pep, manager, rate_all):
+    review = start_review(pep, manager)
+    save_review(review, rate_all(review, [GREEN] * 8), strengths="", development_points="", submit=False)
+    shown = QaReview.objects.get(pk=review.pk)  # the confirmation page, as it read the draft
+    save_review(review, rate_all(review, [RED] * 8), strengths="", development_points="", submit=False)
+
+    with pytest.raises(ReviewChangedElsewhere):
+        submit_review(shown, version=shown.version)
+
+    review.refresh_from_db()
+    pep.refresh_from_db()
+    assert review.status == ReviewStatus.DRAFT and pep.status == PepStatus.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("kind", "ratings", "expected"),
+    [
+        (ReviewKind.LINE_MANAGEMENT, [GREEN] * 7 + [AMBER], (Rating.GREEN, False)),
+        (ReviewKind.LINE_MANAGEMENT, [RED] * 5 + [GOLD] * 3, (Rating.RED, True)),
+        (ReviewKind.MODERATION, [AMBER] * 5 + [GOLD] * 3, (Rating.AMBER, True)),
+        (ReviewKind.LEAD_SAMPLE, [RED] * 3, (None, False)),
+    ],
+)
+def test_judge_is_the_rules_and_a_lead_review_has_no_judgement(kind, ratings, expected):
+    outcome = judge(kind, ratings)
+    assert (outcome.judgement, outcome.needs_amendment) == expected
+
+
+# correct_review
+
+
+def _submitted(pep, reviewer, ratings, rate_all):
+    review = start_review(pep, reviewer)
+    _submit(review, rate_all(review, ratings, comment="first"))
+    review.refresh_from_db()
+    return review
+
+
+def _correct(review, ratings, by, rate_all, reason="Typed into the wrong area.", **kwargs):
+    kwargs.setdefault("version", QaReview.objects.get(pk=review.pk).version)
+    kwargs.setdefault("strengths", review.strengths)
+    kwargs.setdefault("development_points", review.development_points)
+    return correct_review(review, rate_all(review, ratings, comment="corrected"), reason=reason, by=by, **kwargs)
+
+
+def test_a_correction_that_clears_the_amendment_finalises_the_returned_pep(pep, manager, rate_all):
+    review = _submitted(pep, manager, [RED] * 5 + [GREEN] * 3, rate_all)
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.RETURNED, Rating.RED)
+
+    correction = _correct(review, [GREEN] * 8, manager, rate_all, reason="Rated the previous PEP by mistake")
+
+    review.refresh_from_db()
+    pep.refresh_from_db()
+    assert (review.status, review.overall_judgement, review.needs_amendment) == (
+        ReviewStatus.SUBMITTED,
+        Rating.GREEN,
+        False,
+    )
+    assert _ratings(review) == [GREEN] * 8
+    assert (pep.status, pep.judgement) == (PepStatus.FINALISED, Rating.GREEN)
+    # The record: who, why, before and after.
+    assert (correction.corrected_by, correction.reason) == (manager, "Rated the previous PEP by mistake")
+    assert (correction.judgement_before, correction.judgement_after) == (Rating.RED, Rating.GREEN)
+    assert (correction.needs_amendment_before, correction.needs_amendment_after) == (True, False)
+    assert [a["rating"] for a in correction.areas_before] == [RED] * 5 + [GREEN] * 3
+    assert [a["rating"] for a in correction.areas_after] == [GREEN] * 8
+    assert [a["position"] for a in correction.areas_after] == list(range(1, 9))
+    assert {a["comment"] for a in correction.areas_before} == {"first"}
+    assert [c["position"] for c in correction.area_changes] == list(range(1, 9))  # every comment changed
+    assert correction.outcome_changed and correction.judgement_changed
+    # The PEP's history: the correction moved it, and says so and why.
+    change = correction.status_change
+    assert (change.from_status, change.to_status, change.changed_by) == (
+        PepStatus.RETURNED,
+        PepStatus.FINALISED,
+        manager,
+    )
+    assert "was corrected" in change.note and "Rated the previous PEP by mistake." in change.note
+    assert "QA judgement Green. Finalised." in change.note
+    assert review.version == QaReview.objects.get(pk=review.pk).version
+
+
+def test_a_correction_that_needs_amendment_returns_the_finalised_pep(pep, manager, vsh, rate_all):
+    review = _submitted(pep, manager, [GREEN] * 8, rate_all)
+
+    correction = _correct(review, [AMBER] * 5 + [GREEN] * 3, vsh, rate_all)
+
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.RETURNED, Rating.AMBER)
+    change = correction.status_change
+    assert (change.from_status, change.to_status, change.changed_by) == (
+        PepStatus.FINALISED,
+        PepStatus.RETURNED,
+        vsh,
+    )
+    assert "Returned to the DT and SW to amend" in change.note
+    # Amended after the correction's return: the next QA round, as after any return.
+    assert qa_round(pep) == 1
+    mark_amended(pep, by=manager)
+    assert qa_round(pep) == 2
+
+
+def test_a_correction_within_the_outcome_changes_the_judgement_not_the_status(pep, manager, rate_all):
+    review = _submitted(pep, manager, [GREEN] * 7 + [AMBER], rate_all)
+
+    correction = _correct(review, [GOLD] * 7 + [GREEN], manager, rate_all)
+
+    pep.refresh_from_db()
+    assert (pep.status, pep.judgement) == (PepStatus.FINALISED, Rating.GOLD)
+    assert correction.status_change is None and not correction.outcome_changed
+    assert PepStatusChange.objects.filter(pep=pep).count() == 1  # the review's own
+
+
+def test_correcting_an_earlier_rounds_review_leaves_the_pep_where_it_is(pep, manager, officer, rate_all):
+    first = _submitted(pep, manager, [RED] * 8, rate_all)
+    mark_amended(pep, by=officer)
+    second = _submitted(pep, manager, [GREEN] * 8, rate_all)
+
+    correction = _correct(first, [GOLD] * 8, manager, rate_all)
+
+    first.refresh_from_db()
+    pep.refresh_from_db()
+    assert (first.overall_judgement, first.needs_amendment) == (Rating.GOLD, False)
+    # The PEP keeps round 2's judgement and status.
+    assert (pep.status, pep.judgement) == (PepStatus.FINALISED, second.overall_judgement)
+    assert correction.status_change is None and correction.outcome_changed
+
+
+def test_correcting_a_returned_review_after_the_pep_was_amended_moves_nothing(pep, manager, officer, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    mark_amended(pep, by=officer)  # awaiting QA round 2
+
+    correction = _correct(review, [GREEN] * 8, manager, rate_all)
+
+    pep.refresh_from_db()
+    # Still the latest line-management review: the PEP carries its judgement, but it has
+    # moved on (amended, awaiting QA), so its status stays.
+    assert (pep.status, pep.judgement) == (PepStatus.SUBMITTED, Rating.GREEN)
+    assert correction.status_change is None
+
+
+def test_a_lead_review_is_corrected_without_a_judgement(pep, lead, rate_all):
+    review = _submitted(pep, lead, [RED] * 8, rate_all)
+
+    correction = _correct(review, [GOLD] * 8, lead, rate_all)
+
+    review.refresh_from_db()
+    pep.refresh_from_db()
+    assert (review.overall_judgement, review.needs_amendment, _ratings(review)) == ("", False, [GOLD] * 8)
+    assert (correction.judgement_before, correction.judgement_after) == ("", "")
+    assert (pep.status, pep.judgement) == (PepStatus.SUBMITTED, "")
+
+
+def _unchanged(review, pep):
+    review.refresh_from_db()
+    pep.refresh_from_db()
+    return (review.version, review.overall_judgement, _ratings(review), pep.status, pep.judgement)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"reason": "   "}, "Enter why you are correcting this review"),
+        ({"ratings": [GREEN] * 7 + [""]}, "Select a rating for"),
+        ({"ratings": [GREEN] * 7 + ["purple"]}, "Select a rating for"),
+        ({"ratings": [RED] * 8, "same": True}, "Nothing was changed"),
+    ],
+)
+def test_a_correction_refused_saves_nothing(pep, manager, rate_all, change, message):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    before = _unchanged(review, pep)
+    ratings = change.get("ratings", [GREEN] * 8)
+    areas = rate_all(review, ratings, comment="first" if change.get("same") else "corrected")
+    if "purple" in ratings:
+        last = max(areas)
+        areas[last] = AreaInput(rating="purple", comment="x")
+
+    with pytest.raises(ValidationError, match=message):
+        correct_review(
+            review,
+            areas,
+            strengths=review.strengths,
+            development_points=review.development_points,
+            reason=change.get("reason", "Because"),
+            by=manager,
+            version=review.version,
+        )
+
+    assert _unchanged(review, pep) == before
+    assert not ReviewCorrection.objects.exists()
+
+
+def test_only_a_submitted_review_is_corrected(pep, manager, rate_all):
+    draft = start_review(pep, manager)
+
+    with pytest.raises(ValidationError, match="still a draft"):
+        _correct(draft, [GREEN] * 8, manager, rate_all)
+    assert not ReviewCorrection.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["officer", "other_manager", "lead", "administrator"])
+def test_a_correction_by_someone_not_allowed_is_refused(request, pep, manager, rate_all, who):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    before = _unchanged(review, pep)
+
+    with pytest.raises(PermissionDenied):
+        _correct(review, [GREEN] * 8, request.getfixturevalue(who), rate_all)
+
+    assert _unchanged(review, pep) == before
+    assert not ReviewCorrection.objects.exists()
+
+
+def test_a_correction_from_a_form_opened_before_another_correction_is_refused(pep, manager, vsh, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    opened = review.version
+    _correct(review, [GREEN] * 8, manager, rate_all, version=opened)
+
+    with pytest.raises(ReviewCorrectedElsewhere, match="corrected by someone else") as refused:
+        _correct(review, [AMBER] * 8, vsh, rate_all, version=opened)
+
+    assert refused.value.current_version == opened + 1
+    review.refresh_from_db()
+    assert _ratings(review) == [GREEN] * 8
+    assert list(ReviewCorrection.objects.values_list("corrected_by", flat=True)) == [manager.pk]
+
+
+def test_a_corrected_review_cannot_be_saved_as_a_draft_again(pep, manager, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    _correct(review, [GREEN] * 8, manager, rate_all)
+
+    with pytest.raises(ValidationError, match="already been submitted"):
+        _submit(review, rate_all(review, [RED] * 8))
+
+
+# A correction that changes the outcome tells the DT and SW
+
+
+def _notices(pep):
+    return list(Notice.objects.filter(pep=pep).order_by("pk").values_list("kind", flat=True))
+
+
+def test_a_correction_that_finalises_withdraws_the_amendment_and_says_so(pep, manager, vsh, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    amendment = Amendment.objects.get(pep=pep)
+    assert amendment.is_open and _notices(pep) == [NoticeKind.RETURNED]
+
+    _correct(review, [GREEN] * 7 + [AMBER], vsh, rate_all, reason="The ratings of another child's PEP")
+
+    amendment.refresh_from_db()
+    assert amendment.withdrawn_at is not None and not amendment.is_open
+    assert _notices(pep) == [NoticeKind.RETURNED, NoticeKind.OUTCOME_CHANGED]
+    notice = Notice.objects.filter(kind=NoticeKind.OUTCOME_CHANGED).get()
+    child = pep.child
+    assert notice.email.to == [child.designated_teacher.email, child.social_worker.email]
+    assert notice.email.cc == [pep.officer.email]
+    assert notice.caused_by == vsh
+    initials = f"{child.first_name[0]}{child.last_name[0]}".upper()
+    assert (
+        notice.email.subject
+        == f"PEP no longer needs amending: {child.la_reference} ({initials}), {pep.term} – QA review corrected"
+    )
+    body = notice.email.message
+    assert "no longer needs amending: it is now finalised, judged Green (it was Red)" in body
+    assert "The ratings of another child's PEP" in body
+    assert "Red -> Green" in body and "Red -> Amber" in body
+    assert child.first_name not in body and child.last_name not in body
+
+
+def test_the_outcome_changed_message_names_the_child_where_the_mail_route_is_secure(
+    pep, manager, vsh, rate_all, settings
+):
+    settings.MAIL_ROUTE_SECURE = True
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+
+    _correct(review, [GREEN] * 8, vsh, rate_all)
+
+    email = Notice.objects.get(kind=NoticeKind.OUTCOME_CHANGED).email
+    assert pep.child.full_name in email.subject and pep.child.full_name in email.message
+
+
+def test_a_correction_that_returns_opens_the_amendment_due_from_now(pep, manager, rate_all):
+    review = _submitted(pep, manager, [GREEN] * 8, rate_all)
+    QaReview.objects.filter(pk=review.pk).update(submitted_at=timezone.now() - timedelta(days=60))
+    assert not Amendment.objects.exists() and _notices(pep) == []
+
+    correction = _correct(review, [AMBER] * 8, manager, rate_all)
+
+    amendment = Amendment.objects.get(pep=pep)
+    assert amendment.is_open and amendment.review == review
+    assert amendment.requested_at == correction.status_change.changed_at  # not the review's submission
+    assert amendment.due_on > timezone.localdate()
+    assert _notices(pep) == [NoticeKind.RETURNED]
+    body = Notice.objects.get().email.message
+    assert body.count("– rated Amber") == 8  # the corrected areas to amend
+
+
+def test_returned_finalised_and_returned_again_by_corrections_reopens_the_same_amendment(pep, manager, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+    _correct(review, [GREEN] * 8, manager, rate_all)
+    _correct(review, [RED] * 8, manager, rate_all)
+
+    amendment = Amendment.objects.get(pep=pep)
+    assert amendment.is_open and amendment.review == review
+    assert _notices(pep) == [NoticeKind.RETURNED, NoticeKind.OUTCOME_CHANGED, NoticeKind.RETURNED]
+    pep.refresh_from_db()
+    assert pep.status == PepStatus.RETURNED
+
+
+def test_a_correction_that_keeps_the_outcome_tells_nobody(pep, manager, rate_all):
+    review = _submitted(pep, manager, [RED] * 8, rate_all)
+
+    _correct(review, [AMBER] * 8, manager, rate_all)
+
+    assert _notices(pep) == [NoticeKind.RETURNED]
+    assert Amendment.objects.get(pep=pep).is_open

@@ -18,7 +18,7 @@ from core.vocabulary import Role, Season
 from peps.models import Pep, PepStatus, PepStatusChange
 from peps.services import open_pep, submit_pep
 from reviews.models import ReviewKind, ReviewStatus
-from reviews.services import save_review, start_review
+from reviews.services import mark_amended, save_review, start_review
 from sampling.models import ModerationGroup, Sample, SampleEntry, SampleKind
 from sampling.rules import Reason
 from sampling.services import bookkeeping, draw_term_samples, finalise_pep, start_entry_review
@@ -558,6 +558,30 @@ def test_submitting_a_pep_tops_the_open_terms_samples_up(
     assert len(callbacks) == 1
     sample.refresh_from_db()
     assert (sample.caseload_size, sample.minimum_size, sample.entries.count()) == (5, 2, 2)
+
+
+def test_a_pep_marked_amended_is_back_for_qa_and_the_top_up_adds_no_second_entry(
+    officer, manager, open_term, django_capture_on_commit_callbacks
+):
+    _caseload(officer, open_term, 4)
+    draw_term_samples(open_term)
+    entry = SampleEntry.objects.get(sample__term=open_term, sample__kind=SampleKind.LINE_MANAGEMENT)
+    review = start_entry_review(entry, manager)
+    save_review(review, rate_all(review, ["red"] * 8), strengths="", development_points="", submit=True)
+    entry.refresh_from_db()
+    assert entry.is_done and entry.pep.status == PepStatus.RETURNED
+    before = list(SampleEntry.objects.values_list("pk", "sample", "pep", "review"))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        mark_amended(entry.pep, officer)
+
+    # pep_submitted: the open term's samples topped up once the amendment committed; the
+    # amended PEP is already in its sample, so nothing is added, and the entry stays done
+    # (the new QA round is the PEP's, on its page and in "awaiting QA").
+    assert [getattr(c, "top_up_term_id", None) for c in callbacks] == [open_term.pk]
+    assert list(SampleEntry.objects.values_list("pk", "sample", "pep", "review")) == before
+    entry.pep.refresh_from_db()
+    assert entry.pep.status == PepStatus.SUBMITTED
 
 
 def test_a_transaction_submitting_many_peps_tops_up_once(officer, open_term, django_capture_on_commit_callbacks):

@@ -18,18 +18,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
+from post_office.models import STATUS, Email
 
 from core.vocabulary import Role, Season
 from hvs_qa.celery import app
+from notices.models import NoticeKind
 from peps.models import Child, PepStatus, Term
 from reviews.services import save_review, start_review
 from sampling import services
 from sampling.models import Sample, SampleEntry, SampleKind
+from sampling.services import reminders
 from sampling.tasks import draw_samples_for_open_terms, draw_term_samples_task, send_worklist_reminders
 
 from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, rate_all
@@ -115,37 +119,75 @@ def _child_names() -> set[str]:
     return {name for pair in Child.objects.values_list("first_name", "last_name") for name in pair}
 
 
+def queued(kind=NoticeKind.QA_REMINDER) -> list[Email]:
+    """The messages of ``kind`` in the outbox, oldest first."""
+    return list(Email.objects.filter(notice__kind=kind).order_by("pk"))
+
+
 @pytest.mark.django_db
-def test_reminders_one_email_per_reviewer_without_names_and_not_twice(eager, mailoutbox):
+def test_reminders_one_email_per_reviewer_without_names_and_not_twice(eager):
     school = build_school()
     draw_samples_for_open_terms.delay().get()
     managers = school["managers"]
 
     assert send_worklist_reminders.delay().get() == 2
 
-    assert sorted(m.to[0] for m in mailoutbox) == sorted(m.email for m in managers)
-    for message in mailoutbox:
+    outbox = queued()
+    assert sorted(m.to[0] for m in outbox) == sorted(m.email for m in managers)
+    assert all(len(m.to) == 1 and not m.cc for m in outbox)
+    for message in outbox:
         reviewer = next(m for m in managers if m.email == message.to[0])
         entries = SampleEntry.objects.filter(assigned_to=reviewer).select_related("pep__child")
-        text = message.subject + "\n" + message.body
+        text = message.subject + "\n" + message.message
         for entry in entries:
             assert entry.pep.child.la_reference in text
             assert entry.reminded_at is not None
         assert text.count("\n- ") == entries.count()
-        assert reverse("reviews:worklist") in message.body
-        assert "due " in message.body
+        assert f"{settings.SITE_URL}{reverse('reviews:worklist')}" in message.message
+        assert "due " in message.message
         for name in _child_names():
             assert name not in text
+        assert message.notice.recipients.get().name == str(reviewer)
     # Idempotent: nothing more the same day, or within the week.
     assert send_worklist_reminders.delay().get() == 0
     assert services.send_worklist_reminders(today=timezone.localdate() + timedelta(days=6)) == 0
-    assert len(mailoutbox) == 2
+    assert len(queued()) == 2
     # A week on, what is still not done is reminded again.
     assert services.send_worklist_reminders(today=timezone.localdate() + timedelta(days=7)) == 2
 
 
 @pytest.mark.django_db
-def test_reminders_leave_out_done_entries_draft_peps_and_entries_not_due_yet(eager, mailoutbox, settings):
+def test_a_reminder_is_delivered_once_its_stamps_commit(eager, mailoutbox, django_capture_on_commit_callbacks):
+    school = build_school(children_per_officer=4)
+    services.draw_term_samples(school["open"])
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert services.send_worklist_reminders() == 2
+        assert not mailoutbox  # nothing is sent before the commit
+    # One delivery, after the commit (here the test's transaction holds both reviewers').
+    assert len(callbacks) == 1
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(m.email for m in school["managers"])
+    assert {m.subject for m in mailoutbox} == {"PEP QA: 2 PEPs to review"}
+    assert Email.objects.filter(status=STATUS.sent).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_reminder_that_fails_leaves_no_stamp_and_no_message(eager, monkeypatch):
+    school = build_school(children_per_officer=4)
+    services.draw_term_samples(school["open"])
+
+    def refuse(**kwargs):
+        raise RuntimeError("the outbox is unwritable")
+
+    monkeypatch.setattr(reminders, "queue_message", refuse)
+    with pytest.raises(RuntimeError):
+        services.send_worklist_reminders()
+    assert not SampleEntry.objects.filter(reminded_at__isnull=False).exists()
+    assert not Email.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reminders_leave_out_done_entries_draft_peps_and_entries_not_due_yet(eager, settings):
     school = build_school()
     _call("draw_samples")
     manager = school["managers"][0]
@@ -166,7 +208,7 @@ def test_reminders_leave_out_done_entries_draft_peps_and_entries_not_due_yet(eag
 
     services.send_worklist_reminders()
 
-    body = next(m.body for m in mailoutbox if m.to == [manager.email])
+    body = next(m.message for m in queued() if m.to == [manager.email])
     assert done.pep.child.la_reference not in body
     assert draft.pep.child.la_reference not in body
     assert all(e.pep.child.la_reference in body for e in rest)
@@ -206,7 +248,7 @@ def test_draw_samples_command_with_no_open_term():
 
 
 @pytest.mark.django_db
-def test_send_worklist_reminders_command(mailoutbox):
+def test_send_worklist_reminders_command():
     build_school(children_per_officer=4)
     _call("draw_samples")
 
@@ -214,7 +256,7 @@ def test_send_worklist_reminders_command(mailoutbox):
     assert _call("send_worklist_reminders").strip() == "Sent 0 reminder emails."
     next_week = (timezone.localdate() + timedelta(days=7)).isoformat()
     assert _call("send_worklist_reminders", today=next_week).strip() == "Sent 2 reminder emails."
-    assert len(mailoutbox) == 4
+    assert len(queued()) == 4
     with pytest.raises(CommandError, match="--date"):
         _call("send_worklist_reminders", today="next tuesday")
 
@@ -238,6 +280,23 @@ def test_the_schedules_are_seeded_for_beat():
     assert (remind.crontab.minute, remind.crontab.hour, remind.crontab.day_of_week) == ("30", "7", "1-5")
     # The tasks the schedules name exist.
     assert {draw.task, remind.task} <= set(app.tasks)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name, task, minute",
+    [
+        ("Overdue PEP amendments: reminders and escalations", "reviews.tasks.chase_amendments", "45"),
+        ("Overdue QA: escalations", "sampling.tasks.escalate_overdue_qa", "50"),
+    ],
+)
+def test_the_chasing_schedules_run_on_weekday_mornings_after_the_reminders(name, task, minute):
+    schedule = PeriodicTask.objects.select_related("crontab").get(name=name)
+    app.loader.import_default_modules()  # as a worker does: every app's tasks module
+    assert schedule.task == task and schedule.enabled and task in app.tasks
+    crontab = schedule.crontab
+    assert (crontab.minute, crontab.hour, crontab.day_of_week) == (minute, "7", "1-5")
+    assert str(crontab.timezone) == "Europe/London"
 
 
 # --- a real worker -------------------------------------------------------------------

@@ -142,6 +142,9 @@ CASES = {
     "reviews:detail": Case(_review, insider="manager"),
     "reviews:rate": Case(_draft, insider="lead"),
     "reviews:judgement": Case(_draft, post_only=True, insider="lead"),
+    "reviews:confirm": Case(_draft, insider="lead"),
+    "reviews:correct": Case(_review, insider="manager"),
+    "reviews:correction_judgement": Case(_review, post_only=True, insider="manager"),
     # sampling
     "sampling:entry_start": Case(_entry, post_only=True, insider="lead", ok=(302,)),
     "sampling:coverage": Case(),
@@ -182,6 +185,8 @@ SHOWS_CHILD = {
     "reviews:worklist",
     "reviews:detail",
     "reviews:rate",
+    "reviews:confirm",
+    "reviews:correct",
     "practice:peer_review_detail",
     "peps:record",
     "peps:submit",
@@ -192,7 +197,8 @@ SHOWS_CHILD = {
 @pytest.fixture
 def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     """One PEP of ``officer``'s child, with everything that hangs off it: the manager's
-    submitted review, a cross-moderation entry for the lead (with the lead's draft), a
+    submitted review, a cross-moderation entry for the lead (with the lead's draft, every area
+    rated), a
     board report the manager asked for, and a peer review meeting the manager recorded.
     Also the child's draft PEP of an earlier term, and a child of ``officer`` with no PEP
     this term (the pages that record a PEP meeting); and the VSH's preview of a children
@@ -214,6 +220,8 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         original_review=review,
     )
     draft = start_entry_review(entry, lead)
+    # Every area rated and commented on: the lead's confirmation page shows its outcome.
+    save_review(draft, rate_all(draft, ["green"] * 8), strengths="", development_points="", submit=False)
     report = ReportRequest.objects.create(
         kind=ReportKind.BOARD, term=pep.term, requested_by=manager, status=ReportStatus.READY
     )
@@ -433,6 +441,8 @@ def test_the_form_pages_are_checked(client, world):
     """The CSRF test above is not vacuous: these pages have POST forms of their own."""
     pages = {
         "reviews:rate": "lead",
+        "reviews:confirm": "lead",
+        "reviews:correct": "manager",
         "practice:peer_review_new": "manager",
         "peps:record": "officer",
         "practice:peer_review_detail": "manager",

@@ -1,4 +1,5 @@
-"""Sampling's writes, by job: drawing the samples, review bookkeeping, reminders."""
+"""Sampling's writes, by job: drawing the samples, review bookkeeping, reminders and the
+escalation of overdue QA."""
 
 from .bookkeeping import (
     awaiting_sampled_qa,
@@ -16,14 +17,18 @@ from .drawing import (
     qa_due_date,
     terms_to_draw,
 )
-from .reminders import reminder_entries, send_worklist_reminders, worklist_reminder_text
+from .escalation import EscalationResult, escalate_overdue_qa, overdue_entries
+from .reminders import reminder_entries, send_worklist_reminders, worklist_reminder_context
 
 __all__ = [
     "DrawResult",
+    "EscalationResult",
     "awaiting_sampled_qa",
     "draw_open_terms",
     "draw_term_samples",
+    "escalate_overdue_qa",
     "finalise_pep",
+    "overdue_entries",
     "policy_from_settings",
     "previous_term",
     "qa_due_date",
@@ -33,5 +38,5 @@ __all__ = [
     "settle_disagreement",
     "start_entry_review",
     "terms_to_draw",
-    "worklist_reminder_text",
+    "worklist_reminder_context",
 ]

@@ -1,16 +1,17 @@
 """Worklist reminders: one e-mail per reviewer listing their QA entries due soon or
-overdue. The text is in templates/sampling/email/."""
+overdue, written to the outbox (notices) with the stamps. The text is in
+templates/sampling/email/."""
 
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from notices.models import NoticeKind
+from notices.outbox import Recipient, queue_message
 from peps.models import PepStatus
 
 from ..models import SampleEntry
@@ -43,33 +44,29 @@ def reminder_entries(today: date | None = None):
     )
 
 
-def worklist_reminder_text(entries: list[SampleEntry], today: date, worklist_path: str) -> tuple[str, str]:
-    """The subject and plain-text body of one reviewer's reminder. Children appear by LA
-    reference only: an email may be forwarded or read on a shared screen."""
-    context = {
+def worklist_reminder_context(entries: list[SampleEntry], today: date) -> dict:
+    """What one reviewer's reminder says (templates/sampling/email/worklist_reminder*.txt).
+    Children appear by LA reference only: an email may be forwarded or read on a shared
+    screen."""
+    return {
         "entries": [{"entry": e, "overdue": e.due_date < today} for e in entries],
         "count": len(entries),
         "overdue": sum(1 for e in entries if e.due_date < today),
-        "worklist_path": worklist_path,
-        "virtual_school_name": settings.VIRTUAL_SCHOOL_NAME,
+        "worklist_path": reverse("reviews:worklist"),
     }
-    subject = render_to_string("sampling/email/worklist_reminder_subject.txt", context).strip()
-    body = render_to_string("sampling/email/worklist_reminder.txt", context)
-    return subject, body
 
 
 def send_worklist_reminders(today: date | None = None) -> int:
     """Email each reviewer ONE reminder listing their sample entries owed a reminder (see
-    `reminder_entries`), and stamp those entries `reminded_at`. Returns the emails sent.
+    `reminder_entries`), and stamp those entries `reminded_at`. Returns the emails queued.
 
     Idempotent: a second run the same day (or within seven days) finds nothing to remind.
-    Each reviewer's entries are locked (SELECT ... FOR UPDATE on PostgreSQL) while their
-    email is sent and the entries stamped, so two concurrent runs do not both send; if
-    sending fails the stamps roll back and a retry sends again.
+    Each reviewer's entries are locked (SELECT ... FOR UPDATE on PostgreSQL) while they are
+    stamped and their message is written to the outbox (notices), in one transaction, so
+    two concurrent runs do not both send; the outbox delivers it once that commits.
     """
     today = today or timezone.localdate()
     now = timezone.now()
-    worklist_path = reverse("reviews:worklist")
     reviewer_ids = sorted(set(reminder_entries(today).values_list("assigned_to_id", flat=True)))
     sent = 0
     for reviewer_id in reviewer_ids:
@@ -84,7 +81,12 @@ def send_worklist_reminders(today: date | None = None) -> int:
             if not entries:  # a concurrent run got there first
                 continue
             SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(reminded_at=now)
-            subject, body = worklist_reminder_text(entries, today, worklist_path)
-            send_mail(subject, body, None, [entries[0].assigned_to.email])
+            reviewer = entries[0].assigned_to
+            queue_message(
+                kind=NoticeKind.QA_REMINDER,
+                to=[Recipient(reviewer.email, reviewer.get_full_name() or reviewer.username, "reviewer")],
+                template="sampling/email/worklist_reminder",
+                context=worklist_reminder_context(entries, today),
+            )
             sent += 1
     return sent

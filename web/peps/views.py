@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -14,7 +15,14 @@ from access.policy import visible_children, visible_peps
 from core.vocabulary import RANK
 from peps.models import Pep, PepStatus, Term
 from peps.services import AlreadySubmitted, open_pep, record_pep_meeting, submit_pep
-from reviews.selectors import my_draft_reviews, review_history
+from reviews.selectors import (
+    amendment_status,
+    my_draft_reviews,
+    open_amendments_prefetch,
+    pep_messages,
+    qa_story,
+    review_history,
+)
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids
 from sampling.services import awaiting_sampled_qa, finalise_pep
@@ -51,7 +59,11 @@ def pep_list_view(request):
     # PEPs the user is moderating: their judgement and status stay hidden until they rate,
     # so filtering or sorting on either leaves them out of the reckoning.
     blind = blind_pep_ids(request.user)
-    peps = visible_peps(request.user).select_related("child", "child__school", "term", "officer")
+    peps = (
+        visible_peps(request.user)
+        .select_related("child", "child__school", "term", "officer")
+        .prefetch_related(open_amendments_prefetch())
+    )
     if blind and any(request.GET.get(key) for key in ("judgement", "status", "returned")):
         peps = peps.exclude(pk__in=blind)
     pep_filter = PepFilter(request.GET or None, queryset=peps, user=request.user)
@@ -63,6 +75,10 @@ def pep_list_view(request):
     params.pop("page", None)
     sort_params = params.copy()
     sort_params.pop("sort", None)
+    today = timezone.localdate()
+    for pep in page.object_list:  # a returned PEP's amendment: its state and due date
+        pep.amendment = pep.open_amendments[0] if pep.open_amendments else None
+        pep.amendment_state = pep.amendment.state_on(today) if pep.amendment else None
     return render(
         request,
         "peps/pep_list.html",
@@ -125,6 +141,7 @@ def pep_detail(request, pk):
     # Moderating this PEP: its first rating stays hidden until the user submits theirs.
     blind = pep.pk in blind_pep_ids(request.user)
     may_review = request.user.has_perm("hvs.review_pep", pep)
+    reviews = [] if blind else list(review_history(pep))
     return render(
         request,
         "peps/pep_detail.html",
@@ -132,8 +149,12 @@ def pep_detail(request, pk):
             "pep": pep,
             "blind": blind,
             "aspirations": pep.aspirations.all(),
-            "reviews": [] if blind else review_history(pep),
-            "status_changes": [] if blind else pep.status_changes.select_related("changed_by"),
+            "reviews": reviews,
+            # Its QA as one story: status changes, each round's outcome, corrections.
+            "story": [] if blind else qa_story(pep, reviews),
+            # A return would betray the first rating to a moderator: hidden too.
+            "amendment": None if blind else amendment_status(pep),
+            "pep_messages": [] if blind else pep_messages(pep),
             "can_review": may_review,
             # The user's own review in progress, so the button says "Continue rating".
             "my_draft": my_draft_reviews(request.user).filter(pep=pep).first() if may_review else None,

@@ -9,7 +9,7 @@ from django.http import QueryDict
 
 from core.parsing import parse_int
 from core.vocabulary import Rating
-from reviews.models import QaReview
+from reviews.models import AreaRating, QaReview
 from reviews.services import AreaInput
 
 SUBMIT = "submit"
@@ -41,6 +41,15 @@ PEP_PARTS = [
 PEP_PART_BY_POSITION = dict(enumerate(PEP_PARTS, start=1))
 
 
+@dataclass(frozen=True)
+class PreviousReview:
+    """The previous QA round's review (the one that returned the PEP), and its rating of
+    each area of the review being rated, by that review's area rating id."""
+
+    review: QaReview
+    ratings: dict[int, AreaRating]
+
+
 class RatingForm(forms.Form):
     """All areas of a review's pro-forma on one form: a rating and a comment each.
 
@@ -63,7 +72,15 @@ class RatingForm(forms.Form):
     # The review's version the form was opened on (see reviews.services.save_review).
     version = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, review: QaReview, submitting: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        review: QaReview,
+        submitting: bool = False,
+        previous: PreviousReview | None = None,
+        show_pep_parts: bool = True,
+        **kwargs,
+    ):
         self.review = review
         self.submitting = submitting
         initial = kwargs.setdefault("initial", {})
@@ -93,11 +110,17 @@ class RatingForm(forms.Form):
             )
             layout.append(HTML(f'<div class="app-rating-area" id="area-{area.position}">'))
             radios = Field.radios(rating_name, legend_size=Size.MEDIUM, legend_tag="h2", small=True)
-            if area.position in PEP_PART_BY_POSITION:
-                # Above the radios, the area's part of the PEP (shown on a narrow screen; a
-                # wide one has the whole PEP beside the form).
+            # Above the radios: the area's part of the PEP (shown on a narrow screen; a wide
+            # one has the whole PEP beside the form), and what the previous QA round's review
+            # said of the area.
+            pep_part = PEP_PART_BY_POSITION.get(area.position) if show_pep_parts else None
+            previous_rating = previous.ratings.get(area_rating.pk) if previous else None
+            if pep_part or previous_rating:
                 radios.add_context(
-                    before_radios="reviews/_area_pep_part.html", pep_part=PEP_PART_BY_POSITION[area.position]
+                    before_radios="reviews/_area_before_radios.html",
+                    pep_part=pep_part,
+                    previous_rating=previous_rating,
+                    previous_review=previous.review if previous else None,
                 )
             layout.append(radios)
             layout.append(Field.textarea(comment_name, rows=3))
@@ -166,3 +189,44 @@ class RatingForm(forms.Form):
             for area_rating in self.area_ratings
             if (value := self.data.get(self.rating_field(area_rating))) in valid
         ]
+
+
+class ConfirmSubmitForm(forms.Form):
+    """The confirmation page's form: the review's version its outcome was shown for (see
+    reviews.services.submit_review)."""
+
+    version = forms.IntegerField(
+        min_value=0,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This page is out of date: go back to the review and submit it again.",
+            "invalid": "This page is out of date: go back to the review and submit it again.",
+            "min_value": "This page is out of date: go back to the review and submit it again.",
+        },
+    )
+
+
+class CorrectionForm(RatingForm):
+    """A submitted review's areas and feedback, to correct, with the reason (required):
+    every area rated and commented on, as on submit."""
+
+    reason = forms.CharField(
+        label="Why are you correcting this review?",
+        widget=forms.Textarea,
+        help_text=(
+            "This is kept with the review and shown in the PEP's history. If the outcome changes, "
+            "the designated teacher and social worker are told."
+        ),
+        error_messages={"required": "Enter why you are correcting this review"},
+    )
+
+    def __init__(self, *args, review: QaReview, **kwargs):
+        super().__init__(*args, review=review, submitting=True, show_pep_parts=False, **kwargs)
+        # The reason last, after the feedback: what was changed, then why.
+        self.helper.layout.append(Field.textarea("reason", label_size=Size.MEDIUM, label_tag="h2", rows=4))
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Enter why you are correcting this review")
+        return reason

@@ -12,4 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.review_detail, name="detail"),
     path("<int:pk>/rate/", views.review_rate, name="rate"),
     path("<int:pk>/judgement/", views.review_judgement_preview, name="judgement"),
+    path("<int:pk>/confirm/", views.review_confirm, name="confirm"),
+    path("<int:pk>/correct/", views.review_correct, name="correct"),
+    path("<int:pk>/correct/judgement/", views.review_correction_preview, name="correction_judgement"),
 ]

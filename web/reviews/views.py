@@ -1,7 +1,7 @@
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -9,12 +9,29 @@ from access.policy import editable_reviews, visible_peps, visible_reviews
 from core.vocabulary import Rating
 from peps.models import PepStatus
 from reviews import rules
-from reviews.models import QaReview
-from reviews.selectors import with_area_ratings
-from reviews.services import ReviewChangedElsewhere, areas_to_amend, save_review, start_review
-from sampling.selectors import next_entry_to_rate
+from reviews.models import QaReview, ReviewKind, ReviewStatus
+from reviews.selectors import (
+    matching_areas,
+    previous_line_management_review,
+    qa_story,
+    review_history,
+    with_area_ratings,
+)
+from reviews.services import (
+    ReviewChangedElsewhere,
+    areas_to_amend,
+    correct_review,
+    judge,
+    moves_the_pep,
+    save_review,
+    start_review,
+    submit_refusal,
+    submit_review,
+    unfinished_areas,
+)
+from sampling.selectors import blind_pep_ids, next_entry_to_rate
 
-from .forms import PEP_PART_BY_POSITION, SUBMIT, PepPart, RatingForm
+from .forms import PEP_PART_BY_POSITION, SUBMIT, ConfirmSubmitForm, CorrectionForm, PepPart, PreviousReview, RatingForm
 
 
 @require_POST
@@ -40,8 +57,11 @@ def review_rate(request, pk):
     )
     if review.is_submitted:
         return redirect("reviews:detail", pk=review.pk)
+    # "Check and submit" checks that every area is rated and commented on, saves the draft and
+    # shows the outcome on the confirmation page; only its button submits.
     submitting = request.POST.get("action") == SUBMIT
-    form = RatingForm(request.POST or None, review=review, submitting=submitting)
+    previous = _previous_review(request, review)
+    form = RatingForm(request.POST or None, review=review, submitting=submitting, previous=previous)
     if request.method == "POST" and form.is_valid():
         try:
             save_review(
@@ -49,7 +69,7 @@ def review_rate(request, pk):
                 form.area_inputs(),
                 strengths=form.cleaned_data["strengths"],
                 development_points=form.cleaned_data["development_points"],
-                submit=submitting,
+                submit=False,
                 version=form.opened_version(),
             )
         except ReviewChangedElsewhere as error:
@@ -59,8 +79,7 @@ def review_rate(request, pk):
             form.add_error(None, error)
         else:
             if submitting:
-                messages.success(request, "QA review submitted")
-                return redirect("reviews:detail", pk=review.pk)
+                return redirect("reviews:confirm", pk=review.pk)
             messages.success(request, "Draft saved. You can come back to it from your worklist.")
             return redirect("reviews:rate", pk=review.pk)
     entered = form.entered_ratings() if form.is_bound else [r.rating for r in form.area_ratings if r.rating]
@@ -76,6 +95,69 @@ def review_rate(request, pk):
             "pep_parts": _pep_parts(form),
             "aspirations": review.pep.aspirations.all(),
             "epep_url": _external_link(review.pep.epep_url),
+            "previous_review": previous.review if previous else None,
+        },
+    )
+
+
+def _previous_review(request, review: QaReview) -> PreviousReview | None:
+    """The previous QA round's review of an amended PEP (the one that returned it), and
+    its rating of each area, for the rating page to show beside the areas."""
+    previous = previous_line_management_review(review, among=visible_reviews(request.user))
+    if previous is None:
+        return None
+    return PreviousReview(previous, matching_areas(review.area_ratings.all(), previous.area_ratings.all()))
+
+
+CONFIRM_CHANGED = (
+    "This review was saved in another tab or window since this page was opened, so it was not submitted. "
+    "The outcome below is for the review as it is saved now: check it, then confirm again."
+)
+
+
+def review_confirm(request, pk):
+    """The outcome the draft, as saved, would have: shown before the reviewer confirms."""
+    review = get_object_or_404(with_area_ratings(editable_reviews(request.user)), pk=pk)
+    if review.is_submitted:
+        return redirect("reviews:detail", pk=review.pk)
+    form = ConfirmSubmitForm(request.POST or None, initial={"version": review.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            submit_review(review, version=form.cleaned_data["version"])
+        except ReviewChangedElsewhere as error:
+            review = get_object_or_404(with_area_ratings(editable_reviews(request.user)), pk=pk)
+            form = ConfirmSubmitForm({"version": error.current_version})
+            form.is_valid()
+            form.add_error(None, CONFIRM_CHANGED)
+        except ValidationError as error:
+            if QaReview.objects.filter(pk=review.pk, status=ReviewStatus.SUBMITTED).exists():
+                # A second click, or another tab, after the first submitted it.
+                messages.info(request, "This review has already been submitted")
+                return redirect("reviews:detail", pk=review.pk)
+            form.add_error(None, error)
+        else:
+            messages.success(request, "QA review submitted")
+            return redirect("reviews:detail", pk=review.pk)
+    ratings = list(review.area_ratings.all())
+    unfinished = unfinished_areas(ratings)
+    if unfinished:
+        messages.error(request, f"Rate and comment on every area before you submit: {', '.join(unfinished)}.")
+        return redirect("reviews:rate", pk=review.pk)
+    outcome = judge(review.kind, [r.rating for r in ratings])
+    return render(
+        request,
+        "reviews/review_confirm.html",
+        {
+            "review": review,
+            "pep": review.pep,
+            "form": form,
+            "ratings": ratings,
+            "judgement": outcome.judgement,
+            "needs_amendment": outcome.needs_amendment,
+            "to_amend": areas_to_amend(ratings),
+            "decides_pep": review.kind == ReviewKind.LINE_MANAGEMENT,
+            # Asked again under the PEP's lock on submit; here, so the button is not offered in vain.
+            "refusal": "" if form.errors else submit_refusal(review),
         },
     )
 
@@ -128,6 +210,87 @@ def _judgement(ratings: list[str], total: int) -> dict:
     }
 
 
+def review_correct(request, pk):
+    """Correct a submitted review: its ratings, comments and feedback, with a reason."""
+    review = get_object_or_404(
+        with_area_ratings(visible_reviews(request.user)).select_related("reviewer", "pep__child"), pk=pk
+    )
+    if not review.is_submitted:
+        return redirect("reviews:detail", pk=review.pk)
+    if not request.user.has_perm("hvs.correct_review", review):
+        raise PermissionDenied
+    form = CorrectionForm(request.POST or None, review=review)
+    if request.method == "POST" and form.is_valid():
+        try:
+            correction = correct_review(
+                review,
+                form.area_inputs(),
+                strengths=form.cleaned_data["strengths"],
+                development_points=form.cleaned_data["development_points"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                version=form.opened_version(),
+            )
+        except ReviewChangedElsewhere as error:
+            form.add_error(None, error)
+            form.rebase(error.current_version)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _corrected_message(correction))
+            return redirect("reviews:detail", pk=review.pk)
+    entered = form.entered_ratings() if form.is_bound else [r.rating for r in form.area_ratings if r.rating]
+    return render(
+        request,
+        "reviews/review_correct.html",
+        {
+            "review": review,
+            "pep": review.pep,
+            "form": form,
+            "areas": _area_summary(form),
+            **_judgement(entered, len(form.area_ratings)),
+            **_correction_outcome(review, entered, len(form.area_ratings)),
+        },
+    )
+
+
+def _correction_outcome(review: QaReview, ratings: list[str], total: int) -> dict:
+    """What the correction, as entered, would do to the outcome: for the live preview."""
+    complete = len(ratings) == total and total > 0
+    needs_amendment = judge(review.kind, ratings).needs_amendment if complete else review.needs_amendment
+    changes = complete and review.kind == ReviewKind.LINE_MANAGEMENT and needs_amendment != review.needs_amendment
+    return {
+        "correcting": True,
+        "decides_pep": review.kind == ReviewKind.LINE_MANAGEMENT,
+        "no_judgement": review.kind == ReviewKind.LEAD_SAMPLE,
+        "was_returned": review.needs_amendment,
+        "outcome_changes": changes,
+        "moves_pep": changes and moves_the_pep(review, review.pep),
+    }
+
+
+def _corrected_message(correction) -> str:
+    if correction.status_change is not None:
+        to = "returned for amendment" if correction.needs_amendment_after else "finalised"
+        return f"Review corrected. The PEP is now {to}, and the designated teacher and social worker are told."
+    return "Review corrected"
+
+
+@require_POST
+def review_correction_preview(request, pk):
+    review = get_object_or_404(with_area_ratings(visible_reviews(request.user)).select_related("reviewer"), pk=pk)
+    if not review.is_submitted or not request.user.has_perm("hvs.correct_review", review):
+        raise PermissionDenied
+    form = CorrectionForm(request.POST, review=review)
+    entered = form.entered_ratings()
+    context = {
+        **_judgement(entered, len(form.area_ratings)),
+        **_correction_outcome(review, entered, len(form.area_ratings)),
+        "areas": _area_summary(form),
+    }
+    return render(request, "reviews/_judgement_preview.html", context)
+
+
 @require_POST
 def review_judgement_preview(request, pk):
     review = _own_review(request, pk)
@@ -136,6 +299,16 @@ def review_judgement_preview(request, pk):
     # The judgement, and out of band the "jump to an area" list with its ratings.
     context["areas"] = _area_summary(form)
     return render(request, "reviews/_judgement_preview.html", context)
+
+
+def _earlier_round(history: list[QaReview], review: QaReview) -> QaReview | None:
+    """The line-management review of the QA round before ``review``'s (which returned the
+    PEP for amendment), among the PEP's submitted reviews."""
+    if review.kind != ReviewKind.LINE_MANAGEMENT or not review.qa_round or review.qa_round < 2:
+        return None
+    return next(
+        (r for r in history if r.kind == ReviewKind.LINE_MANAGEMENT and r.qa_round == review.qa_round - 1), None
+    )
 
 
 def review_detail(request, pk):
@@ -147,6 +320,11 @@ def review_detail(request, pk):
     if not review.is_submitted:
         return redirect("reviews:rate", pk=review.pk)
     ratings = list(review.area_ratings.select_related("area"))
+    # The PEP's QA as one story (its rounds, returns, amendments and corrections), unless
+    # the user is re-rating it blind for moderation.
+    blind = review.pep_id in blind_pep_ids(request.user)
+    history = [] if blind else list(review_history(review.pep))
+    this = next((r for r in history if r.pk == review.pk), None)
     return render(
         request,
         "reviews/review_detail.html",
@@ -157,6 +335,10 @@ def review_detail(request, pk):
             "ratings": ratings,
             "to_amend": areas_to_amend(ratings),
             "returned": review.pep.status == PepStatus.RETURNED and review.needs_amendment,
+            "corrections": list(this.corrections.all()) if this else [],
+            "can_correct": request.user.has_perm("hvs.correct_review", review),
+            "previous_review": _earlier_round(history, review),
+            "story": [] if blind else qa_story(review.pep, history),
             # One click on to the next PEP the reviewer has to rate.
             "next_entry": (
                 next_entry_to_rate(request.user, review.pep.term) if review.reviewer_id == request.user.pk else None
