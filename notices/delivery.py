@@ -101,7 +101,8 @@ def deliver_due(limit: int | None = None) -> DeliveryResult:
 
 def _record_sent(email: Email) -> None:
     with transaction.atomic():
-        Email.objects.filter(pk=email.pk).update(status=STATUS.sent, last_updated=timezone.now())
+        # The claim's time goes with it: a sent message is due for nothing.
+        Email.objects.filter(pk=email.pk).update(status=STATUS.sent, scheduled_time=None, last_updated=timezone.now())
         Log.objects.create(email=email, status=STATUS.sent, message="")
 
 
