@@ -173,6 +173,9 @@ def test_the_counts_follow_the_other_filters_and_link_to_each_state(client, vsh,
     html = response.content.decode()
     assert 'href="?person=dee&amp;state=waiting"' in html
     assert 'href="?person=dee"><span class="app-stat__number">2</span>all matching' in html
+    # The state filter alone leaves the counts of everything.
+    only_state = client.get(f"{LIST}?state=failed").content.decode()
+    assert 'href="?"><span class="app-stat__number">4</span>all</a>' in only_state
 
 
 def test_sorting(client, vsh, messages):

@@ -77,6 +77,8 @@ def message_list(request):
             "query_string": params.urlencode(),
             "sort_query_string": sort_params.urlencode(),
             "selected_filters": selected,
+            # The counts keep every filter but the state: "all matching" when there is one.
+            "counts_filtered": any(item["name"] != "state" for item in selected),
             "about_pep": about_pep,
         },
     )
@@ -132,7 +134,9 @@ def _selected_filters(notice_filter, query, about_pep) -> list[dict]:
         rest = query.copy()
         rest.pop(name, None)
         rest.pop("page", None)
-        selected.append({"label": field.label or name, "value": shown, "remove_url": f"?{rest.urlencode()}"})
+        selected.append(
+            {"name": name, "label": field.label or name, "value": shown, "remove_url": f"?{rest.urlencode()}"}
+        )
     return selected
 
 
