@@ -380,3 +380,17 @@ def test_a_persons_link_lists_their_messages(client, vsh, messages):
     html = client.get(reverse("notices:detail", args=[messages["failed"].pk])).content.decode()
     link = re.search(r'href="(/messages/\?person=[^"]+)">messages to Sam Worker', html).group(1)
     assert sorted(_ids(client.get(link))) == sorted(messages[n].pk for n in ("sent", "failed"))
+
+
+def test_the_admin_shows_a_message_to_read_only(client, administrator, messages):
+    administrator.is_staff = administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    notice = messages["sent"]
+    listed = client.get(reverse("admin:notices_notice_changelist") + "?q=sam.worker").content.decode()
+    found = {int(pk) for pk in re.findall(r'href="/admin/notices/notice/(\d+)/change/', listed)}
+    assert found == {messages["sent"].pk, messages["failed"].pk}  # to that address
+    page = client.get(reverse("admin:notices_notice_change", args=[notice.pk])).content.decode()
+    assert "Sam Worker" in page and "Olu Officer" in page
+    assert 'name="_save"' not in page  # nothing to change
+    assert client.get(reverse("admin:notices_notice_add")).status_code == 403
