@@ -50,7 +50,7 @@ def message_list(request):
     params.pop("page", None)
     sort_params = params.copy()
     sort_params.pop("sort", None)
-    state_params = sort_params.copy()
+    state_params = params.copy()  # the state cards keep the filters and the sort
     state_params.pop("state", None)
     about_pep = _about_pep(notice_filter)
     selected = _selected_filters(notice_filter, request.GET, about_pep)
