@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from post_office.models import STATUS, Email
 
 from core.vocabulary import Role
+from notices.models import Notice, NoticeKind
 from peps.models import Child, Pep, PepStatus
 from reporting.models import SocialCareSend
 from reviews.models import Amendment, ProForma
@@ -222,6 +223,15 @@ def test_a_mostly_red_and_amber_review_returns_the_pep_for_amendment(live_server
         expect(page.locator("#areas-to-amend")).not_to_contain_text(title)
     pep.refresh_from_db()
     assert pep.status == PepStatus.RETURNED
+    # The DT and SW are told, copy to the officer: the message is in the outbox.
+    notice = Notice.objects.select_related("email").get(pep=pep, kind=NoticeKind.RETURNED)
+    child = pep.child
+    assert notice.email.to == [child.designated_teacher.email, child.social_worker.email]
+    assert notice.email.cc == [child.allocated_officer.email]
+    assert notice.email.subject.startswith(f"PEP returned for amendment: {child.la_reference}")
+    for title in areas[:5]:
+        assert title in notice.email.message
+    assert child.first_name not in notice.email.subject + notice.email.message
 
 
 def test_go_back_and_change_keeps_every_rating_and_comment(live_server, page, signed_in_manager, pep):
