@@ -268,9 +268,14 @@ QA_ESCALATE_TO_VSH_AFTER_SCHOOL_DAYS = int(os.environ.get("QA_ESCALATE_TO_VSH_AF
 # Attendance below this percentage puts a PEP in the attendance lead's sample.
 QA_ATTENDANCE_THRESHOLD = float(os.environ.get("QA_ATTENDANCE_THRESHOLD", "90"))
 
-# The public board report combines schools with fewer PEPs than this into one row, so a
-# small setting's figures cannot point to a child.
-BOARD_REPORT_MIN_PEPS_PER_SCHOOL = int(os.environ.get("BOARD_REPORT_MIN_PEPS_PER_SCHOOL", "5"))
+# --- The public board report (issue 10, ops) ---
+# Every breakdown row (phase, key stage, school, officer, social care team) with fewer
+# judged PEPs than this has its counts suppressed (schools: combined first); officers are
+# "Officer A", "Officer B"... (reporting.figures.public_breakdowns). The old name is read
+# when the new one is unset.
+BOARD_REPORT_MIN_JUDGED = int(
+    os.environ.get("BOARD_REPORT_MIN_JUDGED") or os.environ.get("BOARD_REPORT_MIN_PEPS_PER_SCHOOL") or "5"
+)
 
 # Imports from the case-management and ePEP systems (README, "Importing from the
 # case-management and ePEP systems"). A file over IMPORT_MAX_BYTES is refused unread.
