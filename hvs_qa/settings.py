@@ -283,3 +283,13 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 # The nightly drop: <IMPORT_DROP_DIR>/<source name>/<staff|children|peps>/*.csv|*.xlsx,
 # imported by the Celery beat task imports.tasks.import_dropped_files. Unset: no drop.
 IMPORT_DROP_DIR = os.environ.get("IMPORT_DROP_DIR", "")
+
+# --- Retention of generated and uploaded files (issue 10, ops) ---
+# A scheduled job (reporting.retention, daily at 02:30 by Celery beat, or
+# `manage.py delete_expired_files`) deletes each file once it is older than its period; the
+# record stays and its page says the file has expired. Report PDFs (board reports asked
+# for) and e-mail attachments (the social care reports sent to the team managers) after
+# REPORT_RETENTION_DAYS; uploaded import files and the drop folder's done/ and failed/
+# files (children's data) after IMPORT_FILE_RETENTION_DAYS. 0 keeps them for ever.
+REPORT_RETENTION_DAYS = int(os.environ.get("REPORT_RETENTION_DAYS", "30"))
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))

@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
+from . import retention, services
 
 logger = logging.getLogger(__name__)
 
@@ -21,3 +21,9 @@ def build_report(self, request_id: int) -> str:
     ReportRequest.DoesNotExist (not retried) for an unknown id."""
     report = services.build_report(request_id)
     return report.status
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
+def delete_expired_files(self) -> str:
+    """The retention job (reporting.retention); scheduled daily by migration 0003."""
+    return str(retention.delete_expired_files())
