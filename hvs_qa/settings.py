@@ -293,3 +293,8 @@ IMPORT_DROP_DIR = os.environ.get("IMPORT_DROP_DIR", "")
 # files (children's data) after IMPORT_FILE_RETENTION_DAYS. 0 keeps them for ever.
 REPORT_RETENTION_DAYS = int(os.environ.get("REPORT_RETENTION_DAYS", "30"))
 IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
+
+# --- Health check (issue 10, ops) ---
+# GET /health/ (hvs_qa/health.py): seconds a Celery worker has to answer the ping (when
+# REDIS_URL is set).
+HEALTH_CELERY_TIMEOUT = float(os.environ.get("HEALTH_CELERY_TIMEOUT", "2"))
