@@ -298,3 +298,15 @@ IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "3
 # GET /health/ (hvs_qa/health.py): seconds a Celery worker has to answer the ping (when
 # REDIS_URL is set).
 HEALTH_CELERY_TIMEOUT = float(os.environ.get("HEALTH_CELERY_TIMEOUT", "2"))
+
+# --- Error reporting (issue 10, ops) ---
+# Sentry when SENTRY_DSN is set, with personal data scrubbed (hvs_qa/sentry.py); off otherwise.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from hvs_qa.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
