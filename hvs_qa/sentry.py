@@ -11,17 +11,22 @@ sent is what locates a fault and nothing a person typed or a record holds:
   (log lines and queries of the request); ``extra``.
 """
 
-from typing import Any
+from typing import Any, cast
 
 import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.types import Event, Hint
 
 REMOVED = "[removed]"
 KEPT_HEADERS = {"user-agent", "content-type", "content-length", "accept", "host", "x-request-id"}
 
 
-def scrub(event: dict[str, Any], hint: dict | None = None) -> dict[str, Any]:
+def scrub(event: Event, hint: Hint | None = None) -> Event:
+    return cast(Event, _scrub(cast(dict[str, Any], event)))
+
+
+def _scrub(event: dict[str, Any]) -> dict[str, Any]:
     request = event.get("request")
     if isinstance(request, dict):
         for key in ("data", "cookies", "query_string", "env"):
