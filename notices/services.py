@@ -7,6 +7,7 @@ from post_office.models import STATUS, Email
 
 from .models import Notice
 from .outbox import deliver_after_commit
+from .retention import has_expired_attachment
 
 
 class NotFailed(ValidationError):
@@ -16,7 +17,13 @@ class NotFailed(ValidationError):
 @transaction.atomic
 def resend(notice: Notice, by) -> Notice:
     """Queue a failed message again, from the start of its retries. A second click (or a
-    second person) finds it no longer failed: "already done" (NotFailed), not a second copy."""
+    second person) finds it no longer failed: "already done" (NotFailed), not a second copy.
+    A message whose attachment the retention job deleted cannot be resent."""
+    if has_expired_attachment(notice.email):
+        raise ValidationError(
+            "This message's attachment has been deleted (attachments are kept for a limited time): "
+            "it cannot be resent. Send the report again instead."
+        )
     requeued = Email.objects.filter(pk=notice.email_id, status=STATUS.failed).update(
         status=STATUS.queued, number_of_retries=0, scheduled_time=None, last_updated=timezone.now()
     )

@@ -40,7 +40,7 @@ from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, queue
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "accessibility", "privacy"}
+PUBLIC = {"login", "accessibility", "privacy", "health"}
 SKIPPED_NAMESPACES = {"admin"}
 REFUSED = {403, 404, 405}
 
@@ -133,6 +133,7 @@ CASES = {
     "logout": Case(post_only=True, insider="officer", ok=(302,)),
     "accessibility": Case(),
     "privacy": Case(),
+    "health": Case(),  # the health check: no sign-in, no personal data
     # peps
     "peps:list": Case(insider="officer"),
     "peps:detail": Case(_pep, insider="officer"),
