@@ -359,12 +359,14 @@ def test_resend_needs_a_post_with_its_csrf_token(vsh, messages):
 
 
 def test_the_pep_page_links_to_its_messages_for_those_who_may_read_them(client, vsh, officer, manager, pep, messages):
-    link = f'href="{LIST}?pep={pep.pk}">Messages about this PEP</a>'
+    link = f'href="{LIST}?pep={pep.pk}">Read the messages about this PEP, and resend a failed one</a>'
     client.force_login(vsh)
     assert link in client.get(reverse("peps:detail", args=[pep.pk])).content.decode()
     for user in (officer, manager):
+        # They see that messages went, and to whom (the PEP's page), not the messages page.
         client.force_login(user)
-        assert "Messages about this PEP" not in client.get(reverse("peps:detail", args=[pep.pk])).content.decode()
+        html = client.get(reverse("peps:detail", args=[pep.pk])).content.decode()
+        assert "Messages about this PEP" in html and f"{LIST}?pep=" not in html
 
     client.force_login(vsh)
     response = client.get(f"{LIST}?pep={pep.pk}")
