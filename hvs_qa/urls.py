@@ -6,6 +6,7 @@ from web import home
 urlpatterns = [
     path("", home.home, name="home"),
     path("", include("accounts.urls")),
+    path("account/", include("web.accounts.urls")),
     path("peps/", include("web.peps.urls")),
     path("reviews/", include("web.reviews.urls")),
     path("qa/", include("web.sampling.urls")),
