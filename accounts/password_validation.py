@@ -47,7 +47,20 @@ MONTHS = [
 ]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # Words of the service itself; the council's and the Virtual School's names are added.
-SERVICE_WORDS = ["virtual", "school", "vs", "hvs", "pep", "peps", "london", "borough", "council", "welcome", "password", "of"]
+SERVICE_WORDS = [
+    "virtual",
+    "school",
+    "vs",
+    "hvs",
+    "pep",
+    "peps",
+    "london",
+    "borough",
+    "council",
+    "welcome",
+    "password",
+    "of",
+]
 
 
 def _predictable_words() -> list[str]:
@@ -61,8 +74,7 @@ def _made_of(letters: str, words: list[str]) -> bool:
     reachable = [True] + [False] * len(letters)
     for end in range(1, len(letters) + 1):
         reachable[end] = any(
-            end >= len(word) and reachable[end - len(word)] and letters[end - len(word) : end] == word
-            for word in words
+            end >= len(word) and reachable[end - len(word)] and letters[end - len(word) : end] == word for word in words
         )
     return reachable[-1]
 

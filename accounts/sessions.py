@@ -26,7 +26,7 @@ def is_background(request: HttpRequest) -> bool:
 
 
 def expired_because(session, now: float | None = None) -> str | None:
-    """"idle", "absolute" or None: why this session should be signed out now."""
+    """ "idle", "absolute" or None: why this session should be signed out now."""
     now = time.time() if now is None else now
     signed_in = session.get(SIGNED_IN_AT)
     last_active = session.get(LAST_ACTIVE_AT)

@@ -78,7 +78,7 @@ def test_the_fifth_failure_locks_the_account_with_a_message_on_the_sign_in_page(
     response = attempt(client, "officer")
     assert response.redirect_chain == [(reverse("login"), 302)]
     body = response.content.decode()
-    assert "<h1 class=\"govuk-heading-xl\">Sign in</h1>" in body  # the sign-in page, not a bare 403
+    assert '<h1 class="govuk-heading-xl">Sign in</h1>' in body  # the sign-in page, not a bare 403
     assert escape(MESSAGE) in body
     assert 'class="govuk-notification-banner' in body
 

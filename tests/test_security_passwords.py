@@ -119,9 +119,7 @@ def test_changing_a_password(client, officer):
     url = reverse("account:password_change")
     page = client.get(url).content.decode()
     assert "Change your password" in page and 'name="old_password"' in page
-    response = client.post(
-        url, {"old_password": PASSWORD, "new_password1": GOOD, "new_password2": GOOD}, follow=True
-    )
+    response = client.post(url, {"old_password": PASSWORD, "new_password1": GOOD, "new_password2": GOOD}, follow=True)
     assert response.redirect_chain == [(reverse("home"), 302)]
     assert "Your password has been changed" in response.content.decode()
     assert SESSION_KEY in client.session  # still signed in here

@@ -137,9 +137,7 @@ def test_htmx_after_the_timeout_is_told_where_to_go(client, officer, pep):
     sign_in(client, officer)
     shift(client, sessions.LAST_ACTIVE_AT, 31 * 60)
     page = reverse("peps:detail", args=[pep.pk])
-    response = client.get(
-        reverse("home"), headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"}
-    )
+    response = client.get(reverse("home"), headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"})
     assert response.status_code == 401
     assert response["HX-Redirect"] == f"{reverse('login')}?next={page}"
 

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notices', '0002_periodic_delivery'),
+        ("notices", "0002_periodic_delivery"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notice',
-            name='kind',
-            field=models.CharField(choices=[('returned', 'Returned for amendment'), ('amendment_reminder', 'Amendment overdue: reminder'), ('amendment_escalation', 'Amendment overdue: escalation'), ('outcome_changed', 'Review corrected: outcome changed'), ('qa_reminder', 'QA worklist reminder'), ('qa_escalation', 'QA overdue: escalation'), ('social_care_report', 'Social care team report'), ('password_reset', 'Password reset link')], max_length=24),
+            model_name="notice",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("returned", "Returned for amendment"),
+                    ("amendment_reminder", "Amendment overdue: reminder"),
+                    ("amendment_escalation", "Amendment overdue: escalation"),
+                    ("outcome_changed", "Review corrected: outcome changed"),
+                    ("qa_reminder", "QA worklist reminder"),
+                    ("qa_escalation", "QA overdue: escalation"),
+                    ("social_care_report", "Social care team report"),
+                    ("password_reset", "Password reset link"),
+                ],
+                max_length=24,
+            ),
         ),
     ]
