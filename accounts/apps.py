@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff"
 
     def ready(self):
-        from . import sessions  # noqa: F401  (connects the sign-in receiver)
+        from . import lockout, sessions  # noqa: F401  (connect their sign-in receivers)

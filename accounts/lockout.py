@@ -6,8 +6,11 @@ its middleware answers with ``lockout_response``: back to the sign-in page with 
 saying why and for how long, not a bare error page.
 """
 
+from axes.utils import reset as reset_failed_sign_ins
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -43,3 +46,10 @@ def client_ip(request: HttpRequest) -> str:
     if len(forwarded) < proxies:
         return remote
     return forwarded[-proxies]
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.lockout.signed_in")
+def clear_own_failures(sender, request, user, **kwargs) -> None:
+    """A successful sign-in clears that username's failures, and only those (see
+    settings.AXES_RESET_ON_SUCCESS): not other usernames' failures from the same address."""
+    reset_failed_sign_ins(username=user.get_username())

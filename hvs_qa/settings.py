@@ -198,7 +198,7 @@ if not DEBUG:
 # --- Sign-in: lockout, passwords, sessions (issue 10; README "Signing in") -----------------
 # django-axes counts failed sign-ins in the database (so across every worker and process)
 # and locks out a username, and separately an address, after AXES_FAILURE_LIMIT failures
-# for AXES_COOLOFF_MINUTES; an administrator unlocks it sooner (the admin's "Unlock
+# for AXES_COOLOFF_MINUTES (our setting: axes' AXES_COOLOFF_TIME is made from it); an administrator unlocks it sooner (the admin's "Unlock
 # sign-in" action on users, or "Access attempts"). A failure while locked restarts the wait.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
@@ -206,7 +206,10 @@ AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "30"))
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 # "username": each account; "ip_address": each address, whatever username it tries.
 AXES_LOCKOUT_PARAMETERS = env_list("AXES_LOCKOUT_PARAMETERS", ["username", "ip_address"])
-AXES_RESET_ON_SUCCESS = True
+# Not axes' own reset on success: it also deletes every failure from the address, so signing
+# in to one's own account would clear the failures against someone else's tried from there.
+# accounts.lockout clears the signed-in username's failures only.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 # The client's address is REMOTE_ADDR unless the app sits behind this many reverse proxies

@@ -65,6 +65,19 @@ def test_four_failures_then_the_right_password_signs_in(client, officer):
     assert signed_in(client)
 
 
+def test_signing_in_to_ones_own_account_does_not_clear_failures_against_another(client, officer, manager):
+    """From one address: four guesses at the manager, then the officer's own sign-in, then
+    one more guess: the manager is locked (axes' own reset on success would have cleared
+    every failure from the address)."""
+    fail(client, "manager", LIMIT - 1)
+    attempt(client, "officer", PASSWORD)
+    assert signed_in(client)
+    client.logout()
+    attempt(client, "manager")
+    attempt(client, "manager", PASSWORD, address="203.0.113.50")
+    assert not signed_in(client)
+
+
 def test_each_failure_before_the_lockout_says_the_password_is_wrong(client, officer):
     for _ in range(LIMIT - 1):
         response = attempt(client, "officer")
