@@ -198,8 +198,9 @@ if not DEBUG:
 # --- Sign-in: lockout, passwords, sessions (issue 10; README "Signing in") -----------------
 # django-axes counts failed sign-ins in the database (so across every worker and process)
 # and locks out a username, and separately an address, after AXES_FAILURE_LIMIT failures
-# for AXES_COOLOFF_MINUTES (our setting: axes' AXES_COOLOFF_TIME is made from it); an administrator unlocks it sooner (the admin's "Unlock
-# sign-in" action on users, or "Access attempts"). A failure while locked restarts the wait.
+# for AXES_COOLOFF_MINUTES (our setting: axes' AXES_COOLOFF_TIME is made from it); an
+# administrator unlocks it sooner (the admin's "Unlock sign-in" action on users, or
+# "Access attempts"). A failure while locked restarts the wait.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "30"))
