@@ -58,9 +58,14 @@ def test_four_failures_then_the_right_password_signs_in(client, officer):
     response = attempt(client, "officer", PASSWORD)
     assert signed_in(client)
     assert response.redirect_chain[-1][0] == reverse("home")
-    # A success clears the count: four more failures do not lock.
-    client.logout()
+
+
+def test_a_success_clears_the_count(client, officer):
     fail(client, "officer", LIMIT - 1)
+    attempt(client, "officer", PASSWORD)
+    assert not AccessAttempt.objects.filter(username="officer").exists()
+    client.logout()
+    fail(client, "officer", 1)
     attempt(client, "officer", PASSWORD)
     assert signed_in(client)
 
