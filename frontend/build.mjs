@@ -55,6 +55,7 @@ copy('htmx.org/dist/htmx.min.js', 'htmx.min.js')
 copy('govuk-frontend/dist/govuk/govuk-frontend.min.js.map', 'govuk-frontend.min.js.map')
 copy('@ministryofjustice/frontend/moj/moj-frontend.min.js.map', 'moj-frontend.min.js.map')
 cpSync(join(root, 'frontend', 'js', 'init.js'), join(out, 'init.js'))
+cpSync(join(root, 'frontend', 'js', 'session-timeout.js'), join(out, 'session-timeout.js'))
 
 // 3. Images: component icons used by GOV.UK / MOJ CSS, minus anything
 //    carrying the crown or GOV.UK/MOJ branding, plus our own favicon.

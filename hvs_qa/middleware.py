@@ -1,4 +1,7 @@
-"""Refuse requests that carry a NUL byte, before any view or database query sees them.
+"""The project's middleware: NUL bytes refused (below), and sessions timed out
+(``SessionTimeoutMiddleware``, at the end).
+
+Refuse requests that carry a NUL byte, before any view or database query sees them.
 
 PostgreSQL cannot hold a NUL (0x00) in text, so psycopg raises on any query that passes
 one: a search box, an admin filter or autocomplete, a form field or a session cookie with
@@ -7,8 +10,14 @@ a request is answered 400 Bad Request here, once, for every app and the admin.
 """
 
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+
+from accounts import sessions
 
 NUL = "\x00"
 
@@ -40,3 +49,36 @@ class RejectNulBytesMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class SessionTimeoutMiddleware:
+    """Signs out after SESSION_IDLE_TIMEOUT without activity, and SESSION_COOKIE_AGE after
+    signing in (accounts/sessions.py), then sends the person to the sign-in page, which says
+    why. An automatic request (``X-Background-Request: 1``) is answered but does not count
+    as activity; once signed out, it gets 401 (with HX-Redirect for htmx) rather than a page.
+    Needs the session, the user and messages: it comes after their middleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            reason = sessions.expired_because(request.session)
+            if reason:
+                return self.signed_out(request, reason)
+            if not sessions.is_background(request):
+                sessions.record_activity(request.session)
+        return self.get_response(request)
+
+    def signed_out(self, request: HttpRequest, reason: str) -> HttpResponse:
+        logout(request)
+        messages.info(request, sessions.signed_out_message(reason), extra_tags="signed-out")
+        login = redirect_to_login(request.get_full_path())
+        if sessions.is_background(request) or request.headers.get("HX-Request"):
+            response: HttpResponse = JsonResponse({"signed_out": reason, "sign_in": login.url}, status=401)
+            if request.headers.get("HX-Request"):
+                current = urlsplit(request.headers.get("HX-Current-URL", ""))
+                page = current.path + (f"?{current.query}" if current.query else "")
+                response["HX-Redirect"] = redirect_to_login(page).url if current.path else login.url
+            return response
+        return login

@@ -6,6 +6,7 @@ runs; production sets DEBUG=0 and gets the secure settings below.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "rules",
     "post_office",
+    "axes",  # sign-in lockout (see "Sign-in" below)
     "hvs_qa",
     # The project's apps, lowest layer first (see the README's "Layout").
     "accounts",
@@ -69,6 +71,9 @@ INSTALLED_APPS = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in, the right password too, while the account or address is
+    # locked out (django-axes; see "Sign-in" below).
+    "axes.backends.AxesStandaloneBackend",
     # The one access policy (access/policy.py): object permissions asked with has_perm.
     "rules.permissions.ObjectPermissionBackend",
     "access.backends.ModelPermissionBackend",
@@ -85,7 +90,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out after SESSION_IDLE_TIMEOUT without activity and SESSION_COOKIE_AGE in all.
+    "hvs_qa.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into the sign-in page with its message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hvs_qa.urls"
@@ -101,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hvs_qa.context_processors.authority",
+                "hvs_qa.context_processors.session_timeout",  # sign-in: the sign-out warning
                 "web.navigation.context_processor",
             ],
         },
@@ -125,8 +135,15 @@ LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    # Django's list of 20,000 passwords most common in breaches.
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Ours (accounts/password_validation.py), all offline: too few different characters;
+    # only a season, month, day or the council's name with numbers and symbols; and
+    # zxcvbn's estimate (its bundled breach and word lists, repeats, sequences, dates).
+    {"NAME": "accounts.password_validation.VariedCharactersValidator"},
+    {"NAME": "accounts.password_validation.PredictablePatternValidator"},
+    {"NAME": "accounts.password_validation.GuessablePasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -159,7 +176,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
-# Children's data: sessions end with the browser and after a working day at most.
+# Children's data: sessions end with the browser and after a working day at most (counted
+# from signing in: hvs_qa.middleware.SessionTimeoutMiddleware), and after
+# SESSION_IDLE_TIMEOUT (see "Sign-in" below) without activity.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -175,6 +194,36 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# --- Sign-in: lockout, passwords, sessions (issue 10; README "Signing in") -----------------
+# django-axes counts failed sign-ins in the database (so across every worker and process)
+# and locks out a username, and separately an address, after AXES_FAILURE_LIMIT failures
+# for AXES_COOLOFF_MINUTES (our setting: axes' AXES_COOLOFF_TIME is made from it); an
+# administrator unlocks it sooner (the admin's "Unlock sign-in" action on users, or
+# "Access attempts"). A failure while locked restarts the wait.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "30"))
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+# "username": each account; "ip_address": each address, whatever username it tries.
+AXES_LOCKOUT_PARAMETERS = env_list("AXES_LOCKOUT_PARAMETERS", ["username", "ip_address"])
+# Not axes' own reset on success: it also deletes every failure from the address, so signing
+# in to one's own account would clear the failures against someone else's tried from there.
+# accounts.lockout clears the signed-in username's failures only.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+# The client's address is REMOTE_ADDR unless the app sits behind this many reverse proxies
+# that each append to X-Forwarded-For: then it is the entry that many from the right
+# (anything further left is what the client sent, and could be made up).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Password reset links work once, for this many seconds.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(60 * 60)))
+# zxcvbn's score (0-4) a password needs.
+PASSWORD_MIN_STRENGTH = int(os.environ.get("PASSWORD_MIN_STRENGTH", "3"))
+# Signed out after this many seconds without activity; the page warns this many before.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_IDLE_WARNING = int(os.environ.get("SESSION_IDLE_WARNING", str(2 * 60)))
 
 # Celery: with no REDIS_URL the tasks run in-process (the embedded default).
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -9,6 +9,7 @@ from .health import HealthView
 urlpatterns = [
     path("", home.home, name="home"),
     path("", include("accounts.urls")),
+    path("account/", include("web.accounts.urls")),
     path("peps/", include("web.peps.urls")),
     path("reviews/", include("web.reviews.urls")),
     path("qa/", include("web.sampling.urls")),

@@ -16,6 +16,7 @@ class NoticeKind(models.TextChoices):
     QA_REMINDER = "qa_reminder", "QA worklist reminder"
     QA_ESCALATION = "qa_escalation", "QA overdue: escalation"
     SOCIAL_CARE_REPORT = "social_care_report", "Social care team report"
+    PASSWORD_RESET = "password_reset", "Password reset link"
 
 
 class DeliveryState(models.TextChoices):

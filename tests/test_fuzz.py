@@ -67,6 +67,10 @@ QUERY_NAMES = [
     "date_from",
     "date_to",
     "pep",
+    # django-axes, on a failed sign-in: it masks these in the GET and POST data it records.
+    "username",
+    "password",
+    "ip_address",
 ]
 
 JUNK = [
@@ -119,7 +123,10 @@ def form_names(world) -> dict[str, list[str]]:
     ]
     correction = [*submitted, "strengths", "development_points", "version", "reason"]
     return {
-        "login": ["username", "password", "next"],
+        "login": ["username", "password", "next", "ip_address"],  # ip_address: see QUERY_NAMES
+        "account:password_change": ["old_password", "new_password1", "new_password2"],
+        "account:password_reset": ["email"],
+        "account:password_reset_confirm": ["new_password1", "new_password2"],
         "logout": ["next"],
         "peps:finalise": ["next"],
         "sampling:entry_start": ["next"],

@@ -396,3 +396,13 @@ def test_the_admin_shows_a_message_to_read_only(client, administrator, messages)
     assert "Sam Worker" in page and "Olu Officer" in page
     assert 'name="_save"' not in page  # nothing to change
     assert client.get(reverse("admin:notices_notice_add")).status_code == 403
+
+
+def test_a_password_reset_messages_text_is_not_shown(client, vsh, pep):
+    """Its link sets the person's password: reading it on the messages page would let the
+    reader use it."""
+    notice = queue_notice(None, kind=NoticeKind.PASSWORD_RESET, state="sent")
+    client.force_login(vsh)
+    html = client.get(reverse("notices:detail", args=[notice.pk])).content.decode()
+    assert "Not shown: a password reset message holds a link" in html
+    assert notice.email.message.strip().splitlines()[0] not in html

@@ -40,7 +40,17 @@ from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, queue
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "accessibility", "privacy", "health"}
+PUBLIC = {
+    "login",
+    "accessibility",
+    "privacy",
+    "health",
+    # Resetting a forgotten password (web/accounts): for people who cannot sign in.
+    "account:password_reset",
+    "account:password_reset_done",
+    "account:password_reset_confirm",
+    "account:password_reset_complete",
+}
 SKIPPED_NAMESPACES = {"admin"}
 REFUSED = {403, 404, 405}
 
@@ -77,17 +87,19 @@ def project_patterns() -> list[tuple[str, str, dict]]:
 class Case:
     """kwargs: the path arguments, from the world. post_only: refuses GET. insider: a
     user of the world who may use the URL, and the statuses they get (200 a page, 302 a
-    redirect after a POST). data: what the insider posts."""
+    redirect after a POST). data: what the insider posts. of_object: whether the path
+    arguments name an object some may not see (not a password reset link's token)."""
 
     kwargs: callable = lambda w: {}
     post_only: bool = False
     insider: str = "vsh"
     ok: tuple = (200,)
     data: dict = field(default_factory=dict)
+    of_object: bool = True
 
     @property
     def has_object(self) -> bool:
-        return self.kwargs is not Case.kwargs
+        return self.of_object and self.kwargs is not Case.kwargs
 
 
 def _pep(w):
@@ -134,6 +146,16 @@ CASES = {
     "accessibility": Case(),
     "privacy": Case(),
     "health": Case(),  # the health check: no sign-in, no personal data
+    # sign-in (web/accounts): a password and the session's keep-alive
+    "account:password_change": Case(insider="officer"),
+    "account:password_reset": Case(insider="officer"),
+    "account:password_reset_done": Case(insider="officer"),
+    # A made-up link: the page says it has expired (the real one: test_security_passwords).
+    "account:password_reset_confirm": Case(
+        lambda w: {"uidb64": "MQ", "token": "set-password"}, insider="officer", of_object=False
+    ),
+    "account:password_reset_complete": Case(insider="officer"),
+    "account:keep_alive": Case(insider="officer"),
     # peps
     "peps:list": Case(insider="officer"),
     "peps:detail": Case(_pep, insider="officer"),

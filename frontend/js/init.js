@@ -3,6 +3,7 @@
 // support ES modules (matching the govuk-frontend-supported body class).
 import * as GOVUKFrontend from './govuk-frontend.min.js'
 import * as MOJFrontend from './moj-frontend.min.js'
+import './session-timeout.js' // the warning before signing out for inactivity
 
 function initAll (scope) {
   GOVUKFrontend.initAll(scope ? { scope } : undefined)
