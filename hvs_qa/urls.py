@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,3 +16,8 @@ urlpatterns = [
     path("imports/", include("web.imports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The second factor, and sign-in through the council's identity provider when configured.
+urlpatterns += [path("second-factor/", include("web.second_factor.urls"))]
+if settings.OIDC_ENABLED:
+    urlpatterns += [path("oidc/", include("web.second_factor.oidc_urls"))]

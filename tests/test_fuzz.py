@@ -114,6 +114,9 @@ def form_names(world) -> dict[str, list[str]]:
     return {
         "login": ["username", "password", "next"],
         "logout": ["next"],
+        "second_factor:verify": ["code", "next"],
+        "second_factor:enrol": ["code", "next"],
+        "second_factor:recovery_codes": ["next"],
         "peps:finalise": ["next"],
         "sampling:entry_start": ["next"],
         "reviews:rate": rating,

@@ -128,6 +128,10 @@ CASES = {
     "logout": Case(post_only=True, insider="officer", ok=(302,)),
     "accessibility": Case(),
     "privacy": Case(),
+    # the second factor: a verified user is sent on (verify, enrol) or offered new codes
+    "second_factor:verify": Case(insider="officer", ok=(302,)),
+    "second_factor:enrol": Case(insider="officer", ok=(302,)),
+    "second_factor:recovery_codes": Case(insider="officer"),
     # peps
     "peps:list": Case(insider="officer"),
     "peps:detail": Case(_pep, insider="officer"),
