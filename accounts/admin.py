@@ -39,7 +39,7 @@ class SecondFactorAdmin(admin.ModelAdmin):
             self.log_change(request, user, "Reset the second factor (authenticator app and recovery codes).")
         self.message_user(
             request,
-            f"Second factor reset for {len(users)} user(s): each sets up an authenticator app again at their next page.",
+            f"Second factor reset for {len(users)} user(s): each sets up an authenticator app at their next page.",
             messages.SUCCESS,
         )
 

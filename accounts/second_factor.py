@@ -66,20 +66,18 @@ def _throttled(device) -> datetime | None:
 
 def check_code(user, code: str) -> Outcome:
     """The device that accepts ``code`` (a 6-digit code from the app, or a recovery code,
-    which is then used up), under django-otp's row lock and throttling."""
+    which is then used up), under django-otp's row lock and throttling. While the wait after
+    wrong codes runs, no code is tried and ``locked_until`` says until when."""
     code = normalise(code)
-    if code.isdigit():
-        devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
-    else:
-        devices = list(StaticDevice.objects.filter(user=user, confirmed=True))
+    model = TOTPDevice if code.isdigit() else StaticDevice
+    devices = list(model.objects.filter(user=user, confirmed=True))
+    waits = [until for device in devices if (until := _throttled(device))]
+    if devices and len(waits) == len(devices):
+        return Outcome(None, max(waits))
     for device in devices:
         verified = django_otp.verify_token(user, device.persistent_id, code)
         if verified is not None:
             return Outcome(verified)
-    for device in devices:
-        device.refresh_from_db()
-        if locked_until := _throttled(device):
-            return Outcome(None, locked_until)
     return Outcome(None)
 
 

@@ -20,4 +20,5 @@ class CodeForm(forms.Form):
             attrs["inputmode"] = "numeric"
         field.widget.attrs.update(attrs)
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's form carries the CSRF token and "next"
         self.helper.layout = Layout(Field.text("code", label_size=Size.SMALL, field_width=10), Button("submit", button))

@@ -2,11 +2,14 @@
 (or a recovery code, used up). ``accounts.second_factor.SecondFactorMiddleware`` sends every
 other page here until the code is given."""
 
+import math
+
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -34,8 +37,8 @@ def _with_next(name: str, request: HttpRequest) -> str:
 
 
 def _locked_message(locked_until) -> str:
-    seconds = max(1, int((locked_until - timezone.now()).total_seconds()) + 1)
-    return f"Too many wrong codes. Wait {seconds} seconds, then try again."
+    seconds = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+    return f"Too many wrong codes. Wait {seconds} second{pluralize(seconds)}, then try again."
 
 
 @require_http_methods(["GET", "POST"])
@@ -87,21 +90,20 @@ def enrol(request: HttpRequest) -> HttpResponse:
         return redirect(_with_next("second_factor:verify", request))
     device = second_factor.app_to_set_up(request.user)
     form = CodeForm(request.POST or None, numeric=True, hint="For example, 123456", button="Confirm")
-    if request.method == "POST" and form.is_valid():
+    allowed, wait = device.verify_is_allowed()
+    if request.method == "POST" and form.is_valid() and not allowed and wait and wait.get("locked_until"):
+        form.add_error("code", _locked_message(wait["locked_until"]))
+    elif request.method == "POST" and form.is_valid():
         if second_factor.confirm_app(device, form.cleaned_data["code"]):
             device.refresh_from_db()
             otp_login(request, device)
             request.session[NEW_CODES_SESSION_KEY] = second_factor.new_recovery_codes(request.user)
             return redirect(_with_next("second_factor:recovery_codes", request))
         device.refresh_from_db()
-        allowed, data = device.verify_is_allowed()
-        if not allowed and data and data.get("locked_until"):
-            form.add_error("code", _locked_message(data["locked_until"]))
-        else:
-            form.add_error(
-                "code",
-                "The code is not correct. Check your phone sets its time automatically, then enter the code now shown",
-            )
+        form.add_error(
+            "code",
+            "The code is not correct. Check your phone sets its time automatically, then enter the code now shown",
+        )
     secret = second_factor.base32_secret(device)
     context = {"form": form, "qr_svg": _qr_svg(device), "secret": _grouped(secret), "next": _next(request)}
     return render(request, "second_factor/enrol.html", context)
