@@ -325,4 +325,6 @@ OIDC_ENABLED = bool(
 LOGIN_REDIRECT_URL_FAILURE = "/login/"
 if OIDC_ENABLED:
     AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.oidc.CouncilOIDCBackend"]
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("web.second_factor.context_processors.sign_in_options")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
+    "web.second_factor.context_processors.sign_in_options"
+)
