@@ -7,7 +7,7 @@ import math
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -44,7 +44,7 @@ def _locked_message(locked_until) -> str:
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     if second_factor.is_verified(request):
-        return redirect(_next(request))
+        return HttpResponseRedirect(_next(request))
     if not second_factor.has_second_factor(request.user):
         return redirect(_with_next("second_factor:enrol", request))
     form = CodeForm(
@@ -64,7 +64,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     f"You used a recovery code. You have {left} left: get new ones from "
                     "the recovery codes page if you are running out.",
                 )
-            return redirect(_next(request))
+            return HttpResponseRedirect(_next(request))
         if outcome.locked_until:
             form.add_error("code", _locked_message(outcome.locked_until))
         else:
