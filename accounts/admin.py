@@ -1,17 +1,57 @@
 from axes.utils import reset as reset_failed_sign_ins
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Exists, OuterRef
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from . import second_factor
 from .models import LeadArea, User
+
+# --- The second factor (issue 10) ---
+# The devices' own admin pages would show an administrator anyone's TOTP key and QR code:
+# they are not offered. An administrator resets a user's second factor from the users' list.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
+
+
+class SecondFactorAdmin(admin.ModelAdmin):
+    """The users' list says who has set up an authenticator app, and resets it."""
+
+    actions = ["reset_second_factor"]
+
+    def get_queryset(self, request):
+        confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(has_second_factor=Exists(confirmed))
+
+    def get_list_display(self, request):
+        return (*super().get_list_display(request), "second_factor")
+
+    @admin.display(description="Second factor", boolean=True, ordering="has_second_factor")
+    def second_factor(self, user) -> bool:
+        return user.has_second_factor
+
+    @admin.action(description="Reset the second factor of the selected users", permissions=["change"])
+    def reset_second_factor(self, request, queryset):
+        users = list(queryset)
+        for user in users:
+            second_factor.reset(user)
+            self.log_change(request, user, "Reset the second factor (authenticator app and recovery codes).")
+        self.message_user(
+            request,
+            f"Second factor reset for {len(users)} user(s): each sets up an authenticator app at their next page.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SecondFactorAdmin, BaseUserAdmin):
     list_display = ("username", "get_full_name", "role", "line_manager", "start_date", "is_active")
     list_filter = ("role", "is_active", "lead_areas")
     search_fields = ("username", "first_name", "last_name", "email")
     autocomplete_fields = ("line_manager",)
-    actions = ["unlock_sign_in"]
+    actions = ["unlock_sign_in", "reset_second_factor"]
     filter_horizontal = ("lead_areas", "groups", "user_permissions")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),

@@ -378,3 +378,53 @@ if SENTRY_DSN:
         environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
+
+# --- Second factor and sign-in through the council's identity provider (issue 10) ---
+# README, "Second factor" and "Signing in with the council's identity provider".
+# django-otp: a TOTP authenticator app and single-use recovery codes, required for every
+# role; OTP_REQUIRED=0 turns it off (never in production, where the default stands).
+INSTALLED_APPS[INSTALLED_APPS.index("hvs_qa") : INSTALLED_APPS.index("hvs_qa")] = [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.LoginRequiredMiddleware") + 1,
+    "accounts.second_factor.SecondFactorMiddleware",
+)
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", f"{VIRTUAL_SCHOOL_NAME} PEP QA")
+OTP_RECOVERY_CODES = 10
+# Wrong codes: after n in a row the next try waits factor * 2^(n-1) seconds (django-otp).
+OTP_TOTP_THROTTLE_FACTOR = int(os.environ.get("OTP_THROTTLE_FACTOR", "1"))
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+
+# OpenID Connect (mozilla-django-oidc): on only when the client id and the provider's
+# endpoints are set. People are matched by e-mail to existing accounts; roles stay here.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email"
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", AUTHORITY_NAME)
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+# The identity provider's multi-factor authentication stands for ours only when this says
+# so (the council's IdP must then enforce it); otherwise the TOTP step still follows.
+OIDC_TRUSTS_IDP_MFA = env_bool("OIDC_TRUSTS_IDP_MFA", False)
+OIDC_ENABLED = bool(
+    OIDC_RP_CLIENT_ID and OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_USER_ENDPOINT
+)
+LOGIN_REDIRECT_URL_FAILURE = "/login/"
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.oidc.CouncilOIDCBackend"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
+    "web.second_factor.context_processors.sign_in_options"
+)

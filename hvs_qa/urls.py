@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -22,3 +23,8 @@ urlpatterns = [
     # The health check (issue 10, ops): no sign-in, no personal data (hvs_qa/health.py).
     path("health/", login_not_required(HealthView.as_view()), name="health"),
 ]
+
+# The second factor, and sign-in through the council's identity provider when configured.
+urlpatterns += [path("second-factor/", include("web.second_factor.urls"))]
+if settings.OIDC_ENABLED:
+    urlpatterns += [path("oidc/", include("web.second_factor.oidc_urls"))]

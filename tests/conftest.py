@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from core.vocabulary import Role
 from hvs_qa.celery import app
@@ -31,6 +31,7 @@ from .factories import (
     UserFactory,
 )
 from .factories import rate_all as _rate_all
+from .second_factor import force_login_with_second_factor
 from .services import ENV_VAR, SKIP_PREFIX, require_service, services_required
 
 
@@ -39,6 +40,19 @@ def _fast_password_hashing():
     """Factories set a password on every user; the default PBKDF2 makes that the slowest
     part of a test. Session-scoped, so Hypothesis tests see no function-scoped fixture."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+# --- The second factor (issue 10): OTP_REQUIRED stays on in the tests, as in production.
+# Client.force_login (the suite's 170 sign-ins, pytest-django's admin_client) also gives the
+# session a real confirmed authenticator device, as django_otp.login does after a code.
+# tests/second_factor.py has password_only_login for the tests of the second factor itself.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _force_login_gives_the_second_factor():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Client, "force_login", force_login_with_second_factor)
         yield
 
 

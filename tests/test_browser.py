@@ -9,6 +9,7 @@ Run with ``pytest -m browser``; needs /usr/bin/chromium (``apt install chromium`
 it the tests skip, or fail under ``HVS_REQUIRE_SERVICES=1``. Never ``playwright install``.
 """
 
+from base64 import b32decode
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
 from django.utils import timezone
+from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from post_office.models import STATUS, Email
 
@@ -37,6 +39,7 @@ from .factories import (
     queue_notice,
     rate_all,
 )
+from .second_factor import code_for, confirmed_device
 from .services import require_service
 
 # serialized_rollback: a transactional test flushes the database afterwards, which would
@@ -114,7 +117,12 @@ def _sign_in(page: Page, live_server, user, landing: str = "My team's PEPs") -> 
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
+    # The second factor: a real code from the user's (confirmed) authenticator device.
+    device = confirmed_device(user)
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter the code from your authenticator app")
+    page.fill("#id_code", code_for(device))
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(landing)
 
 
@@ -705,4 +713,44 @@ def test_the_vsh_resends_a_failed_message_from_the_messages_page(
     expect(page.get_by_role("alert")).to_contain_text("The message will be sent again")
     expect(page.locator("#message-state")).to_contain_text("Sent")
     assert [m.to for m in mailoutbox] == [["dt@example.org"]]
+    check.assert_clean()
+
+
+def test_first_sign_in_sets_up_the_authenticator_app(live_server, page, signed_in_officer):
+    """Through the QR page for real: the key read off the page, a code computed from it."""
+    check = _AxeCheck(page)
+    page.goto(live_server.url + "/")
+    page.fill("#id_username", signed_in_officer.username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    expect(page.get_by_role("img", name="QR code to scan with your authenticator app")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Menu")).to_have_count(0)
+    check("second-factor-enrol")
+    _screenshot(page, "second-factor-enrol-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _screenshot(page, "second-factor-enrol-390")
+    page.set_viewport_size(VIEWPORT)
+
+    page.get_by_text("I cannot scan the QR code").click()
+    secret = page.locator("#secret-key").inner_text().replace(" ", "")
+    key = b32decode(secret + "=" * (-len(secret) % 8))
+    page.fill("#id_code", f"{totp(key):06d}")
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.get_by_role("link", name="I have saved my codes, continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
+
+    # Next time: the code page.
+    page.get_by_role("button", name="Sign out").click()
+    page.fill("#id_username", signed_in_officer.username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter the code from your authenticator app")
+    check("second-factor-code")
+    _screenshot(page, "second-factor-code-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _screenshot(page, "second-factor-code-390")
     check.assert_clean()

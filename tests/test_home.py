@@ -8,12 +8,22 @@ from django.utils.html import escape
 from core.vocabulary import Role
 
 from .factories import PASSWORD, ChildFactory, PepFactory, UserFactory
+from .second_factor import code_for, confirmed_device
 
 pytestmark = pytest.mark.django_db
 
 
 def sign_in(client, user, password=PASSWORD):
-    return client.post(reverse("login"), {"username": user.username, "password": password}, follow=True)
+    """The password, then the code from the user's authenticator app when it is asked for."""
+    device = confirmed_device(user)
+    response = client.post(reverse("login"), {"username": user.username, "password": password}, follow=True)
+    if response.resolver_match and response.resolver_match.view_name == "second_factor:verify":
+        response = client.post(
+            response.request["PATH_INFO"] + "?" + response.request["QUERY_STRING"],
+            {"code": code_for(device)},
+            follow=True,
+        )
+    return response
 
 
 def test_officer_lands_on_their_caseload(client, officer, pep, other_pep):

@@ -269,16 +269,16 @@ def show(*runs: list[str]) -> str:
 
 
 # GET /peps/ as a VSH:
-#   1. the session          2. the user
-#   3. COUNT(*) for the paginator
-#   4. the PEPs the user is moderating (their judgement is hidden)
-#   5. the page of PEPs, with child, school, term and officer joined
-#   6. the open amendments of the page's PEPs (a returned PEP's amendment state)
-#   7-10. the choices of the term, officer, school and social care team filters
-PEP_LIST_QUERIES = 10
+#   1. the session          2. the user      3. the second factor's device (django-otp)
+#   4. COUNT(*) for the paginator
+#   5. the PEPs the user is moderating (their judgement is hidden)
+#   6. the page of PEPs, with child, school, term and officer joined
+#   7. the open amendments of the page's PEPs (a returned PEP's amendment state)
+#   8-11. the choices of the term, officer, school and social care team filters
+PEP_LIST_QUERIES = 11
 # Filtered by every filter but the team: the same, and three more, the chosen term,
 # officer and school, each looked up to validate the filter (ModelChoiceFilter).
-PEP_LIST_FILTERED_QUERIES = 13
+PEP_LIST_FILTERED_QUERIES = 14
 
 
 def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
@@ -310,7 +310,8 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
 
 
 # GET /peps/<pk>/ as a VSH, of a finalised PEP:
-#   1. the session   2. the user   3. the PEP with child, school, social worker and team,
+#   1. the session   2. the user   (+1: the second factor's device, django-otp)
+#   3. the PEP with child, school, social worker and team,
 #   designated teacher, officers and term joined   4. Aspiration Pathway entries
 #   5. the submitted reviews with reviewer and pro-forma   6. their area ratings with areas
 #   7. their corrections with who made them and the status change each made
@@ -320,7 +321,7 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
 #   11. the messages about the PEP, with their e-mails (their recipients: one more, when any)
 # (can_review needs no query here: a VSH's line-management QA needs a submitted PEP; nor
 # finalising without QA, which needs one too.)
-PEP_DETAIL_QUERIES = 11
+PEP_DETAIL_QUERIES = 12
 
 
 def _submit_reviews(pep, reviewers, count):
@@ -354,12 +355,13 @@ def test_pep_detail_queries_are_constant(client, vsh, manager, lead, pep, django
 
 
 # GET / as a manager:
-#   1. the session   2. the user   3. the current term
+#   1. the session   2. the user   (+1: the second factor's device, django-otp)
+#   3. the current term
 #   4. the ids of the manager's line reports (visible_peps)
 #   5-6. term counts by status and by judgement   7. the line reports with caseload sizes
 #   8. their PEPs this term counted by officer and status   9. the manager's draft reviews
 #   10. PEPs awaiting QA   11. the manager's QA sample entries this term, done and in all
-MANAGER_HOME_QUERIES = 11
+MANAGER_HOME_QUERIES = 12
 
 
 def _add_reports(manager, term, count):

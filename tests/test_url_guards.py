@@ -156,6 +156,10 @@ CASES = {
     ),
     "account:password_reset_complete": Case(insider="officer"),
     "account:keep_alive": Case(insider="officer"),
+    # the second factor: a verified user is sent on (verify, enrol) or offered new codes
+    "second_factor:verify": Case(insider="officer", ok=(302,)),
+    "second_factor:enrol": Case(insider="officer", ok=(302,)),
+    "second_factor:recovery_codes": Case(insider="officer"),
     # peps
     "peps:list": Case(insider="officer"),
     "peps:detail": Case(_pep, insider="officer"),

@@ -45,6 +45,8 @@ def entries_for(user, namespace: str = "", url_name: str = "") -> list[dict]:
 
 
 def context_processor(request) -> dict:
+    if getattr(request, "second_factor_pending", False):
+        return {"navigation": []}  # signed in with a password only: nothing to open yet
     match = getattr(request, "resolver_match", None)
     namespace = match.namespace if match else ""
     url_name = match.url_name if match else ""
