@@ -9,6 +9,7 @@ a request is answered 400 Bad Request here, once, for every app and the admin.
 from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.cache import patch_cache_control
 
 NUL = "\x00"
 
@@ -40,3 +41,22 @@ class RejectNulBytesMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+# --- Issue 10 (hardening): no caching of anything the service answers -----------------
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response that reaches Django: every page,
+    download (the PDFs, CSV and XLSX), redirect and error. Static files never get here
+    (WhiteNoise answers them first, with its own long-lived caching), and they show no
+    child. Simplest safe rule: nothing that could show a child is kept by the browser, a
+    shared computer's back button or a proxy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True, private=True)
+        return response
