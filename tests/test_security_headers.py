@@ -78,7 +78,9 @@ class InlineMarkup(HTMLParser):
                 self.problems.append(f'<{tag} style="{value}">')
             if key.startswith("on"):
                 self.problems.append(f"<{tag} {key}=...>")
-            if key in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith("javascript:"):
+            if key in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
+                "javascript:"
+            ):
                 self.problems.append(f"<{tag} {key}={value}>")
 
 
