@@ -11,7 +11,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from . import test_url_guards as guards

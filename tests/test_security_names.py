@@ -104,7 +104,7 @@ def test_the_search_posts_and_redirects_to_a_token(client, vsh, many):
     assert any("sort=child" in a and f"{SEARCH_PARAM}={token}" in a for a in listed)
     assert any(a.startswith("/peps/") and "list=" in a and token in unquote(a) for a in listed)
     # "Remove this filter" for the search drops the token.
-    assert f'href="?sort=-child"' in body
+    assert 'href="?sort=-child"' in body
 
     second = client.get(f"{location}&page=3")
     assert second.status_code == 200 and "Child0" in second.content.decode()  # sorted by child, descending

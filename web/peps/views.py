@@ -27,8 +27,8 @@ from reviews.selectors import (
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids
 from sampling.services import awaiting_sampled_qa, finalise_pep
-
 from web.search import SEARCH_PARAM, recall_search, remember_search
+
 from .filters import PEP_SORTS, PepFilter
 from .forms import CONTINUE, SECTION_LABELS, PepMeetingForm, SubmitPepForm, missing_answers
 
