@@ -58,5 +58,7 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        patch_cache_control(response, no_store=True, private=True)
+        patch_cache_control(response, no_store=True)
+        if "public" in response.get("Cache-Control", ""):
+            patch_cache_control(response, private=True)  # drops "public"
         return response

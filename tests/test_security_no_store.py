@@ -4,8 +4,12 @@ NoStoreMiddleware), so the rule cannot miss a page. Every route of tests/test_ur
 as its insider and as anonymous, the downloads by name, and the admin."""
 
 import pytest
+from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+from hvs_qa.middleware import NoStoreMiddleware
 
 from . import test_url_guards as guards
 
@@ -82,3 +86,14 @@ def test_static_files_keep_their_own_caching(client):
     if response.status_code == 404:
         pytest.skip("static/dist not built")
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_the_middleware_overrides_a_public_cache(rf):
+    def view(request):
+        response = HttpResponse("x")
+        patch_cache_control(response, public=True, max_age=3600)
+        return response
+
+    response = NoStoreMiddleware(view)(rf.get("/"))
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert "no-store" in directives and "public" not in directives and "private" in directives
