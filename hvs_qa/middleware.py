@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.cache import patch_cache_control
 
 from accounts import sessions
 
@@ -82,3 +83,24 @@ class SessionTimeoutMiddleware:
                 response["HX-Redirect"] = redirect_to_login(page).url if current.path else login.url
             return response
         return login
+
+
+# --- Issue 10 (hardening): no caching of anything the service answers -----------------
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response that reaches Django: every page,
+    download (the PDFs, CSV and XLSX), redirect and error. Static files never get here
+    (WhiteNoise answers them first, with its own long-lived caching), and they show no
+    child. Simplest safe rule: nothing that could show a child is kept by the browser, a
+    shared computer's back button or a proxy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True)
+        if "public" in response.get("Cache-Control", ""):
+            patch_cache_control(response, private=True)  # drops "public"
+        return response

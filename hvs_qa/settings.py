@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -93,6 +94,11 @@ MIDDLEWARE = [
     # Signs out after SESSION_IDLE_TIMEOUT without activity and SESSION_COOKIE_AGE in all.
     "hvs_qa.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Issue 10 (hardening): CSP with a nonce per response, Permissions-Policy, no-store
+    # (before axes, so that its lockout page gets them too).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "hvs_qa.middleware.NoStoreMiddleware",
     # Last: turns a locked-out sign-in into the sign-in page with its message.
     "axes.middleware.AxesMiddleware",
 ]
@@ -224,6 +230,55 @@ PASSWORD_MIN_STRENGTH = int(os.environ.get("PASSWORD_MIN_STRENGTH", "3"))
 # Signed out after this many seconds without activity; the page warns this many before.
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 SESSION_IDLE_WARNING = int(os.environ.get("SESSION_IDLE_WARNING", str(2 * 60)))
+# --- Issue 10 (hardening): security headers (README, "Security headers") --------------
+# Content-Security-Policy (django-csp 4): scripts only from the service itself or carrying
+# the response's nonce (request.csp_nonce, set in base.html); no inline style at all.
+# CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only instead,
+# for a rollout: browsers report violations (to CSP_REPORT_URI when set) but block nothing.
+_CSP_DIRECTIVES: dict[str, Any] = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+if os.environ.get("CSP_REPORT_URI"):
+    _CSP_DIRECTIVES["report-uri"] = os.environ["CSP_REPORT_URI"]
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+if CSP_REPORT_ONLY:
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+# Permissions-Policy (django-permissions-policy): no browser feature the service never uses.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# A search (a child's name) kept in the session under a token this many seconds (web/search.py).
+SEARCH_TOKEN_SECONDS = int(os.environ.get("SEARCH_TOKEN_SECONDS", str(60 * 60)))
 
 # Celery: with no REDIS_URL the tasks run in-process (the embedded default).
 REDIS_URL = os.environ.get("REDIS_URL", "")

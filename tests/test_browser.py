@@ -9,6 +9,7 @@ Run with ``pytest -m browser``; needs /usr/bin/chromium (``apt install chromium`
 it the tests skip, or fail under ``HVS_REQUIRE_SERVICES=1``. Never ``playwright install``.
 """
 
+import re
 from base64 import b32decode
 from collections.abc import Iterator
 from datetime import timedelta
@@ -753,4 +754,45 @@ def test_first_sign_in_sets_up_the_authenticator_app(live_server, page, signed_i
     _screenshot(page, "second-factor-code-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     _screenshot(page, "second-factor-code-390")
+
+
+# --- Issue 10 (hardening): the main pages under the Content-Security-Policy -------------
+
+
+def _watch_csp(page: Page) -> list[str]:
+    """Console errors (a CSP violation is reported there as "Refused to ...") and page
+    errors, as they happen."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    return problems
+
+
+def test_main_pages_have_no_csp_violations_and_pass_axe(live_server, page, signed_in_manager, pep, officer):
+    problems = _watch_csp(page)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    check("csp-01-home")
+    # The body class set by base.html's nonced script: scripts run under the policy.
+    expect(page.locator("body")).to_have_class(re.compile(r"\bjs-enabled\b"))
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="PEPs").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("PEPs")
+    # The search posts: the address carries a token, never the name.
+    page.locator("#id_q").fill(pep.child.last_name)
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("link", name=pep.child.full_name, exact=True)).to_be_visible()
+    assert pep.child.last_name not in page.url and "search=" in page.url
+    expect(page.locator("#id_q")).to_have_value(pep.child.last_name)
+    check("csp-02-pep-list-searched")
+    page.get_by_role("link", name=pep.child.full_name, exact=True).click()
+    check("csp-03-pep-detail")
+    page.get_by_role("button", name="Rate this PEP").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rate the PEP")
+    _rate(page, ["Gold", "Green"])  # htmx posts and swaps the judgement in
+    expect(_judgement(page)).to_contain_text("2 of 8 areas rated")
+    check("csp-04-rate")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Reports").click()
+    page.wait_for_load_state("load")
+    check("csp-05-reports")
+    assert not problems, "console errors or CSP violations:\n" + "\n".join(problems)
     check.assert_clean()

@@ -47,6 +47,7 @@ QUERY_NAMES = [
     "kind",
     "format",
     "list",  # the PEP page's back link: the list's query string
+    "search",  # the PEP list's search token (web/search.py)
     # the PEP list's filters (peps.filters.PepFilter)
     "q",
     "phase",
@@ -72,6 +73,9 @@ QUERY_NAMES = [
     "password",
     "ip_address",
 ]
+
+# The PEP list's filters, also posted by its form.
+PEP_FILTER_NAMES = QUERY_NAMES[QUERY_NAMES.index("q") :]
 
 JUNK = [
     "²",  # str.isdigit() says yes, int() says no
@@ -148,6 +152,8 @@ def form_names(world) -> dict[str, list[str]]:
         "peps:submit": ["note"],
         "imports:index": ["kind", "source", "new_source", "file"],
         "imports:mapping": [f"column_{index}" for index in range(len(world["import_run"].headings))],
+        # The PEP list's filter form posts (the search text stays out of the address).
+        "peps:list": ["term", *PEP_FILTER_NAMES, "sort"],
     }
 
 

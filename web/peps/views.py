@@ -5,8 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -26,6 +27,7 @@ from reviews.selectors import (
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids
 from sampling.services import awaiting_sampled_qa, finalise_pep
+from web.search import SEARCH_PARAM, recall_search, remember_search
 
 from .filters import PEP_SORTS, PepFilter
 from .forms import CONTINUE, SECTION_LABELS, PepMeetingForm, SubmitPepForm, missing_answers
@@ -55,7 +57,43 @@ def _sorted(queryset, sort: str, blind: set[int]):
     return queryset.order_by(*order, "pk")
 
 
+# The search box's field: its text never goes into an address (web/search.py).
+SEARCH_FIELD = "q"
+
+
+def _redirect_to_search(request, source: QueryDict):
+    """The list's address for the filters in ``source``: the search text kept in the
+    session, the address carrying its token."""
+    params = QueryDict(mutable=True)
+    for name in [*PepFilter.base_filters, "sort"]:
+        if name == SEARCH_FIELD:
+            continue
+        values = [value for value in source.getlist(name) if value]
+        if values:
+            params.setlist(name, values)
+    text = " ".join(source.get(SEARCH_FIELD, "").split())
+    if text:
+        params[SEARCH_PARAM] = remember_search(request, text)
+    query = params.urlencode()
+    return redirect(reverse("peps:list") + (f"?{query}" if query else ""))
+
+
 def pep_list_view(request):
+    # The search posts (or, from an old bookmark, arrives as ?q=): it is kept server-side
+    # and the list redirects to ?search=<token>, so a child's name is never in an address.
+    if request.method == "POST":
+        return _redirect_to_search(request, request.POST)
+    if SEARCH_FIELD in request.GET:
+        return _redirect_to_search(request, request.GET)
+    data = request.GET.copy()
+    if data.get(SEARCH_PARAM):
+        text = recall_search(request, data[SEARCH_PARAM])
+        if text is None:
+            messages.info(request, "That search has expired. Search again.")
+            data.pop(SEARCH_PARAM)
+            query = data.urlencode()
+            return redirect(reverse("peps:list") + (f"?{query}" if query else ""))
+        data[SEARCH_FIELD] = text
     # PEPs the user is moderating: their judgement and status stay hidden until they rate,
     # so filtering or sorting on either leaves them out of the reckoning.
     blind = blind_pep_ids(request.user)
@@ -66,7 +104,7 @@ def pep_list_view(request):
     )
     if blind and any(request.GET.get(key) for key in ("judgement", "status", "returned")):
         peps = peps.exclude(pk__in=blind)
-    pep_filter = PepFilter(request.GET or None, queryset=peps, user=request.user)
+    pep_filter = PepFilter(data or None, queryset=peps, user=request.user)
     sort = request.GET.get("sort", "child")
     if sort.lstrip("-") not in PEP_SORTS:
         sort = "child"
@@ -95,6 +133,7 @@ def pep_list_view(request):
                 if pep_filter.form.is_bound and pep_filter.form.data.get(name)
             ],
             "selected_filters": _selected_filters(pep_filter.form, request.GET),
+            "search_param": SEARCH_PARAM,
         },
     )
 
@@ -120,7 +159,7 @@ def _selected_filters(form, query) -> list[dict]:
         else:
             shown = value
         rest = query.copy()
-        rest.pop(name, None)
+        rest.pop(SEARCH_PARAM if name == SEARCH_FIELD else name, None)
         rest.pop("page", None)
         selected.append({"label": field.label or name, "value": shown, "remove_url": f"?{rest.urlencode()}"})
     return selected
