@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "rules",
     "post_office",
+    # The audit trail (before the audit app, whose admin replaces auditlog's).
+    "auditlog",
     "hvs_qa",
     # The project's apps, lowest layer first (see the README's "Layout").
     "accounts",
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "sampling",
     "practice",
     "imports",
+    "audit",
     "access",
     "reporting",
     "web",
@@ -84,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The audit trail: the signed-in user and their address on every entry a request writes.
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -278,3 +283,18 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 # The nightly drop: <IMPORT_DROP_DIR>/<source name>/<staff|children|peps>/*.csv|*.xlsx,
 # imported by the Celery beat task imports.tasks.import_dropped_files. Unset: no drop.
 IMPORT_DROP_DIR = os.environ.get("IMPORT_DROP_DIR", "")
+
+# --- The audit trail (audit app, django-auditlog; README, "The audit trail") ---------
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+# Entries are deleted after this many days by the daily job audit.tasks.purge_audit_trail
+# (or `manage.py purge_audit_trail`). Default 7 years (2557 days): a child's record is
+# kept until they are 25 or for years after they leave care, and a question about who saw
+# or changed it (a complaint, a subject access request, a serious case review) can come
+# years later; the council's retention schedule may set another figure.
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "2557"))
+# Behind a TLS-terminating proxy that sets X-Forwarded-For, set 1 so the trail records
+# the client's address (the last one in the header, the one the proxy saw) rather than
+# the proxy's. Off by default: a client can send any X-Forwarded-For.
+AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
+AUDIT_ENTRIES_PER_PAGE = int(os.environ.get("AUDIT_ENTRIES_PER_PAGE", "50"))
