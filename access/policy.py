@@ -60,6 +60,8 @@ is_report_role = _role_in(*REPORT_ROLES)
 is_social_care_report_role = _role_in(*SOCIAL_CARE_REPORT_ROLES)
 # Importing staff, children and PEPs from other systems (imports.services).
 is_import_role = _role_in(Role.VSH, Role.ADMINISTRATOR)
+# Who has seen or changed a child's record (the audit trail): the VSH and administrators.
+is_audit_role = _role_in(Role.VSH, Role.ADMINISTRATOR)
 
 
 # --- scopes ----------------------------------------------------------------------------
@@ -350,6 +352,8 @@ PERMISSIONS = {
     "hvs.import_data": is_import_role,
     # The Django admin
     "hvs.use_admin": is_staff,
+    # The audit trail: a child's page of who has seen or changed their record
+    "hvs.view_audit": is_audit_role,
 }
 # One permission per kind of review, asked by reviews.services when a review starts or
 # is saved ("hvs.review_pep:<kind>").

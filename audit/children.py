@@ -34,15 +34,16 @@ def child_of(instance: models.Model) -> int | None:
         return None
     if hasattr(instance, CACHED):
         return getattr(instance, CACHED)
-    obj: models.Model | None = instance
+    obj: models.Model = instance
     *hops, last = path.split("__")
     for hop in hops:
         field = type(obj)._meta.get_field(hop)
         if not field.is_cached(obj):  # type: ignore[union-attr]
             return _query(instance, path)
-        obj = getattr(obj, hop)
-        if obj is None:
+        related = getattr(obj, hop)
+        if related is None:
             return None
+        obj = related
     return getattr(obj, last)
 
 

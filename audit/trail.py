@@ -9,7 +9,6 @@ from auditlog.context import auditlog_disabled, auditlog_value
 from auditlog.diff import model_instance_diff
 from auditlog.registry import auditlog
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -17,7 +16,7 @@ from django.http import HttpRequest
 from core.signals import bulk_written
 
 from .children import children_of
-from .models import AuditEntry
+from .models import AuditEntry, content_type_of
 from .registration import AUDITED
 
 Action = AuditEntry.Action
@@ -55,9 +54,7 @@ def record_view(request: HttpRequest, obj: models.Model, page: str) -> AuditEntr
     )
 
 
-def record_download(
-    request: HttpRequest, name: str, *, about: models.Model, filters: dict | None = None
-) -> AuditEntry:
+def record_download(request: HttpRequest, name: str, *, about: models.Model, filters: dict | None = None) -> AuditEntry:
     """A person downloaded ``name`` (a CSV, a spreadsheet, a PDF): one entry for the
     file, on the record it is about (a term for an export of many children, a report, an
     import run), with the filter or term it was drawn for."""
@@ -118,13 +115,14 @@ def record_bulk_write(sender, created=(), updated=(), **kwargs) -> list[AuditEnt
         return []
     created, updated = list(created), list(updated)
     allowed = set(_included(sender))
-    content_type = ContentType.objects.get_for_model(sender)
+    content_type = content_type_of(sender)
     children = children_of(sender, [obj.pk for obj in created] + [pk for pk, _ in updated])
     who = _context()
     entries = []
     for obj in created:
         changes = model_instance_diff(None, obj) or {}
-        entries.append(_entry(content_type, obj.pk, str(obj), Action.CREATE, changes, children, who))
+        # (Not str(obj): it may read related rows, a query per record.)
+        entries.append(_entry(content_type, obj.pk, _text(sender, obj.pk), Action.CREATE, changes, children, who))
     for pk, changes in updated:
         changes = {
             _field_name(name, allowed): [str(b), str(a)]
@@ -132,8 +130,12 @@ def record_bulk_write(sender, created=(), updated=(), **kwargs) -> list[AuditEnt
             if _field_name(name, allowed)
         }
         if changes:
-            entries.append(_entry(content_type, pk, f"{sender._meta.verbose_name} {pk}", Action.UPDATE, changes, children, who))
+            entries.append(_entry(content_type, pk, _text(sender, pk), Action.UPDATE, changes, children, who))
     return AuditEntry.objects.bulk_create(entries, batch_size=1000)
+
+
+def _text(model: type[models.Model], pk) -> str:
+    return f"{model._meta.verbose_name} {pk}"
 
 
 def _entry(content_type, pk, text, action, changes, children, who) -> AuditEntry:

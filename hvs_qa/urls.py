@@ -13,5 +13,6 @@ urlpatterns = [
     path("reports/pdf/", include("web.reporting.report_urls")),
     path("reports/", include("web.reporting.urls")),
     path("imports/", include("web.imports.urls")),
+    path("audit/", include("web.audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -135,7 +135,8 @@ def _escalate_to_managers(today: date, now: datetime, closed: ClosedRule, result
                 continue
             SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(escalated_to_manager_at=now)
             bulk_written.send(
-                sender=SampleEntry, updated=[(e.pk, {"escalated_to_manager_at": [e.escalated_to_manager_at, now]}) for e in entries]
+                sender=SampleEntry,
+                updated=[(e.pk, {"escalated_to_manager_at": [e.escalated_to_manager_at, now]}) for e in entries],
             )
             result.entries_to_managers += len(entries)
             manager = _manager_of(entries[0].assigned_to)
@@ -164,7 +165,9 @@ def _escalate_to_vsh(today: date, now: datetime, closed: ClosedRule, result: Esc
         if not entries:
             return
         SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(escalated_to_vsh_at=now)
-        bulk_written.send(sender=SampleEntry, updated=[(e.pk, {"escalated_to_vsh_at": [e.escalated_to_vsh_at, now]}) for e in entries])
+        bulk_written.send(
+            sender=SampleEntry, updated=[(e.pk, {"escalated_to_vsh_at": [e.escalated_to_vsh_at, now]}) for e in entries]
+        )
         result.entries_to_vsh += len(entries)
         for head in heads:
             queue_message(

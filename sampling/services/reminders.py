@@ -82,7 +82,9 @@ def send_worklist_reminders(today: date | None = None) -> int:
             if not entries:  # a concurrent run got there first
                 continue
             SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(reminded_at=now)
-            bulk_written.send(sender=SampleEntry, updated=[(e.pk, {"reminded_at": [e.reminded_at, now]}) for e in entries])
+            bulk_written.send(
+                sender=SampleEntry, updated=[(e.pk, {"reminded_at": [e.reminded_at, now]}) for e in entries]
+            )
             reviewer = entries[0].assigned_to
             queue_message(
                 kind=NoticeKind.QA_REMINDER,
