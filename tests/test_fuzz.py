@@ -47,6 +47,10 @@ QUERY_NAMES = [
     "kind",
     "format",
     "list",  # the PEP page's back link: the list's query string
+    # a child's audit trail's filters (web.audit.forms.TrailFilterForm)
+    "person",
+    "since",
+    "until",
     # the PEP list's filters (peps.filters.PepFilter)
     "q",
     "phase",

@@ -18,8 +18,8 @@ BEGIN
        AND (to_jsonb(NEW) - 'actor_id') = (to_jsonb(OLD) - 'actor_id') THEN
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION 'The audit trail cannot be changed or deleted (%)', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION 'The audit trail cannot be changed or deleted'
+        USING ERRCODE = 'insufficient_privilege', DETAIL = TG_OP;
 END;
 $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS audit_entry_immutable ON audit_auditentry;

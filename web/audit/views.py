@@ -67,7 +67,7 @@ def _changes(model, changes: dict) -> list[dict]:
         label = name
         if model is not None:
             try:
-                label = str(model._meta.get_field(name).verbose_name)
+                label = str(getattr(model._meta.get_field(name), "verbose_name", name))
             except FieldDoesNotExist:  # a field since removed
                 pass
         if isinstance(change, dict) and change.get("type") == "m2m":
