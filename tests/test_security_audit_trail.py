@@ -430,3 +430,14 @@ def test_the_retention_command_and_its_schedule(settings, officer, capsys):
     assert not AuditEntry.objects.filter(child_id=child.pk).exists()
     task = PeriodicTask.objects.get(task="audit.tasks.purge_audit_trail")
     assert task.enabled and task.crontab.hour == "3"
+
+
+# --- the privacy notice --------------------------------------------------------------
+
+
+def test_the_privacy_notice_describes_the_audit_trail_as_it_is(client, settings):
+    settings.AUDIT_RETENTION_DAYS = 2557
+    html = client.get(reverse("privacy")).content.decode()
+    assert "The audit trail" in html and "7 years" in html
+    assert "never their password" in html
+    assert "unique pupil number" in html and any(f.name == "upn" for f in Child._meta.fields)

@@ -40,7 +40,6 @@ def child_trail(request, child_pk):
             "page_obj": page,
             "rows": [_row(entry) for entry in page],
             "query_string": query.urlencode(),
-            "retention_years": round(settings.AUDIT_RETENTION_DAYS / 365.25),
         },
     )
 
