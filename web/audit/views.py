@@ -52,12 +52,18 @@ def _row(entry: AuditEntry) -> dict:
     return {
         "entry": entry,
         "action": action,
-        "record": (model._meta.verbose_name.capitalize() if model else entry.content_type.model),
+        "record": _label(str(model._meta.verbose_name) if model else entry.content_type.model),
         "repr": entry.object_repr,
         "page": extra.get("download") or extra.get("page") or "",
         "who": (entry.actor.get_full_name() or entry.actor.get_username()) if entry.actor else entry.actor_email,
         "changes": _changes(model, entry.changes or {}) if entry.action != Action.ACCESS else [],
     }
+
+
+def _label(name: str) -> str:
+    """A record's kind as the service writes it: "PEP", "QA review"."""
+    words = [{"pep": "PEP", "qa": "QA", "upn": "UPN"}.get(word.lower(), word) for word in name.split()]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
 
 
 def _changes(model, changes: dict) -> list[dict]:
