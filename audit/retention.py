@@ -1,7 +1,7 @@
 """Retention: entries older than AUDIT_RETENTION_DAYS are deleted, by the daily job
 (audit.tasks.purge_audit_trail) or ``manage.py purge_audit_trail``. Nothing else deletes
 them: on PostgreSQL a trigger refuses any UPDATE or DELETE of an entry (migration 0003)
-unless the transaction has set ``hvs.audit_purge``, which only this module does."""
+unless the transaction has set ``audit.purge``, which only this module does."""
 
 import logging
 from datetime import timedelta
@@ -39,4 +39,4 @@ def purge_expired(days: int | None = None, now=None) -> int:
 def _allow_purge() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL hvs.audit_purge = 'on'")
+            cursor.execute("SET LOCAL audit.purge = 'on'")

@@ -173,7 +173,7 @@ CASES = {
     "imports:apply": Case(_import_run, post_only=True, ok=(302,)),
     "imports:errors_csv": Case(_import_run),
     # audit
-    "audit:child": Case(lambda w: {"child_pk": w["pep"].child_id}),
+    "audit:child": Case(lambda w: {"child_pk": w["new_child"].pk}),
 }
 
 

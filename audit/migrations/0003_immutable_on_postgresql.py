@@ -1,6 +1,6 @@
 """On PostgreSQL the database itself refuses to change or delete an audit entry, whoever
 asks (the app, the admin, a psql session as the app's user): a trigger raises on UPDATE
-and DELETE unless the transaction set ``hvs.audit_purge`` (audit.retention, the retention
+and DELETE unless the transaction set ``audit.purge`` (audit.retention, the retention
 job, only). One UPDATE passes: a deleted user's entries losing their actor (the foreign
 key's SET NULL), every other column unchanged; actor_email still says who it was.
 (SQLite, the embedded default, has no such guard: the app and the admin write no entry.)"""
@@ -10,7 +10,7 @@ from django.db import migrations
 CREATE = """
 CREATE OR REPLACE FUNCTION audit_entry_immutable() RETURNS trigger AS $$
 BEGIN
-    IF current_setting('hvs.audit_purge', true) = 'on' THEN
+    IF current_setting('audit.purge', true) = 'on' THEN
         IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
         RETURN NEW;
     END IF;
