@@ -65,6 +65,8 @@ is_import_role = _role_in(Role.VSH, Role.ADMINISTRATOR)
 # administrators (and a superuser, who passes every permission).
 MESSAGE_ROLES = (Role.VSH, Role.ADMINISTRATOR)
 is_message_role = _role_in(*MESSAGE_ROLES)
+# Who has seen or changed a child's record (the audit trail): the VSH and administrators.
+is_audit_role = _role_in(Role.VSH, Role.ADMINISTRATOR)
 
 
 # --- scopes ----------------------------------------------------------------------------
@@ -368,6 +370,8 @@ PERMISSIONS = {
     "hvs.resend_message": is_message_role,
     # The Django admin
     "hvs.use_admin": is_staff,
+    # The audit trail: a child's page of who has seen or changed their record
+    "hvs.view_audit": is_audit_role,
 }
 # One permission per kind of review, asked by reviews.services when a review starts or
 # is saved ("hvs.review_pep:<kind>").

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "rules",
     "post_office",
     "axes",  # sign-in lockout (see "Sign-in" below)
+    # The audit trail (before the audit app, whose admin replaces auditlog's).
+    "auditlog",
     "hvs_qa",
     # The project's apps, lowest layer first (see the README's "Layout").
     "accounts",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "sampling",
     "practice",
     "imports",
+    "audit",
     "access",
     "reporting",
     "web",
@@ -90,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The audit trail: the signed-in user and their address on every entry a request writes.
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Signs out after SESSION_IDLE_TIMEOUT without activity and SESSION_COOKIE_AGE in all.
     "hvs_qa.middleware.SessionTimeoutMiddleware",
@@ -483,3 +488,17 @@ if OIDC_ENABLED:
 TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
     "web.second_factor.context_processors.sign_in_options"
 )
+# --- The audit trail (audit app, django-auditlog; README, "The audit trail") ---------
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+# Entries are deleted after this many days by the daily job audit.tasks.purge_audit_trail
+# (or `manage.py purge_audit_trail`). Default 7 years (2557 days): a child's record is
+# kept until they are 25 or for years after they leave care, and a question about who saw
+# or changed it (a complaint, a subject access request, a serious case review) can come
+# years later; the council's retention schedule may set another figure.
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "2557"))
+# Behind a TLS-terminating proxy that sets X-Forwarded-For, set 1 so the trail records
+# the client's address (the last one in the header, the one the proxy saw) rather than
+# the proxy's. Off by default: a client can send any X-Forwarded-For.
+AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
+AUDIT_ENTRIES_PER_PAGE = int(os.environ.get("AUDIT_ENTRIES_PER_PAGE", "50"))

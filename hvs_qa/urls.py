@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/", include("web.reporting.urls")),
     path("imports/", include("web.imports.urls")),
     path("messages/", include("web.notices.urls")),
+    path("audit/", include("web.audit.urls")),
     path("admin/", admin.site.urls),
     # The health check (issue 10, ops): no sign-in, no personal data (hvs_qa/health.py).
     path("health/", login_not_required(HealthView.as_view()), name="health"),

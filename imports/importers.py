@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import LeadArea, User
+from core.signals import bulk_written
 from core.vocabulary import Phase, Role, term_label
 from peps.models import Child, DesignatedTeacher, Pep, PepStatus, School, SocialCareTeam, SocialWorker, Term
 from peps.submissions import record_arrival_submitted, submit_peps
@@ -598,6 +599,7 @@ class ChildrenImporter(Importer):
         Child.objects.bulk_create(new, batch_size=1000)
         if changed:
             Child.objects.bulk_update(changed, sorted(changed_fields), batch_size=500)
+        _announce(Child, new, rows)
 
     def finish(self):
         added = []
@@ -894,6 +896,7 @@ class PepsImporter(Importer):
                     submit.append(Pep(id=row.instance["id"], term_id=row.instance["term_id"]))
         Pep.objects.bulk_create(new, batch_size=1000)
         self._update(changed)
+        _announce(Pep, new, changed, key=lambda row: row.instance["id"], skip={"status"})
         if submit:
             submit_peps(submit, self.user, self.note)
         # A new PEP complete in the ePEP is created submitted; its history says so.
@@ -1116,6 +1119,7 @@ class StaffImporter(Importer):
                 )
         if changed:
             User.objects.bulk_update(changed, sorted(changed_fields))
+        _announce(User, [user for _, user in new], rows)
 
     def finish(self):
         if not (self.apply and self.line_managers):
@@ -1123,6 +1127,22 @@ class StaffImporter(Importer):
         for user, manager in self.line_managers:
             user.line_manager_id = self.created[manager.key].pk if isinstance(manager, New) else manager
         User.objects.bulk_update([user for user, _ in self.line_managers], ["line_manager_id"])
+        bulk_written.send(
+            sender=User,
+            updated=[(user.pk, {"line_manager": ["", user.line_manager_id]}) for user, _ in self.line_managers],
+        )
+
+
+def _announce(model, created, rows, key=lambda row: row.instance.pk, skip=frozenset()) -> None:
+    """The records an import wrote in bulk, for the audit trail: those created, and each
+    changed one with its changes (before and after, as the preview showed them). A status
+    in ``skip`` is announced by what writes it (submit_peps)."""
+    updated = [
+        (key(row), {name: change for name, change in row.changes.items() if name not in skip})
+        for row in rows
+        if row.action == RowAction.CHANGED and row.changes
+    ]
+    bulk_written.send(sender=model, created=created, updated=updated)
 
 
 IMPORTERS = {ImportKind.STAFF: StaffImporter, ImportKind.CHILDREN: ChildrenImporter, ImportKind.PEPS: PepsImporter}

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.signals import bulk_written
 
 from .models import Pep, PepStatus, PepStatusChange
 from .signals import pep_submitted
@@ -34,6 +35,9 @@ def submit_peps(peps: Iterable[Pep], by: User | None, note: str = "") -> list[in
         )
         if drafts:
             Pep.objects.filter(pk__in=drafts).update(status=PepStatus.SUBMITTED, updated_at=now)
+            bulk_written.send(
+                sender=Pep, updated=[(pk, {"status": [PepStatus.DRAFT, PepStatus.SUBMITTED]}) for pk in drafts]
+            )
             _record([by_id[pk] for pk in drafts], by, note)
             submitted.extend(drafts)
     return submitted

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
+from core.signals import bulk_written
+
 from .models import AreaRating, ProForma, ProFormaArea, QaReview, ReviewCorrection
 
 
@@ -47,7 +49,7 @@ class ProFormaAdmin(admin.ModelAdmin):
             for area in areas:
                 area.pk = None
                 area.pro_forma = copy
-            ProFormaArea.objects.bulk_create(areas)
+            bulk_written.send(sender=ProFormaArea, created=ProFormaArea.objects.bulk_create(areas))
             self.message_user(
                 request,
                 f"Created {copy}, inactive. Edit it, then tick 'Is active' to use it for new reviews.",

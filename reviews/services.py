@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
+from core.signals import bulk_written
 from core.vocabulary import Rating, Role
 from peps.models import Pep, PepStatus, PepStatusChange
 from peps.signals import pep_submitted
@@ -114,7 +115,8 @@ def start_review(pep: Pep, reviewer: User, kind: str | None = None, positions: l
     try:
         with transaction.atomic():
             review = QaReview.objects.create(pep=pep, reviewer=reviewer, kind=kind, pro_forma=pro_forma)
-            AreaRating.objects.bulk_create(AreaRating(review=review, area=area) for area in areas)
+            blank = AreaRating.objects.bulk_create(AreaRating(review=review, area=area) for area in areas)
+            bulk_written.send(sender=AreaRating, created=blank)
     except IntegrityError:
         # A second click at the same moment opened it first (one draft per reviewer, PEP
         # and kind): that draft, committed once our insert gave way, is the one to resume.
@@ -123,6 +125,25 @@ def start_review(pep: Pep, reviewer: User, kind: str | None = None, positions: l
             raise
         return existing
     return review
+
+
+def _ratings_now(ratings: list[AreaRating]) -> dict[int, tuple[str, str]]:
+    return {r.pk: (r.rating, r.comment) for r in ratings}
+
+
+def _announce_ratings(before: dict[int, tuple[str, str]], ratings: list[AreaRating]) -> None:
+    """The ratings bulk_update changed, before and after (for the audit trail)."""
+    updated = []
+    for r in ratings:
+        changes = {
+            name: [old, new]
+            for name, old, new in zip(("rating", "comment"), before[r.pk], (r.rating, r.comment), strict=True)
+            if old != new
+        }
+        if changes:
+            updated.append((r.pk, changes))
+    if updated:
+        bulk_written.send(sender=AreaRating, updated=updated)
 
 
 def _open_draft(pep: Pep, reviewer: User, kind: str) -> QaReview | None:
@@ -164,6 +185,7 @@ def save_review(
     if submit:
         _check_still_open_to(review)
     ratings = list(review.area_ratings.select_related("area"))
+    before = _ratings_now(ratings)
     for area_rating in ratings:
         entered = areas.get(area_rating.pk)
         if entered is None:
@@ -173,6 +195,7 @@ def save_review(
         area_rating.rating = entered.rating
         area_rating.comment = entered.comment
     AreaRating.objects.bulk_update(ratings, ["rating", "comment"])
+    _announce_ratings(before, ratings)
     review.strengths = strengths
     review.development_points = development_points
     review.version = locked.version + 1
@@ -370,6 +393,7 @@ def correct_review(
 
     ratings = list(review.area_ratings.select_related("area").order_by("area__position"))
     before = [_area_record(r) for r in ratings]
+    previously = _ratings_now(ratings)
     for area_rating in ratings:
         entered = areas.get(area_rating.pk)
         if entered is None:
@@ -403,6 +427,7 @@ def correct_review(
         development_points_after=development_points,
     )
     AreaRating.objects.bulk_update(ratings, ["rating", "comment"])
+    _announce_ratings(previously, ratings)
     review.overall_judgement = correction.judgement_after
     review.needs_amendment = correction.needs_amendment_after
     review.strengths, review.development_points = strengths, development_points

@@ -48,6 +48,10 @@ QUERY_NAMES = [
     "format",
     "list",  # the PEP page's back link: the list's query string
     "search",  # the PEP list's search token (web/search.py)
+    # a child's audit trail's filters (web.audit.forms.TrailFilterForm)
+    "person",
+    "since",
+    "until",
     # the PEP list's filters (peps.filters.PepFilter)
     "q",
     "phase",

@@ -323,6 +323,7 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
 #   9. the PEPs the user is moderating (the ratings are hidden from a moderator until they rate)
 #   10. the PEP's latest amendment, with its review and reviewer
 #   11. the messages about the PEP, with their e-mails (their recipients: one more, when any)
+#   12. the audit trail's record of the view (audit.trail.record_view: one INSERT)
 # (can_review needs no query here: a VSH's line-management QA needs a submitted PEP; nor
 # finalising without QA, which needs one too.)
 PEP_DETAIL_QUERIES = 12

@@ -209,6 +209,8 @@ CASES = {
     "notices:list": Case(),
     "notices:detail": Case(_notice),
     "notices:resend": Case(_notice, post_only=True, ok=(302,)),
+    # audit
+    "audit:child": Case(lambda w: {"child_pk": w["new_child"].pk}),
 }
 
 

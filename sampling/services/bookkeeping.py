@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import User
+from core.signals import bulk_written
 from core.vocabulary import Rating
 from peps.models import Pep, PepStatus, PepStatusChange
 from peps.signals import pep_submitted
@@ -58,11 +59,14 @@ def record_review_in_samples(review: QaReview) -> int:
     """Tick off the reviewer's open sample entries for this PEP that a review of this kind
     answers, however the review was started."""
     kinds = [kind for kind in SampleKind if kind.review_kind == review.kind]
-    return (
-        SampleEntry.objects.filter(pep_id=review.pep_id, assigned_to_id=review.reviewer_id, sample__kind__in=kinds)
-        .filter(Q(review__isnull=True) | Q(review=review))
-        .update(review=review)
-    )
+    entries = SampleEntry.objects.filter(
+        pep_id=review.pep_id, assigned_to_id=review.reviewer_id, sample__kind__in=kinds
+    ).filter(Q(review__isnull=True) | Q(review=review))
+    ticked = list(entries.filter(review__isnull=True).values_list("pk", flat=True))
+    count = entries.update(review=review)
+    if ticked:
+        bulk_written.send(sender=SampleEntry, updated=[(pk, {"review": ["None", review.pk]}) for pk in ticked])
+    return count
 
 
 @transaction.atomic

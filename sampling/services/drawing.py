@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import LeadArea, LeadAreaTheme, User
+from core.signals import bulk_written
 from core.vocabulary import Rating, Role
 from peps.models import Pep, Term
 from reviews.models import QaReview, ReviewKind, ReviewStatus
@@ -340,12 +341,17 @@ def _save(plan: _Plan) -> DrawResult:
     created = Sample.objects.bulk_create(plan.new_samples.values())
     if created and created[0].pk is None:  # backends that do not return ids
         created = list(Sample.objects.filter(term=plan.term))
+    bulk_written.send(sender=Sample, created=created)
     samples = {**plan.existing, **{_sample_key(s): s for s in created}}
     dirty = plan.chosen.get(("_dirty",), set())
     if dirty:
-        Sample.objects.bulk_update(
-            [s for s in plan.existing.values() if s.pk in dirty],
-            ["rate", "rate_reason", "caseload_size", "minimum_size", "reviewer_id"],
+        fields = ["rate", "rate_reason", "caseload_size", "minimum_size", "reviewer_id"]
+        changed = [s for s in plan.existing.values() if s.pk in dirty]
+        Sample.objects.bulk_update(changed, fields)
+        # (The values before were not kept: the trail records the values after.)
+        bulk_written.send(
+            sender=Sample,
+            updated=[(s.pk, {f.removesuffix("_id"): ["", getattr(s, f)] for f in fields}) for s in changed],
         )
     entries = []
     for key, entry in plan.new_entries:
@@ -353,6 +359,7 @@ def _save(plan: _Plan) -> DrawResult:
         entries.append(entry)
         result.by_kind[samples[key].kind] += 1
     SampleEntry.objects.bulk_create(entries, batch_size=2000)
+    bulk_written.send(sender=SampleEntry, created=entries)
     if entries:
         Sample.objects.filter(pk__in={e.sample_id for e in entries} & {s.pk for s in plan.existing.values()}).update(
             topped_up_at=timezone.now()

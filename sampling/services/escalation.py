@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.schooldays import ClosedRule, add_school_days, school_days_after
+from core.signals import bulk_written
 from core.vocabulary import Role
 from notices.models import NoticeKind
 from notices.outbox import Recipient, queue_message
@@ -133,6 +134,10 @@ def _escalate_to_managers(today: date, now: datetime, closed: ClosedRule, result
             if not entries:  # a concurrent run got there first
                 continue
             SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(escalated_to_manager_at=now)
+            bulk_written.send(
+                sender=SampleEntry,
+                updated=[(e.pk, {"escalated_to_manager_at": [e.escalated_to_manager_at, now]}) for e in entries],
+            )
             result.entries_to_managers += len(entries)
             manager = _manager_of(entries[0].assigned_to)
             if manager is None:  # no manager to tell: the VSH step follows all the same
@@ -160,6 +165,9 @@ def _escalate_to_vsh(today: date, now: datetime, closed: ClosedRule, result: Esc
         if not entries:
             return
         SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(escalated_to_vsh_at=now)
+        bulk_written.send(
+            sender=SampleEntry, updated=[(e.pk, {"escalated_to_vsh_at": [e.escalated_to_vsh_at, now]}) for e in entries]
+        )
         result.entries_to_vsh += len(entries)
         for head in heads:
             queue_message(

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.signals import bulk_written
 from notices.models import NoticeKind
 from notices.outbox import Recipient, queue_message
 from peps.models import PepStatus
@@ -81,6 +82,9 @@ def send_worklist_reminders(today: date | None = None) -> int:
             if not entries:  # a concurrent run got there first
                 continue
             SampleEntry.objects.filter(pk__in=[e.pk for e in entries]).update(reminded_at=now)
+            bulk_written.send(
+                sender=SampleEntry, updated=[(e.pk, {"reminded_at": [e.reminded_at, now]}) for e in entries]
+            )
             reviewer = entries[0].assigned_to
             queue_message(
                 kind=NoticeKind.QA_REMINDER,

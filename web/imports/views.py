@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
+from audit.trail import record_download
 from imports import columns, reading, services
 from imports.models import ImportKind, ImportRun, ImportStatus, RowAction
 
@@ -263,6 +264,7 @@ class _Echo:
 
 def errors_csv(request, pk):
     run = get_object_or_404(_runs(request.user), pk=pk)
+    record_download(request, services.error_file_name(run), about=run)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in services.error_rows(run)), content_type="text/csv; charset=utf-8"

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from access.policy import visible_children, visible_peps
+from audit.trail import record_view
 from core.vocabulary import RANK
 from peps.models import Pep, PepStatus, Term
 from peps.services import AlreadySubmitted, open_pep, record_pep_meeting, submit_pep
@@ -177,6 +178,7 @@ def pep_detail(request, pk):
         ),
         pk=pk,
     )
+    record_view(request, pep, "PEP page")
     # Moderating this PEP: its first rating stays hidden until the user submits theirs.
     blind = pep.pk in blind_pep_ids(request.user)
     may_review = request.user.has_perm("hvs.review_pep", pep)
@@ -195,6 +197,7 @@ def pep_detail(request, pk):
             "amendment": None if blind else amendment_status(pep),
             "pep_messages": [] if blind else pep_messages(pep),
             "can_review": may_review,
+            "can_view_audit": request.user.has_perm("hvs.view_audit"),
             # The user's own review in progress, so the button says "Continue rating".
             "my_draft": my_draft_reviews(request.user).filter(pep=pep).first() if may_review else None,
             "can_record": pep.status == PepStatus.DRAFT and request.user.has_perm("hvs.record_pep", pep),
@@ -250,6 +253,7 @@ def pep_record_new(request, child_pk):
     child = get_object_or_404(visible_children(request.user).select_related("allocated_officer", "school"), pk=child_pk)
     if not request.user.has_perm("hvs.record_pep", child):
         raise PermissionDenied
+    record_view(request, child, "child's record: new PEP meeting")
     term = Term.objects.current()
     if term is None:
         raise Http404("No term is set up")
@@ -265,6 +269,7 @@ def pep_record(request, pk):
         raise PermissionDenied
     if pep.status != PepStatus.DRAFT:
         return _not_a_draft(request, pep)
+    record_view(request, pep, "PEP meeting record")
     return _record_meeting(request, child=pep.child, term=pep.term, pep=pep)
 
 
@@ -315,6 +320,7 @@ def pep_submit(request, pk):
         raise PermissionDenied
     if pep.status != PepStatus.DRAFT:
         return _not_a_draft(request, pep)
+    record_view(request, pep, "PEP check and submit")
     form = SubmitPepForm(request.POST if request.method == "POST" else None, pep=pep)
     if request.method == "POST" and form.is_valid():
         try:

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from access.policy import report_requests_scope
+from audit.trail import record_download
 from peps.selectors import requested_term
 from reporting import services
 from reporting.models import ReportKind, ReportRequest
@@ -113,6 +114,7 @@ def download(request, pk):
         handle = report.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The report file is missing; ask for the report again") from exc
+    record_download(request, report.download_name, about=report, filters={"kind": report.kind, "term": report.term})
     return FileResponse(handle, as_attachment=True, filename=report.download_name, content_type="application/pdf")
 
 
@@ -125,6 +127,7 @@ def social_care(request):
     if term is None:
         raise Http404("No term")
     content = social_care_report_pdf(term, user=request.user)
+    record_download(request, "social care report (PDF)", about=term, filters={"term": term})
     logger.info("Social care report for %s downloaded by %s", term, request.user.get_username())
     season = term.get_season_display().lower()
     filename = f"social-care-report-{season}-{term.academic_year_label.replace('/', '-')}.pdf"

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 
 from access.policy import sees_whole_school
+from audit.trail import record_download
 from peps.models import Term
 from peps.selectors import requested_term
 from reporting import exports
@@ -27,11 +28,13 @@ def _require_access(user) -> None:
         raise PermissionDenied
 
 
-def _download_term(request) -> Term:
+def _download_term(request, name: str) -> Term:
+    """The term a download is of; the download is recorded in the audit trail."""
     _require_access(request.user)
     term = requested_term(request.GET.get("term", ""))
     if term is None:
         raise Http404("No terms have been set up")
+    record_download(request, name, about=term, filters={"term": term})
     return term
 
 
@@ -53,25 +56,25 @@ def dashboard(request):
 
 
 def figures_csv(request):
-    term = _download_term(request)
+    term = _download_term(request, "figures (CSV)")
     rows = exports.figure_rows(term_figures(term), trend(term))
     return _csv(exports.FIGURE_HEADER, rows, f"pep-qa-figures-{exports.term_slug(term)}.csv")
 
 
 def figures_xlsx(request):
-    term = _download_term(request)
+    term = _download_term(request, "figures (Excel)")
     rows = exports.figure_rows(term_figures(term), trend(term))
     return _xlsx("Figures", exports.FIGURE_HEADER, rows, f"pep-qa-figures-{exports.term_slug(term)}.xlsx")
 
 
 def ratings_csv(request):
-    term = _download_term(request)
+    term = _download_term(request, "ratings (CSV)")
     rows = exports.rating_rows(request.user, term)
     return _csv(exports.RATING_HEADER, rows, f"pep-qa-ratings-{exports.term_slug(term)}.csv")
 
 
 def ratings_xlsx(request):
-    term = _download_term(request)
+    term = _download_term(request, "ratings (Excel)")
     rows = exports.rating_rows(request.user, term)
     return _xlsx("Ratings", exports.RATING_HEADER, rows, f"pep-qa-ratings-{exports.term_slug(term)}.xlsx")
 

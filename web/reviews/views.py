@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from access.policy import editable_reviews, visible_peps, visible_reviews
+from audit.trail import record_view
 from core.vocabulary import Rating
 from peps.models import PepStatus
 from reviews import rules
@@ -57,6 +58,7 @@ def review_rate(request, pk):
     )
     if review.is_submitted:
         return redirect("reviews:detail", pk=review.pk)
+    record_view(request, review, "review: rating")
     # "Check and submit" checks that every area is rated and commented on, saves the draft and
     # shows the outcome on the confirmation page; only its button submits.
     submitting = request.POST.get("action") == SUBMIT
@@ -120,6 +122,7 @@ def review_confirm(request, pk):
     review = get_object_or_404(with_area_ratings(editable_reviews(request.user)), pk=pk)
     if review.is_submitted:
         return redirect("reviews:detail", pk=review.pk)
+    record_view(request, review, "review: confirm")
     form = ConfirmSubmitForm(request.POST or None, initial={"version": review.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -219,6 +222,7 @@ def review_correct(request, pk):
         return redirect("reviews:detail", pk=review.pk)
     if not request.user.has_perm("hvs.correct_review", review):
         raise PermissionDenied
+    record_view(request, review, "review: correct")
     form = CorrectionForm(request.POST or None, review=review)
     if request.method == "POST" and form.is_valid():
         try:
@@ -319,6 +323,7 @@ def review_detail(request, pk):
     )
     if not review.is_submitted:
         return redirect("reviews:rate", pk=review.pk)
+    record_view(request, review, "review: detail")
     ratings = list(review.area_ratings.select_related("area"))
     # The PEP's QA as one story (its rounds, returns, amendments and corrections), unless
     # the user is re-rating it blind for moderation.

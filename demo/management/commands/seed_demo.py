@@ -4,6 +4,7 @@ import os
 import time
 from pathlib import Path
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test import override_settings
@@ -58,13 +59,15 @@ class Command(BaseCommand):
                     "The database already has data (" + "; ".join(blockers) + "). Pass "
                     "--flush to delete it and load the demo school, or --if-empty to skip."
                 )
-            flush_demo_data(stdout=self.stdout)
+            # Made-up children: their loading and deleting is not the audit trail's business.
+            with disable_auditlog():
+                flush_demo_data(stdout=self.stdout)
 
         password = options["password"] or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         started = time.monotonic()
         # The demo's schools and social workers have made-up addresses: the messages the
         # demo's reviews write (returned PEPs) are kept in the outbox as sent, to nobody.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), disable_auditlog():
             build_demo_school(password=password, seed=options["seed"], children=options["children"], stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo school loaded in {time.monotonic() - started:.1f} s."))
         if not options["no_exports"]:

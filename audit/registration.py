@@ -1,0 +1,56 @@
+"""What the audit trail records changes of: the ONE place to add a model to it.
+
+Each model here gets an entry (who, when, from where, each changed field before and
+after) on every save and delete, through django-auditlog's model signals; bulk writes
+that skip those signals are recorded from ``core.signals.bulk_written`` (audit.trail).
+Supervision records (issue 11, the practice app) are to be added to AUDITED.
+"""
+
+from auditlog.registry import auditlog
+from django.db import models
+from django.db.models.signals import pre_delete
+
+from accounts.models import User
+from peps.models import AspirationEntry, Child, Pep
+from practice.models import PeerReviewMeeting, PeerReviewPep
+from reviews.models import Amendment, AreaRating, ProForma, ProFormaArea, QaReview, ReviewCorrection
+from sampling.models import Sample, SampleEntry
+
+from .children import CACHED, CHILD_PATHS, child_of
+
+# Fields that change on every save and say nothing a person did.
+NOISE = ["updated_at"]
+
+# model -> the options of auditlog.register (include_fields, exclude_fields, m2m_fields...).
+AUDITED: dict[type[models.Model], dict] = {
+    Child: {},
+    Pep: {"exclude_fields": NOISE},
+    AspirationEntry: {},
+    QaReview: {"exclude_fields": NOISE},
+    AreaRating: {},
+    ReviewCorrection: {},
+    Amendment: {},
+    ProForma: {},
+    ProFormaArea: {},
+    Sample: {},
+    SampleEntry: {},
+    PeerReviewMeeting: {"m2m_fields": {"attendees"}},
+    PeerReviewPep: {},
+    # Never the password hash; last_login changes at every sign-in (not a change of the
+    # record). Role, line manager, lead areas, groups, is_active, is_staff... are kept.
+    User: {"exclude_fields": ["password", "last_login"], "m2m_fields": {"lead_areas", "groups", "user_permissions"}},
+}
+
+
+def register_all() -> None:
+    for model, options in AUDITED.items():
+        if not auditlog.contains(model):
+            auditlog.register(model, **options)
+        if model in CHILD_PATHS:
+            pre_delete.connect(_remember_child, sender=model, dispatch_uid=f"audit-child-{model._meta.label}")
+
+
+def _remember_child(sender, instance, **kwargs) -> None:
+    """Before a delete (a cascade deletes the rows between a record and its child before
+    auditlog writes the entry): note the child on the instance."""
+    setattr(instance, CACHED, child_of(instance))
