@@ -209,7 +209,8 @@ def test_pages_of_25_keep_the_filters(client, vsh, pep):
 #   3. the counts per state (one aggregate)   4. COUNT(*) for the paginator
 #   5. the page of messages, with the e-mail, PEP, child and term joined and the attempts counted
 #   6. their recipients   7. which of their PEPs the user may open (visible_peps)
-MESSAGE_LIST_QUERIES = 7
+#   8. the user's second-factor device (django-otp, on every page)
+MESSAGE_LIST_QUERIES = 8
 # Filtered by every filter, the PEP too: one more, the PEP the list is about.
 MESSAGE_LIST_FILTERED_QUERIES = 8
 
@@ -250,7 +251,7 @@ def test_the_list_queries_are_constant(client, vsh, django_assert_num_queries):
 # A message's page as the VSH:
 #   1. the session   2. the user   3. the message with its e-mail, PEP, child, term and people
 #   4. its recipients   5. whether the user may open its PEP   6. its attempts
-MESSAGE_DETAIL_QUERIES = 6
+MESSAGE_DETAIL_QUERIES = 7  # with the user's second-factor device (django-otp)
 
 
 def test_the_detail_queries_are_constant(client, vsh, pep, django_assert_num_queries):

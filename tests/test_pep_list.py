@@ -324,9 +324,10 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
 #   10. the PEP's latest amendment, with its review and reviewer
 #   11. the messages about the PEP, with their e-mails (their recipients: one more, when any)
 #   12. the audit trail's record of the view (audit.trail.record_view: one INSERT)
+#   13. the user's second-factor device (django-otp, on every page)
 # (can_review needs no query here: a VSH's line-management QA needs a submitted PEP; nor
 # finalising without QA, which needs one too.)
-PEP_DETAIL_QUERIES = 12
+PEP_DETAIL_QUERIES = 13
 
 
 def _submit_reviews(pep, reviewers, count):

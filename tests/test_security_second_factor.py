@@ -265,7 +265,8 @@ def test_confirming_a_new_app_is_throttled(client, officer):
 
 # --- every page closed until the code is given -----------------------------------------
 
-OPEN = {"login", "logout", "accessibility", "privacy"}
+# The pages for people who are not signed in (sign-in, password reset, the health check...).
+OPEN = {"logout"} | guards.PUBLIC
 SECOND_FACTOR = {name for name in guards.NAMES if name.startswith("second_factor:")}
 
 
@@ -277,7 +278,7 @@ def test_every_protected_url_redirects_until_verified(client, has_app):
     step = reverse("second_factor:verify" if has_app else "second_factor:enrol")
     password_only_login(client, world_user)
     fake = {k: guards._Any() for k in ("pep", "review", "draft", "entry", "report", "meeting")}
-    fake |= {k: guards._Any() for k in ("draft_pep", "new_child", "import_run")}
+    fake |= {k: guards._Any() for k in ("draft_pep", "new_child", "import_run", "notice")}
     checked = 0
     for name in guards.NAMES:
         if name in OPEN | SECOND_FACTOR:
