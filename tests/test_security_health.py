@@ -15,7 +15,9 @@ from django.urls import reverse
 
 from hvs_qa import health
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback as every transactional test here: its flush would otherwise leave
+# content types that the next one, restoring the migrations' data, inserts again.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _get(client, **headers):
