@@ -54,7 +54,9 @@ class ChildAdmin(admin.ModelAdmin):
         "has_ehcp",
     )
     list_filter = ("year_group", "has_send", "has_ehcp", "allocated_officer")
-    search_fields = ("la_reference", "first_name", "last_name")
+    search_fields = ("la_reference", "upn")
+    # Not by name: the search travels in the address, and addresses reach logs.
+    search_help_text = "Search by LA reference or UPN."
     autocomplete_fields = ("school", "social_worker", "designated_teacher", "allocated_officer")
     list_select_related = ("school", "allocated_officer")
 
@@ -89,7 +91,9 @@ class PepAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("child", "term", "phase", "officer", "status", "judgement", "meeting_date")
     list_filter = ("term", "phase", "status", "judgement")
-    search_fields = ("child__la_reference", "child__first_name", "child__last_name")
+    search_fields = ("child__la_reference", "child__upn")
+    # Not by name: the search travels in the address, and addresses reach logs.
+    search_help_text = "Search by LA reference or UPN."
     autocomplete_fields = ("child", "officer")
     list_select_related = ("child", "term", "officer")
     # The status and the judgement change only through peps.services and reviews.services,

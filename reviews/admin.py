@@ -131,7 +131,9 @@ class ReviewCorrectionAdmin(admin.ModelAdmin):
 class QaReviewAdmin(admin.ModelAdmin):
     list_display = ("pep", "reviewer", "kind", "status", "overall_judgement", "needs_amendment", "submitted_at")
     list_filter = ("kind", "status", "overall_judgement", "needs_amendment")
-    search_fields = ("pep__child__la_reference", "pep__child__last_name", "reviewer__last_name")
+    search_fields = ("pep__child__la_reference", "reviewer__last_name")
+    # Not by the child's name: the search travels in the address, and addresses reach logs.
+    search_help_text = "Search by the child's LA reference or the reviewer's surname."
     list_select_related = ("pep__child", "pep__term", "reviewer")
     # Reviews start on the PEP page and are submitted on the rating page (reviews.services),
     # which judge the PEP and record its status. The judgement comes from the rules, never

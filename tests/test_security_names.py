@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
@@ -191,3 +192,19 @@ def test_downloads_log_no_child(client, world, caplog):
         client.post(LIST, {"q": guards.CHILD_LAST})
     for secret in (guards.CHILD_FIRST, guards.CHILD_LAST):
         assert secret not in caplog.text
+
+
+def test_no_admin_search_looks_up_a_childs_name():
+    """The admin's search travels in the address (?q=...), so none searches a child's name:
+    children are found by LA reference or UPN."""
+    child_name_fields = []
+    for model, model_admin in admin.site._registry.items():
+        for field in model_admin.search_fields:
+            path = field.lstrip("^=@")
+            if (
+                (model.__name__ == "Child" and path in ("first_name", "last_name"))
+                or "child__first_name" in path
+                or ("child__last_name" in path)
+            ):
+                child_name_fields.append(f"{model.__name__}: {field}")
+    assert child_name_fields == []
