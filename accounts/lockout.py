@@ -53,3 +53,14 @@ def clear_own_failures(sender, request, user, **kwargs) -> None:
     """A successful sign-in clears that username's failures, and only those (see
     settings.AXES_RESET_ON_SUCCESS): not other usernames' failures from the same address."""
     reset_failed_sign_ins(username=user.get_username())
+
+
+# AccessAttempt.username is 255 characters: a longer one typed (or scripted) must count as
+# a failure, not end the sign-in with a database error. Usernames are at most 150.
+USERNAME_KEPT = 150
+
+
+def client_username(request: HttpRequest, credentials=None) -> str:
+    """The username axes counts failures against: as typed, cut to a username's length."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(username)[:USERNAME_KEPT]

@@ -18,7 +18,6 @@ SIGNED_IN_AT = "hvs_signed_in_at"
 LAST_ACTIVE_AT = "hvs_last_active_at"
 BACKGROUND_HEADER = "X-Background-Request"
 # Activity is written to the session at most this often (seconds), not on every request.
-ACTIVITY_RESOLUTION = 10
 
 
 def is_background(request: HttpRequest) -> bool:
@@ -49,7 +48,7 @@ def record_activity(session, now: float | None = None) -> None:
     now = time.time() if now is None else now
     session.setdefault(SIGNED_IN_AT, now)
     last_active = session.get(LAST_ACTIVE_AT)
-    if last_active is None or now - last_active >= ACTIVITY_RESOLUTION:
+    if last_active is None or now - last_active >= settings.SESSION_ACTIVITY_RESOLUTION:
         session[LAST_ACTIVE_AT] = now
 
 

@@ -47,7 +47,7 @@ def checks() -> list:
         "health_check.checks.Cache",
         "health_check.checks.Storage",
     ]
-    if settings.REDIS_URL:
+    if settings.HEALTH_CHECK_WORKER:
         # A worker answers through the broker within the timeout.
         found.append(
             (

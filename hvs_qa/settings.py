@@ -224,6 +224,7 @@ AXES_LOCKOUT_PARAMETERS = env_list("AXES_LOCKOUT_PARAMETERS", ["username", "ip_a
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.client_username"
 # The client's address is REMOTE_ADDR unless the app sits behind this many reverse proxies
 # that each append to X-Forwarded-For: then it is the entry that many from the right
 # (anything further left is what the client sent, and could be made up).
@@ -235,6 +236,9 @@ PASSWORD_MIN_STRENGTH = int(os.environ.get("PASSWORD_MIN_STRENGTH", "3"))
 # Signed out after this many seconds without activity; the page warns this many before.
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 SESSION_IDLE_WARNING = int(os.environ.get("SESSION_IDLE_WARNING", str(2 * 60)))
+# Activity is written to the session at most this often (seconds): a save per request
+# would cost a write on every page.
+SESSION_ACTIVITY_RESOLUTION = int(os.environ.get("SESSION_ACTIVITY_RESOLUTION", "10"))
 # --- Issue 10 (hardening): security headers (README, "Security headers") --------------
 # Content-Security-Policy (django-csp 4): scripts only from the service itself or carrying
 # the response's nonce (request.csp_nonce, set in base.html); no inline style at all.
@@ -426,6 +430,8 @@ IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "3
 # GET /health/ (hvs_qa/health.py): seconds a Celery worker has to answer the ping (when
 # REDIS_URL is set).
 HEALTH_CELERY_TIMEOUT = float(os.environ.get("HEALTH_CELERY_TIMEOUT", "2"))
+# Whether a worker must answer: by default wherever there is Redis (and so a worker).
+HEALTH_CHECK_WORKER = env_bool("HEALTH_CHECK_WORKER", bool(REDIS_URL))
 
 # --- Error reporting (issue 10, ops) ---
 # Sentry when SENTRY_DSN is set, with personal data scrubbed (hvs_qa/sentry.py); off otherwise.

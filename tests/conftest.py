@@ -36,6 +36,23 @@ from .services import ENV_VAR, SKIP_PREFIX, require_service, services_required
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _health_check_without_a_worker():
+    """With REDIS_URL set (CI), /health/ would ping a worker on the default queue, which no
+    test runs (the real worker has a queue of its own): tests/test_security_health.py turns
+    it on where it asks for a worker."""
+    with override_settings(HEALTH_CHECK_WORKER=False):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_activity_once():
+    """Activity is written to the session once: a slow run (a loaded machine) must not add
+    a session write to a page's query count. tests/test_security_sessions.py sets it back."""
+    with override_settings(SESSION_ACTIVITY_RESOLUTION=24 * 60 * 60):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():
     """Factories set a password on every user; the default PBKDF2 makes that the slowest
     part of a test. Session-scoped, so Hypothesis tests see no function-scoped fixture."""

@@ -19,6 +19,12 @@ from .second_factor import mark_verified
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _activity_every_ten_seconds(settings):
+    settings.SESSION_ACTIVITY_RESOLUTION = 10
+
+
 IDLE_MESSAGE = "You were signed out after 30 minutes without activity. Sign in again."
 ABSOLUTE_MESSAGE = "You were signed out because you had been signed in for 8 hours. Sign in again."
 
