@@ -17,7 +17,6 @@ from django.http import HttpRequest
 SIGNED_IN_AT = "hvs_signed_in_at"
 LAST_ACTIVE_AT = "hvs_last_active_at"
 BACKGROUND_HEADER = "X-Background-Request"
-# Activity is written to the session at most this often (seconds), not on every request.
 
 
 def is_background(request: HttpRequest) -> bool:
