@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from core.vocabulary import Role
+from notices.models import Notice
 from peps.models import Child, Pep, PepStatus
 from practice.models import PeerReviewMeeting
 from reviews.models import QaReview, ReviewKind, ReviewStatus
@@ -60,6 +61,10 @@ is_report_role = _role_in(*REPORT_ROLES)
 is_social_care_report_role = _role_in(*SOCIAL_CARE_REPORT_ROLES)
 # Importing staff, children and PEPs from other systems (imports.services).
 is_import_role = _role_in(Role.VSH, Role.ADMINISTRATOR)
+# The messages the outbox wrote (notices): read, and a failed one resent, by the VSH and
+# administrators (and a superuser, who passes every permission).
+MESSAGE_ROLES = (Role.VSH, Role.ADMINISTRATOR)
+is_message_role = _role_in(*MESSAGE_ROLES)
 
 
 # --- scopes ----------------------------------------------------------------------------
@@ -163,6 +168,14 @@ def meeting_peps(member: User) -> QuerySet[Pep]:
     """The PEPs a member may bring to a peer-review meeting: those of their own caseload
     (an officer), or of their team (a manager), past draft."""
     return visible_peps(member).exclude(status=PepStatus.DRAFT)
+
+
+def visible_notices(user: User) -> QuerySet[Notice]:
+    """The messages a user may read on the messages page: every one for the VSH and
+    administrators (they are school-wide, as the imports are), none for anyone else."""
+    if _active(user) and (user.role in MESSAGE_ROLES or user.is_superuser):
+        return Notice.objects.all()
+    return Notice.objects.none()
 
 
 def report_requests_scope(user: User) -> Q:
@@ -350,6 +363,9 @@ PERMISSIONS = {
     "hvs.send_social_care_reports": is_vsh,
     # Imports
     "hvs.import_data": is_import_role,
+    # Messages (the outbox)
+    "hvs.view_messages": is_message_role,
+    "hvs.resend_message": is_message_role,
     # The Django admin
     "hvs.use_admin": is_staff,
 }

@@ -91,14 +91,23 @@ def term_dates(year: int, season: str) -> tuple[date, date, date]:
 
 
 def wipe() -> None:
-    """Delete the school's data, children first, each step a plain DELETE."""
+    """Delete the school's data, children first, each step a plain DELETE (the outbox's
+    messages and the amendments first: they point at PEPs and reviews)."""
+    from post_office.models import Email, Log
+
     from accounts.models import User
+    from notices.models import Notice, NoticeRecipient
     from peps.models import AspirationEntry, Child, Pep, PepStatusChange, Term
     from practice.models import PeerReviewMeeting, PeerReviewPep
-    from reviews.models import AreaRating, QaReview
+    from reviews.models import Amendment, AreaRating, QaReview
     from sampling.models import ModerationGroup, Sample, SampleEntry
 
+    Log.objects.all()._raw_delete(Log.objects.db)  # post_office's: untyped, so apart
+    for outbox_model in (NoticeRecipient, Notice):
+        outbox_model.objects.all()._raw_delete(outbox_model.objects.db)
+    Email.objects.all()._raw_delete(Email.objects.db)
     for model in (
+        Amendment,
         SampleEntry,
         Sample,
         ModerationGroup.members.through,

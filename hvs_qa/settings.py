@@ -280,9 +280,14 @@ QA_ESCALATE_TO_VSH_AFTER_SCHOOL_DAYS = int(os.environ.get("QA_ESCALATE_TO_VSH_AF
 # Attendance below this percentage puts a PEP in the attendance lead's sample.
 QA_ATTENDANCE_THRESHOLD = float(os.environ.get("QA_ATTENDANCE_THRESHOLD", "90"))
 
-# The public board report combines schools with fewer PEPs than this into one row, so a
-# small setting's figures cannot point to a child.
-BOARD_REPORT_MIN_PEPS_PER_SCHOOL = int(os.environ.get("BOARD_REPORT_MIN_PEPS_PER_SCHOOL", "5"))
+# --- The public board report (issue 10, ops) ---
+# Every breakdown row (phase, key stage, school, officer, social care team) with fewer
+# judged PEPs than this has its counts suppressed (schools: combined first); officers are
+# "Officer A", "Officer B"... (reporting.figures.public_breakdowns). The old name is read
+# when the new one is unset.
+BOARD_REPORT_MIN_JUDGED = int(
+    os.environ.get("BOARD_REPORT_MIN_JUDGED") or os.environ.get("BOARD_REPORT_MIN_PEPS_PER_SCHOOL") or "5"
+)
 
 # The social care reports (reporting.social_care): each team's manager is e-mailed their
 # own team's exceptions this many days after the term's PEP deadline (at the latest on
@@ -297,3 +302,30 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 # The nightly drop: <IMPORT_DROP_DIR>/<source name>/<staff|children|peps>/*.csv|*.xlsx,
 # imported by the Celery beat task imports.tasks.import_dropped_files. Unset: no drop.
 IMPORT_DROP_DIR = os.environ.get("IMPORT_DROP_DIR", "")
+
+# --- Retention of generated and uploaded files (issue 10, ops) ---
+# A scheduled job (reporting.retention, daily at 02:30 by Celery beat, or
+# `manage.py delete_expired_files`) deletes each file once it is older than its period; the
+# record stays and its page says the file has expired. Report PDFs (board reports asked
+# for) and e-mail attachments (the social care reports sent to the team managers) after
+# REPORT_RETENTION_DAYS; uploaded import files and the drop folder's done/ and failed/
+# files (children's data) after IMPORT_FILE_RETENTION_DAYS. 0 keeps them for ever.
+REPORT_RETENTION_DAYS = int(os.environ.get("REPORT_RETENTION_DAYS", "30"))
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
+
+# --- Health check (issue 10, ops) ---
+# GET /health/ (hvs_qa/health.py): seconds a Celery worker has to answer the ping (when
+# REDIS_URL is set).
+HEALTH_CELERY_TIMEOUT = float(os.environ.get("HEALTH_CELERY_TIMEOUT", "2"))
+
+# --- Error reporting (issue 10, ops) ---
+# Sentry when SENTRY_DSN is set, with personal data scrubbed (hvs_qa/sentry.py); off otherwise.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from hvs_qa.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

@@ -58,6 +58,9 @@ class ImportRun(models.Model):
     # Children's personal data: under MEDIA_ROOT, never served as a static file.
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300, blank=True)
     file_name = models.CharField(max_length=255)
+    # When the retention job deleted the stored file (IMPORT_FILE_RETENTION_DAYS after the
+    # upload): the run and what it did stay; it can no longer be previewed or applied.
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=15, choices=ImportStatus.choices)
@@ -91,7 +94,11 @@ class ImportRun(models.Model):
     def can_apply(self) -> bool:
         """Previewed without errors. A run that changes nothing may be applied too: it is
         recorded, and writes nothing."""
-        return self.status == ImportStatus.PREVIEWED and not self.errors
+        return self.status == ImportStatus.PREVIEWED and not self.errors and not self.file_expired
+
+    @property
+    def file_expired(self) -> bool:
+        return self.file_deleted_at is not None
 
     @property
     def uploaded_by_label(self) -> str:

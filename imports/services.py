@@ -48,6 +48,10 @@ PERMISSION = "hvs.import_data"
 NOT_IMPORTED = ""  # a mapping's "do not import this column"
 
 
+# The retention job (imports.retention) deleted the stored file.
+FILE_EXPIRED = "The uploaded file has been deleted (it is kept for a limited time): upload the file again."
+
+
 class ImportNotApplicable(ValidationError):
     """This run cannot be applied (errors, refused, superseded): the message says why."""
 
@@ -242,6 +246,8 @@ def preview_again(run: ImportRun, *, user: User | None = None, mapping: dict | N
     _check_permission(user)
     if run.status in (ImportStatus.APPLIED, ImportStatus.REFUSED):
         raise ImportNotApplicable(f"This import is {run.get_status_display().lower()}: upload the file again.")
+    if run.file_expired:
+        raise ImportNotApplicable(FILE_EXPIRED)
     _check_mapping(run.kind, mapping)
     if mapping is None:
         return _safe_preview(run, user, dict(run.mapping), learn=False)
@@ -368,6 +374,8 @@ def apply_import(run: ImportRun, user: User | None = None) -> ImportRun:
         run = ImportRun.objects.select_for_update().select_related("source").get(pk=run.pk)
         if run.status == ImportStatus.APPLIED:
             return run
+        if run.file_expired:
+            raise ImportNotApplicable(FILE_EXPIRED)
         if run.status != ImportStatus.PREVIEWED:
             raise ImportNotApplicable(
                 f"This import is {run.get_status_display().lower()}: preview it again before applying it."

@@ -101,7 +101,8 @@ def deliver_due(limit: int | None = None) -> DeliveryResult:
 
 def _record_sent(email: Email) -> None:
     with transaction.atomic():
-        Email.objects.filter(pk=email.pk).update(status=STATUS.sent, last_updated=timezone.now())
+        # The claim's time goes with it: a sent message is due for nothing.
+        Email.objects.filter(pk=email.pk).update(status=STATUS.sent, scheduled_time=None, last_updated=timezone.now())
         Log.objects.create(email=email, status=STATUS.sent, message="")
 
 
@@ -110,7 +111,16 @@ def _record_failure(email: Email, exc: Exception, result: DeliveryResult) -> Non
     now = timezone.now()
     logger.warning("Message %s not delivered (%s: %s)", email.pk, type(exc).__name__, exc)
     with transaction.atomic():
-        if retries < settings.OUTBOX_MAX_RETRIES:
+        if isinstance(exc, SERVER_DOWN_ERRORS):
+            # Not this message's fault: it waits for the server without spending a retry,
+            # so an outage of any length ends with every message delivered, none failed.
+            Email.objects.filter(pk=email.pk).update(
+                status=STATUS.requeued,
+                scheduled_time=now + timedelta(seconds=settings.OUTBOX_RETRY_BASE_SECONDS),
+                last_updated=now,
+            )
+            result.retrying += 1
+        elif retries < settings.OUTBOX_MAX_RETRIES:
             Email.objects.filter(pk=email.pk).update(
                 status=STATUS.requeued,
                 number_of_retries=retries + 1,

@@ -15,12 +15,14 @@ is shown by reporting.formatting, rounded half up on its exact value.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Generic, TypeVar
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils.crypto import salted_hmac
 
 from access.policy import visible_peps
 from core.vocabulary import Phase, Rating, key_stage
@@ -329,26 +331,157 @@ def term_figures(term: Term) -> TermFigures:
     )
 
 
-def combine_small_schools(by_school: list[Breakdown], minimum: int) -> tuple[list[Breakdown], list[tuple[str, int]]]:
-    """A public report's schools: a school with only a few looked-after children could
-    identify a child from its row, so schools with fewer than ``minimum`` PEPs are combined
-    into one row, in the quality rows and in the Gold table (school, Gold PEPs) alike."""
-    shown = [b for b in by_school if b.peps >= minimum]
-    small = [b for b in by_school if b.peps < minimum]
-    gold = sorted(
-        ((b.label, b.quality.counts[Rating.GOLD]) for b in shown if b.quality.counts[Rating.GOLD]),
-        key=lambda item: (-item[1], item[0]),
-    )
+# --- the public (board) report's breakdowns -----------------------------------------
+#
+# The board report is a public paper (committee papers): it names no Virtual School officer
+# with their figures, and a breakdown row with only a few judged PEPs could point to a
+# child, so ``public_breakdowns`` is applied to every breakdown it shows. The dashboard,
+# for signed-in staff, keeps the names and every figure.
+
+PRIMARY = "primary"  # fewer than the minimum: suppressed
+SECONDARY = "secondary"  # suppressed too, so that the primary cannot be worked out from the total
+
+
+R = TypeVar("R", Breakdown, SocialWorkFigures)
+
+
+@dataclass
+class PublicRow(Generic[R]):
+    """A breakdown row as the public report shows it: its label (an officer as "Officer
+    A"), and its figures (a ``Breakdown``, or ``SocialWorkFigures`` for a team) unless
+    ``suppressed`` (PRIMARY or SECONDARY): then the report shows none of its counts."""
+
+    label: str
+    figures: R
+    suppressed: str = ""
+
+
+@dataclass
+class PublicBreakdowns:
+    minimum: int
+    by_phase: list[PublicRow[Breakdown]]
+    by_key_stage: list[PublicRow[Breakdown]]
+    by_school: list[PublicRow[Breakdown]]
+    by_officer: list[PublicRow[Breakdown]]
+    social_work: list[PublicRow[SocialWorkFigures]]
+    # (school, Gold PEPs) for the schools shown; the suppressed rows' Gold together.
+    gold_by_school: list[tuple[str, int]]
+    # How many school rows were combined into one (schools with fewer judged PEPs).
+    schools_combined: int = 0
+
+    @property
+    def any_suppressed(self) -> bool:
+        return any(
+            row.suppressed
+            for rows in (self.by_phase, self.by_key_stage, self.by_school, self.by_officer, self.social_work)
+            for row in rows
+        )
+
+
+def suppress(rows: list[PublicRow[R]], size: Callable[[R], int], minimum: int) -> list[PublicRow[R]]:
+    """Small-number suppression of one table whose rows add up to a total published
+    elsewhere in the report. A row whose ``size`` (judged PEPs) is below ``minimum`` is
+    suppressed (PRIMARY); when exactly one row is, the total minus the others would give
+    it back, so the smallest other row is suppressed too (SECONDARY; the later in the
+    table on a tie). Two or more suppressed rows only give their sum, which is at least
+    ``minimum`` when one of them is a secondary. The rows' order is left as it is."""
+    for row in rows:
+        row.suppressed = PRIMARY if size(row.figures) < minimum else ""
+    if sum(1 for row in rows if row.suppressed) == 1:
+        others = [(size(row.figures), -index) for index, row in enumerate(rows) if not row.suppressed]
+        if others:
+            rows[-min(others)[1]].suppressed = SECONDARY
+    return rows
+
+
+def _judged(breakdown: Breakdown) -> int:
+    return breakdown.quality.judged
+
+
+def _submitted(team: SocialWorkFigures) -> int:
+    return team.peps
+
+
+def officer_letters(term: Term, keys: list) -> dict:
+    """Officer key -> "A", "B", ... "Z", "AA"...: in an order drawn at random, seeded by
+    the term (a keyed hash of the term and the officer, with the SECRET_KEY), so it is the
+    same each time a term's report is made, says nothing about who the officer is or
+    about their figures (not alphabetical, not by caseload), and differs from term to
+    term (a letter cannot be followed from one term's report to the next)."""
+    ordered = sorted(keys, key=lambda key: salted_hmac("hvs-board-report-officer", f"{term.pk}:{key}").hexdigest())
+    return {key: _letters(n) for n, key in enumerate(ordered)}
+
+
+def _letters(n: int) -> str:
+    out = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+def public_breakdowns(figures: TermFigures, minimum: int) -> PublicBreakdowns:
+    """Every breakdown of ``figures`` as a public report may show it:
+
+    - officers as "Officer A", "Officer B"... (``officer_letters``), in that order; a PEP
+      with no officer as "No officer recorded";
+    - schools with fewer than ``minimum`` judged PEPs combined into one row (by name
+      otherwise, alphabetically), the combined row last;
+    - then in each table (phase, key stage, school, officer, social care team) a row with
+      fewer than ``minimum`` judged PEPs suppressed, and a second row with it when it is
+      the only one (``suppress``). Social care teams' figures count submitted PEPs, not
+      judged ones: a team is suppressed by its number of submitted PEPs. The team manager
+      is not shown."""
+    schools = [b for b in figures.by_school if b.quality.judged >= minimum]
+    small = [b for b in figures.by_school if b.quality.judged < minimum]
+    school_rows = [PublicRow(b.label, b) for b in schools]
     if small:
-        combined = Breakdown(key=None, label=f"{len(small)} schools and settings with fewer than {minimum} PEPs each")
+        combined = Breakdown(
+            key=None,
+            label=f"{_plural(len(small), 'school or setting', 'schools and settings')} with fewer than "
+            f"{minimum} judged PEPs each",
+        )
         for b in small:
             combined.peps += b.peps
             for rating, n in b.quality.counts.items():
                 combined.quality.add(rating, n)
-        shown.append(combined)
-        if combined.quality.counts[Rating.GOLD]:
-            gold.append((combined.label, combined.quality.counts[Rating.GOLD]))
-    return shown, gold
+        school_rows.append(PublicRow(combined.label, combined))
+    suppress(school_rows, _judged, minimum)
+
+    letters = officer_letters(figures.term, [b.key for b in figures.by_officer if b.key is not None])
+    officer_rows = sorted(
+        (
+            PublicRow(f"Officer {letters[b.key]}" if b.key is not None else "No officer recorded", b)
+            for b in figures.by_officer
+        ),
+        key=lambda row: (row.figures.key is None, len(row.label), row.label),
+    )
+    suppress(officer_rows, _judged, minimum)
+
+    gold = sorted(
+        ((row.label, row.figures.quality.counts[Rating.GOLD]) for row in school_rows if not row.suppressed),
+        key=lambda item: (-item[1], item[0]),
+    )
+    gold = [item for item in gold if item[1]]
+    hidden_gold = sum(row.figures.quality.counts[Rating.GOLD] for row in school_rows if row.suppressed)
+    if hidden_gold:
+        gold.append(("Schools and settings whose figures are not shown, together", hidden_gold))
+
+    return PublicBreakdowns(
+        minimum=minimum,
+        by_phase=suppress([PublicRow(b.label, b) for b in figures.by_phase if b.peps], _judged, minimum),
+        by_key_stage=suppress([PublicRow(b.label, b) for b in figures.by_key_stage], _judged, minimum),
+        by_school=school_rows,
+        by_officer=officer_rows,
+        social_work=suppress([PublicRow(t.team, t) for t in figures.social_work], _submitted, minimum),
+        gold_by_school=gold,
+        schools_combined=len(small),
+    )
+
+
+def _plural(n: int, word: str, plural: str) -> str:
+    return f"{n} {word if n == 1 else plural}"
 
 
 def _officer_label(row) -> str:

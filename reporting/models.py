@@ -66,6 +66,9 @@ class ReportRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the retention job deleted the file (REPORT_RETENTION_DAYS after it was ready):
+    # the request stays, its page says "expired" and offers to ask again.
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -90,6 +93,10 @@ class ReportRequest(models.Model):
     @property
     def is_ready(self) -> bool:
         return self.status == ReportStatus.READY and bool(self.file)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.file_deleted_at is not None
 
     @property
     def is_stale(self) -> bool:

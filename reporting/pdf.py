@@ -28,11 +28,14 @@ from core.vocabulary import Rating
 from peps.models import Term
 
 from .figures import (
+    PRIMARY,
     RATINGS,
     Breakdown,
+    PublicRow,
     SocialCareTeam,
+    SocialWorkFigures,
     TermFigures,
-    combine_small_schools,
+    public_breakdowns,
     social_care_teams,
     term_figures,
     trend,
@@ -41,6 +44,9 @@ from .formatting import percent
 
 NO_DATA = "No data for this term"
 DASH = "–"  # a share with nothing to divide by, in a table
+# A suppressed count in the public board report (the ONS's mark for "confidential"); the
+# row's judged PEPs read "fewer than N" when it is the small row itself.
+SUPPRESSED = "[c]"
 
 
 def pct(share) -> str:
@@ -75,21 +81,52 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 @dataclass
 class QualityRow:
     label: str
-    peps: int
-    judged: int
+    peps: int | str  # str: suppressed
+    judged: int | str
     counts: list  # Gold, Green, Amber, Red
     good_or_better: str
 
 
-def _quality_row(breakdown: Breakdown) -> QualityRow:
-    quality = breakdown.quality
+def _quality_row(row: PublicRow[Breakdown], minimum: int) -> QualityRow:
+    """A row of a quality table of the public report: its counts, or none when suppressed."""
+    if row.suppressed:
+        return QualityRow(
+            label=row.label,
+            peps=SUPPRESSED,
+            judged=f"fewer than {minimum}" if row.suppressed == PRIMARY else SUPPRESSED,
+            counts=[SUPPRESSED] * len(RATINGS),
+            good_or_better=SUPPRESSED,
+        )
+    quality = row.figures.quality
     return QualityRow(
-        label=breakdown.label,
-        peps=breakdown.peps,
+        label=row.label,
+        peps=row.figures.peps,
         judged=quality.judged,
         counts=[quality.counts[r] for r in RATINGS],
         good_or_better=pct(quality.good_or_better_shown),
     )
+
+
+def _social_work_row(row: PublicRow[SocialWorkFigures], minimum: int) -> dict:
+    team = row.figures
+    if row.suppressed:
+        hidden = SUPPRESSED
+        return {
+            "team": row.label,
+            "meetings": hidden,
+            "attended": hidden,
+            "peps": f"fewer than {minimum}" if row.suppressed == PRIMARY else hidden,
+            "updated": hidden,
+            "suppressed": True,
+        }
+    return {
+        "team": row.label,
+        "meetings": team.meetings,
+        "attended": f"{team.sw_attended} ({pct(team.attended_share)})",
+        "peps": team.peps,
+        "updated": f"{team.sw_section_updated} ({pct(team.section_share)})",
+        "suppressed": False,
+    }
 
 
 def headlines(figures: TermFigures) -> list[str]:
@@ -154,21 +191,9 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
     figures = term_figures(term)
     points = trend(term)
     q, c = figures.quality, figures.completion
-    sw_rows = [
-        {
-            "team": row.team,
-            "manager": row.manager,
-            "meetings": row.meetings,
-            "attended": row.sw_attended,
-            "attended_share": pct(row.attended_share),
-            "peps": row.peps,
-            "updated": row.sw_section_updated,
-            "updated_share": pct(row.section_share),
-        }
-        for row in figures.social_work
-    ]
     total = figures.social_work_total
-    schools, gold_by_school = combine_small_schools(figures.by_school, settings.BOARD_REPORT_MIN_PEPS_PER_SCHOOL)
+    minimum = settings.BOARD_REPORT_MIN_JUDGED
+    public = public_breakdowns(figures, minimum)
     return {
         **_running(f"Personal Education Plans: completion and quality – {term}", "PUBLIC – NO CHILD IDENTIFIED"),
         "term": term,
@@ -197,16 +222,19 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
             "good_or_better_share": pct(q.good_or_better_shown),
             "not_judged": figures.not_judged,
         },
-        "by_phase": [_quality_row(b) for b in figures.by_phase if b.peps],
-        "by_key_stage": [_quality_row(b) for b in figures.by_key_stage],
-        "by_school": [_quality_row(b) for b in schools],
-        "min_peps_per_school": settings.BOARD_REPORT_MIN_PEPS_PER_SCHOOL,
-        "by_officer": [_quality_row(b) for b in figures.by_officer],
+        "by_phase": [_quality_row(row, minimum) for row in public.by_phase],
+        "by_key_stage": [_quality_row(row, minimum) for row in public.by_key_stage],
+        "by_school": [_quality_row(row, minimum) for row in public.by_school],
+        "by_officer": [_quality_row(row, minimum) for row in public.by_officer],
+        "minimum_judged": minimum,
+        "schools_combined": public.schools_combined,
+        "any_suppressed": public.any_suppressed,
+        "suppressed_mark": SUPPRESSED,
         "rating_labels": [Rating(r).label for r in RATINGS],
         "trend": points,
         "trend_rows": _trend_rows(points),
         "has_trend": any(p.completion.due for p in points),
-        "social_work": sw_rows,
+        "social_work": [_social_work_row(row, minimum) for row in public.social_work],
         "social_work_total": {
             "meetings": total.meetings,
             "attended": total.sw_attended,
@@ -222,7 +250,7 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "moderation_kappa": (DASH if figures.moderation.kappa is None else f"{figures.moderation.kappa:.2f}"),
         "gold": figures.gold,
         "gold_share": pct(q.shown_share(Rating.GOLD)),
-        "gold_by_school": gold_by_school,
+        "gold_by_school": public.gold_by_school,
     }
 
 

@@ -12,7 +12,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services, social_care
+from . import retention, services, social_care
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +48,9 @@ def send_scheduled_social_care_reports(self) -> int:
     dispatched = social_care.send_scheduled()
     logger.info("Social care reports dispatched by the schedule: %s", len(dispatched))
     return len(dispatched)
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
+def delete_expired_files(self) -> str:
+    """The retention job (reporting.retention); scheduled daily by migration 0005."""
+    return str(retention.delete_expired_files())

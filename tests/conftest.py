@@ -176,11 +176,21 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def worker_queue(django_db_setup, tmp_path_factory):
+def worker_env():
+    """What the module's worker runs with beyond the test database and Redis: a module
+    overrides this fixture to give it more (tests/test_notices_tasks.py: its mail server,
+    and a Redis of its own as ``REDIS_URL``, the Celery app pointed there first)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def worker_queue(django_db_setup, tmp_path_factory, worker_env):
     """A Celery worker subprocess consuming a queue of its own, on the test database (so
-    after ``django_db_setup``); yields the queue name. Stopped at the end, or on failure."""
-    require_service("redis", bool(settings.REDIS_URL), "REDIS_URL is not set")
-    require_service("redis", *_redis_reachable(settings.REDIS_URL))
+    after ``django_db_setup``); yields the queue name (its hostname: the queue name
+    ``@localhost``). Stopped at the end, or on failure."""
+    broker = worker_env.get("REDIS_URL", settings.REDIS_URL)
+    require_service("redis", bool(broker), "REDIS_URL is not set")
+    require_service("redis", *_redis_reachable(broker))
     require_service(
         "postgresql",
         connection.vendor == "postgresql",
@@ -198,6 +208,7 @@ def worker_queue(django_db_setup, tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "hvs_qa.settings",
         "DB_CONN_MAX_AGE": "0",
         "PYTHONUNBUFFERED": "1",
+        **{name: str(value) for name, value in worker_env.items()},
     }
     command = [
         sys.executable,
@@ -237,15 +248,18 @@ def worker_queue(django_db_setup, tmp_path_factory):
             worker.kill()
             worker.wait(timeout=5)
         app.conf.task_always_eager = eager_before
-        _forget_queue(queue)
+        _forget_queue(queue, broker)
 
 
-def _forget_queue(queue: str) -> None:
+def _forget_queue(queue: str, broker: str) -> None:
     """Remove the test queue's keys from Redis (each run uses a new queue name)."""
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
-    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    client = redis.Redis.from_url(broker, socket_connect_timeout=2)
+    try:
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    except redis.ConnectionError:
+        pass  # a Redis of the module's own, stopped already
 
 
 def _tail(path: Path, lines: int = 40) -> str:

@@ -6,13 +6,18 @@ Pro-forma version 1 of each phase is seeded by a data migration
 """
 
 from datetime import date, timedelta
+from unittest import mock
 
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from post_office.models import STATUS, Email, Log
 
 from accounts.models import User
 from core.vocabulary import Phase, Role, Season
+from notices import outbox
+from notices.models import DeliveryState, Notice, NoticeKind
+from notices.outbox import Recipient
 from peps.models import Child, DesignatedTeacher, Pep, PepStatus, School, SocialCareTeam, SocialWorker, Term
 from reviews.models import ProForma, ProFormaArea, QaReview, ReviewKind, ReviewStatus
 from reviews.services import AreaInput
@@ -249,3 +254,44 @@ class QaReviewFactory(DjangoModelFactory):
             overall_judgement="green",
             submitted_at=factory.LazyFunction(timezone.now),
         )
+
+
+def queue_notice(
+    pep: Pep | None = None,
+    *,
+    kind: str = NoticeKind.RETURNED,
+    to: list[Recipient] | None = None,
+    cc: list[Recipient] | None = None,
+    state: str = DeliveryState.WAITING,
+    errors: tuple[str, ...] = (),
+    caused_by: User | None = None,
+) -> Notice:
+    """A message in the outbox (through ``notices.outbox.queue_message``, the return e-mail's
+    template), about ``pep``: waiting by default, or ``state`` sent or failed; ``errors``
+    are refused attempts logged before (a failed one gets one at least). Test data: no
+    delivery is started (a test starts one itself, or queues through the services)."""
+    if to is None:
+        to = [Recipient("dt@example.org", "Dee Teacher", "designated teacher")]
+    context = {"child": pep.child.la_reference if pep else "", "pep": pep, "due_on": date(2030, 1, 10)}
+    with mock.patch.object(outbox, "deliver_after_commit"):
+        notice = outbox.queue_message(
+            kind=kind,
+            to=to,
+            cc=cc or [],
+            template="reviews/email/returned",
+            context=context,
+            pep=pep,
+            caused_by=caused_by,
+        )
+    assert notice is not None
+    if state == DeliveryState.FAILED and not errors:
+        errors = ("(550, b'Mailbox unavailable')",)
+    for error in errors:
+        Log.objects.create(email=notice.email, status=STATUS.failed, message=error, exception_type="SMTPDataError")
+    status = {DeliveryState.SENT: STATUS.sent, DeliveryState.FAILED: STATUS.failed}.get(DeliveryState(state))
+    if status is not None:
+        Email.objects.filter(pk=notice.email_id).update(status=status, number_of_retries=len(errors))
+        if status == STATUS.sent:
+            Log.objects.create(email=notice.email, status=STATUS.sent, message="")
+    notice.email.refresh_from_db()
+    return notice

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from post_office.models import STATUS, Email
 
 from core.vocabulary import Role
+from notices.models import Notice, NoticeKind
 from peps.models import Child, Pep, PepStatus
 from reporting.models import SocialCareSend
 from reviews.models import Amendment, ProForma
@@ -33,6 +34,7 @@ from .factories import (
     SampleFactory,
     SchoolFactory,
     UserFactory,
+    queue_notice,
     rate_all,
 )
 from .services import require_service
@@ -221,6 +223,15 @@ def test_a_mostly_red_and_amber_review_returns_the_pep_for_amendment(live_server
         expect(page.locator("#areas-to-amend")).not_to_contain_text(title)
     pep.refresh_from_db()
     assert pep.status == PepStatus.RETURNED
+    # The DT and SW are told, copy to the officer: the message is in the outbox.
+    notice = Notice.objects.select_related("email").get(pep=pep, kind=NoticeKind.RETURNED)
+    child = pep.child
+    assert notice.email.to == [child.designated_teacher.email, child.social_worker.email]
+    assert notice.email.cc == [child.allocated_officer.email]
+    assert notice.email.subject.startswith(f"PEP returned for amendment: {child.la_reference}")
+    for title in areas[:5]:
+        assert title in notice.email.message
+    assert child.first_name not in notice.email.subject + notice.email.message
 
 
 def test_go_back_and_change_keeps_every_rating_and_comment(live_server, page, signed_in_manager, pep):
@@ -668,3 +679,30 @@ def test_the_vsh_sends_the_social_care_reports_and_the_page_lists_them(
         "ann.alpha@council.example",
         "bob.beta@council.example",
     ]
+
+
+# --- messages ----------------------------------------------------------------------------
+
+
+def test_the_vsh_resends_a_failed_message_from_the_messages_page(
+    live_server, page, signed_in_vsh, pep, eager, mailoutbox
+):
+    """Find the failed message from the counts, read it, resend it: sent. axe on the list
+    and on the message."""
+    failed = queue_notice(pep, state="failed")
+    queue_notice(pep, state="sent")
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Messages").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Messages")
+    check("16-messages")
+    page.locator("#state-counts").get_by_role("link", name="1 failed").click()
+    expect(page.locator("#selected-filters")).to_contain_text("State: Failed")
+    page.get_by_role("link", name=failed.email.subject).click()
+    expect(page.locator("#message-state")).to_contain_text("Not delivered after 1 attempt")
+    check("17-message-failed")
+    page.get_by_role("button", name="Resend").click()
+    expect(page.get_by_role("alert")).to_contain_text("The message will be sent again")
+    expect(page.locator("#message-state")).to_contain_text("Sent")
+    assert [m.to for m in mailoutbox] == [["dt@example.org"]]
+    check.assert_clean()

@@ -60,6 +60,13 @@ QUERY_NAMES = [
     "sw_section",
     "team",
     "returned",
+    # the messages page's filters (web.notices.filters.NoticeFilter)
+    "state",
+    "reference",
+    "person",
+    "date_from",
+    "date_to",
+    "pep",
 ]
 
 JUNK = [

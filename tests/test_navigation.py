@@ -39,9 +39,10 @@ def test_each_role_sees_its_own_entries():
     labels = {role: [e["label"] for e in entries_for(_user(role))] for role in ROLES}
     assert labels[Role.OFFICER] == ["Home", "PEPs"]
     assert labels[Role.MANAGER] == ["Home", "PEPs", "QA worklist", "Coverage", "Moderation", "Peer review", "Reports"]
-    assert labels[Role.ADMINISTRATOR] == ["Home", "PEPs", "Coverage", "Reports", "Imports", "Admin"]
-    # Those who import files: the VSH and administrators.
+    assert labels[Role.ADMINISTRATOR] == ["Home", "PEPs", "Coverage", "Reports", "Messages", "Imports", "Admin"]
+    # Those who import files, and read the messages the service sent: the VSH and administrators.
     assert [role for role in ROLES if "Imports" in labels[role]] == [Role.VSH, Role.ADMINISTRATOR]
+    assert [role for role in ROLES if "Messages" in labels[role]] == [Role.VSH, Role.ADMINISTRATOR]
     assert labels[Role.VSH][-1] == "Imports"
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from core.vocabulary import Phase, Role, Season, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange, SocialCareTeam
+from reporting import figures as reporting_figures
 from reporting.figures import (
     Completion,
     ModerationSummary,
@@ -791,3 +792,115 @@ def test_not_judged_is_due_less_judged(db):
     PepFactory(term=pep.term, status="finalised", judgement="gold")
     figures = term_figures(pep.term)
     assert (figures.completion.due, figures.quality.judged, figures.not_judged) == (2, 1, 1)
+
+
+# --- the public (board) report: officers by letter, small numbers suppressed -------------
+
+
+def _public_row(label, judged, peps=None):
+    breakdown = reporting_figures.Breakdown(key=label, label=label, peps=judged if peps is None else peps)
+    breakdown.quality.add(GOLD, judged)
+    return reporting_figures.PublicRow(label, breakdown)
+
+
+def _marks(rows):
+    return [(row.label, row.suppressed) for row in rows]
+
+
+def test_suppress_hides_a_small_row_and_the_next_smallest_when_it_is_the_only_one():
+    P, S = reporting_figures.PRIMARY, reporting_figures.SECONDARY
+    judged = reporting_figures.suppress
+    size = reporting_figures._judged
+    # One small row: the smallest other (7, not 9 or 20) goes with it.
+    rows = judged([_public_row("a", 20), _public_row("b", 2), _public_row("c", 7), _public_row("d", 9)], size, 5)
+    assert _marks(rows) == [("a", ""), ("b", P), ("c", S), ("d", "")]
+    # Two small rows: their sum is all the total gives away; nothing more is hidden.
+    rows = judged([_public_row("a", 20), _public_row("b", 2), _public_row("c", 4)], size, 5)
+    assert _marks(rows) == [("a", ""), ("b", P), ("c", P)]
+    # Exactly the minimum is shown; a tie for the secondary takes the later row.
+    rows = judged([_public_row("a", 6), _public_row("b", 5), _public_row("c", 6)], size, 5)
+    assert _marks(rows) == [("a", ""), ("b", ""), ("c", "")]
+    rows = judged([_public_row("a", 6), _public_row("b", 4), _public_row("c", 6)], size, 5)
+    assert _marks(rows) == [("a", ""), ("b", P), ("c", S)]
+    # Nothing else to hide: the only row.
+    assert _marks(judged([_public_row("a", 3)], size, 5)) == [("a", P)]
+    # No judged PEPs is fewer than the minimum too (a school of 30 PEPs, none judged yet).
+    assert _marks(judged([_public_row("a", 0, peps=30), _public_row("b", 8), _public_row("c", 9)], size, 5)) == [
+        ("a", P),
+        ("b", S),
+        ("c", ""),
+    ]
+
+
+@pytest.fixture
+def public_term(db):
+    """13 judged PEPs (year 5, each child's social worker in a team of their own):
+
+        officer          school  judged PEPs (all Green but one Gold each)
+        Alicia Zedd      Big     6
+        Benedict Quill   Middle  5
+        Carola Pym       Tiny 1  1
+        Carola Pym       Tiny 2  1
+
+    Officers: Carola (2) is below 5, the only one: Benedict (5, the smallest other) is
+    hidden with her. Schools: Tiny 1 and Tiny 2 are combined (2 judged), still below 5
+    and the only one: Middle (5) is hidden with them.
+    """
+    term = TermFactory(academic_year=2016, season=Season.AUTUMN)
+    officers = {
+        name: UserFactory(
+            first_name=name.split()[0], last_name=name.split()[1], username=name.replace(" ", ".").lower()
+        )
+        for name in ("Alicia Zedd", "Benedict Quill", "Carola Pym")
+    }
+    schools = {name: SchoolFactory(name=name) for name in ("Big", "Middle", "Tiny 1", "Tiny 2")}
+    plan = [("Alicia Zedd", "Big", 6), ("Benedict Quill", "Middle", 5), ("Carola Pym", "Tiny 1", 1)]
+    plan += [("Carola Pym", "Tiny 2", 1)]
+    for officer, school, n in plan:
+        for i in range(n):
+            child = ChildFactory(school=schools[school], allocated_officer=officers[officer], year_group=5)
+            _pep(term, child, completed=term.pep_deadline, judgement=GOLD if i == 0 else GREEN)
+    return SimpleNamespace(term=term, officers=officers, schools=schools)
+
+
+def test_public_breakdowns_letter_the_officers_and_suppress_small_rows(public_term):
+    figures = term_figures(public_term.term)
+    public = reporting_figures.public_breakdowns(figures, 5)
+    P, S = reporting_figures.PRIMARY, reporting_figures.SECONDARY
+
+    assert [row.label for row in public.by_officer] == ["Officer A", "Officer B", "Officer C"]
+    judged = {row.figures.label: (row.label, row.figures.quality.judged, row.suppressed) for row in public.by_officer}
+    assert sorted((j, s) for _label, j, s in judged.values()) == [(2, P), (5, S), (6, "")]
+    letters = reporting_figures.officer_letters(public_term.term, [o.pk for o in public_term.officers.values()])
+    assert {judged[o.get_full_name()][0] for o in public_term.officers.values()} == {
+        f"Officer {letters[o.pk]}" for o in public_term.officers.values()
+    }
+
+    assert _marks(public.by_school) == [
+        ("Big", ""),
+        ("Middle", S),
+        ("2 schools and settings with fewer than 5 judged PEPs each", P),
+    ]
+    assert public.schools_combined == 2
+    # Gold by school: Big's own; the hidden rows' Gold only together (Middle 1, the Tinies 1 each).
+    assert public.gold_by_school == [("Big", 1), ("Schools and settings whose figures are not shown, together", 3)]
+    # One phase, one key stage: 13 judged, nothing hidden.
+    assert [(row.figures.quality.judged, row.suppressed) for row in public.by_phase] == [(13, "")]
+    assert _marks(public.by_key_stage) == [("KS2", "")]
+    # 13 teams of one submitted PEP each: every one hidden (no secondary needed).
+    assert len(public.social_work) == 13 and {row.suppressed for row in public.social_work} == {P}
+    assert public.any_suppressed
+    # The dashboard's figures keep the names.
+    assert {b.label for b in figures.by_officer} == set(public_term.officers)
+
+
+def test_officer_letters_are_stable_for_a_term_and_drawn_again_for_another():
+    term, other = SimpleNamespace(pk=1), SimpleNamespace(pk=2)
+    keys = list(range(100, 108))
+    letters = reporting_figures.officer_letters(term, keys)
+    assert sorted(letters.values()) == list("ABCDEFGH")
+    assert reporting_figures.officer_letters(term, keys[::-1]) == letters  # not the order given
+    assert reporting_figures.officer_letters(other, keys) != letters  # 1 chance in 40,320 of equal
+    assert [letters[k] for k in keys] != list("ABCDEFGH")  # not by key (nor name) order
+    many = reporting_figures.officer_letters(term, list(range(28)))
+    assert {"Z", "AA", "AB"} <= set(many.values())

@@ -31,6 +31,7 @@ from pypdf import PdfReader
 from core.vocabulary import Role, Season
 from peps.models import PepStatus, SocialCareTeam
 from reporting import charts, exports, pdf
+from reporting import figures as reporting_figures
 from reporting import services as report_services
 from reporting.figures import social_care_team_exceptions, term_figures
 from reporting.models import ReportKind, ReportRequest, ReportStatus
@@ -39,6 +40,7 @@ from reporting.tasks import build_report as build_report_task
 
 from .factories import ChildFactory, PepFactory, SocialCareTeamFactory, SocialWorkerFactory, TermFactory, UserFactory
 from .services import RESULT_TIMEOUT, require_service
+from .test_reporting_figures import public_term  # noqa: F401 - fixture
 from .test_reporting_views import block, dashboard
 
 PDFTOTEXT = shutil.which("pdftotext")
@@ -563,18 +565,53 @@ def test_worker_builds_the_board_report(worker_queue, term_data, settings):  # n
         report.file.delete(save=False)
 
 
-def test_board_report_combines_small_schools_so_no_child_can_be_identified(term_data):
-    """Each child here is the only one at their school: no school is named in the public
-    report, they are shown as one combined row; with the threshold at 1 they are named."""
-    schools = {child.school.name for child in term_data["children"]}
-    text = " ".join(pages_text(pdf.board_report_pdf(term_data["term"])))
-    assert "5 schools and settings with fewer than 5 PEPs each" in text
-    for name in schools:
-        assert name not in text
+def test_board_report_names_no_officer_and_no_team_manager(term_data):
+    """The board report is a public paper: each of the five officers (one PEP each) is a
+    letter, and the social care teams' managers are not shown. The dashboard keeps them."""
+    officers = {pep.officer for pep in term_data["peps"]}
+    assert len(officers) == 5
+    content = pdf.board_report_pdf(term_data["term"])
+    for text in all_texts(content):
+        for officer in officers:
+            for name in (officer.first_name, officer.last_name, officer.username, officer.get_full_name()):
+                assert name not in text
+        assert "Ann Manager" not in text and "Ben Manager" not in text
+        assert all(f"Officer {letter}" in text for letter in "ABCDE")
+        assert "Officer F" not in text
+    assert {b.label for b in term_figures(term_data["term"]).by_officer} == {o.get_full_name() for o in officers}
 
 
-def test_board_report_names_schools_at_or_over_the_threshold(term_data, settings):
-    schools = {child.school.name for child in term_data["children"]}
-    settings.BOARD_REPORT_MIN_PEPS_PER_SCHOOL = 1
-    text = " ".join(pages_text(pdf.board_report_pdf(term_data["term"])))
-    assert all(name in text for name in schools)
+def test_board_report_suppresses_small_rows_in_every_breakdown(public_term):  # noqa: F811 - fixture
+    """Rows with fewer than 5 judged PEPs show no counts, with a second row where it is
+    the only one (see the fixture: Carola 2 and Benedict 5; the two tiny schools
+    combined, 2, and Middle 5); the rest show their counts."""
+    content = pdf.board_report_pdf(public_term.term)
+    names = [n for o in public_term.officers.values() for n in (o.first_name, o.last_name, o.username)]
+    letters = reporting_figures.officer_letters(public_term.term, [o.pk for o in public_term.officers.values()])
+    letter = {name.split()[0]: f"Officer {letters[o.pk]}" for name, o in public_term.officers.items()}
+    hidden = " ".join(["[c]"] * 5)  # Gold, Green, Amber, Red, good or better
+    for text in all_texts(content):
+        assert not any(name in text for name in names)
+        assert f"{letter['Alicia']} 6 6 1 5 0 0 100%" in text
+        assert f"{letter['Carola']} [c] fewer than 5 {hidden}" in text
+        assert f"{letter['Benedict']} [c] [c] {hidden}" in text
+        assert "Big 6 6 1 5 0 0 100%" in text
+        assert f"Middle [c] [c] {hidden}" in text
+        assert "2 schools and settings with fewer than 5" in text
+        assert "Tiny 1" not in text and "Tiny 2" not in text
+        assert "Gold PEPs by school" in text and "Schools and settings whose figures are not shown, together 3" in text
+        assert "[c]: not shown. In every table of this report a row with fewer than 5 judged PEPs" in text
+        # The totals are the authority's: 13 judged, 3 Gold.
+        assert "(13 of 13)" in text
+    # pypdf keeps the combined row's wrapped label together.
+    assert f"2 schools and settings with fewer than 5 judged PEPs each [c] fewer than 5 {hidden}" in " ".join(
+        pages_text(content)
+    )
+
+
+def test_board_report_threshold_is_a_setting(public_term, settings):  # noqa: F811 - fixture
+    settings.BOARD_REPORT_MIN_JUDGED = 1
+    text = " ".join(pages_text(pdf.board_report_pdf(public_term.term)))
+    assert all(name in text for name in public_term.schools)
+    assert "[c] " not in text and "No row is hidden this term." in text
+    assert not any(o.last_name in text for o in public_term.officers.values())

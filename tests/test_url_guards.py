@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.vocabulary import Role
 from imports.services import preview_import
+from notices.models import DeliveryState
 from peps.models import PepStatus
 from practice.models import PeerReviewMeeting, PeerReviewPep
 from reporting.models import ReportKind, ReportRequest, ReportStatus
@@ -35,11 +36,11 @@ from reviews.services import save_review, start_review
 from sampling.models import Sample, SampleEntry, SampleKind
 from sampling.services import start_entry_review
 
-from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, rate_all
+from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, queue_notice, rate_all
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "accessibility", "privacy"}
+PUBLIC = {"login", "accessibility", "privacy", "health"}
 SKIPPED_NAMESPACES = {"admin"}
 REFUSED = {403, 404, 405}
 
@@ -121,6 +122,10 @@ def _import_run(w):
     return {"pk": w["import_run"].pk}
 
 
+def _notice(w):
+    return {"pk": w["notice"].pk}
+
+
 CASES = {
     # accounts
     "home": Case(insider="officer"),
@@ -128,6 +133,7 @@ CASES = {
     "logout": Case(post_only=True, insider="officer", ok=(302,)),
     "accessibility": Case(),
     "privacy": Case(),
+    "health": Case(),  # the health check: no sign-in, no personal data
     # peps
     "peps:list": Case(insider="officer"),
     "peps:detail": Case(_pep, insider="officer"),
@@ -173,6 +179,10 @@ CASES = {
     "imports:refresh": Case(_import_run, post_only=True, ok=(302,)),
     "imports:apply": Case(_import_run, post_only=True, ok=(302,)),
     "imports:errors_csv": Case(_import_run),
+    # messages (the outbox)
+    "notices:list": Case(),
+    "notices:detail": Case(_notice),
+    "notices:resend": Case(_notice, post_only=True, ok=(302,)),
 }
 
 
@@ -191,6 +201,8 @@ SHOWS_CHILD = {
     "peps:record",
     "peps:submit",
     "imports:run",
+    "notices:list",
+    "notices:detail",
 }
 
 
@@ -201,8 +213,8 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     rated), a
     board report the manager asked for, and a peer review meeting the manager recorded.
     Also the child's draft PEP of an earlier term, and a child of ``officer`` with no PEP
-    this term (the pages that record a PEP meeting); and the VSH's preview of a children
-    import that renames the child."""
+    this term (the pages that record a PEP meeting); the VSH's preview of a children
+    import that renames the child; and a failed message about the PEP."""
     settings.MEDIA_ROOT = tmp_path / "media"
     child = ChildFactory(
         allocated_officer=officer, first_name=CHILD_FIRST, last_name=CHILD_LAST, la_reference=CHILD_REF
@@ -238,6 +250,8 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     export = "LA reference,First name,Last name,Date of birth,Placement\n"
     export += f"{CHILD_REF},{CHILD_FIRST},{CHILD_LAST}-Renamed,{child.date_of_birth:%d/%m/%Y},Foster care\n"
     import_run = preview_import("children", ContentFile(export.encode(), name="children.csv"), source="LCS", user=vsh)
+    # A message about the PEP that the mail server refused (the messages page resends it).
+    notice = queue_notice(pep, state=DeliveryState.FAILED, caused_by=manager)
     pep.refresh_from_db()
     return {
         "pep": pep,
@@ -249,6 +263,7 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "draft_pep": draft_pep,
         "new_child": new_child,
         "import_run": import_run,
+        "notice": notice,
         "manager": manager,
         "officer": officer,
         "outsider": other_officer,
@@ -271,7 +286,7 @@ def _snapshot() -> dict:
     """Row counts of the project's models, and the statuses of PEPs and reviews."""
     counts = {
         model._meta.label: model.objects.count()
-        for app in ("accounts", "peps", "reviews", "sampling", "reporting")
+        for app in ("accounts", "peps", "notices", "reviews", "sampling", "reporting", "post_office")
         for model in apps.get_app_config(app).get_models()
     }
     from peps.models import Pep
@@ -312,6 +327,7 @@ def test_every_path_argument_is_filled_from_an_object():
                         "draft_pep",
                         "new_child",
                         "import_run",
+                        "notice",
                     )
                 }
             )

@@ -23,6 +23,7 @@ NAVIGATION = (
     NavEntry("Moderation", "sampling:moderation", "hvs.view_moderation", (("sampling", "moderation"),)),
     NavEntry("Peer review", "practice:peer_reviews", "hvs.view_peer_reviews", (("practice", "peer_review"),)),
     NavEntry("Reports", "reporting:dashboard", "hvs.view_reports", (("reporting", ""), ("reports", ""))),
+    NavEntry("Messages", "notices:list", "hvs.view_messages", (("notices", ""),)),
     NavEntry("Imports", "imports:index", "hvs.import_data", (("imports", ""),)),
     NavEntry("Admin", "admin:index", "hvs.use_admin", (("admin", ""),)),
 )

@@ -104,6 +104,9 @@ def status(request, pk):
 @require_GET
 def download(request, pk):
     report = get_object_or_404(_visible_requests(request.user), pk=pk)
+    if report.is_expired:
+        # The retention job deleted the file: say so (410 Gone), with the way to ask again.
+        return render(request, "reporting/report_status.html", {"report": report}, status=410)
     if not report.is_ready:
         raise Http404("This report is not ready")
     try:
