@@ -15,7 +15,9 @@ from django.urls import reverse
 
 from hvs_qa import health
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback, as every transactional test here: a plain flush afterwards recreates the
+# content types, and the next serialized test restoring its own would meet them twice.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _get(client, **headers):
