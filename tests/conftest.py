@@ -172,9 +172,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 def eager(settings):
     """Tasks run in-process. Celery reads its configuration once, so set it on the app
     too (in CI REDIS_URL is set, which makes the app non-eager)."""
+    # Read before the settings change: the app reads its configuration from the settings
+    # the first time it is asked, and read after, "before" would be eager for good.
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CELERY_TASK_EAGER_PROPAGATES = True
-    before = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = before

@@ -66,7 +66,10 @@ def test_a_change_that_rolls_back_takes_its_message_with_it(db):
     assert not Email.objects.exists() and not Notice.objects.exists() and not NoticeRecipient.objects.exists()
 
 
-def test_messages_are_delivered_once_the_transaction_commits_by_one_delivery(db, django_capture_on_commit_callbacks):
+def test_messages_are_delivered_once_the_transaction_commits_by_one_delivery(
+    db, eager, django_capture_on_commit_callbacks
+):
+    # eager: delivered in-process, also where REDIS_URL is set (in CI).
     pep = PepFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         for _ in range(3):

@@ -135,7 +135,7 @@ def test_the_drop_folders_done_and_failed_files_are_deleted(settings, tmp_path):
     assert waiting.exists() and not done.exists() and not failed.exists()  # a waiting file is not imported yet
 
 
-def test_the_command_and_the_task_run_the_job(manager, capsys):
+def test_the_command_and_the_task_run_the_job(manager, capsys, eager):
     report = _report(manager, finished_at=timezone.now() - LATER)
     call_command("delete_expired_files")
     assert "Deleted 1 report file(s), 0 e-mail attachment(s), 0 import file(s)" in capsys.readouterr().out
