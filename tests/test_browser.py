@@ -281,7 +281,7 @@ def test_submitting_with_an_area_unrated_shows_the_error_summary(live_server, pa
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     expect(summary).to_be_visible()
     expect(page).to_have_title(
-        f"Error: Rate PEP: {pep.child.full_name} – PEP quality assurance – Hillingdon Virtual School"
+        f"Error: Rate PEP: {pep.child.la_reference} – PEP quality assurance – Hillingdon Virtual School"
     )
     expect(summary.get_by_role("link")).to_have_count(1)
     link = summary.get_by_role("link", name=f"Select a rating for {areas[unrated - 1]}")
