@@ -672,8 +672,10 @@ def test_the_vshs_send_page_passes_axe(live_server, page, signed_in_vsh, social_
 
 
 def test_the_vsh_sends_the_social_care_reports_and_the_page_lists_them(
-    live_server, page, signed_in_vsh, social_care_world, stub_pdf
+    live_server, page, signed_in_vsh, social_care_world, stub_pdf, eager
 ):
+    # eager: the send runs in-process (where REDIS_URL is set, as in CI, it would wait for a
+    # worker on the default queue, which no test runs).
     check = _AxeCheck(page)
     _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
     page.goto(f"{live_server.url}/reports/pdf/social-care/send/?term={social_care_world.term.pk}")
