@@ -20,10 +20,17 @@ import rules
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from core.vocabulary import Role
+from core.vocabulary import Rating, Role
 from notices.models import Notice
 from peps.models import Child, Pep, PepStatus
-from practice.models import PeerReviewMeeting
+from practice.models import (
+    CapabilityConcern,
+    GoldExemplar,
+    GoldExemplarStatus,
+    PeerReviewMeeting,
+    PracticeAction,
+    Supervision,
+)
 from reviews.models import QaReview, ReviewKind, ReviewStatus
 from reviews.services import default_kind_for
 from sampling.models import SampleEntry, SampleKind
@@ -170,6 +177,77 @@ def meeting_peps(member: User) -> QuerySet[Pep]:
     """The PEPs a member may bring to a peer-review meeting: those of their own caseload
     (an officer), or of their team (a manager), past draft."""
     return visible_peps(member).exclude(status=PepStatus.DRAFT)
+
+
+# --- supervision and the improvement of practice (practice) ---------------------------
+# Supervision is line management: the officer, their line manager (and whoever held the
+# meeting) and the VSH. Not a lead practitioner, not an administrator, not another team.
+
+
+def supervisees(user: User) -> QuerySet[User]:
+    """The people a user may supervise (record a one-to-one with): a manager their line
+    reports; the VSH every member of staff but administrators; nobody else."""
+    people = User.objects.filter(is_active=True).exclude(role=Role.ADMINISTRATOR)
+    if not _active(user):
+        return people.none()
+    if user.role == Role.VSH:
+        return people.exclude(pk=user.pk)
+    if user.role == Role.MANAGER:
+        return people.filter(line_manager=user)
+    return people.none()
+
+
+def visible_supervisions(user: User) -> QuerySet[Supervision]:
+    supervisions = Supervision.objects.all()
+    if not _active(user):
+        return supervisions.none()
+    if user.role == Role.VSH:
+        return supervisions
+    if user.role == Role.ADMINISTRATOR:
+        return supervisions.none()
+    return supervisions.filter(Q(officer=user) | Q(manager=user) | Q(officer__line_manager=user))
+
+
+def visible_actions(user: User) -> QuerySet[PracticeAction]:
+    """Actions agreed at a supervision the user may see, at a peer-review meeting they may
+    see, or owned by the user."""
+    if not _active(user):
+        return PracticeAction.objects.none()
+    return PracticeAction.objects.filter(
+        Q(supervision__in=visible_supervisions(user)) | Q(peer_review__in=visible_meetings(user)) | Q(owner=user)
+    )
+
+
+def may_see_capability_of(user, officer: User | None) -> bool:
+    """The capability process is confidential: the officer's line manager and the VSH,
+    and nobody else (not the superuser's break-glass, not an administrator, not a lead)."""
+    return (
+        _active(user)
+        and officer is not None
+        and (user.role == Role.VSH or (user.role == Role.MANAGER and officer.line_manager_id == user.pk))
+    )
+
+
+def visible_capability(user: User) -> QuerySet[CapabilityConcern]:
+    concerns = CapabilityConcern.objects.all()
+    if not _active(user):
+        return concerns.none()
+    if user.role == Role.VSH:
+        return concerns
+    if user.role == Role.MANAGER:
+        return concerns.filter(officer__line_manager=user)
+    return concerns.none()
+
+
+def visible_exemplars(user: User) -> QuerySet[GoldExemplar]:
+    """The library (anonymised exemplars) for every member of staff; proposals too for
+    the VSH, who curates them, and a reviewer's own marks."""
+    exemplars = GoldExemplar.objects.all()
+    if not _active(user):
+        return exemplars.none()
+    if user.role == Role.VSH:
+        return exemplars
+    return exemplars.filter(Q(status=GoldExemplarStatus.IN_LIBRARY) | Q(marked_by=user))
 
 
 def visible_notices(user: User) -> QuerySet[Notice]:
@@ -336,6 +414,60 @@ def is_staff(user) -> bool:
     return _active(user) and user.is_staff
 
 
+@rules.predicate
+def may_supervise(user, officer: User) -> bool:
+    return _active(user) and officer is not None and supervisees(user).filter(pk=officer.pk).exists()
+
+
+@rules.predicate
+def may_see_supervision(user, supervision: Supervision) -> bool:
+    return _active(user) and visible_supervisions(user).filter(pk=supervision.pk).exists()
+
+
+@rules.predicate
+def may_edit_supervision(user, supervision: Supervision) -> bool:
+    """The manager who held it, the officer's line manager now, or the VSH."""
+    if not _active(user):
+        return False
+    return user.role == Role.VSH or (
+        user.role == Role.MANAGER and user.pk in (supervision.manager_id, supervision.officer.line_manager_id)
+    )
+
+
+@rules.predicate
+def may_follow_up_action(user, action: PracticeAction) -> bool:
+    """Recording an action's outcome: for a supervision's action, whoever may edit that
+    supervision; for a peer-review meeting's, its recorder or the VSH."""
+    if not _active(user):
+        return False
+    if action.supervision_id:
+        return may_edit_supervision(user, action.supervision)
+    return user.role == Role.VSH or (
+        user.role in QA_ROLES and action.peer_review is not None and action.peer_review.recorded_by_id == user.pk
+    )
+
+
+@rules.predicate
+def may_see_capability(user, officer: User) -> bool:
+    return may_see_capability_of(user, officer)
+
+
+@rules.predicate
+def may_mark_gold(user, review: QaReview) -> bool:
+    """The reviewer of a submitted review that rated the PEP, or an area, Gold."""
+    return (
+        _active(user)
+        and review.reviewer_id == user.pk
+        and review.status == ReviewStatus.SUBMITTED
+        and (review.overall_judgement == Rating.GOLD or review.area_ratings.filter(rating=Rating.GOLD).exists())
+    )
+
+
+@rules.predicate
+def is_staff_member(user) -> bool:
+    return _active(user) and user.role != Role.ADMINISTRATOR
+
+
 PERMISSIONS = {
     # PEPs
     "hvs.view_peps": rules.is_active,
@@ -357,6 +489,20 @@ PERMISSIONS = {
     # Practice
     "hvs.view_peer_reviews": is_qa_role,
     "hvs.record_peer_review": is_qa_role,
+    # Supervision (practice): who records and reads one-to-ones, their actions and training
+    "hvs.view_supervisions": is_officer | is_manager | is_vsh,
+    "hvs.supervise": may_supervise,
+    "hvs.view_supervision": may_see_supervision,
+    "hvs.edit_supervision": may_edit_supervision,
+    "hvs.follow_up_action": may_follow_up_action,
+    # The confidential capability process, asked with the officer as the object
+    "hvs.view_capability": may_see_capability,
+    "hvs.record_capability": may_see_capability,
+    # Learning from the ratings, and the Gold exemplar library
+    "hvs.view_learning": is_qa_role,
+    "hvs.mark_gold": may_mark_gold,
+    "hvs.view_exemplars": is_staff_member,
+    "hvs.curate_exemplars": is_vsh,
     # Reports
     "hvs.view_reports": is_report_role,
     "hvs.request_board_report": is_report_role,

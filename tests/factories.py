@@ -19,6 +19,14 @@ from notices import outbox
 from notices.models import DeliveryState, Notice, NoticeKind
 from notices.outbox import Recipient
 from peps.models import Child, DesignatedTeacher, Pep, PepStatus, School, SocialCareTeam, SocialWorker, Term
+from practice.models import (
+    CapabilityConcern,
+    GoldExemplar,
+    PracticeAction,
+    Supervision,
+    TrainingKind,
+    TrainingOffer,
+)
 from reviews.models import ProForma, ProFormaArea, QaReview, ReviewKind, ReviewStatus
 from reviews.services import AreaInput
 from sampling.models import ModerationGroup, Sample, SampleEntry, SampleKind
@@ -254,6 +262,63 @@ class QaReviewFactory(DjangoModelFactory):
             overall_judgement="green",
             submitted_at=factory.LazyFunction(timezone.now),
         )
+
+
+class SupervisionFactory(DjangoModelFactory):
+    """A one-to-one of an officer with their line manager (made for them if they have none)."""
+
+    class Meta:
+        model = Supervision
+
+    officer = factory.SubFactory(UserFactory, role=Role.OFFICER)
+    manager = factory.LazyAttribute(lambda o: o.officer.line_manager or UserFactory(role=Role.MANAGER))
+    date = factory.LazyFunction(timezone.localdate)
+    notes = "Talked through the QA of the last term's PEPs."
+    recorded_by = factory.SelfAttribute("manager")
+
+
+class PracticeActionFactory(DjangoModelFactory):
+    """An open action agreed at a supervision, owned by the supervised officer."""
+
+    class Meta:
+        model = PracticeAction
+
+    supervision = factory.SubFactory(SupervisionFactory)
+    owner = factory.LazyAttribute(lambda o: o.supervision.officer if o.supervision else UserFactory())
+    description = factory.Sequence(lambda n: f"Make every target SMART (action {n})")
+    due = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=28))
+
+
+class TrainingOfferFactory(DjangoModelFactory):
+    class Meta:
+        model = TrainingOffer
+
+    supervision = factory.SubFactory(SupervisionFactory)
+    officer = factory.SelfAttribute("supervision.officer")
+    kind = TrainingKind.SHADOWING
+    with_whom = "An experienced VSO"
+    date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=14))
+
+
+class CapabilityConcernFactory(DjangoModelFactory):
+    class Meta:
+        model = CapabilityConcern
+
+    officer = factory.SubFactory(UserFactory, role=Role.OFFICER)
+    opened_on = factory.LazyFunction(timezone.localdate)
+    opened_by = factory.LazyAttribute(lambda o: o.officer.line_manager)
+    notes = "Stage 1 of the capability process agreed with HR."
+
+
+class GoldExemplarFactory(DjangoModelFactory):
+    """A proposed exemplar of a submitted Gold review, marked by its reviewer."""
+
+    class Meta:
+        model = GoldExemplar
+
+    review = factory.SubFactory(QaReviewFactory, submitted=True, overall_judgement="gold")
+    marked_by = factory.SelfAttribute("review.reviewer")
+    what_made_it_gold = "The targets were SMART and the child's voice ran through every section."
 
 
 def queue_notice(
