@@ -3,7 +3,6 @@
 Each model here gets an entry (who, when, from where, each changed field before and
 after) on every save and delete, through django-auditlog's model signals; bulk writes
 that skip those signals are recorded from ``core.signals.bulk_written`` (audit.trail).
-Supervision records (issue 11, the practice app) are to be added to AUDITED.
 """
 
 from auditlog.registry import auditlog
@@ -12,7 +11,7 @@ from django.db.models.signals import pre_delete
 
 from accounts.models import User
 from peps.models import AspirationEntry, Child, Pep
-from practice.models import PeerReviewMeeting, PeerReviewPep
+from practice.models import PeerReviewMeeting, PeerReviewPep, PracticeAction, Supervision, TrainingOffer
 from reviews.models import Amendment, AreaRating, ProForma, ProFormaArea, QaReview, ReviewCorrection
 from sampling.models import Sample, SampleEntry
 
@@ -36,6 +35,10 @@ AUDITED: dict[type[models.Model], dict] = {
     SampleEntry: {},
     PeerReviewMeeting: {"m2m_fields": {"attendees"}},
     PeerReviewPep: {},
+    # One-to-one supervision: staff records (no child's; the reviews discussed are by id).
+    Supervision: {"exclude_fields": NOISE, "m2m_fields": {"reviews"}},
+    PracticeAction: {},
+    TrainingOffer: {},
     # Never the password hash; last_login changes at every sign-in (not a change of the
     # record). Role, line manager, lead areas, groups, is_active, is_staff... are kept.
     User: {"exclude_fields": ["password", "last_login"], "m2m_fields": {"lead_areas", "groups", "user_permissions"}},

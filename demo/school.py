@@ -39,6 +39,9 @@ from peps.models import (
     SocialWorker,
     Term,
 )
+from practice.models import ActionStatus, Supervision, TrainingKind, TrainingStatus
+from practice.selectors import recent_reviews_of
+from practice.supervision import ActionInput, FollowUpInput, TrainingInput, mark_training, record_supervision
 from reviews import rules
 from reviews.models import Amendment, QaReview
 from reviews.services import AreaInput, mark_amended, save_review, start_review
@@ -1123,6 +1126,7 @@ def build_demo_school(
         _review_peps(builder, users, peps, terms)
         builder.fix_timestamps(peps)
         samples = _draw_samples(users, terms)
+        supervisions = _supervise(users, today)
         result = {
             "users": len(users),
             "schools": len(schools),
@@ -1138,6 +1142,7 @@ def build_demo_school(
             "status_changes": PepStatusChange.objects.filter(pep__in=peps).count(),
             "samples": samples["samples"],
             "sample_entries": samples["entries"],
+            "supervisions": supervisions,
             "current_term": str(current_term),
             "usernames": list(DEMO_USERNAMES),
         }
@@ -1268,6 +1273,61 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
         builder.review(pep, users["manager"], _moment(rng, today, now), submit=False)
 
 
+def _supervise(users, today: date) -> int:
+    """One-to-ones of ``manager`` with two of their officers, about their weakest recent
+    reviews: an action still open and overdue, one followed up as done at the next
+    supervision, one due within the week, and training (one done, one planned)."""
+    manager, officer, officer2 = users["manager"], users["officer"], users["officer2"]
+
+    def weakest(person, count):
+        ranked = {"red": 0, "amber": 1, "green": 2, "gold": 3}
+        reviews = list(recent_reviews_of(person, on=today))
+        return sorted(reviews, key=lambda r: ranked.get(r.overall_judgement, 4))[:count]
+
+    reviews = weakest(officer, 2)
+    first = record_supervision(
+        officer=officer,
+        by=manager,
+        date=today - timedelta(days=42),
+        notes="Went through the QA of the last PEPs: targets were not SMART and the child's views were missing.",
+        reviews=reviews,
+        actions=[
+            ActionInput(
+                "Make every PEP target SMART, with who does what by when",
+                officer,
+                today - timedelta(days=14),
+                review=reviews[0] if reviews else None,
+            ),
+            ActionInput("Record the child's own views in every PEP", officer, today - timedelta(days=21)),
+        ],
+        training=[TrainingInput(TrainingKind.SHADOWING, "Aisha Rahman (VSP)", today - timedelta(days=28))],
+    ).supervision
+    shadowing = first.training.get()
+    mark_training(shadowing, by=manager, status=TrainingStatus.DONE)
+    views_action = first.actions.get(description__startswith="Record the child's")
+    record_supervision(
+        officer=officer,
+        by=manager,
+        date=today - timedelta(days=14),
+        notes="The child's views are now in every PEP; the targets still need work.",
+        reviews=weakest(officer, 1),
+        actions=[
+            ActionInput("Bring two draft PEPs with SMART targets to check together", officer, today + timedelta(days=5))
+        ],
+        training=[TrainingInput(TrainingKind.MODELLED, "Priya Chauhan (VS manager)", today + timedelta(days=10))],
+        follow_ups=[FollowUpInput(views_action, ActionStatus.DONE, "Every PEP since has the child's views.")],
+    )
+    record_supervision(
+        officer=officer2,
+        by=manager,
+        date=today - timedelta(days=21),
+        notes="Discussed PP+ requests and how they link to the targets.",
+        reviews=weakest(officer2, 1),
+        actions=[ActionInput("Link every PP+ request to a PEP target", officer2, today + timedelta(days=21))],
+    )
+    return Supervision.objects.filter(officer__in=[officer, officer2]).count()
+
+
 def _draw_samples(users, terms: list[Term]) -> dict[str, int]:
     """The moderation group, then every term's QA samples (oldest first), so the worklists
     are populated; the reviews already made are ticked off on the entries they answer."""
@@ -1299,7 +1359,7 @@ def flush_demo_data(stdout=None) -> dict:
     lead areas (seeded by migrations) are kept."""
     deleted = {}
     with transaction.atomic():
-        for model in (QaReview, Pep, Child, Term, DesignatedTeacher, School, SocialWorker, SocialCareTeam):
+        for model in (Supervision, QaReview, Pep, Child, Term, DesignatedTeacher, School, SocialWorker, SocialCareTeam):
             _total, per_model = model.objects.all().delete()  # the total counts cascades
             deleted[model._meta.verbose_name_plural] = per_model.get(model._meta.label, 0)
         users = User.objects.filter(Q(is_superuser=False) | Q(username__in=DEMO_USERNAMES))

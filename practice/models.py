@@ -69,6 +69,9 @@ class Supervision(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Bumped by every save and carried by the form: a stale tab is refused, not merged.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The "record a supervision" form's own token (unique): a double submit, or a second
+    # tab of the same form, finds the supervision already recorded instead of a second one.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-date", "-pk"]

@@ -22,6 +22,13 @@ NAVIGATION = (
     NavEntry("Coverage", "sampling:coverage", "hvs.view_coverage", (("sampling", "coverage"),)),
     NavEntry("Moderation", "sampling:moderation", "hvs.view_moderation", (("sampling", "moderation"),)),
     NavEntry("Peer review", "practice:peer_reviews", "hvs.view_peer_reviews", (("practice", "peer_review"),)),
+    NavEntry("Supervision", "practice:supervisions", "hvs.hold_supervisions", (("practice", "supervision"),)),
+    NavEntry(
+        "My development",
+        "practice:my_development",
+        "hvs.view_my_development",
+        (("practice", "my_development"), ("practice", "supervision")),
+    ),
     NavEntry("Reports", "reporting:dashboard", "hvs.view_reports", (("reporting", ""), ("reports", ""))),
     NavEntry("Messages", "notices:list", "hvs.view_messages", (("notices", ""),)),
     NavEntry("Imports", "imports:index", "hvs.import_data", (("imports", ""),)),

@@ -315,11 +315,23 @@ def _earlier_round(history: list[QaReview], review: QaReview) -> QaReview | None
     )
 
 
+def _officer_to_supervise(user, review: QaReview):
+    """Where a manager meets weak practice: the PEP's officer, if the user may record a
+    one-to-one supervision with them (and the officer did not make the review)."""
+    officer = review.pep.officer
+    if officer is None or review.reviewer_id == officer.pk or not user.has_perm("hvs.supervise", officer):
+        return None
+    return officer
+
+
 def review_detail(request, pk):
     # A draft is its reviewer's alone, and while the user re-rates a PEP blind for
     # moderation the other reviews of it stay hidden: to anyone else they do not exist.
     review = get_object_or_404(
-        visible_reviews(request.user).select_related("pep__child", "pep__term", "reviewer", "pro_forma"), pk=pk
+        visible_reviews(request.user).select_related(
+            "pep__child", "pep__term", "pep__officer", "reviewer", "pro_forma"
+        ),
+        pk=pk,
     )
     if not review.is_submitted:
         return redirect("reviews:rate", pk=review.pk)
@@ -342,6 +354,7 @@ def review_detail(request, pk):
             "returned": review.pep.status == PepStatus.RETURNED and review.needs_amendment,
             "corrections": list(this.corrections.all()) if this else [],
             "can_correct": request.user.has_perm("hvs.correct_review", review),
+            "supervise_officer": _officer_to_supervise(request.user, review),
             "previous_review": _earlier_round(history, review),
             "story": [] if blind else qa_story(review.pep, history),
             # One click on to the next PEP the reviewer has to rate.
