@@ -495,8 +495,8 @@ PERMISSIONS = {
     "hvs.view_supervision": may_see_supervision,
     "hvs.edit_supervision": may_edit_supervision,
     "hvs.follow_up_action": may_follow_up_action,
-    # The navigation's entries: the supervision list for those who hold one-to-ones, an
-    # officer's own page of their supervisions, actions and training for officers.
+    # The supervision list for those who hold one-to-ones (and the navigation's entry); an
+    # officer's own page of their supervisions, actions and training.
     "hvs.hold_supervisions": is_manager | is_vsh,
     "hvs.view_my_development": is_officer,
     # The confidential capability process, asked with the officer as the object

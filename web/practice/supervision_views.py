@@ -62,6 +62,9 @@ class SupervisionFilterForm(forms.Form):
 
 def supervisions(request):
     _require(request.user, "hvs.view_supervisions")
+    if not request.user.has_perm("hvs.hold_supervisions"):
+        # An officer's supervisions are their own: on their page, with their actions.
+        return redirect("practice:my_development")
     scope = visible_supervisions(request.user)
     people = User.objects.filter(pk__in=scope.values("officer")).order_by("first_name", "last_name")
     form = SupervisionFilterForm(request.GET or None, people=people)
@@ -241,7 +244,8 @@ def supervision_detail(request, pk):
 
 
 def my_development(request):
-    _require(request.user, "hvs.view_supervisions")
+    # An officer's own page (a manager's own supervisions, held by the VSH, are on the list).
+    _require(request.user, "hvs.view_my_development")
     today = timezone.localdate()
     actions = list(actions_of(request.user))
     return render(
