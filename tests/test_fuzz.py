@@ -72,6 +72,8 @@ QUERY_NAMES = [
     "date_from",
     "date_to",
     "pep",
+    # the supervision page's prefill (web.practice.supervision_views.supervision_new)
+    "review",
     # django-axes, on a failed sign-in: it masks these in the GET and POST data it records.
     "username",
     "password",
@@ -117,6 +119,18 @@ PEP_MEETING_FIELDS = [
 ]
 
 
+# The supervision form (web/practice/supervision_forms.py): the meeting, then its rows.
+SUPERVISION_FIELDS = [
+    *("date_0", "date_1", "date_2", "reviews", "notes", "form_token", "version"),
+    *(
+        f"action_{row}_{part}"
+        for row in (1, 2, 3)
+        for part in ("description", "owner", "due_0", "due_1", "due_2", "review", "area")
+    ),
+    *(f"training_{row}_{part}" for row in (1, 2) for part in ("kind", "with_whom", "date_0", "date_1", "date_2")),
+]
+
+
 def form_names(world) -> dict[str, list[str]]:
     """Route -> the fields of the forms it takes (some names carry the world's ids)."""
     entry = world["entry"]
@@ -156,6 +170,8 @@ def form_names(world) -> dict[str, list[str]]:
         "peps:submit": ["note"],
         "imports:index": ["kind", "source", "new_source", "file"],
         "imports:mapping": [f"column_{index}" for index in range(len(world["import_run"].headings))],
+        "practice:supervision_edit": SUPERVISION_FIELDS,
+        "practice:supervision_detail": ["training", "status"],
         # The PEP list's filter form posts (the search text stays out of the address).
         "peps:list": ["term", *PEP_FILTER_NAMES, "sort"],
     }
@@ -184,6 +200,8 @@ def gates(world) -> list[tuple[set[str], bool, dict]]:
         # time: the report kind is read before the term).
         ({"term"}, True, {"term": term}),
         ({"kind"}, True, {"kind": "board"}),
+        # The new supervision page reads the review to tick once the officer is one's own.
+        ({"officer"}, True, {"officer": officer}),
         # The peer review page reads its notes form only when no PEP is being added.
         ({"pep-brought"}, False, {"pep-brought": None}),
         # A form's choices valid, so that its free text goes on to the services.

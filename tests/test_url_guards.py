@@ -36,7 +36,17 @@ from reviews.services import save_review, start_review
 from sampling.models import Sample, SampleEntry, SampleKind
 from sampling.services import start_entry_review
 
-from .factories import ChildFactory, PepFactory, TermFactory, UserFactory, queue_notice, rate_all
+from .factories import (
+    ChildFactory,
+    PepFactory,
+    PracticeActionFactory,
+    SupervisionFactory,
+    TermFactory,
+    TrainingOfferFactory,
+    UserFactory,
+    queue_notice,
+    rate_all,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +148,10 @@ def _notice(w):
     return {"pk": w["notice"].pk}
 
 
+def _supervision(w):
+    return {"pk": w["supervision"].pk}
+
+
 CASES = {
     # accounts
     "home": Case(insider="officer"),
@@ -211,6 +225,12 @@ CASES = {
     "notices:resend": Case(_notice, post_only=True, ok=(302,)),
     # audit
     "audit:child": Case(lambda w: {"child_pk": w["new_child"].pk}),
+    # one-to-one supervision (practice): line management, so the manager is the insider
+    "practice:supervisions": Case(insider="manager"),
+    "practice:supervision_new": Case(insider="manager"),
+    "practice:supervision_detail": Case(_supervision, insider="manager"),
+    "practice:supervision_edit": Case(_supervision, insider="manager"),
+    "practice:my_development": Case(insider="officer"),
 }
 
 
@@ -231,6 +251,8 @@ SHOWS_CHILD = {
     "imports:run",
     "notices:list",
     "notices:detail",
+    "practice:supervision_detail",
+    "practice:supervision_edit",
 }
 
 
@@ -280,6 +302,11 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     import_run = preview_import("children", ContentFile(export.encode(), name="children.csv"), source="LCS", user=vsh)
     # A message about the PEP that the mail server refused (the messages page resends it).
     notice = queue_notice(pep, state=DeliveryState.FAILED, caused_by=manager)
+    # The manager's one-to-one with the officer about the review, an action and training.
+    supervision = SupervisionFactory(officer=officer, manager=manager, date=pep.term.end_date)
+    supervision.reviews.set([review])
+    PracticeActionFactory(supervision=supervision, review=review)
+    TrainingOfferFactory(supervision=supervision)
     pep.refresh_from_db()
     return {
         "pep": pep,
@@ -292,6 +319,7 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "new_child": new_child,
         "import_run": import_run,
         "notice": notice,
+        "supervision": supervision,
         "manager": manager,
         "officer": officer,
         "outsider": other_officer,
@@ -356,6 +384,7 @@ def test_every_path_argument_is_filled_from_an_object():
                         "new_child",
                         "import_run",
                         "notice",
+                        "supervision",
                     )
                 }
             )
@@ -492,6 +521,8 @@ def test_the_form_pages_are_checked(client, world):
         "practice:peer_review_detail": "manager",
         "reports:index": "manager",
         "reviews:worklist": "lead",
+        "practice:supervision_edit": "manager",
+        "practice:supervision_detail": "manager",
     }
     for name, who in pages.items():
         client.force_login(world[who])
