@@ -8,17 +8,28 @@ HVS_REQUIRE_SERVICES=1, as in CI).
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from post_office.models import Email
 
 from core.vocabulary import Role
 from notices.models import Notice, NoticeKind
 from peps.models import PepStatus, PepStatusChange
-from practice.models import PeerReviewMeeting, PeerReviewPep
+from practice.models import (
+    ActionStatus,
+    PeerReviewMeeting,
+    PeerReviewPep,
+    PracticeAction,
+    Supervision,
+    TrainingKind,
+    TrainingOffer,
+)
+from practice.supervision import record_outcome
 from reporting import social_care
 from reporting.models import ReportRequest, SocialCareDispatch, SocialCareSend
 from reporting.tasks import build_report as build_report_task
@@ -28,7 +39,7 @@ from reviews.services import save_review, start_review
 from sampling.models import SampleEntry
 from sampling.services import draw_term_samples
 
-from .factories import UserFactory, rate_all
+from .factories import PracticeActionFactory, SupervisionFactory, UserFactory, rate_all
 from .services import require_service
 
 pytestmark = [
@@ -351,3 +362,100 @@ def test_two_tabs_saving_at_once_save_one_and_refuse_the_other(pep, manager):
     assert review.version == tabs[saved]["version"] + 1
     assert review.strengths == tabs[saved]["strengths"]
     assert set(review.area_ratings.values_list("rating", flat=True)) == {saved}
+
+
+# --- one-to-one supervision (practice.supervision) -----------------------------------
+
+
+def _supervision_form(officer, **extra):
+    """The new supervision form as posted: one token, an action and a training offer."""
+    today = timezone.localdate()
+    return {
+        "form_token": str(uuid.uuid4()),
+        "date_0": str(today.day),
+        "date_1": str(today.month),
+        "date_2": str(today.year),
+        "notes": "Went through the Red PEP",
+        "action_1_description": "Make every target SMART",
+        "action_1_owner": officer.pk,
+        "action_1_due_0": str(today.day),
+        "action_1_due_1": str(today.month),
+        "action_1_due_2": str(today.year),
+        "training_1_kind": TrainingKind.SHADOWING,
+        "training_1_with_whom": "An experienced VSO",
+        "training_1_date_0": str(today.day),
+        "training_1_date_1": str(today.month),
+        "training_1_date_2": str(today.year),
+        **extra,
+    }
+
+
+def test_three_clicks_on_record_the_supervision_record_it_once(manager, officer):
+    url = f"{reverse('practice:supervision_new')}?officer={officer.pk}"
+    data = _supervision_form(officer)
+
+    responses = at_once(*[post(browser(manager), url, data)] * CLICKS)
+
+    assert_no_500(responses)
+    supervision = Supervision.objects.get()
+    assert [r.status_code for r in responses] == [302] * CLICKS
+    assert {r["Location"] for r in responses} == {reverse("practice:supervision_detail", args=[supervision.pk])}
+    assert PracticeAction.objects.filter(supervision=supervision).count() == 1
+    assert TrainingOffer.objects.filter(supervision=supervision).count() == 1
+
+
+def test_two_tabs_recording_an_actions_outcome_at_once_record_one(manager, officer):
+    earlier = SupervisionFactory(officer=officer, manager=manager, date=timezone.localdate() - timedelta(days=30))
+    action = PracticeActionFactory(supervision=earlier)
+    later = SupervisionFactory(officer=officer, manager=manager)
+    tabs = [(ActionStatus.DONE, "done in tab 1"), (ActionStatus.NOT_DONE, "not done in tab 2")]
+
+    results = at_once(
+        *[
+            (
+                lambda status=status, outcome=outcome: record_outcome(
+                    action, at=later, by=manager, status=status, outcome=outcome
+                )[1]
+            )
+            for status, outcome in tabs
+        ]
+    )
+
+    assert sorted(results) == [False, True]
+    action.refresh_from_db()
+    assert (action.status, action.outcome) in [
+        (ActionStatus.DONE, "done in tab 1"),
+        (ActionStatus.NOT_DONE, "not done in tab 2"),
+    ]
+    assert action.followed_up_at == later
+
+
+def test_two_tabs_editing_a_supervision_at_once_save_one_and_refuse_the_other(manager, officer):
+    supervision = SupervisionFactory(officer=officer, manager=manager, notes="Before")
+    url = reverse("practice:supervision_edit", args=[supervision.pk])
+    today = timezone.localdate()
+    base = {"version": supervision.version, "date_0": today.day, "date_1": today.month, "date_2": today.year}
+    tabs = {
+        "one": {
+            **base,
+            "notes": "Tab one",
+            "action_1_description": "From tab one",
+            "action_1_owner": officer.pk,
+            "action_1_due_0": today.day,
+            "action_1_due_1": today.month,
+            "action_1_due_2": today.year,
+        },
+        "two": {**base, "notes": "Tab two"},
+    }
+
+    responses = dict(zip(tabs, at_once(*[post(browser(manager), url, data) for data in tabs.values()]), strict=True))
+
+    assert_no_500(responses.values())
+    assert sorted(r.status_code for r in responses.values()) == [200, 302]
+    saved = next(tab for tab, response in responses.items() if response.status_code == 302)
+    refused = next(response for response in responses.values() if response.status_code == 200)
+    assert "changed in another tab or by someone else" in refused.content.decode()
+    supervision.refresh_from_db()
+    assert supervision.notes == tabs[saved]["notes"]
+    assert supervision.version == 2
+    assert supervision.actions.count() == (1 if saved == "one" else 0)
