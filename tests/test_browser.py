@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -797,4 +798,64 @@ def test_main_pages_have_no_csp_violations_and_pass_axe(live_server, page, signe
     page.wait_for_load_state("load")
     check("csp-05-reports")
     assert not problems, "console errors or CSP violations:\n" + "\n".join(problems)
+    check.assert_clean()
+
+
+# --- one-to-one supervision -------------------------------------------------------------
+
+
+def test_a_manager_records_a_supervision_from_a_red_review_and_the_officer_sees_it(
+    live_server, browser, page, signed_in_manager, signed_in_officer, pep
+):
+    review = start_review(pep, signed_in_manager)
+    review = save_review(
+        review,
+        rate_all(review, ["red"] * 5 + ["amber"] * 3, comment="No SMART targets"),
+        strengths="",
+        development_points="Make the targets SMART",
+        submit=True,
+    )
+    due = timezone.localdate() + timedelta(days=5)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(live_server.url + reverse("reviews:detail", args=[review.pk]))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Red")
+    page.get_by_role("link", name=re.compile("^Record a supervision")).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Record a supervision")
+    ticked = page.get_by_role("checkbox", name=re.compile(re.escape(pep.child.la_reference)))
+    expect(ticked).to_be_checked()
+    expect(page.locator(".app-supervision-review").first).to_contain_text("No SMART targets")
+    check("supervision-new")
+    page.get_by_label("What", exact=True).first.fill("Make every target SMART")
+    action_1 = page.get_by_role("group", name="Action 1")
+    action_1.get_by_label("Day").fill(str(due.day))
+    action_1.get_by_label("Month").fill(str(due.month))
+    action_1.get_by_label("Year").fill(str(due.year))
+    training_1 = page.get_by_role("group", name="Training 1")
+    training_1.get_by_label("Training or shadowing").select_option("shadowing")
+    training_1.get_by_label("With whom").fill("An experienced VSO")
+    training_1.get_by_label("Day").fill(str(due.day))
+    training_1.get_by_label("Month").fill(str(due.month))
+    training_1.get_by_label("Year").fill(str(due.year))
+    page.get_by_role("button", name="Record the supervision").click()
+
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        f"Supervision of {signed_in_officer} recorded"
+    )
+    expect(page.locator("#actions")).to_contain_text("Make every target SMART")
+    expect(page.locator("#training")).to_contain_text("An experienced VSO")
+    expect(page.locator("main")).to_contain_text("No SMART targets")
+    check("supervision-detail")
+    _screenshot(page, "supervision-detail")
+
+    officer_page = browser.new_context(viewport=VIEWPORT, locale="en-GB").new_page()
+    _sign_in(officer_page, live_server, signed_in_officer, landing="My caseload")
+    officer_page.get_by_role("navigation", name="Menu").get_by_role("link", name="My development").click()
+    expect(officer_page.get_by_role("heading", level=1)).to_have_text("My development")
+    expect(officer_page.locator("#due-soon")).to_contain_text("Make every target SMART")
+    expect(officer_page.locator("#actions")).to_contain_text("Make every target SMART")
+    expect(officer_page.locator("#training")).to_contain_text("An experienced VSO")
+    _screenshot(officer_page, "my-development")
+    officer_page.context.close()
     check.assert_clean()
