@@ -12,6 +12,7 @@ from accounts.models import User
 from core.vocabulary import Role
 from demo.school import DEMO_USERNAMES
 from peps.models import AspirationEntry, Child, Pep, PepStatus, Term
+from practice.models import ActionStatus, Supervision, TrainingOffer, TrainingStatus
 from reviews import rules
 from reviews.models import QaReview, ReviewKind, ReviewStatus
 
@@ -167,3 +168,22 @@ def test_flush_keeps_other_superusers():
     seed(flush=True)
     assert User.objects.filter(username="ops", is_superuser=True).exists()
     assert User.objects.count() == len(DEMO_USERNAMES) + 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_has_supervisions_with_actions_carried_forward_and_training():
+    seed()
+    today = date.today()
+    officer = User.objects.get(username="officer")
+    first, second = Supervision.objects.filter(officer=officer).order_by("date")
+    assert first.manager.username == second.manager.username == "manager"
+    assert first.reviews.exists()
+    overdue = first.actions.get(status=ActionStatus.OPEN)
+    assert overdue.due < today  # still open, carried into the next one
+    done = first.actions.get(status=ActionStatus.DONE)
+    assert done.followed_up_at == second and done.outcome
+    assert set(TrainingOffer.objects.filter(officer=officer).values_list("status", flat=True)) == {
+        TrainingStatus.DONE,
+        TrainingStatus.PLANNED,
+    }
+    assert Supervision.objects.filter(officer__username="officer2").count() == 1
