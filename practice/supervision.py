@@ -14,7 +14,6 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -130,9 +129,8 @@ def update_supervision(
         if locked.version != version:
             raise SupervisionChangedElsewhere(locked.version)
         locked.date, locked.notes = date, notes
-        locked.version = F("version") + 1
+        locked.version += 1  # the row is locked: no other save can come between
         locked.save(update_fields=["date", "notes", "version", "updated_at"])
-        locked.refresh_from_db(fields=["version"])
         locked.reviews.set(list(reviews))
         _add_agreed(locked, by, actions, training)
         already = _record_follow_ups(locked, by, follow_ups)

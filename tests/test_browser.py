@@ -34,9 +34,11 @@ from reviews.services import save_review, start_review
 from .factories import (
     ChildFactory,
     PepFactory,
+    PracticeActionFactory,
     SampleEntryFactory,
     SampleFactory,
     SchoolFactory,
+    SupervisionFactory,
     UserFactory,
     queue_notice,
     rate_all,
@@ -816,6 +818,11 @@ def test_a_manager_records_a_supervision_from_a_red_review_and_the_officer_sees_
         submit=True,
     )
     due = timezone.localdate() + timedelta(days=5)
+    # An action still open from the last supervision: carried into this one.
+    earlier = SupervisionFactory(
+        officer=signed_in_officer, manager=signed_in_manager, date=timezone.localdate() - timedelta(days=30)
+    )
+    PracticeActionFactory(supervision=earlier, description="Invite the SW to every PEP meeting")
     check = _AxeCheck(page)
     _sign_in(page, live_server, signed_in_manager)
     page.goto(live_server.url + reverse("reviews:detail", args=[review.pk]))
@@ -827,6 +834,9 @@ def test_a_manager_records_a_supervision_from_a_red_review_and_the_officer_sees_
     expect(ticked).to_be_checked()
     expect(page.locator(".app-supervision-review").first).to_contain_text("No SMART targets")
     check("supervision-new")
+    carried = page.get_by_role("group", name="Invite the SW to every PEP meeting")
+    carried.get_by_role("radio", name="Done", exact=True).check()
+    page.get_by_label("What came of it").fill("The SW came to both meetings")
     page.get_by_label("What", exact=True).first.fill("Make every target SMART")
     action_1 = page.get_by_role("group", name="Action 1")
     action_1.get_by_label("Day").fill(str(due.day))
@@ -846,8 +856,17 @@ def test_a_manager_records_a_supervision_from_a_red_review_and_the_officer_sees_
     expect(page.locator("#actions")).to_contain_text("Make every target SMART")
     expect(page.locator("#training")).to_contain_text("An experienced VSO")
     expect(page.locator("main")).to_contain_text("No SMART targets")
+    expect(page.locator("#followed-up")).to_contain_text("The SW came to both meetings")
     check("supervision-detail")
     _screenshot(page, "supervision-detail")
+    page.get_by_role("link", name="Change the supervision").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change the supervision")
+    check("supervision-edit")
+    page.get_by_role("link", name="Back to the supervision").click()
+    page.get_by_role("link", name="Supervision", exact=True).first.click()
+    expect(page.locator("#supervisions tbody tr")).to_have_count(2)
+    check("supervision-list")
+    _screenshot(page, "supervision-list")
 
     officer_page = browser.new_context(viewport=VIEWPORT, locale="en-GB").new_page()
     _sign_in(officer_page, live_server, signed_in_officer, landing="My caseload")
@@ -856,6 +875,7 @@ def test_a_manager_records_a_supervision_from_a_red_review_and_the_officer_sees_
     expect(officer_page.locator("#due-soon")).to_contain_text("Make every target SMART")
     expect(officer_page.locator("#actions")).to_contain_text("Make every target SMART")
     expect(officer_page.locator("#training")).to_contain_text("An experienced VSO")
+    expect(officer_page.locator("#actions")).to_contain_text("The SW came to both meetings")
     _screenshot(officer_page, "my-development")
     officer_page.context.close()
     check.assert_clean()

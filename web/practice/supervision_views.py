@@ -49,9 +49,18 @@ def _require(user, permission: str, obj=None) -> None:
 
 
 class SupervisionFilterForm(forms.Form):
-    officer = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Everyone")
+    officer = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Everyone",
+        widget=forms.Select(attrs={"class": "govuk-select"}),
+    )
     term = forms.ModelChoiceField(
-        queryset=Term.objects.all(), required=False, empty_label="Any date", label="Held in the term"
+        queryset=Term.objects.all(),
+        required=False,
+        empty_label="Any date",
+        label="Held in the term",
+        widget=forms.Select(attrs={"class": "govuk-select"}),
     )
 
     def __init__(self, *args, people, **kwargs):
