@@ -21,7 +21,7 @@ from core.parsing import parse_int
 from practice.models import ActionStatus, PracticeAction, Supervision, TrainingKind
 from practice.selectors import as_qa_template, recent_reviews_of
 from practice.supervision import ActionInput, FollowUpInput, TrainingInput
-from reviews.models import ProForma, ProFormaArea, QaReview, ReviewStatus
+from reviews.models import ProFormaArea, QaReview, ReviewStatus
 from web.forms import GovukDateField, PeopleChoiceField
 
 ACTION_ROWS = 3
@@ -37,14 +37,27 @@ class ReviewChoiceField(PeopleChoiceField):
         return f"{obj.pep.child.full_name} ({obj.pep.child.la_reference}), {obj.pep.term}"
 
 
-class SingleReviewField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: QaReview) -> str:
-        return f"{obj.pep.child.la_reference}, {obj.pep.term} ({obj.get_overall_judgement_display() or 'no judgement'})"
+class PickField(forms.ChoiceField):
+    """One of a list of objects read once for the whole form (each action row offers the
+    same people, reviews and areas): cleans to the object, or None for the empty choice."""
+
+    def __init__(self, *, objects, label_of, empty_label: str | None, **kwargs):
+        self.objects = {str(obj.pk): obj for obj in objects}
+        choices = [(key, label_of(obj)) for key, obj in self.objects.items()]
+        super().__init__(choices=[("", empty_label), *choices] if empty_label else choices, **kwargs)
+
+    def clean(self, value):
+        key = super().clean(value)
+        return self.objects.get(key) if key else None
 
 
-class AreaField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: ProFormaArea) -> str:
-        return f"{obj.title} ({obj.pro_forma.get_phase_display()})"
+def _review_label(review: QaReview) -> str:
+    judgement = review.get_overall_judgement_display() or "no judgement"
+    return f"{review.pep.child.la_reference}, {review.pep.term} ({judgement})"
+
+
+def _area_label(area: ProFormaArea) -> str:
+    return f"{area.title} ({area.pro_forma.get_phase_display()})"
 
 
 def offered_reviews(officer: User, viewer: User, also=()) -> QuerySet[QaReview]:
@@ -133,41 +146,40 @@ class SupervisionForm(forms.Form):
             )
 
     def _add_rows(self) -> None:
-        owners = User.objects.filter(pk__in=[self.officer.pk, self.recorder.pk]).order_by("first_name", "last_name")
+        owners = sorted({self.officer, self.recorder}, key=lambda u: (u.first_name, u.last_name, u.pk))
         pro_formas = {r.pro_forma_id for r in self.review_options}
-        pro_formas |= {p.pk for p in ProForma.objects.filter(is_active=True)}
-        areas = (
-            ProFormaArea.objects.filter(pro_forma__in=pro_formas)
+        areas = list(
+            ProFormaArea.objects.filter(Q(pro_forma__in=pro_formas) | Q(pro_forma__is_active=True))
             .select_related("pro_forma")
             .order_by("pro_forma__phase", "-pro_forma__version", "position")
-        )
-        reviews = QaReview.objects.filter(pk__in=[r.pk for r in self.review_options]).select_related(
-            "pep__child", "pep__term"
         )
         for row in range(1, ACTION_ROWS + 1):
             name = f"action_{row}_"
             self.fields[name + "description"] = forms.CharField(
                 label="What", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
             )
-            self.fields[name + "owner"] = forms.ModelChoiceField(
+            self.fields[name + "owner"] = PickField(
                 label="Who",
-                queryset=owners,
+                objects=owners,
+                label_of=str,
                 required=False,
                 initial=self.officer.pk,
                 empty_label=None,
                 error_messages={"invalid_choice": "Choose who will do it from the list"},
             )
             self.fields[name + "due"] = GovukDateField(what="the due date", label="Due date", required=False)
-            self.fields[name + "review"] = SingleReviewField(
+            self.fields[name + "review"] = PickField(
                 label="From the review (optional)",
-                queryset=reviews,
+                objects=self.review_options,
+                label_of=_review_label,
                 required=False,
                 empty_label="None",
                 error_messages={"invalid_choice": "Choose a review from the list"},
             )
-            self.fields[name + "area"] = AreaField(
+            self.fields[name + "area"] = PickField(
                 label="Area of the pro-forma (optional)",
-                queryset=areas,
+                objects=areas,
+                label_of=_area_label,
                 required=False,
                 empty_label="None",
                 error_messages={"invalid_choice": "Choose an area from the list"},
