@@ -97,12 +97,13 @@ def needs_supervision(
         return []
     judgements: dict[int, list[str]] = defaultdict(list)
     if term is not None:
-        for officer_id, judgement in Pep.objects.filter(term=term, officer_id__in=ids).values_list(
-            "officer_id", "judgement"
+        for officer_id, judgement in (
+            Pep.objects.filter(term=term, officer_id__in=ids).order_by().values_list("officer_id", "judgement")
         ):
             judgements[officer_id].append(judgement)
     overdue = dict(
         PracticeAction.objects.filter(owner_id__in=ids, status=ActionStatus.OPEN, due__lt=today)
+        .order_by()
         .values("owner_id")
         .annotate(n=Count("pk"))
         .values_list("owner_id", "n")
@@ -117,6 +118,7 @@ def needs_supervision(
     needing = [row.officer.pk for row in rows]
     last = dict(
         Supervision.objects.filter(officer_id__in=needing)
+        .order_by()
         .values("officer_id")
         .annotate(last=Max("date"))
         .values_list("officer_id", "last")
@@ -124,7 +126,8 @@ def needs_supervision(
     to_discuss: dict[int, list[QaReview]] = defaultdict(list)
     if term is not None and reviews is not None:
         for review in _reviews_to_discuss(reviews, term, needing):
-            to_discuss[review.pep.officer_id].append(review)
+            if review.pep.officer_id is not None:
+                to_discuss[review.pep.officer_id].append(review)
     flagged: set[int] = set()
     if capability is not None:
         flagged = set(

@@ -63,8 +63,8 @@ def _item(action: PracticeAction) -> dict:
         "agreed_at": "your supervision" if action.supervision_id else "the peer review meeting",
         "agreed_on": meeting.date if meeting else None,
         # The PEP by its LA reference only, never the child's name.
-        "la_reference": action.review.pep.child.la_reference if action.review_id else "",
-        "area": action.area.title if action.area_id else "",
+        "la_reference": action.review.pep.child.la_reference if action.review else "",
+        "area": action.area.title if action.area else "",
     }
 
 
