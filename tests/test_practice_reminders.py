@@ -51,7 +51,9 @@ def _bodies() -> list[str]:
 
 
 def test_one_email_per_owner_listing_due_soon_and_overdue(supervision, today):
-    soon = PracticeActionFactory(supervision=supervision, due=today + timedelta(days=5), description="Make targets SMART")
+    soon = PracticeActionFactory(
+        supervision=supervision, due=today + timedelta(days=5), description="Make targets SMART"
+    )
     late = PracticeActionFactory(supervision=supervision, due=today - timedelta(days=2), description="Ask the child")
     later = PracticeActionFactory(supervision=supervision, due=today + timedelta(days=6), description="Not yet")
 
