@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from access.policy import may_see_capability_of
 from audit.models import AuditEntry, content_type_of
 from audit.registration import AUDITED
 from core.vocabulary import Role
@@ -153,8 +154,6 @@ def test_everyone_else_gets_not_found(client, request, officer, who):
 
 def test_a_superuser_with_another_role_passes_has_perm_but_not_the_policy(officer):
     """Why the page asks the policy directly: Django's has_perm passes every superuser."""
-    from access.policy import may_see_capability_of
-
     superuser = UserFactory(role=Role.LEAD, is_staff=True, is_superuser=True)
     assert superuser.has_perm("hvs.view_capability", officer)
     assert not may_see_capability_of(superuser, officer)

@@ -22,7 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.vocabulary import Role
+from notices.models import Notice
 from practice.models import CapabilityConcern
+from practice.reminders import send_action_reminders
 
 from . import test_url_guards as guards
 from .factories import PracticeActionFactory, SupervisionFactory, UserFactory
@@ -183,9 +185,6 @@ def test_the_check_finds_a_leak():
 
 def test_the_reminder_messages_do_not_mention_it(world, concern):
     """Messages the app writes (the action reminders here) stay clear of it."""
-    from notices.models import Notice
-    from practice.reminders import send_action_reminders
-
     world["officer"].email = "officer@example.org"
     world["officer"].save()
     assert send_action_reminders().sent == 1

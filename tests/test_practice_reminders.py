@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from core.vocabulary import Role
 from notices.models import Notice, NoticeKind
 from practice import tasks
-from practice.models import ActionStatus, PracticeAction
+from practice.models import ActionStatus, PeerReviewMeeting, PracticeAction
 from practice.reminders import actions_to_mention, owed_reminders, send_action_reminders
 
 from .factories import (
@@ -22,6 +23,7 @@ from .factories import (
     PracticeActionFactory,
     QaReviewFactory,
     SupervisionFactory,
+    TermFactory,
     UserFactory,
 )
 from .services import require_service
@@ -111,10 +113,6 @@ def test_the_message_names_no_child_only_the_la_reference(supervision, officer, 
 
 
 def test_actions_of_a_peer_review_say_so(manager, today):
-    from practice.models import PeerReviewMeeting
-
-    from .factories import TermFactory
-
     manager.email = "manager@example.org"
     manager.save()
     meeting = PeerReviewMeeting.objects.create(date=today, term=TermFactory(), focus="targets", recorded_by=manager)
@@ -134,8 +132,6 @@ def test_the_task_and_the_command_send_the_same(supervision, today, capsys):
 
 
 def test_the_command_refuses_a_bad_date():
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="--date"):
         call_command("send_action_reminders", "--date", "31-02-2026")
 
