@@ -235,3 +235,26 @@ def test_manager_home_queries_stay_constant_with_officers_to_supervise(client, m
     with_6, body = count()
     assert body.count("1 PEP rated Red") == 6
     assert with_2 == with_6 == MANAGER_HOME_WITH_NEEDS_QUERIES
+
+
+def test_the_vsh_sees_their_own_line_reports_who_need_supervision(client, vsh, manager, current_term):
+    """The VSH's line reports are the managers (who may hold a caseload too)."""
+    manager.line_manager = vsh
+    manager.save()
+    officer, _review, _supervision = _needing(manager, current_term)  # the manager's report, not the VSH's
+    PepFactory(child=ChildFactory(allocated_officer=manager), term=current_term, judgement="red")
+    CapabilityConcernFactory(officer=manager, opened_by=vsh)
+    client.force_login(vsh)
+    body = client.get(reverse("home")).content.decode()
+    section = body.split('id="needs-supervision"', 1)[1]
+    assert escape(str(manager)) in section and "1 PEP rated Red" in section
+    assert "Capability process open" in section
+    assert escape(str(officer)) not in section
+
+
+@pytest.mark.parametrize("role", ["lead", "administrator"])
+def test_other_whole_school_roles_see_no_one_to_supervise(client, request, role, manager, current_term):
+    _needing(manager, current_term)
+    client.force_login(request.getfixturevalue(role))
+    body = client.get(reverse("home")).content.decode()
+    assert "Who needs supervision" not in body and "apability" not in body

@@ -37,9 +37,9 @@ MARKER = "Marker-CAP-8K2J"
 ROLES = ["officer", "outsider", "manager", "other_manager", "lead", "administrator", "superuser", "vsh"]
 # Where each may see what: the notes on the process's own page, to the line manager and
 # the VSH; the process named ("Capability process open", a link to it) also on the line
-# manager's start page, in who needs supervision.
+# manager's start page (and the VSH's, for their own line reports), in who needs supervision.
 SHOWS_NOTES = {"practice:capability": {"manager", "vsh"}}
-SHOWS_MENTION = {"practice:capability": {"manager", "vsh"}, "home": {"manager"}}
+SHOWS_MENTION = {"practice:capability": {"manager", "vsh"}, "home": {"manager", "vsh"}}
 
 
 @pytest.fixture

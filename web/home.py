@@ -59,6 +59,9 @@ def home(request):
     if user.role == Role.VSH and term:
         rows = coverage(term, officers_in_view(user))
         context["coverage"] = {"met": sum(1 for row in rows if row.policy_met), "officers": len(rows)}
+        # The VSH's own line reports (the managers, and anyone else who reports to them).
+        context["needs_supervision"] = _needs_supervision(user, term)
+        context["shows_needs_supervision"] = True
     return render(request, "home/school.html", context)
 
 
