@@ -198,7 +198,7 @@ def test_nor_in_the_admin(client, world, people, concern, who, part):
 def test_the_check_finds_a_leak():
     """The check above can fail: a page showing the notes, or naming the process."""
     assert _check({"peps:list": f"notes {MARKER}"}, "manager") == ["peps:list shows the notes to manager"]
-    assert _check({"home": "Capability process open"}, "vsh") == ["home mentions the capability process to vsh"]
+    assert _check({"home": "Capability process open"}, "lead") == ["home mentions the capability process to lead"]
     assert _check({"home": "Capability process open"}, "manager") == []
 
 
