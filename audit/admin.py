@@ -3,7 +3,9 @@
 from auditlog.admin import LogEntryAdmin
 from django.contrib import admin
 
-from .models import AuditEntry
+from practice.models import CapabilityConcern
+
+from .models import AuditEntry, content_type_of
 
 if admin.site.is_registered(AuditEntry):
     admin.site.unregister(AuditEntry)
@@ -19,6 +21,11 @@ class AuditEntryAdmin(LogEntryAdmin):
         ("Where from", {"fields": ["remote_addr", "child_id", "additional_data"]}),
     ]
     actions = None
+
+    def get_queryset(self, request):
+        # The capability process is confidential to the officer's line manager and the VSH
+        # (access.policy): its entries (no notes, but who and when) stay out of the admin.
+        return super().get_queryset(request).exclude(content_type=content_type_of(CapabilityConcern))
 
     def has_add_permission(self, request):
         return False

@@ -11,7 +11,14 @@ from django.db.models.signals import pre_delete
 
 from accounts.models import User
 from peps.models import AspirationEntry, Child, Pep
-from practice.models import PeerReviewMeeting, PeerReviewPep, PracticeAction, Supervision, TrainingOffer
+from practice.models import (
+    CapabilityConcern,
+    PeerReviewMeeting,
+    PeerReviewPep,
+    PracticeAction,
+    Supervision,
+    TrainingOffer,
+)
 from reviews.models import Amendment, AreaRating, ProForma, ProFormaArea, QaReview, ReviewCorrection
 from sampling.models import Sample, SampleEntry
 
@@ -42,6 +49,9 @@ AUDITED: dict[type[models.Model], dict] = {
     # Never the password hash; last_login changes at every sign-in (not a change of the
     # record). Role, line manager, lead areas, groups, is_active, is_staff... are kept.
     User: {"exclude_fields": ["password", "last_login"], "m2m_fields": {"lead_areas", "groups", "user_permissions"}},
+    # Confidential: who opened and closed a capability process, and when; never its notes
+    # (the trail is read by administrators). audit/admin.py keeps its entries out of the admin.
+    CapabilityConcern: {"exclude_fields": ["notes", *NOISE]},
 }
 
 

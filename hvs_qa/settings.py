@@ -387,6 +387,9 @@ QA_SAMPLING: dict[str, Any] = {
 QA_DUE_DAYS_AFTER_DEADLINE = int(os.environ.get("QA_DUE_DAYS_AFTER_DEADLINE", "21"))
 # Worklist reminders go out this many days before an entry is due.
 QA_REMINDER_DAYS_BEFORE_DUE = int(os.environ.get("QA_REMINDER_DAYS_BEFORE_DUE", "7"))
+# An action agreed at a supervision or peer review is reminded to its owner this many days
+# before it is due, and once more when overdue (practice.reminders, daily at 07:30).
+PRACTICE_ACTION_REMINDER_DAYS = int(os.environ.get("PRACTICE_ACTION_REMINDER_DAYS", "5"))
 # Overdue QA escalates: to the reviewer's line manager once past its due date, then to the
 # VSH this many school days later if it is still not done (sampling.services.escalation).
 QA_ESCALATE_TO_VSH_AFTER_SCHOOL_DAYS = int(os.environ.get("QA_ESCALATE_TO_VSH_AFTER_SCHOOL_DAYS", "5"))

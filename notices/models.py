@@ -17,6 +17,7 @@ class NoticeKind(models.TextChoices):
     QA_ESCALATION = "qa_escalation", "QA overdue: escalation"
     SOCIAL_CARE_REPORT = "social_care_report", "Social care team report"
     PASSWORD_RESET = "password_reset", "Password reset link"
+    ACTION_REMINDER = "action_reminder", "Practice actions: reminder"
 
 
 class DeliveryState(models.TextChoices):

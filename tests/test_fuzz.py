@@ -163,6 +163,13 @@ def form_names(world) -> dict[str, list[str]]:
         "sampling:settle": [f"settle-{entry.pk}-agreed_judgement", f"settle-{entry.pk}-notes"],
         "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
         "practice:peer_review_detail": ["pep-brought", "pep-findings", "notes-findings", "notes-actions"],
+        "practice:capability": [
+            *(f"open-opened_on_{part}" for part in range(3)),
+            *(f"close-closed_on_{part}" for part in range(3)),
+            "open-notes",
+            "notes-notes",
+            "notes-seen",
+        ],
         "reports:request": ["kind", "term"],
         "reports:social_care_send": ["term", "token"],
         "peps:record_new": PEP_MEETING_FIELDS,

@@ -1,13 +1,28 @@
 """Signing in and out, and each role's start page."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.urls import reverse
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import escape
 
-from core.vocabulary import Role
+from core.vocabulary import Role, Season
 
-from .factories import PASSWORD, ChildFactory, PepFactory, UserFactory
+from .factories import (
+    PASSWORD,
+    CapabilityConcernFactory,
+    ChildFactory,
+    PepFactory,
+    PracticeActionFactory,
+    QaReviewFactory,
+    SupervisionFactory,
+    TermFactory,
+    UserFactory,
+)
 from .second_factor import code_for, confirmed_device
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +147,114 @@ def test_officer_with_an_empty_caseload(client):
     PepFactory()  # someone else's
     body = sign_in(client, lonely).content.decode()
     assert "0 children allocated to you." in body
+
+
+# --- who needs supervision, on the manager's start page (practice/needs.py) -------------
+
+
+def _needing(manager, term, first_name="Needy"):
+    """An officer of ``manager``'s team with a Red PEP this term (reviewed by the manager),
+    and an overdue action from an earlier supervision."""
+    officer = UserFactory(role=Role.OFFICER, line_manager=manager, first_name=first_name)
+    pep = PepFactory(child=ChildFactory(allocated_officer=officer), term=term, judgement="red")
+    review = QaReviewFactory(pep=pep, reviewer=manager, submitted=True, overall_judgement="red")
+    today = timezone.localdate()
+    supervision = SupervisionFactory(officer=officer, manager=manager, date=today - timedelta(days=50))
+    PracticeActionFactory(supervision=supervision, due=today - timedelta(days=3))
+    return officer, review, supervision
+
+
+@pytest.fixture
+def current_term():
+    # Far in the past, the only term: the current one (see tests/test_pep_list.py).
+    return TermFactory(academic_year=2001, season=Season.AUTUMN)
+
+
+def test_manager_sees_who_needs_supervision_and_why(client, manager, current_term):
+    officer, review, supervision = _needing(manager, current_term)
+    client.force_login(manager)
+    body = client.get(reverse("home")).content.decode()
+    assert "Who needs supervision" in body
+    section = body.split('id="needs-supervision"', 1)[1].split("Reviews to do", 1)[0]
+    assert escape(str(officer)) in section
+    assert "1 of 1 PEP Amber or Red this term (100%, above 33%)" in section
+    assert "1 PEP rated Red" in section and "1 action overdue" in section
+    assert f"Last supervision: {supervision.date.day} {supervision.date:%B %Y}" in section
+    assert f'href="{reverse("reviews:detail", args=[review.pk])}"' in section
+    assert review.pep.child.la_reference in section
+    assert review.pep.child.full_name not in section  # the LA reference, not the name
+    assert f'href="{reverse("practice:capability", kwargs={"officer_pk": officer.pk})}"' in section
+    assert "Capability process open" not in section
+    # The link to record a supervision, once the supervision pages exist.
+    try:
+        new = reverse("practice:supervision_new")
+    except NoReverseMatch:
+        assert "Record a supervision" not in section
+    else:
+        assert f'href="{new}?officer={officer.pk}&amp;review={review.pk}"' in section
+
+
+def test_an_open_capability_process_is_tagged(client, manager, current_term):
+    officer, _review, _supervision = _needing(manager, current_term)
+    CapabilityConcernFactory(officer=officer, opened_by=manager)
+    client.force_login(manager)
+    assert "Capability process open" in client.get(reverse("home")).content.decode()
+
+
+def test_no_one_needs_supervision(client, manager, officer, current_term):
+    PepFactory(child=ChildFactory(allocated_officer=officer), term=current_term, judgement="green")
+    client.force_login(manager)
+    body = client.get(reverse("home")).content.decode()
+    assert "No one in your team needs supervision for their PEPs' quality this term" in body
+
+
+def test_another_teams_officer_is_not_listed(client, manager, other_manager, current_term):
+    theirs, _review, _supervision = _needing(other_manager, current_term, first_name="Theirs")
+    client.force_login(manager)
+    assert escape(str(theirs)) not in client.get(reverse("home")).content.decode()
+
+
+# 16 with no one to supervise (tests/test_pep_list.py), and when someone needs it: their
+# last supervisions, the reviews to discuss, the open capability processes.
+MANAGER_HOME_WITH_NEEDS_QUERIES = 16 + 3
+
+
+def test_manager_home_queries_stay_constant_with_officers_to_supervise(client, manager, current_term):
+    def count():
+        client.get(reverse("home"))
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(reverse("home")).content.decode()
+        return len(queries.captured_queries), body
+
+    client.force_login(manager)
+    for n in range(2):
+        _needing(manager, current_term, first_name=f"Needy{n}")
+    with_2, _ = count()
+    for n in range(2, 6):
+        _needing(manager, current_term, first_name=f"Needy{n}")
+    with_6, body = count()
+    assert body.count("1 PEP rated Red") == 6
+    assert with_2 == with_6 == MANAGER_HOME_WITH_NEEDS_QUERIES
+
+
+def test_the_vsh_sees_their_own_line_reports_who_need_supervision(client, vsh, manager, current_term):
+    """The VSH's line reports are the managers (who may hold a caseload too)."""
+    manager.line_manager = vsh
+    manager.save()
+    officer, _review, _supervision = _needing(manager, current_term)  # the manager's report, not the VSH's
+    PepFactory(child=ChildFactory(allocated_officer=manager), term=current_term, judgement="red")
+    CapabilityConcernFactory(officer=manager, opened_by=vsh)
+    client.force_login(vsh)
+    body = client.get(reverse("home")).content.decode()
+    section = body.split('id="needs-supervision"', 1)[1]
+    assert escape(str(manager)) in section and "1 PEP rated Red" in section
+    assert "Capability process open" in section
+    assert escape(str(officer)) not in section
+
+
+@pytest.mark.parametrize("role", ["lead", "administrator"])
+def test_other_whole_school_roles_see_no_one_to_supervise(client, request, role, manager, current_term):
+    _needing(manager, current_term)
+    client.force_login(request.getfixturevalue(role))
+    body = client.get(reverse("home")).content.decode()
+    assert "Who needs supervision" not in body and "apability" not in body

@@ -199,6 +199,8 @@ CASES = {
     "practice:peer_reviews": Case(),
     "practice:peer_review_new": Case(insider="manager"),
     "practice:peer_review_detail": Case(_meeting, insider="manager"),
+    # The confidential capability process: the officer's line manager and the VSH only.
+    "practice:capability": Case(lambda w: {"officer_pk": w["officer"].pk}, insider="manager"),
     # reports
     "reports:index": Case(insider="manager"),
     "reports:request": Case(post_only=True, insider="manager", ok=(302,), data={"kind": ReportKind.SOCIAL_CARE}),
@@ -385,6 +387,7 @@ def test_every_path_argument_is_filled_from_an_object():
                         "import_run",
                         "notice",
                         "supervision",
+                        "officer",
                     )
                 }
             )

@@ -149,3 +149,75 @@ class PeerReviewNotesForm(forms.ModelForm):
             Field.textarea("actions", rows=4),
             Button.secondary("save_notes", "Save findings and actions"),
         )
+
+
+# --- the capability process (confidential: web/practice/capability.py) -----------------
+
+NOTES_MAX = 20000
+
+
+class CapabilityOpenForm(forms.Form):
+    opened_on = GovukDateField(what="the date the process was opened", label="Date opened")
+    notes = forms.CharField(
+        label="Notes",
+        help_text="Seen only by the officer's line manager and the Virtual School Head.",
+        max_length=NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": "Enter the notes",
+            "max_length": f"The notes must be {NOTES_MAX:,} characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field("opened_on"),
+            Field.textarea("notes", rows=6),
+            Button.primary("open", "Open the capability process"),
+        )
+
+
+class CapabilityNotesForm(forms.Form):
+    notes = forms.CharField(
+        label="Notes",
+        max_length=NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={
+            "required": "Enter the notes",
+            "max_length": f"The notes must be {NOTES_MAX:,} characters or fewer",
+        },
+    )
+    # The notes' stamp when the page was opened: a stale tab does not overwrite them.
+    seen = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.textarea("notes", rows=8),
+            Field("seen"),
+            Button.secondary("save", "Save the notes"),
+        )
+
+
+class CapabilityCloseForm(forms.Form):
+    closed_on = GovukDateField(what="the date the process was closed", label="Date closed")
+
+    def __init__(self, *args, opened_on, **kwargs):
+        self.opened_on = opened_on
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(Field("closed_on"), Button.warning("close", "Close the capability process"))
+
+    def clean_closed_on(self):
+        closed_on = self.cleaned_data["closed_on"]
+        if closed_on is not None and closed_on < self.opened_on:
+            raise forms.ValidationError(
+                f"The date closed must be on or after the date opened, {self.opened_on.day} {self.opened_on:%B %Y}"
+            )
+        return closed_on

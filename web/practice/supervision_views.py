@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
@@ -126,10 +127,14 @@ def supervision_new(request):
         return render(request, "practice/supervision_choose.html", {"people": people})
     _require(request.user, "hvs.supervise", officer)
     initial: dict = {"date": timezone.localdate()}
-    if asked := request.GET.get("review", ""):
-        review_id = parse_int(asked) or 0
-        review = get_object_or_404(offered_reviews(officer, request.user, also=[review_id]), pk=review_id)
-        initial["reviews"] = [review.pk]
+    # ?review= once or more: the review the page was opened from, or the reviews "who needs
+    # supervision" lists; each through the scopes, so one not the viewer's is a 404.
+    if asked := request.GET.getlist("review"):
+        review_ids = {parse_int(value) or 0 for value in asked}
+        found = set(offered_reviews(officer, request.user, also=list(review_ids)).values_list("pk", flat=True))
+        if not review_ids <= found:
+            raise Http404("No such review")
+        initial["reviews"] = sorted(review_ids)
     carried = list(carried_forward(officer))
     form = SupervisionForm(
         request.POST or None, officer=officer, recorder=request.user, carried=carried, initial=initial

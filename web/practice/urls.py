@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import supervision_views, views
+from . import capability, supervision_views, views
 
 app_name = "practice"
 
@@ -17,4 +17,9 @@ urlpatterns += [
     path("supervisions/<int:pk>/", supervision_views.supervision_detail, name="supervision_detail"),
     path("supervisions/<int:pk>/edit/", supervision_views.supervision_edit, name="supervision_edit"),
     path("my-development/", supervision_views.my_development, name="my_development"),
+]
+
+# The confidential capability process (web/practice/capability.py).
+urlpatterns += [
+    path("staff/<int:officer_pk>/capability/", capability.capability, name="capability"),
 ]
