@@ -35,6 +35,10 @@ def _meeting(client, recorder, term, attendees) -> PeerReviewMeeting:
     return meeting
 
 
+def _pick(client, url, member, pep, findings=""):
+    return client.post(url, {"pep-member": member.pk, "pep-brought": pep.pk, "pep-findings": findings})
+
+
 def test_peer_review_create_and_pick_peps(client, manager, officer, pep):
     term = pep.term
     meeting = _meeting(client, manager, term, [officer, manager])
@@ -43,28 +47,65 @@ def test_peer_review_create_and_pick_peps(client, manager, officer, pep):
     url = reverse("practice:peer_review_detail", args=[meeting.pk])
     page = body(client.get(url))
     assert "0 of 2 PEPs" in page
-    # The member's PEPs are offered in a list, named: no reference to type.
-    assert f'value="{officer.pk}:{pep.pk}"' in page and pep.child.full_name in page
-    response = client.post(url, {"pep-brought": f"{officer.pk}:{pep.pk}", "pep-findings": "Good voice of the child"})
+    # Each member picks from a list of their own PEPs, labelled by LA reference, term,
+    # phase and status: no reference to type, no child's name in the list.
+    label = f"{pep.child.la_reference}, {term}, {pep.get_phase_display()}, Submitted for QA"
+    assert f'<option value="{pep.pk}">{label}</option>' in page
+    assert f'id="id_pep{officer.pk}_pep-brought"' in page and f'id="id_pep{manager.pk}_pep-brought"' in page
+    assert 'type="text" name="pep-' not in page
+    response = _pick(client, url, officer, pep, "Good voice of the child")
     assert response.status_code == 302
     assert PeerReviewPep.objects.get().pep == pep
     html = body(client.get(url))
     assert "1 of 2 PEPs" in html and "Good voice of the child" in html
 
     # Twice (a double click, a stale tab): "already recorded", never an error page.
-    again = client.post(url, {"pep-brought": f"{officer.pk}:{pep.pk}"}, follow=True)
-    assert again.status_code == 200
+    again = _pick(client, url, officer, pep)
+    assert again.status_code == 302
+    assert "already recorded" in body(client.get(url))
     assert PeerReviewPep.objects.count() == 1
     # A forged choice: refused on the field, nothing written.
-    forged = body(client.post(url, {"pep-brought": f"{officer.pk}:999999"}))
+    forged = body(client.post(url, {"pep-member": officer.pk, "pep-brought": "999999"}))
     assert "Choose a PEP from the list" in forged
     assert PeerReviewPep.objects.count() == 1
+    # Someone who did not attend: not found.
+    assert client.post(url, {"pep-member": "999999", "pep-brought": pep.pk}).status_code == 404
 
-    client.post(url, {"notes-findings": "Targets improving", "notes-actions": "Share Gold examples"})
+    client.post(url, {"notes-findings": "Targets improving"})
     meeting.refresh_from_db()
-    assert (meeting.findings, meeting.actions) == ("Targets improving", "Share Gold examples")
+    assert meeting.findings == "Targets improving"
     listing = body(client.get(reverse("practice:peer_reviews"), {"year": term.academic_year}))
     assert "Peer reviews this academic year: 1 of 2" in listing
+
+
+def test_a_member_brings_at_most_two(client, manager, officer, pep):
+    peps = [
+        pep,
+        *(
+            PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status="finalised")
+            for _ in range(2)
+        ),
+    ]
+    meeting = _meeting(client, manager, pep.term, [officer])
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    for item in peps[:2]:
+        assert _pick(client, url, officer, item).status_code == 302
+    page = body(client.get(url))
+    assert f"{officer} has brought 2 PEPs." in page and f'id="id_pep{officer.pk}_pep-brought"' not in page
+    third = body(_pick(client, url, officer, peps[2]))
+    assert f"{officer} has brought 2 PEPs already: each member brings 2" in third
+    assert 'class="govuk-error-summary"' in third
+    assert PeerReviewPep.objects.count() == 2
+
+
+def test_the_picks_are_most_recent_first(client, manager, officer, pep):
+    from .factories import TermFactory
+
+    earlier = TermFactory(academic_year=pep.term.academic_year - 1, season=pep.term.season)
+    old = PepFactory(child=pep.child, term=earlier, status="finalised")
+    meeting = _meeting(client, manager, pep.term, [officer])
+    page = body(client.get(reverse("practice:peer_review_detail", args=[meeting.pk])))
+    assert page.index(f'<option value="{pep.pk}">') < page.index(f'<option value="{old.pk}">')
 
 
 def test_another_teams_pep_cannot_be_added_or_named(client, manager, officer, other_officer, pep, other_pep):
@@ -76,9 +117,10 @@ def test_another_teams_pep_cannot_be_added_or_named(client, manager, officer, ot
     url = reverse("practice:peer_review_detail", args=[meeting.pk])
     page = body(client.get(url))
     assert other_pep.child.full_name not in page and other_pep.child.la_reference not in page
-    refused = body(client.post(url, {"pep-brought": f"{other_officer.pk}:{other_pep.pk}"}))
-    assert "Choose a PEP from the list" in refused
-    assert other_pep.child.la_reference not in refused
+    for member in (other_officer, officer):
+        refused = body(_pick(client, url, member, other_pep))
+        assert "Choose a PEP from the list" in refused
+        assert other_pep.child.la_reference not in refused
     assert not PeerReviewPep.objects.exists()
 
     # Brought by someone allowed to (the VSH records it): the manager sees no name.
