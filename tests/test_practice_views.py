@@ -1,10 +1,12 @@
 """web/practice/views.py: peer-review meetings, as the recorder and as an outsider."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
 from peps.models import PepStatus
-from practice.models import PeerReviewMeeting, PeerReviewPep
+from practice.models import PeerReviewMeeting, PeerReviewPep, PracticeAction
 
 from .factories import ChildFactory, PepFactory
 
@@ -224,3 +226,140 @@ def test_peer_reviews_of_a_year_asked_for(client, manager, pep):
     client.force_login(manager)
     html = body(client.get(reverse("practice:peer_reviews"), {"year": "2031"}))
     assert "Academic year 2031/32" in html
+
+
+# --- the actions agreed at the meeting ------------------------------------------------
+
+
+def _action(client, url, owner, **extra):
+    data = {
+        "action-description": "Share two Gold targets with the team",
+        "action-owner": owner.pk,
+        "action-due_0": "1",
+        "action-due_1": "12",
+        "action-due_2": "2031",
+        "action-area": "",
+        "action-pep": "",
+    }
+    return client.post(url, {**data, **extra})
+
+
+def test_actions_are_agreed_listed_and_their_outcome_recorded_once(client, manager, officer, pep):
+    from reviews.models import ProFormaArea
+
+    from .factories import QaReviewFactory
+
+    meeting = _meeting(client, manager, pep.term, [officer, manager])
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    PeerReviewPep.objects.create(meeting=meeting, member=officer, pep=pep)
+    review = QaReviewFactory(pep=pep, submitted=True)
+    area = ProFormaArea.objects.filter(pro_forma__is_active=True).order_by("position").first()
+    page = body(client.get(url))
+    assert "No actions have been agreed yet." in page
+    assert f'<option value="{area.pk}">{area}</option>' in page and f'<option value="{pep.pk}">' in page
+
+    assert _action(client, url, officer, **{"action-area": area.pk, "action-pep": pep.pk}).status_code == 302
+    action = PracticeAction.objects.get()
+    assert (action.peer_review, action.owner, action.area, action.review) == (meeting, officer, area, review)
+    assert (action.due, action.status, action.created_by) == (date(2031, 12, 1), "open", manager)
+    assert _action(client, url, manager).status_code == 302
+    general = PracticeAction.objects.get(owner=manager)
+    assert general.area is None and general.review is None
+
+    page = body(client.get(url))
+    assert "Share two Gold targets with the team" in page and area.title in page and "General" in page
+    assert f'name="outcome-action" value="{action.pk}"' in page
+
+    done = {"outcome-action": action.pk, "outcome-status": "done", "outcome-outcome": "Shared at the team meeting"}
+    assert client.post(url, done).status_code == 302
+    action.refresh_from_db()
+    assert (action.status, action.outcome, action.closed_on is not None) == ("done", "Shared at the team meeting", True)
+    # A second click (another tab): "already recorded", nothing changed.
+    again = client.post(url, {**done, "outcome-status": "not_done", "outcome-outcome": "Other"}, follow=True)
+    assert "already recorded" in body(again)
+    action.refresh_from_db()
+    assert action.status == "done" and action.outcome == "Shared at the team meeting"
+    assert f'name="outcome-action" value="{action.pk}"' not in body(client.get(url))
+
+
+def test_an_action_needs_what_who_and_a_real_date(client, manager, officer, other_officer, pep):
+    meeting = _meeting(client, manager, pep.term, [officer, manager])
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    html = body(
+        _action(client, url, other_officer, **{"action-description": "", "action-due_0": "31", "action-due_1": "2"})
+    )
+    assert "Enter what is to be done" in html and "Choose who will do it from the list" in html
+    assert "The due date must be a real date" in html and 'value="31"' in html
+    forged = body(_action(client, url, officer, **{"action-area": "99999999999999999999", "action-pep": "x"}))
+    assert "Choose an area from the list" in forged and "Choose a PEP from the list" in forged
+    assert not PracticeAction.objects.exists()
+
+
+def test_an_outcome_needs_done_or_not_and_what_came_of_it(client, manager, officer, pep):
+    meeting = _meeting(client, manager, pep.term, [officer, manager])
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    _action(client, url, officer)
+    action = PracticeAction.objects.get()
+    html = body(client.post(url, {"outcome-action": action.pk, "outcome-status": "open", "outcome-outcome": ""}))
+    assert "Choose whether it was done" in html and "Enter what came of the action" in html
+    action.refresh_from_db()
+    assert action.status == "open"
+    assert client.post(url, {"outcome-action": "99999999999999999999"}).status_code == 404
+
+
+def test_only_the_recorder_or_the_vsh_records_an_outcome(client, manager, officer, lead, vsh, pep):
+    meeting = _meeting(client, manager, pep.term, [officer, manager])
+    meeting.attendees.add(lead)
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    _action(client, url, officer)
+    action = PracticeAction.objects.get()
+    done = {"outcome-action": action.pk, "outcome-status": "done", "outcome-outcome": "Done"}
+    client.force_login(lead)  # attended, sees the meeting, did not record it
+    page = body(client.get(url))
+    assert "Share two Gold targets" in page and 'name="outcome-action"' not in page
+    assert client.post(url, done).status_code == 403
+    action.refresh_from_db()
+    assert action.status == "open"
+    client.force_login(vsh)
+    assert client.post(url, done).status_code == 302
+    action.refresh_from_db()
+    assert action.status == "done"
+
+
+def test_the_meeting_page_queries_are_constant(client, manager, pep, django_assert_num_queries):
+    """However many attendees (officers), PEPs brought and actions: the same queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.vocabulary import Role
+
+    from .factories import PracticeActionFactory, UserFactory
+
+    def officer_with_peps():
+        member = UserFactory(role=Role.OFFICER, line_manager=manager)
+        for _ in range(3):
+            PepFactory(child=ChildFactory(allocated_officer=member), term=pep.term, status="finalised")
+        return member
+
+    first = officer_with_peps()
+    meeting = _meeting(client, manager, pep.term, [manager, first])
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    PeerReviewPep.objects.create(meeting=meeting, member=first, pep=first.peps.first())
+    PracticeActionFactory(peer_review=meeting, supervision=None, owner=first)
+
+    def count() -> int:
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries.captured_queries)
+
+    small = count()
+    for _ in range(3):
+        member = officer_with_peps()
+        meeting.attendees.add(member)
+        for item in member.peps.all()[:2]:
+            PeerReviewPep.objects.create(meeting=meeting, member=member, pep=item)
+        PracticeActionFactory(peer_review=meeting, supervision=None, owner=member)
+    assert count() == small
+    with django_assert_num_queries(small):
+        client.get(url)
