@@ -23,7 +23,7 @@ from practice.services import (
     record_action_outcome,
 )
 
-from .factories import ChildFactory, PepFactory, ProFormaAreaFactory, QaReviewFactory, UserFactory
+from .factories import ChildFactory, PepFactory, ProFormaAreaFactory, QaReviewFactory, TermFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,8 +112,9 @@ def test_an_outcome_is_recorded_once(meeting, officer, manager):
 MIGRATION = import_module("practice.migrations.0003_peer_review_actions")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_migration_moves_the_text_actions_to_records(pep):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_migration_moves_the_text_actions_to_records():
+    term = TermFactory()
     executor = MigrationExecutor(connection)
     executor.migrate([("practice", "0002_supervision")])
     try:
@@ -124,14 +125,14 @@ def test_migration_moves_the_text_actions_to_records(pep):
         first, second = (User.objects.get(pk=UserFactory(first_name=n).pk) for n in ("Anna", "Bea"))
         day = date(2030, 10, 10)
         recorded = Meeting.objects.create(
-            date=day, term_id=pep.term_id, focus="targets", recorded_by=recorder, actions="Share Gold"
+            date=day, term_id=term.pk, focus="targets", recorded_by=recorder, actions="Share Gold"
         )
-        unrecorded = Meeting.objects.create(date=day, term_id=pep.term_id, focus="targets", actions=" Train on SMART ")
+        unrecorded = Meeting.objects.create(date=day, term_id=term.pk, focus="targets", actions=" Train on SMART ")
         unrecorded.attendees.set([second, first])
         nobody = Meeting.objects.create(
-            date=day, term_id=pep.term_id, focus="targets", findings="Good", actions="Call the DTs"
+            date=day, term_id=term.pk, focus="targets", findings="Good", actions="Call the DTs"
         )
-        blank = Meeting.objects.create(date=day, term_id=pep.term_id, focus="targets", actions="")
+        blank = Meeting.objects.create(date=day, term_id=term.pk, focus="targets", actions="")
 
         MIGRATION.move_actions_to_records(old, None)
 
