@@ -185,6 +185,30 @@ class PeerReviewPepForm(forms.Form):
         return self.peps[self.cleaned_data["brought"]]
 
 
+def member_pick_forms(
+    meeting: PeerReviewMeeting,
+    attendees: Sequence[User],
+    brought: Sequence[PeerReviewPep],
+    recorder: User,
+    data=None,
+    posted_for: int | None = None,
+) -> dict[int, PeerReviewPepForm]:
+    """One pick form per attendee, by their id; ``data`` bound to ``posted_for``'s only."""
+    eligible = eligible_peps(meeting, attendees, recorder)
+    taken = {item.pep_id for item in brought}
+    return {
+        member.pk: PeerReviewPepForm(
+            data if member.pk == posted_for else None,
+            meeting=meeting,
+            member=member,
+            peps=eligible[member.pk],
+            recorded=[item.pep_id for item in brought if item.member_id == member.pk],
+            taken=taken,
+        )
+        for member in attendees
+    }
+
+
 class PeerReviewNotesForm(forms.ModelForm):
     class Meta:
         model = PeerReviewMeeting

@@ -29,9 +29,8 @@ from .forms import (
     MeetingActionForm,
     PeerReviewForm,
     PeerReviewNotesForm,
-    PeerReviewPepForm,
     action_areas,
-    eligible_peps,
+    member_pick_forms,
 )
 
 PEER_REVIEWS_A_YEAR = 2
@@ -108,19 +107,7 @@ def peer_review_detail(request, pk):
     post = request.POST if request.method == "POST" else None
 
     def pick_forms(data=None, posted_for=None):
-        eligible = eligible_peps(meeting, attendees, user)
-        taken = {item.pep_id for item in brought}
-        forms = {}
-        for member in attendees:
-            forms[member.pk] = PeerReviewPepForm(
-                data if member.pk == posted_for else None,
-                meeting=meeting,
-                member=member,
-                peps=eligible[member.pk],
-                recorded=[item.pep_id for item in brought if item.member_id == member.pk],
-                taken=taken,
-            )
-        return forms
+        return member_pick_forms(meeting, attendees, brought, user, data, posted_for)
 
     def action_form(data=None):
         return MeetingActionForm(
