@@ -1,7 +1,7 @@
 """web/practice/forms.py: the peer review form's date and attendees refuse what they cannot read,
 with a message, rather than failing on it."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -89,8 +89,13 @@ def test_eligible_peps_are_each_members_own_most_recent_first(meeting, manager, 
 
     from .factories import ChildFactory, PepFactory, TermFactory
 
-    earlier = TermFactory(academic_year=pep.term.academic_year - 1, season=Season.SUMMER)
-    long_ago = TermFactory(academic_year=pep.term.academic_year - 3, season=pep.term.season)
+    def term_before(days, year):
+        start = pep.term.start_date - timedelta(days=days)
+        return TermFactory(
+            academic_year=year, season=Season.SUMMER, start_date=start, end_date=start + timedelta(weeks=12)
+        )
+
+    earlier, long_ago = term_before(120, 1990), term_before(400, 1989)
     old = PepFactory(child=pep.child, term=earlier, status="finalised")
     PepFactory(child=pep.child, term=long_ago, status="finalised")  # over a year before: not offered
     draft = PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status="draft")
