@@ -22,7 +22,7 @@ class PeerReviewMeeting(models.Model):
     focus_notes = models.TextField(blank=True)
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="peer_reviews")
     findings = models.TextField(blank=True)
-    actions = models.TextField(blank=True)
+    # The actions agreed are PracticeAction records (agreed_actions).
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:

@@ -20,7 +20,7 @@ from core.vocabulary import Phase, Rating
 from peps.models import Term
 from reviews.models import AreaRating, ReviewKind, ReviewStatus
 
-from .figures import RATINGS, Quality, TermFigures, TrendPoint
+from .figures import RATINGS, ActionsArising, Quality, TermFigures, TrendPoint
 from .formatting import whole_percent
 
 FIGURE_HEADER = ("Section", "Breakdown", "Item", "Measure", "Value")
@@ -125,6 +125,30 @@ def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[t
         yield section, "Term", label, "Judged", point.quality.judged
         yield section, "Term", label, "Good or better", point.quality.good_or_better
         yield section, "Term", label, "% good or better", whole_percent(point.quality.good_or_better_shown)
+
+
+def action_rows(term: Term, actions: ActionsArising) -> Iterator[tuple]:
+    """The term's actions arising (reporting.figures.actions_arising): counts and themes."""
+    label, section = str(term), "Actions arising"
+    yield section, "Term", label, "Agreed", actions.agreed
+    status = actions.status_shown
+    for key, measure, count in (
+        ("open", "Open", actions.open),
+        ("done", "Done", actions.done),
+        ("not_done", "Not done", actions.not_done),
+    ):
+        yield section, "Term", label, measure, count
+        yield section, "Term", label, f"% {measure.lower()}", whole_percent(status[key])
+    yield section, "Term", label, "Overdue", actions.overdue
+    yield section, "Term", label, "% overdue", whole_percent(actions.overdue_share)
+    source = actions.source_shown
+    yield section, "Source", "Supervision", "Agreed", actions.from_supervision
+    yield section, "Source", "Supervision", "% of agreed", whole_percent(source["supervision"])
+    yield section, "Source", "Peer review", "Agreed", actions.from_peer_review
+    yield section, "Source", "Peer review", "% of agreed", whole_percent(source["peer_review"])
+    for theme in actions.themes:
+        yield section, "Theme", theme.title, "Agreed", theme.agreed
+        yield section, "Theme", theme.title, "% of agreed", whole_percent(theme.shown_share)
 
 
 # --- the ratings -----------------------------------------------------------------------

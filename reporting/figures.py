@@ -17,17 +17,20 @@ is shown by reporting.formatting, rounded half up on its exact value.
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 from typing import Generic, TypeVar
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from access.policy import visible_peps
 from core.vocabulary import Phase, Rating, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange, Term
 from peps.models import SocialCareTeam as SocialCareTeamModel
+from practice.models import ActionStatus, PracticeAction
 from sampling.models import SampleEntry
 from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
 
@@ -755,3 +758,81 @@ def team_overview(manager, term) -> list[dict]:
         }
         for officer in officers
     ]
+
+
+# --- actions arising (issue 11: peer review and supervision) ---------------------------
+#
+# The actions agreed to improve practice (practice.PracticeAction) at the supervisions and
+# peer-review meetings held within a term's dates: how many, where they stand, where they
+# come from, and their themes (the pro-forma area each is about). Counts only: the
+# dashboard and the public board report both present these, and neither names an owner,
+# an officer or a child, nor quotes an action.
+
+GENERAL_THEME = "General"
+
+
+@dataclass
+class ActionTheme:
+    title: str
+    agreed: int
+    shown_share: Fraction | None  # of all the actions agreed; the themes' shares add up to 100%
+
+
+@dataclass
+class ActionsArising:
+    agreed: int = 0
+    open: int = 0
+    done: int = 0
+    not_done: int = 0
+    overdue: int = 0  # open and past their due date: part of ``open``
+    from_supervision: int = 0
+    from_peer_review: int = 0
+    themes: list[ActionTheme] = field(default_factory=list)
+
+    @property
+    def status_shown(self) -> dict[str, Fraction | None]:
+        """Open, done and not done as shown: parts of the actions agreed, adding up to 100%."""
+        return dict(zip(("open", "done", "not_done"), split([self.open, self.done, self.not_done]), strict=True))
+
+    @property
+    def overdue_share(self) -> Fraction | None:
+        """The exact share of the actions agreed that are overdue."""
+        return share(self.overdue, self.agreed)
+
+    @property
+    def source_shown(self) -> dict[str, Fraction | None]:
+        """Supervision and peer review as shown: adding up to 100%."""
+        return dict(
+            zip(("supervision", "peer_review"), split([self.from_supervision, self.from_peer_review]), strict=True)
+        )
+
+
+def actions_arising(term: Term, today: date | None = None) -> ActionsArising:
+    """The actions agreed at the supervisions and peer-review meetings dated within the
+    term (its start to its end date): two queries, whatever their number."""
+    today = today or timezone.localdate()
+    window = (term.start_date, term.end_date)
+    actions = PracticeAction.objects.filter(
+        Q(supervision__date__range=window) | Q(peer_review__date__range=window)
+    ).order_by()
+    row = actions.aggregate(
+        agreed=Count("pk"),
+        open=Count("pk", filter=Q(status=ActionStatus.OPEN)),
+        done=Count("pk", filter=Q(status=ActionStatus.DONE)),
+        not_done=Count("pk", filter=Q(status=ActionStatus.NOT_DONE)),
+        overdue=Count("pk", filter=Q(status=ActionStatus.OPEN, due__lt=today)),
+        from_supervision=Count("pk", filter=Q(supervision__isnull=False)),
+        from_peer_review=Count("pk", filter=Q(peer_review__isnull=False)),
+    )
+    by_title: dict[str, int] = defaultdict(int)
+    for title, n in actions.values_list("area__title").annotate(n=Count("pk")):
+        by_title[title or GENERAL_THEME] += n
+    # Most actions first; "General" after the areas it ties with, then by title.
+    ordered = sorted(by_title.items(), key=lambda item: (-item[1], item[0] == GENERAL_THEME, item[0]))
+    shown = split([n for _title, n in ordered])
+    return ActionsArising(
+        **row,
+        themes=[
+            ActionTheme(title=title, agreed=n, shown_share=s) for (title, n), s in zip(ordered, shown, strict=True)
+        ],
+    )

@@ -35,6 +35,7 @@ from .figures import (
     SocialCareTeam,
     SocialWorkFigures,
     TermFigures,
+    actions_arising,
     public_breakdowns,
     social_care_teams,
     term_figures,
@@ -251,6 +252,40 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "gold": figures.gold,
         "gold_share": pct(q.shown_share(Rating.GOLD)),
         "gold_by_school": public.gold_by_school,
+        **_actions_arising_context(term, today),
+    }
+
+
+def _actions_arising_context(term: Term, today: date | None) -> dict:
+    """The board report's "Actions arising": counts and themes, no names and no actions'
+    words (reporting.figures.actions_arising)."""
+    actions = actions_arising(term, today)
+    status, source = actions.status_shown, actions.source_shown
+    return {
+        "actions": {
+            "agreed": actions.agreed,
+            "rows": [
+                {"label": "Open", "count": actions.open, "share": pct(status["open"])},
+                {"label": "Done", "count": actions.done, "share": pct(status["done"])},
+                {"label": "Not done", "count": actions.not_done, "share": pct(status["not_done"])},
+                {
+                    "label": "Overdue (open, past the due date)",
+                    "count": actions.overdue,
+                    "share": pct(actions.overdue_share),
+                },
+                {
+                    "label": "Agreed at a supervision",
+                    "count": actions.from_supervision,
+                    "share": pct(source["supervision"]),
+                },
+                {
+                    "label": "Agreed at a peer review meeting",
+                    "count": actions.from_peer_review,
+                    "share": pct(source["peer_review"]),
+                },
+            ],
+            "themes": [{"title": t.title, "count": t.agreed, "share": pct(t.shown_share)} for t in actions.themes],
+        }
     }
 
 

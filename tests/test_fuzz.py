@@ -162,7 +162,13 @@ def form_names(world) -> dict[str, list[str]]:
         "reviews:correction_judgement": correction,
         "sampling:settle": [f"settle-{entry.pk}-agreed_judgement", f"settle-{entry.pk}-notes"],
         "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
-        "practice:peer_review_detail": ["pep-brought", "pep-findings", "notes-findings", "notes-actions"],
+        "practice:peer_review_detail": [
+            *("pep-member", "pep-brought", "pep-findings"),
+            *("outcome-action", "outcome-status", "outcome-outcome"),
+            *("action-description", "action-owner", "action-area", "action-pep"),
+            *(f"action-due_{part}" for part in range(3)),
+            "notes-findings",
+        ],
         "practice:capability": [
             *(f"open-opened_on_{part}" for part in range(3)),
             *(f"close-closed_on_{part}" for part in range(3)),
@@ -191,7 +197,12 @@ def gates(world) -> list[tuple[set[str], bool, dict]]:
     chosen = {
         "term": term,
         "kind": "board",
-        "pep-brought": f"{officer}:{world['pep'].pk}",
+        "pep-member": officer,
+        "pep-brought": str(world["pep"].pk),
+        "outcome-action": str(world["meeting_action"].pk),
+        "outcome-status": "done",
+        "action-owner": officer,
+        **{f"action-due_{part}": value for part, value in enumerate(("1", "10", "2026"))},
         f"settle-{entry}-agreed_judgement": "green",
         "date_0": "1",
         "date_1": "10",
@@ -209,8 +220,11 @@ def gates(world) -> list[tuple[set[str], bool, dict]]:
         ({"kind"}, True, {"kind": "board"}),
         # The new supervision page reads the review to tick once the officer is one's own.
         ({"officer"}, True, {"officer": officer}),
-        # The peer review page reads its notes form only when no PEP is being added.
-        ({"pep-brought"}, False, {"pep-brought": None}),
+        # The peer review page reads one form a post, told apart by its first field: a PEP
+        # picked, an outcome, an action, else the findings.
+        ({"pep-member"}, False, {"pep-member": None}),
+        ({"outcome-action"}, False, {"pep-member": None, "outcome-action": None}),
+        ({"action-description"}, False, {"pep-member": None, "outcome-action": None, "action-description": None}),
         # A form's choices valid, so that its free text goes on to the services.
         (set(chosen) - {"term", "kind"}, False, chosen),
     ]

@@ -10,11 +10,12 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from reporting import exports
-from reporting.figures import term_figures, trend
+from reporting.figures import actions_arising, term_figures, trend
 from reviews.services import save_review, start_review
 from web.reporting.views import XLSX
 
 from .factories import PepFactory, TermFactory, rate_all
+from .test_reporting_figures import actions_term  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +180,23 @@ def test_text_that_looks_like_a_formula_is_defused():
 def test_term_slug():
     term = TermFactory(academic_year=2026, season="autumn")
     assert exports.term_slug(term) == "autumn-2026-27"
+
+
+def test_the_figures_downloads_carry_the_actions_arising(client, vsh, actions_term):  # noqa: F811 - fixture
+    """tests/test_reporting_figures.py's hand-counted term, in both downloads."""
+    client.force_login(vsh)
+    term = actions_term.term
+    rows = list(exports.action_rows(term, actions_arising(term, actions_term.today)))
+    by_key = {tuple(row[:4]): row[4] for row in rows}
+    label = str(term)
+    assert by_key["Actions arising", "Term", label, "Agreed"] == 6
+    assert by_key["Actions arising", "Term", label, "% open"] == 50
+    assert by_key["Actions arising", "Term", label, "% not done"] == 17
+    assert by_key["Actions arising", "Source", "Peer review", "Agreed"] == 3
+    assert by_key["Actions arising", "Theme", "General", "% of agreed"] == 33
+    assert by_key["Actions arising", "Theme", "SMART targets", "% of agreed"] == 34
+    for name in ("figures_csv", "figures_xlsx"):
+        response = get(client, name, term)
+        read = read_csv(response) if name.endswith("csv") else read_xlsx(response)
+        arising = [list(map(str, row[:4])) for row in read if row[0] == "Actions arising"]
+        assert arising == [list(map(str, row[:4])) for row in rows], name

@@ -904,3 +904,108 @@ def test_officer_letters_are_stable_for_a_term_and_drawn_again_for_another():
     assert [letters[k] for k in keys] != list("ABCDEFGH")  # not by key (nor name) order
     many = reporting_figures.officer_letters(term, list(range(28)))
     assert {"Z", "AA", "AB"} <= set(many.values())
+
+
+# --- actions arising (issue 11) ---------------------------------------------------------
+
+
+@pytest.fixture
+def actions_term(db):
+    """A term's actions, counted by hand. ``today`` is 30 days into the term.
+
+    Supervision on day 5:  open, due day 10, Voice of the child (overdue)
+                           done, SMART targets
+                           not done, no area (General)
+    Peer review on day 20: open, due today + 10, SMART targets of another pro-forma
+                           done, Voice of the child
+                           open, due day 25, no area (overdue)
+    Next term, a supervision and a peer review with one action each; and one the day
+    before the term starts: none of the term's."""
+    from practice.models import PeerReviewMeeting
+
+    from .factories import PracticeActionFactory, ProFormaAreaFactory, ProFormaFactory, SupervisionFactory
+
+    term = TermFactory(academic_year=2010, season=Season.AUTUMN)
+    later = TermFactory(academic_year=2010, season=Season.SPRING)
+    day = lambda n: term.start_date + timedelta(days=n)  # noqa: E731 - a short local helper
+    today = day(30)
+    voice = ProFormaAreaFactory(title="Voice of the child")
+    smart = ProFormaAreaFactory(title="SMART targets")
+    smart_again = ProFormaAreaFactory(title="SMART targets", pro_forma=ProFormaFactory(areas=0, phase=list(Phase)[-1]))
+
+    def meeting(on):
+        return PeerReviewMeeting.objects.create(date=on, term=term, focus="targets")
+
+    supervision, peer_review = SupervisionFactory(date=day(5)), meeting(day(20))
+
+    def action(status="open", *, due=None, area=None, at=None):
+        at = at or supervision
+        if isinstance(at, PeerReviewMeeting):
+            where = {"supervision": None, "peer_review": at, "owner": UserFactory()}
+        else:
+            where = {"supervision": at, "peer_review": None}
+        closed = None if status == "open" else today
+        return PracticeActionFactory(status=status, due=due or today, area=area, closed_on=closed, **where)
+
+    action(due=day(10), area=voice)
+    action("done", area=smart)
+    action("not_done")
+    action(due=today + timedelta(days=10), area=smart_again, at=peer_review)
+    action("done", area=voice, at=peer_review)
+    action(due=day(25), at=peer_review)
+    action(due=day(1), area=voice, at=SupervisionFactory(date=later.start_date))
+    action(due=day(1), area=voice, at=meeting(later.start_date + timedelta(days=1)))
+    action(due=day(1), at=SupervisionFactory(date=day(-1)))
+    return SimpleNamespace(term=term, later=later, today=today)
+
+
+def test_actions_arising_hand_counted(actions_term):
+    from reporting.figures import actions_arising
+
+    figures = actions_arising(actions_term.term, actions_term.today)
+    assert (figures.agreed, figures.open, figures.done, figures.not_done, figures.overdue) == (6, 3, 2, 1, 2)
+    assert (figures.from_supervision, figures.from_peer_review) == (3, 3)
+    assert figures.overdue_share == Fraction(1, 3)
+    # 3, 2 and 1 of 6: 50%, 33.3% and 16.7%, shown as 50, 33 and 17 (adding up to 100).
+    assert figures.status_shown == {"open": Fraction(50, 100), "done": Fraction(33, 100), "not_done": Fraction(17, 100)}
+    assert figures.source_shown == {"supervision": Fraction(1, 2), "peer_review": Fraction(1, 2)}
+    # Two each: the areas by title (the two SMART targets areas together), General last.
+    assert [(t.title, t.agreed, t.shown_share) for t in figures.themes] == [
+        ("SMART targets", 2, Fraction(34, 100)),
+        ("Voice of the child", 2, Fraction(33, 100)),
+        ("General", 2, Fraction(33, 100)),
+    ]
+
+
+def test_actions_arising_of_another_term_are_its_own(actions_term):
+    from reporting.figures import actions_arising
+
+    figures = actions_arising(actions_term.later, actions_term.today)
+    assert (figures.agreed, figures.from_supervision, figures.from_peer_review) == (2, 1, 1)
+    assert [(t.title, t.agreed) for t in figures.themes] == [("Voice of the child", 2)]
+    # Both open and due before "today": overdue.
+    assert figures.overdue == 2
+
+
+def test_actions_arising_of_a_term_without_any():
+    from reporting.figures import actions_arising
+
+    figures = actions_arising(TermFactory())
+    assert (figures.agreed, figures.themes, figures.overdue_share) == (0, [], None)
+    assert figures.status_shown == {"open": None, "done": None, "not_done": None}
+
+
+def test_actions_arising_queries_are_constant(actions_term):
+    from reporting.figures import actions_arising
+
+    from .factories import PracticeActionFactory, SupervisionFactory
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            actions_arising(actions_term.term, actions_term.today)
+        return len(queries.captured_queries)
+
+    before = count()
+    for _ in range(5):
+        PracticeActionFactory(supervision=SupervisionFactory(date=actions_term.term.start_date))
+    assert count() == before == 2

@@ -40,7 +40,7 @@ from reporting.tasks import build_report as build_report_task
 
 from .factories import ChildFactory, PepFactory, SocialCareTeamFactory, SocialWorkerFactory, TermFactory, UserFactory
 from .services import RESULT_TIMEOUT, require_service
-from .test_reporting_figures import public_term  # noqa: F401 - fixture
+from .test_reporting_figures import actions_term, public_term  # noqa: F401 - fixtures
 from .test_reporting_views import block, dashboard
 
 PDFTOTEXT = shutil.which("pdftotext")
@@ -615,3 +615,62 @@ def test_board_report_threshold_is_a_setting(public_term, settings):  # noqa: F8
     assert all(name in text for name in public_term.schools)
     assert "[c] " not in text and "No row is hidden this term." in text
     assert not any(o.last_name in text for o in public_term.officers.values())
+
+
+# --- actions arising (issue 11) ---------------------------------------------------------
+
+
+def test_board_report_presents_the_actions_arising_and_names_nobody(actions_term):  # noqa: F811 - fixture
+    """The counts and themes of tests/test_reporting_figures.py's hand-counted term, and
+    none of the people, children or actions' words behind them."""
+    from practice.models import PracticeAction
+
+    from .factories import PracticeActionFactory, QaReviewFactory, SupervisionFactory
+
+    term, today = actions_term.term, actions_term.today
+    # One more, about a named child's PEP, owned and supervised by named staff: done.
+    child = ChildFactory(first_name="Zebedee", last_name="Quartermaine")
+    officer = UserFactory(role=Role.OFFICER, first_name="Ottoline", last_name="Vanstone")
+    review = QaReviewFactory(pep=PepFactory(child=child, term=term), submitted=True)
+    supervision = SupervisionFactory(officer=officer, date=term.start_date + timedelta(days=3))
+    PracticeActionFactory(
+        supervision=supervision,
+        owner=officer,
+        review=review,
+        status="done",
+        closed_on=today,
+        description="Ring the designated teacher at Quillbury Academy",
+    )
+    owners = {str(a.owner) for a in PracticeAction.objects.select_related("owner")}
+    people = {*owners, str(supervision.manager), str(officer), child.full_name, child.la_reference}
+    descriptions = set(PracticeAction.objects.values_list("description", flat=True))
+
+    content = pdf.board_report_pdf(term, today)
+    for text in all_texts(content):
+        assert "8. Actions arising" in text
+        section = text[text.rindex("8. Actions arising") :]
+        # 7 agreed: 3 open (2 overdue), 3 done, 1 not done; 4 at supervisions, 3 at peer
+        # reviews; General 3, SMART targets 2, Voice of the child 2. Each split adds up to
+        # 100 by the largest remainder (43 + 29 + 28: the tie's extra point to the first).
+        assert "7 actions agreed" in section
+        for row in (
+            "Agreed 7 100%",
+            "Open 3 43%",
+            "Done 3 43%",
+            "Not done 1 14%",
+            "Overdue (open, past the due date) 2 29%",
+            "Agreed at a supervision 4 57%",
+            "Agreed at a peer review meeting 3 43%",
+            "SMART targets 2 29%",
+            "Voice of the child 2 28%",
+            "General 3 43%",
+        ):
+            assert row in " ".join(section.split()), row
+        for name in people | descriptions:
+            assert name not in text, name
+        assert "Quillbury" not in text
+
+
+def test_board_report_without_actions_says_so(empty_term):
+    text = " ".join(pages_text(pdf.board_report_pdf(empty_term)))
+    assert "8. Actions arising" in text and "No actions were agreed at a supervision or peer review meeting" in text

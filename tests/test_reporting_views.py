@@ -22,6 +22,7 @@ from .factories import (
     TermFactory,
     UserFactory,
 )
+from .test_reporting_figures import actions_term  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -306,3 +307,17 @@ def test_dashboard_queries_are_constant(client, vsh, django_assert_num_queries):
     assert len(with_5) == len(with_40), "\n".join(with_40)
     with django_assert_num_queries(len(with_5)):
         client.get(url)
+
+
+# --- actions arising (issue 11) ---------------------------------------------------------
+
+
+def test_the_dashboard_shows_the_actions_arising(client, vsh, actions_term):  # noqa: F811 - fixture
+    client.force_login(vsh)
+    html = client.get(reverse("reporting:dashboard"), {"term": actions_term.term.pk}).content.decode()
+    section = html[html.index('id="actions-arising"') :]
+    assert "Overdue (open, past the due date)" in section
+    for label, number in (("Open", 3), ("Done", 2), ("Not done", 1), ("From supervision", 3), ("From peer review", 3)):
+        assert re.search(rf">{re.escape(label)}</th><td[^>]*>{number}</td>", section), label
+    assert re.search(r">SMART targets</th><td[^>]*>2</td><td[^>]*>34%</td>", section)
+    assert re.search(r">General</th><td[^>]*>2</td><td[^>]*>33%</td>", section)

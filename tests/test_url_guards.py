@@ -29,7 +29,7 @@ from core.vocabulary import Role
 from imports.services import preview_import
 from notices.models import DeliveryState
 from peps.models import PepStatus
-from practice.models import PeerReviewMeeting, PeerReviewPep
+from practice.models import PeerReviewMeeting, PeerReviewPep, PracticeAction
 from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reviews.models import QaReview
 from reviews.services import save_review, start_review
@@ -295,6 +295,9 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     )
     meeting.attendees.set([officer, manager])
     PeerReviewPep.objects.create(meeting=meeting, member=officer, pep=pep, findings="Strong targets")
+    meeting_action = PracticeAction.objects.create(
+        peer_review=meeting, owner=officer, description="Share the Gold targets", due=pep.term.end_date
+    )
     earlier = TermFactory(academic_year=pep.term.academic_year - 1, season=pep.term.season)
     draft_pep = PepFactory(child=child, term=earlier, status=PepStatus.DRAFT)
     new_child = ChildFactory(allocated_officer=officer)
@@ -317,6 +320,7 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "entry": entry,
         "report": report,
         "meeting": meeting,
+        "meeting_action": meeting_action,
         "draft_pep": draft_pep,
         "new_child": new_child,
         "import_run": import_run,

@@ -4,16 +4,21 @@ Who may be recorded as attending, and which PEPs a member may bring, come from t
 policy: a manager meets with their own team, and picks PEPs from a list (never by typing
 a reference, which would tell which references exist)."""
 
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
+from django.db.models import F, QuerySet, Value
 
 from access.policy import meeting_peps, peer_review_colleagues, visible_peps
 from accounts.models import User
-from peps.models import Term
-from practice.models import PeerReviewFocus, PeerReviewMeeting, PeerReviewPep
+from peps.models import Pep, Term
+from practice.models import ActionStatus, PeerReviewFocus, PeerReviewMeeting, PeerReviewPep, PracticeAction
+from practice.services import PEPS_EACH
+from reviews.models import ProFormaArea
 from web.forms import GovukDateField, PeopleChoiceField
 
 
@@ -62,83 +67,153 @@ class PeerReviewForm(forms.ModelForm):
         )
 
 
-class PeerReviewPepForm(forms.ModelForm):
-    """A PEP a member brought to the meeting, picked from the PEPs of the meeting's term
-    that the member holds and the recorder may see, grouped by member."""
+# --- the PEPs each member brings ----------------------------------------------------
 
+# How far back a member's PEPs are offered: the meeting's term and the year before it.
+PICK_FROM = timedelta(days=366)
+
+
+def eligible_peps(meeting: PeerReviewMeeting, members: Sequence[User], recorder: User) -> dict[int, list[Pep]]:
+    """Per member, the PEPs they may bring (access.policy.meeting_peps) that the recorder
+    may see, of the meeting's term and the year before it, most recent first. Two
+    queries for all the members together (plus the policy's own look-up of a manager's
+    team), whatever their number or caseloads."""
+    if not members:
+        return {}
+    window = {
+        "term__start_date__lte": meeting.term.start_date,
+        "term__start_date__gt": meeting.term.start_date - PICK_FROM,
+    }
+    pairs: QuerySet | None = None
+    for member in members:
+        member_peps = (
+            meeting_peps(member).filter(**window).annotate(member_pk=Value(member.pk)).values_list("member_pk", "pk")
+        ).order_by()
+        pairs = member_peps if pairs is None else pairs.union(member_peps, all=True)
+    by_pep: dict[int, list[int]] = {}
+    for member_pk, pep_pk in pairs or ():
+        by_pep.setdefault(pep_pk, []).append(member_pk)
+    peps = (
+        Pep.objects.filter(pk__in=list(by_pep), **window)
+        .filter(pk__in=visible_peps(recorder).values("pk"))
+        .select_related("child", "term")
+        .order_by("-term__start_date", F("meeting_date").desc(nulls_last=True), "-pk")
+    )
+    result: dict[int, list[Pep]] = {member.pk: [] for member in members}
+    for pep in peps:
+        for member_pk in by_pep[pep.pk]:
+            result[member_pk].append(pep)
+    return result
+
+
+def pep_label(pep: Pep) -> str:
+    """A PEP as a pick: its child's LA reference, term, phase and status (no name)."""
+    return f"{pep.child.la_reference}, {pep.term}, {pep.get_phase_display()}, {pep.get_status_display()}"
+
+
+class PeerReviewPepForm(forms.Form):
+    """A PEP one member brought to the meeting, picked from their own caseload (their
+    team's, for a manager): never by typing a reference. At most two a member."""
+
+    member = forms.CharField(widget=forms.HiddenInput, required=False)
     brought = forms.ChoiceField(
         label="PEP brought to the meeting",
-        help_text="The PEPs of the meeting's term held by each member.",
         error_messages={
             "required": "Choose the PEP the member brought",
             "invalid_choice": "Choose a PEP from the list",
         },
     )
+    findings = forms.CharField(label="What the meeting found", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    class Meta:
-        model = PeerReviewPep
-        fields = ["findings"]
-        labels = {"findings": "What the meeting found"}
-
-    def __init__(self, *args, meeting: PeerReviewMeeting, recorder: User, **kwargs):
-        self.meeting = meeting
+    def __init__(
+        self,
+        *args,
+        meeting: PeerReviewMeeting,
+        member: User,
+        peps: Sequence[Pep],
+        recorded: Sequence[int],
+        taken: set[int],
+        **kwargs,
+    ):
+        """``peps``: the member's eligible PEPs (``eligible_peps``); ``recorded``: the PEPs
+        of the meeting already recorded as theirs; ``taken``: every PEP recorded at the
+        meeting, offered to nobody again."""
+        kwargs.setdefault("prefix", "pep")
+        kwargs.setdefault("auto_id", f"id_pep{member.pk}_%s")
+        kwargs.setdefault("initial", {"member": member.pk})
         super().__init__(*args, **kwargs)
-        already = set(meeting.peps.values_list("pep_id", flat=True))
-        # What is recorded already is no choice, but a second click (or a stale tab) that
-        # sends it again is told so, not refused as a forgery.
-        self.recorded = {
-            f"{member_id}:{pep_id}" for member_id, pep_id in meeting.peps.values_list("member_id", "pep_id")
-        }
-        self.options: dict[str, tuple[User, int]] = {}
-        groups = []
-        for member in meeting.attendees.order_by("first_name", "last_name"):
-            peps = (
-                meeting_peps(member)
-                .filter(term=meeting.term, pk__in=visible_peps(recorder).values("pk"))
-                .exclude(pk__in=already)
-                .select_related("child")
-                .order_by("child__last_name", "child__first_name", "pk")
-            )
-            choices = []
-            for pep in peps:
-                key = f"{member.pk}:{pep.pk}"
-                self.options[key] = (member, pep.pk)
-                choices.append((key, f"{pep.child.full_name} ({pep.child.la_reference})"))
-            if choices:
-                groups.append((str(member), choices))
-        cast(forms.ChoiceField, self.fields["brought"]).choices = [("", "Choose a PEP"), *groups]
-        self.fields["findings"].widget = forms.Textarea(attrs={"rows": 3})
+        self.meeting, self.attendee = meeting, member
+        self.recorded = {str(pk) for pk in recorded}
+        self.count = len(recorded)
+        self.peps = {str(pep.pk): pep for pep in peps if pep.pk not in taken}
+        brought = cast(forms.ChoiceField, self.fields["brought"])
+        brought.label = f"PEP {member} brought"
+        brought.help_text = f"{member}'s PEPs, most recent first. Each member brings {PEPS_EACH}."
+        brought.choices = [("", "Choose a PEP"), *((pk, pep_label(pep)) for pk, pep in self.peps.items())]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
+            Field("member"),
             Field.select("brought"),
             Field.textarea("findings", rows=3),
-            Button.secondary("add", "Add the PEP"),
+            Button.secondary(f"add_pep_{member.pk}", f"Add the PEP {member} brought"),
         )
 
     @property
+    def is_full(self) -> bool:
+        return self.count >= PEPS_EACH
+
+    @property
     def has_choices(self) -> bool:
-        return bool(self.options)
+        return bool(self.peps)
 
     @property
     def already_recorded(self) -> bool:
+        """A second click (or a stale tab) that sends a PEP recorded already."""
         return self.data.get(self.add_prefix("brought"), "") in self.recorded
 
     def clean(self):
-        super().clean()
-        cleaned = self.cleaned_data
-        picked = self.options.get(cleaned.get("brought") or "")
-        if picked:
-            self.instance.member, self.instance.pep_id = picked
-        self.instance.meeting = self.meeting
+        cleaned = super().clean()
+        if self.is_full:
+            raise forms.ValidationError(
+                f"{self.attendee} has brought {PEPS_EACH} PEPs already: each member brings {PEPS_EACH}"
+            )
         return cleaned
+
+    @property
+    def pep(self) -> Pep:
+        return self.peps[self.cleaned_data["brought"]]
+
+
+def member_pick_forms(
+    meeting: PeerReviewMeeting,
+    attendees: Sequence[User],
+    brought: Sequence[PeerReviewPep],
+    recorder: User,
+    data=None,
+    posted_for: int | None = None,
+) -> dict[int, PeerReviewPepForm]:
+    """One pick form per attendee, by their id; ``data`` bound to ``posted_for``'s only."""
+    eligible = eligible_peps(meeting, attendees, recorder)
+    taken = {item.pep_id for item in brought}
+    return {
+        member.pk: PeerReviewPepForm(
+            data if member.pk == posted_for else None,
+            meeting=meeting,
+            member=member,
+            peps=eligible[member.pk],
+            recorded=[item.pep_id for item in brought if item.member_id == member.pk],
+            taken=taken,
+        )
+        for member in attendees
+    }
 
 
 class PeerReviewNotesForm(forms.ModelForm):
     class Meta:
         model = PeerReviewMeeting
-        fields = ["findings", "actions"]
-        labels = {"findings": "Findings of the meeting", "actions": "Actions agreed"}
+        fields = ["findings"]
+        labels = {"findings": "Findings of the meeting"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,8 +221,127 @@ class PeerReviewNotesForm(forms.ModelForm):
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Field.textarea("findings", rows=4),
-            Field.textarea("actions", rows=4),
-            Button.secondary("save_notes", "Save findings and actions"),
+            Button.secondary("save_notes", "Save the findings"),
+        )
+
+
+# --- the actions agreed at the meeting -----------------------------------------------
+
+
+def action_areas() -> list[ProFormaArea]:
+    """The pro-forma areas an action may be about (its theme): those of the pro-formas in
+    use, one for each title."""
+    by_title: dict[str, ProFormaArea] = {}
+    for area in ProFormaArea.objects.filter(pro_forma__is_active=True).order_by("position", "pro_forma__phase", "pk"):
+        by_title.setdefault(area.title, area)
+    return list(by_title.values())
+
+
+class MeetingActionForm(forms.Form):
+    """An action agreed at the meeting: what, who (an attendee), by when; optionally the
+    area of the pro-forma it is about and the PEP brought that it comes from. Choices are
+    matched against the lists shown, never looked up by what was typed."""
+
+    description = forms.CharField(
+        label="What", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Enter what is to be done"}
+    )
+    owner = forms.ChoiceField(
+        label="Who",
+        error_messages={"required": "Choose who will do it", "invalid_choice": "Choose who will do it from the list"},
+    )
+    due = GovukDateField(what="the due date", label="Due date", help_text="For example, 27 3 2026")
+    area = forms.ChoiceField(
+        label="Area of the pro-forma (optional)",
+        required=False,
+        error_messages={"invalid_choice": "Choose an area from the list"},
+    )
+    pep = forms.ChoiceField(
+        label="The PEP it comes from (optional)",
+        required=False,
+        error_messages={"invalid_choice": "Choose a PEP from the list"},
+    )
+
+    def __init__(
+        self,
+        *args,
+        attendees: Sequence[User],
+        areas: Sequence[ProFormaArea],
+        brought: Sequence[PeerReviewPep],
+        visible_pep_ids: set[int],
+        **kwargs,
+    ):
+        kwargs.setdefault("prefix", "action")
+        super().__init__(*args, **kwargs)
+        self.people = {str(user.pk): user for user in attendees}
+        self.areas = {str(area.pk): area for area in areas}
+        # Only the PEPs the user may see are named (by LA reference).
+        self.peps = {str(item.pep_id): item.pep for item in brought if item.pep_id in visible_pep_ids}
+        fields = self.fields
+        cast(forms.ChoiceField, fields["owner"]).choices = [
+            ("", "Choose who"),
+            *((pk, str(user)) for pk, user in self.people.items()),
+        ]
+        cast(forms.ChoiceField, fields["area"]).choices = [
+            ("", "General (no one area)"),
+            *((pk, str(area)) for pk, area in self.areas.items()),
+        ]
+        cast(forms.ChoiceField, fields["pep"]).choices = [
+            ("", "None"),
+            *((pk, pep_label(pep)) for pk, pep in self.peps.items()),
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.textarea("description", rows=3),
+            Field.select("owner"),
+            Field("due"),
+            Field.select("area"),
+            Field.select("pep"),
+            Button.secondary("add_action", "Add the action"),
+        )
+
+    @property
+    def chosen_owner(self) -> User:
+        return self.people[self.cleaned_data["owner"]]
+
+    @property
+    def chosen_area(self) -> ProFormaArea | None:
+        return self.areas.get(self.cleaned_data.get("area") or "")
+
+    @property
+    def chosen_pep(self) -> Pep | None:
+        return self.peps.get(self.cleaned_data.get("pep") or "")
+
+
+class ActionOutcomeForm(forms.Form):
+    """What came of an action: done or not done, and how."""
+
+    action = forms.CharField(widget=forms.HiddenInput, required=False)
+    status = forms.ChoiceField(
+        label="Was it done?",
+        choices=[(ActionStatus.DONE, "Done"), (ActionStatus.NOT_DONE, "Not done")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether it was done", "invalid_choice": "Choose whether it was done"},
+    )
+    outcome = forms.CharField(
+        label="Outcome",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Enter what came of the action"},
+    )
+
+    def __init__(self, *args, action: PracticeAction, **kwargs):
+        kwargs.setdefault("prefix", "outcome")
+        kwargs.setdefault("auto_id", f"id_outcome{action.pk}_%s")
+        kwargs.setdefault("initial", {"action": action.pk})
+        super().__init__(*args, **kwargs)
+        self.practice_action = action
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field("action"),
+            Field.radios("status", legend_size=Size.SMALL, inline=True),
+            Field.textarea("outcome", rows=2),
+            Button.secondary(f"record_outcome_{action.pk}", "Record the outcome"),
         )
 
 

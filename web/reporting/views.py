@@ -6,6 +6,7 @@ downloads only present them. Charts are drawn by reporting.charts, the downloads
 by reporting.exports.
 """
 
+from itertools import chain
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,7 @@ from audit.trail import record_download
 from peps.models import Term
 from peps.selectors import requested_term
 from reporting import exports
-from reporting.figures import term_figures, trend
+from reporting.figures import actions_arising, term_figures, trend
 from web.forms import TermPickerForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,6 +51,7 @@ def dashboard(request):
                 "trend": trend(term),
                 "social_work": [(row, row.team_id) for row in figures.social_work],
                 "whole_school": sees_whole_school(request.user),
+                "actions": actions_arising(term),
             }
         )
     return render(request, "reporting/dashboard.html", context)
@@ -57,14 +59,18 @@ def dashboard(request):
 
 def figures_csv(request):
     term = _download_term(request, "figures (CSV)")
-    rows = exports.figure_rows(term_figures(term), trend(term))
+    rows = _figure_rows(term)
     return _csv(exports.FIGURE_HEADER, rows, f"pep-qa-figures-{exports.term_slug(term)}.csv")
 
 
 def figures_xlsx(request):
     term = _download_term(request, "figures (Excel)")
-    rows = exports.figure_rows(term_figures(term), trend(term))
+    rows = _figure_rows(term)
     return _xlsx("Figures", exports.FIGURE_HEADER, rows, f"pep-qa-figures-{exports.term_slug(term)}.xlsx")
+
+
+def _figure_rows(term: Term):
+    return chain(exports.figure_rows(term_figures(term), trend(term)), exports.action_rows(term, actions_arising(term)))
 
 
 def ratings_csv(request):
