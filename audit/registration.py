@@ -12,7 +12,7 @@ from django.db.models.signals import pre_delete
 
 from accounts.models import User
 from peps.models import AspirationEntry, Child, Pep
-from practice.models import PeerReviewMeeting, PeerReviewPep
+from practice.models import GoldExemplar, PeerReviewMeeting, PeerReviewPep
 from reviews.models import Amendment, AreaRating, ProForma, ProFormaArea, QaReview, ReviewCorrection
 from sampling.models import Sample, SampleEntry
 
@@ -36,6 +36,7 @@ AUDITED: dict[type[models.Model], dict] = {
     SampleEntry: {},
     PeerReviewMeeting: {"m2m_fields": {"attendees"}},
     PeerReviewPep: {},
+    GoldExemplar: {},
     # Never the password hash; last_login changes at every sign-in (not a change of the
     # record). Role, line manager, lead areas, groups, is_active, is_staff... are kept.
     User: {"exclude_fields": ["password", "last_login"], "m2m_fields": {"lead_areas", "groups", "user_permissions"}},

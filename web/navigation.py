@@ -22,6 +22,10 @@ NAVIGATION = (
     NavEntry("Coverage", "sampling:coverage", "hvs.view_coverage", (("sampling", "coverage"),)),
     NavEntry("Moderation", "sampling:moderation", "hvs.view_moderation", (("sampling", "moderation"),)),
     NavEntry("Peer review", "practice:peer_reviews", "hvs.view_peer_reviews", (("practice", "peer_review"),)),
+    NavEntry("Learning", "practice:learning", "hvs.view_learning", (("practice", "learning"),)),
+    NavEntry(
+        "Gold exemplars", "practice:exemplars", "hvs.view_exemplars", (("practice", "exemplar"), ("practice", "gold"))
+    ),
     NavEntry("Reports", "reporting:dashboard", "hvs.view_reports", (("reporting", ""), ("reports", ""))),
     NavEntry("Messages", "notices:list", "hvs.view_messages", (("notices", ""),)),
     NavEntry("Imports", "imports:index", "hvs.import_data", (("imports", ""),)),
