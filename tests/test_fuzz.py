@@ -72,6 +72,10 @@ QUERY_NAMES = [
     "date_from",
     "date_to",
     "pep",
+    # learning from the ratings (web.practice.learning) and the exemplar library's filters
+    "span",
+    "area",
+    "about",  # the Gold mark's form, prefilled from the mark of that area
     # django-axes, on a failed sign-in: it masks these in the GET and POST data it records.
     "username",
     "password",
@@ -149,6 +153,8 @@ def form_names(world) -> dict[str, list[str]]:
         "sampling:settle": [f"settle-{entry.pk}-agreed_judgement", f"settle-{entry.pk}-notes"],
         "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
         "practice:peer_review_detail": ["pep-brought", "pep-findings", "notes-findings", "notes-actions"],
+        "practice:gold_mark": ["about", "what_made_it_gold"],
+        "practice:exemplar_curate": ["title", "anonymised_text"],
         "reports:request": ["kind", "term"],
         "reports:social_care_send": ["term", "token"],
         "peps:record_new": PEP_MEETING_FIELDS,
@@ -175,6 +181,7 @@ def gates(world) -> list[tuple[set[str], bool, dict]]:
         "date_2": "2026",
         "focus": "targets",
         "attendees": officer,
+        "about": "pep",
         **{f"rating_{rating.pk}": "green" for rating in world["draft"].area_ratings.all()},
         **{f"rating_{rating.pk}": "green" for rating in world["review"].area_ratings.all()},
         "action": "draft",  # submitting would leave nothing to rate for the next value

@@ -37,8 +37,18 @@ def test_every_entry_shown_opens_and_every_entry_hidden_is_refused(client, role)
 
 def test_each_role_sees_its_own_entries():
     labels = {role: [e["label"] for e in entries_for(_user(role))] for role in ROLES}
-    assert labels[Role.OFFICER] == ["Home", "PEPs"]
-    assert labels[Role.MANAGER] == ["Home", "PEPs", "QA worklist", "Coverage", "Moderation", "Peer review", "Reports"]
+    assert labels[Role.OFFICER] == ["Home", "PEPs", "Gold exemplars"]
+    assert labels[Role.MANAGER] == [
+        "Home",
+        "PEPs",
+        "QA worklist",
+        "Coverage",
+        "Moderation",
+        "Peer review",
+        "Learning",
+        "Gold exemplars",
+        "Reports",
+    ]
     assert labels[Role.ADMINISTRATOR] == ["Home", "PEPs", "Coverage", "Reports", "Messages", "Imports", "Admin"]
     # Those who import files, and read the messages the service sent: the VSH and administrators.
     assert [role for role in ROLES if "Imports" in labels[role]] == [Role.VSH, Role.ADMINISTRATOR]

@@ -29,7 +29,7 @@ from core.vocabulary import Role
 from imports.services import preview_import
 from notices.models import DeliveryState
 from peps.models import PepStatus
-from practice.models import PeerReviewMeeting, PeerReviewPep
+from practice.models import GoldExemplar, PeerReviewMeeting, PeerReviewPep
 from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reviews.models import QaReview
 from reviews.services import save_review, start_review
@@ -138,6 +138,10 @@ def _notice(w):
     return {"pk": w["notice"].pk}
 
 
+def _exemplar(w):
+    return {"pk": w["exemplar"].pk}
+
+
 CASES = {
     # accounts
     "home": Case(insider="officer"),
@@ -185,6 +189,14 @@ CASES = {
     "practice:peer_reviews": Case(),
     "practice:peer_review_new": Case(insider="manager"),
     "practice:peer_review_detail": Case(_meeting, insider="manager"),
+    "practice:learning": Case(insider="manager"),
+    "practice:learning_csv": Case(insider="manager"),
+    "practice:learning_xlsx": Case(),
+    "practice:gold_mark": Case(_review, insider="manager"),
+    "practice:exemplars": Case(insider="officer"),
+    "practice:exemplar_proposals": Case(),
+    "practice:exemplar_curate": Case(_exemplar),
+    "practice:exemplar_decline": Case(_exemplar, post_only=True, ok=(302,)),
     # reports
     "reports:index": Case(insider="manager"),
     "reports:request": Case(post_only=True, insider="manager", ok=(302,), data={"kind": ReportKind.SOCIAL_CARE}),
@@ -226,6 +238,8 @@ SHOWS_CHILD = {
     "reviews:confirm",
     "reviews:correct",
     "practice:peer_review_detail",
+    "practice:gold_mark",
+    "practice:exemplar_curate",
     "peps:record",
     "peps:submit",
     "imports:run",
@@ -280,6 +294,8 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     import_run = preview_import("children", ContentFile(export.encode(), name="children.csv"), source="LCS", user=vsh)
     # A message about the PEP that the mail server refused (the messages page resends it).
     notice = queue_notice(pep, state=DeliveryState.FAILED, caused_by=manager)
+    # The manager's mark of what made the review Gold, to curate.
+    exemplar = GoldExemplar.objects.create(review=review, marked_by=manager, what_made_it_gold="SMART targets")
     pep.refresh_from_db()
     return {
         "pep": pep,
@@ -292,6 +308,7 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "new_child": new_child,
         "import_run": import_run,
         "notice": notice,
+        "exemplar": exemplar,
         "manager": manager,
         "officer": officer,
         "outsider": other_officer,
@@ -356,6 +373,7 @@ def test_every_path_argument_is_filled_from_an_object():
                         "new_child",
                         "import_run",
                         "notice",
+                        "exemplar",
                     )
                 }
             )
