@@ -39,8 +39,9 @@ from peps.models import (
     SocialWorker,
     Term,
 )
+from practice.exemplars import accept_exemplar, gold_areas, mark_gold
 from reviews import rules
-from reviews.models import Amendment, QaReview
+from reviews.models import Amendment, QaReview, ReviewKind, ReviewStatus
 from reviews.services import AreaInput, mark_amended, save_review, start_review
 from sampling.models import ModerationGroup, Sample, SampleEntry
 from sampling.services import draw_term_samples, record_review_in_samples
@@ -1123,6 +1124,7 @@ def build_demo_school(
         _review_peps(builder, users, peps, terms)
         builder.fix_timestamps(peps)
         samples = _draw_samples(users, terms)
+        exemplars = _mark_gold_practice(users, peps)
         result = {
             "users": len(users),
             "schools": len(schools),
@@ -1138,6 +1140,7 @@ def build_demo_school(
             "status_changes": PepStatusChange.objects.filter(pep__in=peps).count(),
             "samples": samples["samples"],
             "sample_entries": samples["entries"],
+            "gold_exemplars": exemplars,
             "current_term": str(current_term),
             "usernames": list(DEMO_USERNAMES),
         }
@@ -1266,6 +1269,49 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
     ]
     for pep in rng.sample(waiting, min(2, len(waiting))):
         builder.review(pep, users["manager"], _moment(rng, today, now), submit=False)
+
+
+GOLD_MARKS = [
+    (
+        "Everyone at the meeting, and the child's voice in every section: the targets follow from what "
+        "the child said they wanted, each with who does what by when.",
+        "The child's voice shapes the targets",
+        "The child took part in the meeting and their views are recorded in their own words. Every "
+        "target follows from what the child said they wanted, and says who does what by when.",
+    ),
+    (
+        "PP+ is asked for against two targets, with the evidence of the last term's spend and its impact.",
+        "",
+        "",
+    ),
+]
+
+
+def _mark_gold_practice(users, peps: list[Pep]) -> int:
+    """What made two Gold reviews Gold, marked by their reviewers (the PEP as a whole when
+    judged Gold, else its first Gold area); the first in the library, anonymised by the
+    VSH, the second a proposal for the VSH to curate."""
+    reviews = list(
+        QaReview.objects.filter(
+            pep__in=peps,
+            kind=ReviewKind.LINE_MANAGEMENT,
+            status=ReviewStatus.SUBMITTED,
+            area_ratings__rating=Rating.GOLD,
+        )
+        .distinct()
+        .select_related("reviewer", "pep")
+        .order_by("pk")
+    )
+    # Gold overall first, then those with a Gold area.
+    reviews.sort(key=lambda review: review.overall_judgement != Rating.GOLD)
+    marked = 0
+    for review, (text, title, anonymised) in zip(reviews, GOLD_MARKS, strict=False):
+        area = None if review.overall_judgement == Rating.GOLD else gold_areas(review)[0]
+        mark, _ = mark_gold(review, review.reviewer, text, area=area)
+        if title:
+            accept_exemplar(mark, users["vsh"], title, anonymised)
+        marked += 1
+    return marked
 
 
 def _draw_samples(users, terms: list[Term]) -> dict[str, int]:

@@ -51,7 +51,7 @@ class LearningFilter(django_filters.FilterSet):
         self.filters["officer"].queryset = visible_officers(user).order_by("first_name", "last_name")
         managers = User.objects.filter(role=Role.MANAGER).order_by("first_name", "last_name")
         self.filters["team"].queryset = managers if sees_whole_school(user) else managers.filter(pk=user.pk)
-        self.form.fields["team"].label_from_instance = lambda manager: f"{manager}'s team"  # type: ignore[attr-defined]
+        self.form.fields["team"].label_from_instance = lambda manager: f"{manager}'s team"
         for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):
                 field.widget.attrs.setdefault("class", "govuk-select")
