@@ -32,6 +32,7 @@ class GoldMarkForm(forms.Form):
         label="What made it Gold",
         help_text="What others could learn from: say what was done, not who did it.",
         max_length=5000,
+        widget=forms.Textarea,
         error_messages={"required": "Enter what made it Gold"},
     )
 
@@ -70,6 +71,7 @@ class CurateForm(forms.Form):
         help_text="What made it Gold, without the child's name, LA reference or UPN, the school, "
         "or the names of the designated teacher, social worker or officer.",
         max_length=10000,
+        widget=forms.Textarea,
         error_messages={"required": "Enter the anonymised text"},
     )
 
@@ -97,9 +99,11 @@ def _area_choices() -> list[tuple[str, str]]:
 
 
 class LibraryFilter(django_filters.FilterSet):
-    area = django_filters.ChoiceFilter(choices=_area_choices, empty_label="All areas", method="filter_area")
+    area = django_filters.ChoiceFilter(
+        choices=_area_choices, empty_label="All areas", method="filter_area", label="Area"
+    )
     phase = django_filters.ChoiceFilter(
-        choices=Phase.choices, empty_label="All phases", field_name="review__pep__phase"
+        choices=Phase.choices, empty_label="All phases", field_name="review__pep__phase", label="Phase"
     )
 
     class Meta:

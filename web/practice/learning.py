@@ -79,9 +79,14 @@ def _chosen(request) -> tuple[LearningFilter, Choice]:
     the form (its error shown) and the page shows its default instead."""
     learning_filter = LearningFilter(request.GET or None, user=request.user, queryset=Pep.objects.none())
     form = learning_filter.form
+    current = None
+    if not request.GET:  # the form shows what the page shows by default
+        current = Term.objects.current()
+        form.fields["term"].initial = current.pk if current else None
+        form.fields["span"].initial = str(DEFAULT_SPAN)
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
-    term = data.get("term") or Term.objects.current()
+    term = data.get("term") or current or Term.objects.current()
     span = int(data.get("span") or DEFAULT_SPAN)
     return learning_filter, Choice(term, span, data.get("phase") or "", data.get("team"), data.get("officer"))
 
