@@ -177,7 +177,8 @@ class AlreadyCurated(ValidationError):
 def _curating(exemplar: GoldExemplar, user: User) -> GoldExemplar:
     if not user.has_perm("hvs.curate_exemplars"):
         raise PermissionDenied("Only the Virtual School Head curates the library of exemplars")
-    return GoldExemplar.objects.select_for_update().select_related("review__pep__child").get(pk=exemplar.pk)
+    # Locks the mark only, not the review, PEP and child read with it.
+    return GoldExemplar.objects.select_for_update(of=("self",)).select_related("review__pep__child").get(pk=exemplar.pk)
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils.crypto import salted_hmac
 
 from access.policy import officers_in_view, peps_with_outcome_visible, visible_peps, visible_supervisions
-from core.vocabulary import Phase, Rating, key_stage
+from core.vocabulary import Phase, Rating, Role, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange, Term
 from peps.models import SocialCareTeam as SocialCareTeamModel
 from reviews.models import AreaRating, ReviewKind, ReviewStatus
@@ -916,7 +916,7 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
         peps = peps.filter(officer=officer)
     # The supervisions of the same officers (a lead practitioner sees none: they are line
     # management's).
-    supervisions = visible_supervisions(user)
+    supervisions = visible_supervisions(user).filter(officer__role=Role.OFFICER)
     if in_view is not None:
         supervisions = supervisions.filter(officer__in=in_view)
     if team is not None:

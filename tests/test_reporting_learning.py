@@ -124,7 +124,9 @@ def test_by_officer_team_and_term(learning, vsh, officer, other_officer, manager
     ]
 
 
-def test_after_supervision(learning, vsh, officer, other_officer):
+def test_after_supervision(learning, vsh, officer, other_officer, manager):
+    # A manager's own supervision by the VSH is not an officer's: not in the table.
+    SupervisionFactory(officer=manager, manager=vsh, date=learning["terms"][1].start_date)
     improvement = {item.officer_id: item for item in learning_figures(vsh, learning["terms"]).improvement}
     mine = improvement[officer.pk]
     assert mine.during == str(learning["terms"][1])  # spring: in neither
@@ -132,6 +134,7 @@ def test_after_supervision(learning, vsh, officer, other_officer):
     assert (mine.after.rated, mine.after.amber_red_share) == (8, Fraction(1, 8))
     assert mine.change == Fraction(-1, 8)
     assert mine.verdict == "fewer Amber or Red areas after"
+    assert set(improvement) == {officer.pk, other_officer.pk}
     theirs = improvement[other_officer.pk]
     assert theirs.before.rated == 0 and theirs.after.amber_red_share == Fraction(1, 4)
     assert theirs.change is None
