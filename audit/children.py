@@ -3,7 +3,7 @@
 from django.db import models
 
 from peps.models import AspirationEntry, Child, Pep
-from practice.models import PeerReviewPep
+from practice.models import GoldExemplar, PeerReviewPep
 from reviews.models import Amendment, AreaRating, QaReview, ReviewCorrection
 from sampling.models import SampleEntry
 
@@ -19,6 +19,7 @@ CHILD_PATHS: dict[type[models.Model], str] = {
     Amendment: "pep__child_id",
     SampleEntry: "pep__child_id",
     PeerReviewPep: "pep__child_id",
+    GoldExemplar: "review__pep__child_id",
 }
 
 # Set on an instance about to be deleted (pre_delete), while the rows its path runs

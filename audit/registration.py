@@ -13,6 +13,7 @@ from accounts.models import User
 from peps.models import AspirationEntry, Child, Pep
 from practice.models import (
     CapabilityConcern,
+    GoldExemplar,
     PeerReviewMeeting,
     PeerReviewPep,
     PracticeAction,
@@ -46,6 +47,7 @@ AUDITED: dict[type[models.Model], dict] = {
     Supervision: {"exclude_fields": NOISE, "m2m_fields": {"reviews"}},
     PracticeAction: {},
     TrainingOffer: {},
+    GoldExemplar: {},
     # Never the password hash; last_login changes at every sign-in (not a change of the
     # record). Role, line manager, lead areas, groups, is_active, is_staff... are kept.
     User: {"exclude_fields": ["password", "last_login"], "m2m_fields": {"lead_areas", "groups", "user_permissions"}},

@@ -39,11 +39,12 @@ from peps.models import (
     SocialWorker,
     Term,
 )
+from practice.exemplars import accept_exemplar, gold_areas, mark_gold
 from practice.models import ActionStatus, Supervision, TrainingKind, TrainingStatus
 from practice.selectors import recent_reviews_of
 from practice.supervision import ActionInput, FollowUpInput, TrainingInput, mark_training, record_supervision
 from reviews import rules
-from reviews.models import Amendment, QaReview
+from reviews.models import Amendment, QaReview, ReviewKind, ReviewStatus
 from reviews.services import AreaInput, mark_amended, save_review, start_review
 from sampling.models import ModerationGroup, Sample, SampleEntry
 from sampling.services import draw_term_samples, record_review_in_samples
@@ -1127,6 +1128,7 @@ def build_demo_school(
         builder.fix_timestamps(peps)
         samples = _draw_samples(users, terms)
         supervisions = _supervise(users, today)
+        exemplars = _mark_gold_practice(users, peps)
         result = {
             "users": len(users),
             "schools": len(schools),
@@ -1143,6 +1145,7 @@ def build_demo_school(
             "samples": samples["samples"],
             "sample_entries": samples["entries"],
             "supervisions": supervisions,
+            "gold_exemplars": exemplars,
             "current_term": str(current_term),
             "usernames": list(DEMO_USERNAMES),
         }
@@ -1326,6 +1329,49 @@ def _supervise(users, today: date) -> int:
         actions=[ActionInput("Link every PP+ request to a PEP target", officer2, today + timedelta(days=21))],
     )
     return Supervision.objects.filter(officer__in=[officer, officer2]).count()
+
+
+GOLD_MARKS = [
+    (
+        "Everyone at the meeting, and the child's voice in every section: the targets follow from what "
+        "the child said they wanted, each with who does what by when.",
+        "The child's voice shapes the targets",
+        "The child took part in the meeting and their views are recorded in their own words. Every "
+        "target follows from what the child said they wanted, and says who does what by when.",
+    ),
+    (
+        "PP+ is asked for against two targets, with the evidence of the last term's spend and its impact.",
+        "",
+        "",
+    ),
+]
+
+
+def _mark_gold_practice(users, peps: list[Pep]) -> int:
+    """What made two Gold reviews Gold, marked by their reviewers (the PEP as a whole when
+    judged Gold, else its first Gold area); the first in the library, anonymised by the
+    VSH, the second a proposal for the VSH to curate."""
+    reviews = list(
+        QaReview.objects.filter(
+            pep__in=peps,
+            kind=ReviewKind.LINE_MANAGEMENT,
+            status=ReviewStatus.SUBMITTED,
+            area_ratings__rating=Rating.GOLD,
+        )
+        .distinct()
+        .select_related("reviewer", "pep")
+        .order_by("pk")
+    )
+    # Gold overall first, then those with a Gold area.
+    reviews.sort(key=lambda review: review.overall_judgement != Rating.GOLD)
+    marked = 0
+    for review, (text, title, anonymised) in zip(reviews, GOLD_MARKS, strict=False):
+        area = None if review.overall_judgement == Rating.GOLD else gold_areas(review)[0]
+        mark, _ = mark_gold(review, review.reviewer, text, area=area)
+        if title:
+            accept_exemplar(mark, users["vsh"], title, anonymised)
+        marked += 1
+    return marked
 
 
 def _draw_samples(users, terms: list[Term]) -> dict[str, int]:

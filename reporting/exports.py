@@ -253,3 +253,33 @@ def xlsx_file(title: str, header: Iterable, rows: Iterable[tuple]):
     workbook.save(output)
     output.seek(0)
     return output
+
+
+# --- learning from the ratings (issue 11) -----------------------------------------------
+
+LEARNING_HEADER = ("Table", "Item", "Phases", "Areas rated", "Gold", "Green", "Amber", "Red", "% Amber or Red")
+
+
+def learning_rows(figures) -> Iterator[tuple]:
+    """The learning page's tables (reporting.figures.learning_figures), one row each, in
+    the page's order: by area (weakest first), by officer, by team, by term; shares as the
+    page shows them (whole percentages, halves up)."""
+    for table, rows in (
+        ("Area", figures.by_area),
+        ("Officer", figures.by_officer),
+        ("Team", figures.by_team),
+        ("Term", figures.by_term),
+    ):
+        for row in rows:
+            counts = row.figures.counts
+            yield (
+                table,
+                row.label,
+                row.phase_labels if table == "Area" else "",
+                row.figures.rated,
+                counts[Rating.GOLD],
+                counts[Rating.GREEN],
+                counts[Rating.AMBER],
+                counts[Rating.RED],
+                whole_percent(row.figures.amber_red_share),
+            )

@@ -21,16 +21,17 @@ from datetime import date
 from fractions import Fraction
 from typing import Generic, TypeVar
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from access.policy import visible_peps
-from core.vocabulary import Phase, Rating, key_stage
+from access.policy import officers_in_view, peps_with_outcome_visible, visible_peps, visible_supervisions
+from core.vocabulary import Phase, Rating, Role, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange, Term
 from peps.models import SocialCareTeam as SocialCareTeamModel
 from practice.models import ActionStatus, PracticeAction
+from reviews.models import AreaRating, ReviewKind, ReviewStatus
 from sampling.models import SampleEntry
 from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
 
@@ -836,3 +837,318 @@ def actions_arising(term: Term, today: date | None = None) -> ActionsArising:
             ActionTheme(title=title, agreed=n, shown_share=s) for (title, n), s in zip(ordered, shown, strict=True)
         ],
     )
+
+
+# --- learning from the ratings (issue 11) -----------------------------------------------
+#
+# Which pro-forma areas the line-management reviews of the terms asked for rate Amber or
+# Red, by area, officer, team (the officer's line manager) and term; the development
+# points of those reviews; and, for the officers supervised in those terms, the Amber/Red
+# share before their first supervision and after it. Within what the user may see: a
+# manager their own team, a lead or the VSH the whole school. Three queries (the ratings
+# grouped, the Amber/Red ratings listed, the first supervisions), whatever the size of
+# the archive: only the terms asked for are read.
+
+WEAK = (Rating.AMBER, Rating.RED)
+
+
+def area_key(title: str) -> str:
+    """The same area across pro-forma versions and phases: its title, ignoring case and
+    spacing (as reviews.selectors matches a previous round's area)."""
+    return " ".join(title.split()).casefold()
+
+
+@dataclass
+class AreaCounts:
+    """Rated areas by rating; the Amber/Red share among them."""
+
+    counts: dict = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
+
+    @property
+    def rated(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def amber_red(self) -> int:
+        return self.counts[Rating.AMBER] + self.counts[Rating.RED]
+
+    @property
+    def amber_red_share(self) -> Fraction | None:
+        return share(self.amber_red, self.rated)
+
+    def add(self, rating: str, n: int) -> None:
+        if rating in Rating.values:
+            self.counts[Rating(rating)] += n
+
+
+@dataclass
+class WeakRating:
+    """One Amber or Red rating of an area, with its review's development points."""
+
+    pep_id: int
+    la_reference: str
+    term: str
+    officer: str
+    rating: str
+    comment: str
+    development_points: str
+
+
+@dataclass
+class LearningRow:
+    """One row of a learning table: an area, an officer, a team or a term."""
+
+    key: str | int | None
+    label: str
+    figures: AreaCounts = field(default_factory=AreaCounts)
+    # Areas only: the phases the area was rated in, its position, the Amber/Red ratings.
+    phases: set = field(default_factory=set)
+    position: int = 0
+    weak: list[WeakRating] = field(default_factory=list)
+
+    @property
+    def phase_labels(self) -> str:
+        return ", ".join(Phase(p).label for p in Phase.values if p in self.phases)
+
+
+@dataclass
+class Improvement:
+    """An officer supervised in the terms asked for: the Amber/Red share of the areas of
+    their PEPs' reviews in the terms that ended before their first supervision there, and
+    in the terms that began after it. The term the supervision fell in is in neither: its
+    PEPs may have been rated before or after the meeting."""
+
+    officer_id: int
+    officer: str
+    first_supervision: object  # a date
+    during: str  # the term the supervision fell in, or ""
+    before: AreaCounts = field(default_factory=AreaCounts)
+    after: AreaCounts = field(default_factory=AreaCounts)
+
+    @property
+    def change(self) -> Fraction | None:
+        """After minus before (negative: fewer Amber/Red areas after); None without both."""
+        if self.before.amber_red_share is None or self.after.amber_red_share is None:
+            return None
+        return self.after.amber_red_share - self.before.amber_red_share
+
+    @property
+    def verdict(self) -> str:
+        change = self.change
+        if change is None:
+            return "no data" if not (self.before.rated or self.after.rated) else "not enough data to compare"
+        if change < 0:
+            return "fewer Amber or Red areas after"
+        if change > 0:
+            return "more Amber or Red areas after"
+        return "no change"
+
+
+@dataclass
+class LearningFigures:
+    terms: list
+    total: AreaCounts
+    by_area: list[LearningRow]
+    by_officer: list[LearningRow]
+    by_team: list[LearningRow]
+    by_term: list[LearningRow]
+    improvement: list[Improvement]
+
+    @property
+    def weakest(self) -> LearningRow | None:
+        rated = [row for row in self.by_area if row.figures.rated]
+        return rated[0] if rated else None
+
+
+def _weakest_first(rows) -> list[LearningRow]:
+    """The highest Amber/Red share first (no share last), then the most rated, then the
+    label: the order every learning table starts in."""
+    return sorted(
+        rows,
+        key=lambda row: (
+            row.figures.amber_red_share is None,
+            -(row.figures.amber_red_share or 0),
+            -row.figures.rated,
+            row.position,
+            row.label,
+        ),
+    )
+
+
+def _person(first, last, username) -> str:
+    return f"{first or ''} {last or ''}".strip() or username or ""
+
+
+def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None, officer=None) -> LearningFigures:
+    """The learning figures of the submitted line-management reviews of the PEPs of
+    ``terms`` that ``user`` may see (their outcome: not one they re-rate blind), and on a
+    manager's own team only; narrowed by ``phase``, ``team`` (a line manager: their line
+    reports' PEPs) and ``officer`` (the officer who held the PEP that term)."""
+    terms = sorted(terms, key=lambda t: t.start_date)
+    peps = peps_with_outcome_visible(user).filter(term__in=terms)
+    in_view = officers_in_view(user)
+    if in_view is not None:
+        peps = peps.filter(officer__in=in_view)
+    if phase:
+        peps = peps.filter(phase=phase)
+    if team is not None:
+        peps = peps.filter(officer__line_manager=team)
+    if officer is not None:
+        peps = peps.filter(officer=officer)
+    # The supervisions of the same officers (a lead practitioner sees none: they are line
+    # management's).
+    supervisions = visible_supervisions(user).filter(officer__role=Role.OFFICER)
+    if in_view is not None:
+        supervisions = supervisions.filter(officer__in=in_view)
+    if team is not None:
+        supervisions = supervisions.filter(officer__line_manager=team)
+    if officer is not None:
+        supervisions = supervisions.filter(officer=officer)
+    ratings = AreaRating.objects.filter(
+        review__kind=ReviewKind.LINE_MANAGEMENT,
+        review__status=ReviewStatus.SUBMITTED,
+        review__pep__in=peps.values("pk"),
+    ).exclude(rating="")
+
+    total = AreaCounts()
+    areas: dict[str, LearningRow] = {}
+    officers: dict = {}
+    teams: dict = {}
+    by_term = {t.pk: LearningRow(key=t.pk, label=str(t)) for t in terms}
+    # (officer, term) -> counts, for the improvement after supervision.
+    officer_terms: dict[tuple, AreaCounts] = defaultdict(AreaCounts)
+    for row in (
+        ratings.values(
+            "area__title",
+            "area__position",
+            "review__pep__phase",
+            "review__pep__term",
+            "review__pep__officer",
+            "review__pep__officer__first_name",
+            "review__pep__officer__last_name",
+            "review__pep__officer__username",
+            "review__pep__officer__line_manager",
+            "review__pep__officer__line_manager__first_name",
+            "review__pep__officer__line_manager__last_name",
+            "review__pep__officer__line_manager__username",
+            "rating",
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        rating, n = row["rating"], row["n"]
+        total.add(rating, n)
+        key = area_key(row["area__title"])
+        area = areas.get(key)
+        if area is None:
+            area = areas[key] = LearningRow(key=key, label=row["area__title"], position=row["area__position"])
+        area.position = min(area.position, row["area__position"])
+        area.phases.add(row["review__pep__phase"])
+        area.figures.add(rating, n)
+        officer_id = row["review__pep__officer"]
+        if officer_id not in officers:
+            label = (
+                _person(
+                    row["review__pep__officer__first_name"],
+                    row["review__pep__officer__last_name"],
+                    row["review__pep__officer__username"],
+                )
+                if officer_id
+                else "No officer"
+            )
+            officers[officer_id] = LearningRow(key=officer_id, label=label)
+        officers[officer_id].figures.add(rating, n)
+        team_id = row["review__pep__officer__line_manager"]
+        if team_id not in teams:
+            label = (
+                _person(
+                    row["review__pep__officer__line_manager__first_name"],
+                    row["review__pep__officer__line_manager__last_name"],
+                    row["review__pep__officer__line_manager__username"],
+                )
+                if team_id
+                else "No line manager"
+            )
+            teams[team_id] = LearningRow(key=team_id, label=label)
+        teams[team_id].figures.add(rating, n)
+        by_term[row["review__pep__term"]].figures.add(rating, n)
+        officer_terms[officer_id, row["review__pep__term"]].add(rating, n)
+
+    term_labels = {t.pk: str(t) for t in terms}
+    for weak in (
+        ratings.filter(rating__in=WEAK)
+        .values_list(
+            "area__title",
+            "rating",
+            "comment",
+            "review__development_points",
+            "review__pep",
+            "review__pep__child__la_reference",
+            "review__pep__term",
+            "review__pep__officer__first_name",
+            "review__pep__officer__last_name",
+            "review__pep__officer__username",
+        )
+        .order_by("review__pep__term__start_date", "review__pep__child__la_reference", "area__position", "pk")
+    ):
+        title, rating, comment, points, pep_id, reference, term_id, first, last, username = weak
+        areas[area_key(title)].weak.append(
+            WeakRating(
+                pep_id=pep_id,
+                la_reference=reference,
+                term=term_labels[term_id],
+                officer=_person(first, last, username),
+                rating=rating,
+                comment=comment,
+                development_points=points,
+            )
+        )
+
+    return LearningFigures(
+        terms=terms,
+        total=total,
+        by_area=_weakest_first(areas.values()),
+        by_officer=_weakest_first(officers.values()),
+        by_team=_weakest_first(teams.values()),
+        by_term=list(by_term.values()),
+        improvement=_improvement(supervisions, terms, officer_terms),
+    )
+
+
+def _improvement(supervisions, terms: list[Term], officer_terms: dict) -> list[Improvement]:
+    """Per officer with one of ``supervisions`` held within ``terms``: the Amber/Red
+    share before their first such supervision and after it (one query)."""
+    if not terms:
+        return []
+    first_dates = (
+        supervisions.filter(date__gte=terms[0].start_date, date__lte=terms[-1].end_date)
+        .values("officer", "officer__first_name", "officer__last_name", "officer__username")
+        .annotate(first=Min("date"))
+        .order_by("officer__first_name", "officer__last_name", "officer")
+    )
+    results = []
+    for row in first_dates:
+        officer_id, first = row["officer"], row["first"]
+        label = _person(row["officer__first_name"], row["officer__last_name"], row["officer__username"])
+        during = next((t for t in terms if t.start_date <= first <= t.end_date), None)
+        item = Improvement(officer_id, label, first, str(during) if during else "")
+        for term in terms:
+            counts = officer_terms.get((officer_id, term.pk))
+            if counts is None:
+                continue
+            if term.end_date < first:
+                _merge(item.before, counts)
+            elif term.start_date > first:
+                _merge(item.after, counts)
+        results.append(item)
+    return results
+
+
+def _merge(into: AreaCounts, counts: AreaCounts) -> None:
+    for rating, n in counts.counts.items():
+        into.counts[rating] += n
+
+
+def learning_terms(term: Term, span: int) -> list[Term]:
+    """The ``span`` terms up to and including ``term``, oldest first (one query)."""
+    return list(Term.objects.filter(start_date__lte=term.start_date).order_by("-start_date")[:span])[::-1]

@@ -27,6 +27,7 @@ from post_office.models import STATUS, Email
 from core.vocabulary import Role
 from notices.models import Notice, NoticeKind
 from peps.models import Child, Pep, PepStatus
+from practice.models import GoldExemplar
 from reporting.models import SocialCareSend
 from reviews.models import Amendment, ProForma
 from reviews.services import save_review, start_review
@@ -879,3 +880,63 @@ def test_a_manager_records_a_supervision_from_a_red_review_and_the_officer_sees_
     _screenshot(officer_page, "my-development")
     officer_page.context.close()
     check.assert_clean()
+
+
+# --- learning from the ratings, and Gold practice ------------------------------------------
+
+
+def test_the_learning_and_gold_practice_pages_pass_axe(live_server, page, signed_in_manager, pep, officer):
+    """The manager's learning page (an Amber/Red review of the team), the review page's
+    "What made this Gold" (with a mark refused, then saved) and the library."""
+    weak = PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
+    review = start_review(weak, signed_in_manager)
+    save_review(
+        review,
+        rate_all(review, ["red", "amber", *["green"] * 6]),
+        strengths="",
+        development_points="Invite the SW",
+        submit=True,
+    )
+    gold = start_review(pep, signed_in_manager)
+    save_review(gold, rate_all(gold, ["gold"] * 8), strengths="", development_points="", submit=True)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Learning").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Learning from the ratings")
+    expect(page.locator("#by-area tbody tr").first).to_contain_text("PEP meeting")
+    check("40-learning")
+    page.goto(f"{live_server.url}/reviews/{gold.pk}/")
+    page.get_by_role("button", name="Save what made it Gold").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("What made this Gold")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the PEP as a whole")
+    check("41-gold-mark-errors")
+    page.get_by_label("The PEP as a whole").check()
+    page.get_by_label("What made it Gold").fill("The child's voice shapes every target")
+    page.get_by_role("button", name="Save what made it Gold").click()
+    expect(page.locator("#gold-marks")).to_contain_text("The child's voice shapes every target")
+    check("42-review-gold-marked")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Gold exemplars").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gold exemplars")
+    check("43-exemplar-library")
+    check.assert_clean()
+
+
+def test_the_vshs_curation_pages_pass_axe(live_server, page, signed_in_vsh, manager, pep, officer):
+    gold = start_review(pep, manager)
+    save_review(gold, rate_all(gold, ["gold"] * 8), strengths="", development_points="", submit=True)
+    GoldExemplar.objects.create(review=gold, marked_by=manager, what_made_it_gold=f"{pep.child.first_name} led it")
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
+    page.goto(f"{live_server.url}/qa/exemplars/proposals/")
+    check("44-exemplar-proposals")
+    page.get_by_role("link", name="Curate").click()
+    page.get_by_label("Title in the library").fill("Leading the meeting")
+    page.get_by_role("button", name="Add to the library").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Remove the child's first name")
+    expect(page.get_by_label("Title in the library")).to_have_value("Leading the meeting")
+    check("45-exemplar-curate-errors")
+    page.get_by_label("Anonymised text").fill("The child led the meeting.")
+    page.get_by_role("button", name="Add to the library").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gold exemplars to curate")
+    check.assert_clean()
+    assert GoldExemplar.objects.get().status == "in_library"

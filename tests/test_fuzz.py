@@ -74,6 +74,10 @@ QUERY_NAMES = [
     "pep",
     # the supervision page's prefill (web.practice.supervision_views.supervision_new)
     "review",
+    # learning from the ratings (web.practice.learning) and the exemplar library's filters
+    "span",
+    "area",
+    "about",  # the Gold mark's form, prefilled from the mark of that area
     # django-axes, on a failed sign-in: it masks these in the GET and POST data it records.
     "username",
     "password",
@@ -176,6 +180,8 @@ def form_names(world) -> dict[str, list[str]]:
             "notes-notes",
             "notes-seen",
         ],
+        "practice:gold_mark": ["about", "what_made_it_gold"],
+        "practice:exemplar_curate": ["title", "anonymised_text"],
         "reports:request": ["kind", "term"],
         "reports:social_care_send": ["term", "token"],
         "peps:record_new": PEP_MEETING_FIELDS,
@@ -209,6 +215,7 @@ def gates(world) -> list[tuple[set[str], bool, dict]]:
         "date_2": "2026",
         "focus": "targets",
         "attendees": officer,
+        "about": "pep",
         **{f"rating_{rating.pk}": "green" for rating in world["draft"].area_ratings.all()},
         **{f"rating_{rating.pk}": "green" for rating in world["review"].area_ratings.all()},
         "action": "draft",  # submitting would leave nothing to rate for the next value

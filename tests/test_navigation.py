@@ -37,9 +37,10 @@ def test_every_entry_shown_opens_and_every_entry_hidden_is_refused(client, role)
 
 def test_each_role_sees_its_own_entries():
     labels = {role: [e["label"] for e in entries_for(_user(role))] for role in ROLES}
-    assert labels[Role.OFFICER] == ["Home", "PEPs", "My development"]
+    assert labels[Role.OFFICER] == ["Home", "PEPs", "My development", "Gold exemplars"]
     assert labels[Role.MANAGER] == [
-        *("Home", "PEPs", "QA worklist", "Coverage", "Moderation", "Peer review", "Supervision", "Reports"),
+        *("Home", "PEPs", "QA worklist", "Coverage", "Moderation", "Peer review", "Supervision"),
+        *("Learning", "Gold exemplars", "Reports"),
     ]
     # One-to-one supervision: held by managers and the VSH; an officer has their own page.
     assert [role for role in ROLES if "Supervision" in labels[role]] == [Role.MANAGER, Role.VSH]

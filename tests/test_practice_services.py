@@ -1,5 +1,5 @@
 """practice/services.py: the PEPs each member brings to a peer review, the actions agreed
-there and their outcomes; and migration 0003, which turned the free-text actions into
+there and their outcomes; and migration 0004, which turned the free-text actions into
 records."""
 
 from datetime import date, timedelta

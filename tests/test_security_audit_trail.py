@@ -235,6 +235,8 @@ DOWNLOADS = [
     ("reports:download", "manager", lambda w: [w["report"].pk], "reportrequest"),
     ("reports:social_care", "vsh", lambda w: [], "term"),
     ("imports:errors_csv", "vsh", lambda w: [w["import_run"].pk], "importrun"),
+    ("practice:learning_csv", "manager", lambda w: [], "term"),
+    ("practice:learning_xlsx", "vsh", lambda w: [], "term"),
 ]
 
 

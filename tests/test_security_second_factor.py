@@ -279,6 +279,7 @@ def test_every_protected_url_redirects_until_verified(client, has_app):
     password_only_login(client, world_user)
     fake = {k: guards._Any() for k in ("pep", "review", "draft", "entry", "report", "meeting")}
     fake |= {k: guards._Any() for k in ("draft_pep", "new_child", "import_run", "notice", "supervision", "officer")}
+    fake |= {"exemplar": guards._Any()}
     checked = 0
     for name in guards.NAMES:
         if name in OPEN | SECOND_FACTOR:

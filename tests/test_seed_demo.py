@@ -12,7 +12,7 @@ from accounts.models import User
 from core.vocabulary import Role
 from demo.school import DEMO_USERNAMES
 from peps.models import AspirationEntry, Child, Pep, PepStatus, Term
-from practice.models import ActionStatus, Supervision, TrainingOffer, TrainingStatus
+from practice.models import ActionStatus, GoldExemplar, GoldExemplarStatus, Supervision, TrainingOffer, TrainingStatus
 from reviews import rules
 from reviews.models import QaReview, ReviewKind, ReviewStatus
 
@@ -127,6 +127,10 @@ def test_seed_demo_builds_a_consistent_school():
             assert pep.status == PepStatus.FINALISED
     # A QA'd PEP has a judgement; an un-reviewed one has none.
     assert set(Pep.objects.exclude(judgement="").values_list("pk", flat=True)) == set(latest)
+    # Gold practice: two reviews marked by their reviewers, one in the library, one to curate.
+    marks = GoldExemplar.objects.select_related("review")
+    assert sorted(mark.status for mark in marks) == [GoldExemplarStatus.IN_LIBRARY, GoldExemplarStatus.PROPOSED]
+    assert all(mark.marked_by_id == mark.review.reviewer_id for mark in marks)
 
 
 @pytest.mark.django_db

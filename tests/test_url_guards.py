@@ -29,7 +29,7 @@ from core.vocabulary import Role
 from imports.services import preview_import
 from notices.models import DeliveryState
 from peps.models import PepStatus
-from practice.models import PeerReviewMeeting, PeerReviewPep, PracticeAction
+from practice.models import GoldExemplar, PeerReviewMeeting, PeerReviewPep, PracticeAction
 from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reviews.models import QaReview
 from reviews.services import save_review, start_review
@@ -152,6 +152,10 @@ def _supervision(w):
     return {"pk": w["supervision"].pk}
 
 
+def _exemplar(w):
+    return {"pk": w["exemplar"].pk}
+
+
 CASES = {
     # accounts
     "home": Case(insider="officer"),
@@ -201,6 +205,14 @@ CASES = {
     "practice:peer_review_detail": Case(_meeting, insider="manager"),
     # The confidential capability process: the officer's line manager and the VSH only.
     "practice:capability": Case(lambda w: {"officer_pk": w["officer"].pk}, insider="manager"),
+    "practice:learning": Case(insider="manager"),
+    "practice:learning_csv": Case(insider="manager"),
+    "practice:learning_xlsx": Case(),
+    "practice:gold_mark": Case(_review, insider="manager"),
+    "practice:exemplars": Case(insider="officer"),
+    "practice:exemplar_proposals": Case(),
+    "practice:exemplar_curate": Case(_exemplar),
+    "practice:exemplar_decline": Case(_exemplar, post_only=True, ok=(302,)),
     # reports
     "reports:index": Case(insider="manager"),
     "reports:request": Case(post_only=True, insider="manager", ok=(302,), data={"kind": ReportKind.SOCIAL_CARE}),
@@ -248,6 +260,8 @@ SHOWS_CHILD = {
     "reviews:confirm",
     "reviews:correct",
     "practice:peer_review_detail",
+    "practice:gold_mark",
+    "practice:exemplar_curate",
     "peps:record",
     "peps:submit",
     "imports:run",
@@ -312,6 +326,8 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
     supervision.reviews.set([review])
     PracticeActionFactory(supervision=supervision, review=review)
     TrainingOfferFactory(supervision=supervision)
+    # The manager's mark of what made the review Gold, to curate.
+    exemplar = GoldExemplar.objects.create(review=review, marked_by=manager, what_made_it_gold="SMART targets")
     pep.refresh_from_db()
     return {
         "pep": pep,
@@ -326,6 +342,7 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "import_run": import_run,
         "notice": notice,
         "supervision": supervision,
+        "exemplar": exemplar,
         "manager": manager,
         "officer": officer,
         "outsider": other_officer,
@@ -392,6 +409,7 @@ def test_every_path_argument_is_filled_from_an_object():
                         "notice",
                         "supervision",
                         "officer",
+                        "exemplar",
                     )
                 }
             )

@@ -29,6 +29,10 @@ NAVIGATION = (
         "hvs.view_my_development",
         (("practice", "my_development"), ("practice", "supervision")),
     ),
+    NavEntry("Learning", "practice:learning", "hvs.view_learning", (("practice", "learning"),)),
+    NavEntry(
+        "Gold exemplars", "practice:exemplars", "hvs.view_exemplars", (("practice", "exemplar"), ("practice", "gold"))
+    ),
     NavEntry("Reports", "reporting:dashboard", "hvs.view_reports", (("reporting", ""), ("reports", ""))),
     NavEntry("Messages", "notices:list", "hvs.view_messages", (("notices", ""),)),
     NavEntry("Imports", "imports:index", "hvs.import_data", (("imports", ""),)),

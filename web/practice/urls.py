@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import capability, supervision_views, views
+from . import capability, exemplar_views, learning, supervision_views, views
 
 app_name = "practice"
 
@@ -22,4 +22,16 @@ urlpatterns += [
 # The confidential capability process (web/practice/capability.py).
 urlpatterns += [
     path("staff/<int:officer_pk>/capability/", capability.capability, name="capability"),
+]
+
+# Learning from the ratings, and the Gold exemplar library (issue 11).
+urlpatterns += [
+    path("learning/", learning.learning, name="learning"),
+    path("learning.csv", learning.learning_csv, name="learning_csv"),
+    path("learning.xlsx", learning.learning_xlsx, name="learning_xlsx"),
+    path("reviews/<int:pk>/gold/", exemplar_views.gold_mark, name="gold_mark"),
+    path("exemplars/", exemplar_views.exemplars, name="exemplars"),
+    path("exemplars/proposals/", exemplar_views.exemplar_proposals, name="exemplar_proposals"),
+    path("exemplars/<int:pk>/curate/", exemplar_views.exemplar_curate, name="exemplar_curate"),
+    path("exemplars/<int:pk>/decline/", exemplar_views.exemplar_decline, name="exemplar_decline"),
 ]

@@ -31,6 +31,7 @@ from reviews.services import (
     unfinished_areas,
 )
 from sampling.selectors import blind_pep_ids, next_entry_to_rate
+from web.practice.exemplar_forms import GoldMarkForm
 
 from .forms import PEP_PART_BY_POSITION, SUBMIT, ConfirmSubmitForm, CorrectionForm, PepPart, PreviousReview, RatingForm
 
@@ -342,6 +343,8 @@ def review_detail(request, pk):
     blind = review.pep_id in blind_pep_ids(request.user)
     history = [] if blind else list(review_history(review.pep))
     this = next((r for r in history if r.pk == review.pk), None)
+    # Gold practice: its reviewer marks what made it Gold (web.practice posts and edits).
+    can_mark_gold = request.user.has_perm("hvs.mark_gold", review)
     return render(
         request,
         "reviews/review_detail.html",
@@ -355,6 +358,9 @@ def review_detail(request, pk):
             "corrections": list(this.corrections.all()) if this else [],
             "can_correct": request.user.has_perm("hvs.correct_review", review),
             "supervise_officer": _officer_to_supervise(request.user, review),
+            "can_mark_gold": can_mark_gold,
+            "gold_form": GoldMarkForm(review=review) if can_mark_gold else None,
+            "marks": list(review.gold_exemplars.select_related("area")) if can_mark_gold else [],
             "previous_review": _earlier_round(history, review),
             "story": [] if blind else qa_story(review.pep, history),
             # One click on to the next PEP the reviewer has to rate.

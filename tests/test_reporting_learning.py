@@ -1,0 +1,208 @@
+"""reporting.figures.learning_figures (learning from the ratings) against hand-counted data.
+
+The world (``learning``): three terms of 2010/11; the VSH reviewed three SSA PEPs, eight
+areas each, line management:
+
+- A: ``officer`` (manager's team), autumn: Red, Amber, then six Green;
+- B: ``officer``, summer: Green, Amber, Green, Green, Gold, Green, Green, Green;
+- C: ``other_officer`` (other_manager's team), spring: Red, six Green, Amber.
+
+Left out: a draft review with every area Red, a lead-practitioner sample review of C all
+Red, and a PEP of summer 2009/10 (before the terms asked for) all Red. ``officer`` was
+supervised in the spring (between A and B), ``other_officer`` in the autumn.
+"""
+
+from datetime import timedelta
+from fractions import Fraction
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.vocabulary import Phase, Rating, Season
+from peps.models import PepStatus
+from reporting.figures import AreaCounts, Improvement, area_key, learning_figures, learning_terms
+from reviews.models import AreaRating, ReviewKind
+from reviews.services import save_review, start_review
+from sampling.models import SampleKind
+
+from .factories import (
+    ChildFactory,
+    PepFactory,
+    QaReviewFactory,
+    SampleEntryFactory,
+    SampleFactory,
+    SupervisionFactory,
+    TermFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+GOLD, GREEN, AMBER, RED = "gold", "green", "amber", "red"
+
+
+def _reviewed(officer, term, ratings, reviewer, rate_all, points="", submit=True, kind=None):
+    child = ChildFactory(allocated_officer=officer, year_group=5)
+    pep = PepFactory(child=child, term=term, status=PepStatus.SUBMITTED)
+    review = start_review(pep, reviewer, kind=kind)
+    save_review(
+        review,
+        rate_all(review, ratings, comment=f"comment {child.la_reference}"),
+        strengths="",
+        development_points=points,
+        submit=submit,
+    )
+    return pep
+
+
+@pytest.fixture
+def learning(officer, other_officer, manager, other_manager, vsh, lead, rate_all):
+    autumn = TermFactory(academic_year=2010, season=Season.AUTUMN)
+    spring = TermFactory(academic_year=2010, season=Season.SPRING)
+    summer = TermFactory(academic_year=2010, season=Season.SUMMER)
+    before = TermFactory(academic_year=2009, season=Season.SUMMER)
+    a = _reviewed(officer, autumn, [RED, AMBER, *[GREEN] * 6], vsh, rate_all, points="Make the targets SMART")
+    b = _reviewed(officer, summer, [GREEN, AMBER, GREEN, GREEN, GOLD, GREEN, GREEN, GREEN], vsh, rate_all)
+    c = _reviewed(other_officer, spring, [RED, *[GREEN] * 6, AMBER], vsh, rate_all, points="Invite the SW")
+    # Left out: a draft, a lead's sample review, a term before the range.
+    _reviewed(officer, spring, [RED] * 8, vsh, rate_all, submit=False)
+    _reviewed(officer, before, [RED] * 8, vsh, rate_all)
+    lead_review = QaReviewFactory(pep=c, reviewer=lead, kind=ReviewKind.LEAD_SAMPLE, submitted=True)
+    for area in lead_review.pro_forma.areas.all():
+        AreaRating.objects.create(review=lead_review, area=area, rating=RED)
+    SupervisionFactory(officer=officer, manager=manager, date=spring.start_date + timedelta(days=10))
+    SupervisionFactory(officer=other_officer, manager=other_manager, date=autumn.start_date + timedelta(days=5))
+    return {"terms": [autumn, spring, summer], "a": a, "b": b, "c": c}
+
+
+def _row(rows, label):
+    return next(row for row in rows if row.label == label)
+
+
+def test_the_areas_weakest_first_with_exact_shares(learning, vsh):
+    figures = learning_figures(vsh, learning["terms"])
+    assert (figures.total.rated, figures.total.amber_red) == (24, 5)
+    assert figures.total.amber_red_share == Fraction(5, 24)
+    assert [row.label for row in figures.by_area][:3] == ["PEP meeting", "About the child", "Aspiration Pathway"]
+    meeting = figures.by_area[0]
+    assert meeting.figures.counts == {Rating.GOLD: 0, Rating.GREEN: 1, Rating.AMBER: 0, Rating.RED: 2}
+    assert meeting.figures.amber_red_share == Fraction(2, 3)
+    assert figures.by_area[1].figures.amber_red_share == Fraction(2, 3)
+    assert figures.by_area[2].figures.amber_red_share == Fraction(1, 3)
+    assert [row.figures.amber_red_share for row in figures.by_area[3:]] == [Fraction(0)] * 5
+    assert meeting.phase_labels == Phase.SSA.label
+    assert figures.weakest is meeting
+
+
+def test_the_development_points_of_the_amber_and_red_ratings_per_area(learning, vsh):
+    figures = learning_figures(vsh, learning["terms"])
+    meeting = _row(figures.by_area, "PEP meeting")
+    a, c = learning["a"], learning["c"]
+    assert [(w.la_reference, w.rating, w.development_points) for w in meeting.weak] == [
+        (a.child.la_reference, RED, "Make the targets SMART"),
+        (c.child.la_reference, RED, "Invite the SW"),
+    ]
+    assert meeting.weak[0].comment == f"comment {a.child.la_reference}"
+    assert meeting.weak[0].pep_id == a.pk
+    assert _row(figures.by_area, "Education").weak == []
+
+
+def test_by_officer_team_and_term(learning, vsh, officer, other_officer, manager, other_manager):
+    figures = learning_figures(vsh, learning["terms"])
+    assert [(row.key, row.figures.rated, row.figures.amber_red_share) for row in figures.by_officer] == [
+        (other_officer.pk, 8, Fraction(1, 4)),
+        (officer.pk, 16, Fraction(3, 16)),
+    ]
+    assert [(row.key, row.figures.amber_red_share) for row in figures.by_team] == [
+        (other_manager.pk, Fraction(1, 4)),
+        (manager.pk, Fraction(3, 16)),
+    ]
+    assert [(row.label, row.figures.amber_red_share) for row in figures.by_term] == [
+        (str(learning["terms"][0]), Fraction(1, 4)),
+        (str(learning["terms"][1]), Fraction(1, 4)),
+        (str(learning["terms"][2]), Fraction(1, 8)),
+    ]
+
+
+def test_after_supervision(learning, vsh, officer, other_officer, manager):
+    # A manager's own supervision by the VSH is not an officer's: not in the table.
+    SupervisionFactory(officer=manager, manager=vsh, date=learning["terms"][1].start_date)
+    improvement = {item.officer_id: item for item in learning_figures(vsh, learning["terms"]).improvement}
+    mine = improvement[officer.pk]
+    assert mine.during == str(learning["terms"][1])  # spring: in neither
+    assert (mine.before.rated, mine.before.amber_red_share) == (8, Fraction(1, 4))
+    assert (mine.after.rated, mine.after.amber_red_share) == (8, Fraction(1, 8))
+    assert mine.change == Fraction(-1, 8)
+    assert mine.verdict == "fewer Amber or Red areas after"
+    assert set(improvement) == {officer.pk, other_officer.pk}
+    theirs = improvement[other_officer.pk]
+    assert theirs.before.rated == 0 and theirs.after.amber_red_share == Fraction(1, 4)
+    assert theirs.change is None
+    assert theirs.verdict == "not enough data to compare"
+
+
+def test_verdicts_say_no_data_when_there_is_none():
+    item = Improvement(1, "Officer", None, "")
+    assert item.verdict == "no data"
+    item.before.add(RED, 1)
+    item.after.add(RED, 1)
+    assert item.verdict == "no change"
+    assert AreaCounts().amber_red_share is None
+
+
+def test_a_manager_sees_only_their_team(learning, manager, officer):
+    # Even a PEP of another team that a sample assigns the manager stays out.
+    sample = SampleFactory(term=learning["terms"][1], kind=SampleKind.CROSS_MODERATION, reviewer=manager)
+    SampleEntryFactory(sample=sample, pep=learning["c"], assigned_to=manager)
+    figures = learning_figures(manager, learning["terms"])
+    assert [row.key for row in figures.by_officer] == [officer.pk]
+    assert (figures.total.rated, figures.total.amber_red) == (16, 3)
+    assert [item.officer_id for item in figures.improvement] == [officer.pk]
+    assert all(w.la_reference != learning["c"].child.la_reference for row in figures.by_area for w in row.weak)
+
+
+def test_a_lead_sees_the_whole_school_but_no_supervision(learning, lead):
+    figures = learning_figures(lead, learning["terms"])
+    assert figures.total.rated == 24
+    assert figures.improvement == []
+
+
+def test_an_officer_and_an_administrator_see_nothing_of_others(learning, other_officer, administrator):
+    assert learning_figures(other_officer, learning["terms"]).total.rated == 8
+    assert learning_figures(administrator, learning["terms"]).total.rated == 24  # the page refuses them
+
+
+def test_the_filters(learning, vsh, officer, other_officer, manager):
+    assert learning_figures(vsh, learning["terms"], phase=Phase.EYFS).total.rated == 0
+    assert learning_figures(vsh, learning["terms"], officer=other_officer).total.amber_red == 2
+    by_team = learning_figures(vsh, learning["terms"], team=manager)
+    assert [row.key for row in by_team.by_officer] == [officer.pk]
+    assert [item.officer_id for item in by_team.improvement] == [officer.pk]
+    only_spring = learning_figures(vsh, learning["terms"][1:2])
+    assert only_spring.total.amber_red_share == Fraction(2, 8)
+    # other_officer's autumn supervision is outside spring alone; officer's is in it.
+    assert [item.officer_id for item in only_spring.improvement] == [officer.pk]
+
+
+def test_learning_terms_ends_at_the_term_asked(learning):
+    autumn, spring, summer = learning["terms"]
+    assert learning_terms(summer, 3) == [autumn, spring, summer]
+    assert learning_terms(spring, 1) == [spring]
+
+
+def test_an_area_is_the_same_across_versions_by_its_title():
+    assert area_key("  PEP   Meeting ") == area_key("pep meeting")
+
+
+def test_the_queries_do_not_grow_with_the_data(learning, vsh, officer, other_officer, rate_all):
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            learning_figures(vsh, learning["terms"])
+        return len(queries)
+
+    small = count()
+    for term in learning["terms"]:
+        for who in (officer, other_officer):
+            _reviewed(who, term, [AMBER, RED, *[GREEN] * 6], vsh, rate_all, points="More")
+    SupervisionFactory(officer=officer, date=learning["terms"][2].start_date)
+    assert count() == small == 3
