@@ -290,7 +290,7 @@ def test_three_clicks_adding_a_pep_to_a_peer_review_add_it_once(pep, manager, of
     client = browser(manager)
     url = reverse("practice:peer_review_detail", args=[meeting.pk])
 
-    responses = at_once(*[post(client, url, {"pep-brought": f"{officer.pk}:{pep.pk}"})] * CLICKS)
+    responses = at_once(*[post(client, url, {"pep-member": officer.pk, "pep-brought": pep.pk})] * CLICKS)
 
     assert list(PeerReviewPep.objects.values_list("pep", "member")) == [(pep.pk, officer.pk)]
     assert_no_500(responses)
