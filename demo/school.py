@@ -1276,6 +1276,10 @@ def _review_peps(builder: _Builder, users, peps: list[Pep], terms: list[Term]) -
         builder.review(pep, users["manager"], _moment(rng, today, now), submit=False)
 
 
+def _area_titled(review: QaReview, title: str):
+    return review.pro_forma.areas.filter(title=title).first()
+
+
 def _supervise(users, today: date) -> int:
     """One-to-ones of ``manager`` with two of their officers, about their weakest recent
     reviews: an action still open and overdue, one followed up as done at the next
@@ -1300,6 +1304,8 @@ def _supervise(users, today: date) -> int:
                 officer,
                 today - timedelta(days=14),
                 review=reviews[0] if reviews else None,
+                # The theme of the action, as the board report's "Actions arising" counts it.
+                area=_area_titled(reviews[0], "Targets and outcomes") if reviews else None,
             ),
             ActionInput("Record the child's own views in every PEP", officer, today - timedelta(days=21)),
         ],
