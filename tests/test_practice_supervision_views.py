@@ -286,6 +286,25 @@ def test_an_edit_from_a_stale_tab_is_refused_and_keeps_what_was_typed(client, ma
     assert supervision.notes == "From the stale tab"
 
 
+def test_an_edit_keeps_the_reviews_discussed_that_the_editor_no_longer_sees(
+    client, manager, other_manager, officer, red_review
+):
+    """The officer moved to another team: the manager who held the supervision may still
+    correct its notes, and the reviews discussed (no longer theirs to see) stay recorded."""
+    supervision = SupervisionFactory(officer=officer, manager=manager, notes="Before")
+    supervision.reviews.set([red_review])
+    officer.line_manager = other_manager
+    officer.save()
+    client.force_login(manager)
+    url = reverse("practice:supervision_edit", args=[supervision.pk])
+    html = client.get(url).content.decode()
+    assert red_review.pep.child.la_reference not in html  # not shown to them
+    assert client.post(url, {**_form(client, url), "notes": "Typo corrected"}).status_code == 302
+    supervision.refresh_from_db()
+    assert supervision.notes == "Typo corrected"
+    assert list(supervision.reviews.all()) == [red_review]
+
+
 def test_training_is_marked_done_from_the_supervisions_page(client, manager, officer):
     offer = TrainingOfferFactory(supervision=SupervisionFactory(officer=officer, manager=manager))
     url = reverse("practice:supervision_detail", args=[offer.supervision.pk])

@@ -180,7 +180,7 @@ def supervision_edit(request, pk):
                 version=form.opened_version,
                 date=form.cleaned_data["date"],
                 notes=form.cleaned_data["notes"],
-                reviews=form.cleaned_data["reviews"],
+                reviews=form.reviews_discussed,
                 actions=form.actions,
                 training=form.training,
                 follow_ups=form.follow_ups,
