@@ -6,13 +6,15 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from core.vocabulary import Phase
 from peps.models import Pep, PepStatus, PepStatusChange
+from practice.models import CapabilityConcern
 from reviews.models import AreaRating, ProForma, ProFormaArea, QaReview, ReviewStatus
 from reviews.services import correct_review, save_review, start_review
 
-from .factories import ProFormaFactory, rate_all
+from .factories import PracticeActionFactory, ProFormaFactory, SupervisionFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -500,12 +502,6 @@ def test_a_corrected_reviews_corrections_are_shown_read_only(admin_client, submi
 
 
 def test_deleting_a_user_does_not_name_their_capability_process_or_supervisions(admin_client, officer, manager):
-    from django.utils import timezone
-
-    from practice.models import CapabilityConcern
-
-    from .factories import PracticeActionFactory, SupervisionFactory
-
     CapabilityConcern.objects.create(
         officer=officer, opened_by=manager, opened_on=timezone.localdate(), notes="Confidential"
     )
