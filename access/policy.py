@@ -471,6 +471,8 @@ def is_staff_member(user) -> bool:
 PERMISSIONS = {
     # PEPs
     "hvs.view_peps": rules.is_active,
+    # This PEP (asked with it): e.g. whether a reminder may cite its child's LA reference.
+    "hvs.view_pep": may_see_pep,
     "hvs.review_pep": may_review_by_default,
     "hvs.finalise_pep": may_finalise_without_qa,
     "hvs.mark_amended": may_mark_amended,

@@ -1,7 +1,10 @@
 from axes.utils import reset as reset_failed_sign_ins
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import router
 from django.db.models import Exists, OuterRef
+from django.utils.text import capfirst
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -45,6 +48,10 @@ class SecondFactorAdmin(admin.ModelAdmin):
         )
 
 
+# Said, instead of naming them, when records the admin does not manage keep a user.
+OUTSIDE_THE_ADMIN = "Records kept outside the admin (of their work and line management): deactivate the user instead"
+
+
 @admin.register(User)
 class UserAdmin(SecondFactorAdmin, BaseUserAdmin):
     list_display = ("username", "get_full_name", "role", "line_manager", "start_date", "is_active")
@@ -61,6 +68,22 @@ class UserAdmin(SecondFactorAdmin, BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("Virtual School", {"fields": ("first_name", "last_name", "email", "role", "line_manager", "start_date")}),
     )
+
+    def get_deleted_objects(self, objs, request):
+        """What deleting users would take: the records protecting a user that the admin
+        does not manage (the confidential capability process, supervisions and their
+        actions, training) are not named, only said to be there, as one fixed line."""
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(objs)
+        unmanaged = {
+            f"{capfirst(obj._meta.verbose_name)}: {obj}"
+            for obj in collector.protected
+            if not self.admin_site.is_registered(type(obj))
+        }
+        if unmanaged:
+            protected = [*(item for item in protected if str(item) not in unmanaged), OUTSIDE_THE_ADMIN]
+        return to_delete, model_count, perms_needed, protected
 
     @admin.action(description="Unlock sign-in (clear failed sign-ins)", permissions=["change"])
     def unlock_sign_in(self, request, queryset):

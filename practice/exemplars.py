@@ -104,12 +104,13 @@ def _contains(text: str, phrase: str) -> bool:
 
 
 def _parts(item: Identifier) -> list[str]:
-    """The phrases to look for: the whole value, and for a person's or a school's name each
-    word that could point to them on its own (not a title, not "Primary School")."""
+    """The phrases to look for: the whole value, and for a name (the child's, a person's,
+    the school's) each word that could point to them on its own (not a title, not
+    "Primary School"): a child called "Mary Jane" is named by "Jane" alone."""
     phrases = [item.value]
-    if item.what.endswith("name") and not item.what.startswith("the child's"):
+    if item.what.endswith("name"):
         skip = GENERIC_SCHOOL_WORDS if item.what == "the school's name" else TITLES
-        phrases += [w for w in _words(item.value) if len(w) >= 3 and w.casefold() not in skip]
+        phrases += [w for w in _words(item.value) if len(w) >= 3 and w.casefold() not in skip and w != item.value]
     return phrases
 
 

@@ -5,7 +5,8 @@ days and, separately, those overdue. Each action is reminded once as due soon
 templates/practice/email/.
 
 An action is about a member of staff's practice, not a child: a message names no child;
-an action that comes from a QA review cites the PEP's LA reference only."""
+an action that comes from a QA review cites the PEP's LA reference only, and only to an
+owner who may see that PEP."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -62,8 +63,12 @@ def _item(action: PracticeAction) -> dict:
         "due": action.due,
         "agreed_at": "your supervision" if action.supervision_id else "the peer review meeting",
         "agreed_on": meeting.date if meeting else None,
-        # The PEP by its LA reference only, never the child's name.
-        "la_reference": action.review.pep.child.la_reference if action.review else "",
+        # The PEP by its LA reference only, never the child's name; and only to an owner
+        # who may see the PEP (an action of a whole-school peer review may come from
+        # another team's PEP).
+        "la_reference": action.review.pep.child.la_reference
+        if action.review and action.owner.has_perm("hvs.view_pep", action.review.pep)
+        else "",
         "area": action.area.title if action.area else "",
     }
 

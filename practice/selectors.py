@@ -55,7 +55,7 @@ def carried_forward(officer: User, into: Supervision | None = None) -> QuerySet[
         actions = actions.exclude(supervision=into).filter(
             Q(supervision__date__lt=into.date) | Q(supervision__date=into.date, supervision__pk__lt=into.pk)
         )
-    return actions.select_related("supervision", "owner", "area", "review__pep__child").order_by("due", "pk")
+    return actions.select_related("supervision__officer", "owner", "area", "review__pep__child").order_by("due", "pk")
 
 
 def followed_up_at(supervision: Supervision) -> QuerySet[PracticeAction]:

@@ -91,11 +91,20 @@ def agree_meeting_action(
     created_by: User,
     area: ProFormaArea | None = None,
     review: QaReview | None = None,
-) -> PracticeAction:
-    """An action agreed at the meeting, owned by one of its attendees."""
+) -> tuple[PracticeAction, bool]:
+    """An action agreed at the meeting, owned by one of its attendees; (the action, whether
+    it is new). The meeting's row is locked, so a double click or a second tab sending the
+    same action (what, who, by when, area, review) finds it agreed already."""
+    PeerReviewMeeting.objects.select_for_update().filter(pk=meeting.pk).first()
     if not meeting.attendees.filter(pk=owner.pk).exists():
         raise PeerReviewError("Choose who will do it from the attendees")
-    return PracticeAction.objects.create(
+    description = description.strip()
+    same = PracticeAction.objects.filter(
+        peer_review=meeting, description=description, owner=owner, due=due, area=area, review=review
+    ).first()
+    if same is not None:
+        return same, False
+    action = PracticeAction.objects.create(
         peer_review=meeting,
         supervision=None,
         description=description,
@@ -105,6 +114,7 @@ def agree_meeting_action(
         review=review,
         created_by=created_by,
     )
+    return action, True
 
 
 @dataclass

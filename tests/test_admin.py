@@ -6,13 +6,15 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from core.vocabulary import Phase
 from peps.models import Pep, PepStatus, PepStatusChange
+from practice.models import CapabilityConcern
 from reviews.models import AreaRating, ProForma, ProFormaArea, QaReview, ReviewStatus
 from reviews.services import correct_review, save_review, start_review
 
-from .factories import ProFormaFactory, rate_all
+from .factories import PracticeActionFactory, ProFormaFactory, SupervisionFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -494,3 +496,26 @@ def test_a_corrected_reviews_corrections_are_shown_read_only(admin_client, submi
     assert admin_client.post(admin_url(correction, "delete"), {"post": "yes"}).status_code == 403
     correction.refresh_from_db()
     assert correction.reason == "Wrong PEP"
+
+
+# --- deleting a user: the confidential line-management records stay unnamed -----------
+
+
+def test_deleting_a_user_does_not_name_their_capability_process_or_supervisions(admin_client, officer, manager):
+    CapabilityConcern.objects.create(
+        officer=officer, opened_by=manager, opened_on=timezone.localdate(), notes="Confidential"
+    )
+    PracticeActionFactory(
+        supervision=SupervisionFactory(officer=officer, manager=manager), description="Agreed in private"
+    )
+    for response in (
+        admin_client.get(reverse("admin:accounts_user_delete", args=[officer.pk])),
+        admin_client.post(
+            reverse("admin:accounts_user_changelist"), {"action": "delete_selected", "_selected_action": [officer.pk]}
+        ),
+    ):
+        html = response.content.decode()
+        assert response.status_code == 200 and "Cannot delete user" in html
+        assert "apability" not in html and "Supervision of" not in html and "Agreed in private" not in html
+        assert "Records kept outside the admin" in html
+    assert officer.__class__.objects.filter(pk=officer.pk).exists()

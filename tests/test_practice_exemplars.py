@@ -121,6 +121,9 @@ def test_the_identifiers_of_a_review(gold_review):
     ("text", "what"),
     [
         ("amelia led her own meeting", "the child's first name"),
+        ("AMELIA'S voice was heard", "the child's first name"),
+        ("Amelia’s plan", "the child's first name"),
+        ("see la-77123's plan", "the child's LA reference"),
         ("The BRIGHTWATER family", "the child's last name"),
         ("See LA-77123.", "the child's LA reference"),
         ("UPN a123456789012", "the child's UPN"),
@@ -140,6 +143,19 @@ def test_anonymisation_refuses_each_identifier(gold_review, text, what):
 def test_anonymised_text_passes(gold_review):
     text = "The child led their own meeting; the DT and SW prepared together; Primary School transition planned."
     assert anonymisation_errors(text, gold_review) == []
+
+
+def test_each_of_a_childs_names_is_refused_on_its_own():
+    """A child with two first names (or last names) is named by either of them alone."""
+    items = [
+        Identifier("the child's first name", "Mary Jane"),
+        Identifier("the child's last name", "De La Cruz"),
+        Identifier("the child's LA reference", "LA 00123"),
+    ]
+    assert [phrase for _item, phrase in identifying("Jane's voice", items)] == ["Jane"]
+    assert [phrase for _item, phrase in identifying("the CRUZ family", items)] == ["Cruz"]
+    # Short particles ("De", "La") and a reference's parts are not names on their own.
+    assert identifying("de la mode, LA 2026, 00123 items", items) == []
 
 
 def test_words_are_matched_whole():

@@ -112,6 +112,22 @@ def test_the_message_names_no_child_only_the_la_reference(supervision, officer, 
     assert review.pro_forma.areas.first().title in body
 
 
+def test_the_la_reference_only_to_an_owner_who_may_see_the_pep(lead, manager, other_manager, pep, today):
+    """A whole-school meeting (recorded by a lead) agrees an action on team A's PEP owned by
+    team B's manager: their reminder does not give team A's child's LA reference."""
+    other_manager.email = "b@example.org"
+    other_manager.save()
+    meeting = PeerReviewMeeting.objects.create(date=today, term=pep.term, focus="targets", recorded_by=lead)
+    meeting.attendees.set([lead, manager, other_manager])
+    review = QaReviewFactory(pep=pep, reviewer=manager, submitted=True)
+    PracticeAction.objects.create(
+        owner=other_manager, peer_review=meeting, due=today, description="Share the exemplar", review=review
+    )
+    send_action_reminders(today)
+    (body,) = _bodies()
+    assert "Share the exemplar" in body and pep.child.la_reference not in body
+
+
 def test_actions_of_a_peer_review_say_so(manager, today):
     manager.email = "manager@example.org"
     manager.save()

@@ -69,7 +69,7 @@ def test_another_teams_pep_is_refused(meeting, officer, other_pep):
 
 def test_an_action_is_owned_by_an_attendee(meeting, officer, other_officer, manager):
     area = ProFormaAreaFactory()
-    action = agree_meeting_action(
+    action, agreed = agree_meeting_action(
         meeting,
         description="Share two Gold targets",
         owner=officer,
@@ -77,10 +77,30 @@ def test_an_action_is_owned_by_an_attendee(meeting, officer, other_officer, mana
         area=area,
         created_by=manager,
     )
-    assert (action.peer_review, action.supervision, action.status, action.area) == (meeting, None, "open", area)
+    assert agreed and (action.peer_review, action.supervision, action.status, action.area) == (
+        meeting,
+        None,
+        "open",
+        area,
+    )
     with pytest.raises(PeerReviewError, match="attendees"):
         agree_meeting_action(meeting, description="x", owner=other_officer, due=date(2031, 1, 1), created_by=manager)
     assert PracticeAction.objects.count() == 1
+
+
+def test_the_same_action_twice_is_agreed_once(meeting, officer, manager):
+    """A double click on "Add the action", or a second tab: one action, "already added"."""
+    area = ProFormaAreaFactory()
+    same = {"description": "Share two Gold targets", "owner": officer, "due": date(2031, 1, 1), "area": area}
+    first, agreed = agree_meeting_action(meeting, created_by=manager, **same)
+    again, agreed_again = agree_meeting_action(
+        meeting, created_by=manager, **{**same, "description": " Share two Gold targets "}
+    )
+    assert agreed and not agreed_again and again == first
+    # A different action (another due date, another owner) is a new one.
+    assert agree_meeting_action(meeting, created_by=manager, **{**same, "due": date(2031, 2, 1)})[1]
+    assert agree_meeting_action(meeting, created_by=manager, **{**same, "owner": manager})[1]
+    assert PracticeAction.objects.count() == 3
 
 
 def test_the_action_links_the_peps_latest_submitted_review(pep):
@@ -95,7 +115,9 @@ def test_the_action_links_the_peps_latest_submitted_review(pep):
 
 
 def test_an_outcome_is_recorded_once(meeting, officer, manager):
-    action = agree_meeting_action(meeting, description="Do it", owner=officer, due=date(2031, 1, 1), created_by=manager)
+    action, _ = agree_meeting_action(
+        meeting, description="Do it", owner=officer, due=date(2031, 1, 1), created_by=manager
+    )
     first = record_action_outcome(
         action, status=ActionStatus.DONE, outcome="Done at the next meeting", on=date(2031, 1, 2)
     )

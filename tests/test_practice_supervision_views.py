@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from core.vocabulary import Role
 from practice.models import ActionStatus, PracticeAction, Supervision, TrainingKind, TrainingStatus
 from reviews.models import QaReview
 from reviews.services import save_review, start_review
@@ -284,6 +285,43 @@ def test_an_edit_from_a_stale_tab_is_refused_and_keeps_what_was_typed(client, ma
     assert client.post(url, {**stale, "version": version}).status_code == 302
     supervision.refresh_from_db()
     assert supervision.notes == "From the stale tab"
+
+
+def test_an_edit_keeps_the_reviews_discussed_that_the_editor_no_longer_sees(
+    client, manager, other_manager, officer, red_review
+):
+    """The officer moved to another team: the manager who held the supervision may still
+    correct its notes, and the reviews discussed (no longer theirs to see) stay recorded."""
+    supervision = SupervisionFactory(officer=officer, manager=manager, notes="Before")
+    supervision.reviews.set([red_review])
+    officer.line_manager = other_manager
+    officer.save()
+    client.force_login(manager)
+    url = reverse("practice:supervision_edit", args=[supervision.pk])
+    html = client.get(url).content.decode()
+    assert red_review.pep.child.la_reference not in html  # not shown to them
+    assert client.post(url, {**_form(client, url), "notes": "Typo corrected"}).status_code == 302
+    supervision.refresh_from_db()
+    assert supervision.notes == "Typo corrected"
+    assert list(supervision.reviews.all()) == [red_review]
+
+
+def test_an_edit_carries_forward_only_the_actions_the_editor_may_follow_up(client, manager, other_manager, officer):
+    """A former manager correcting their supervision is not shown (nor may record) the
+    open actions of a supervision another manager held before it."""
+    earlier = SupervisionFactory(officer=officer, manager=other_manager, date=TODAY - timedelta(days=60))
+    theirs = PracticeActionFactory(supervision=earlier, description="Agreed with the other manager")
+    supervision = SupervisionFactory(officer=officer, manager=manager, date=TODAY - timedelta(days=30))
+    officer.line_manager = UserFactory(role=Role.MANAGER)
+    officer.save()
+    client.force_login(manager)
+    url = reverse("practice:supervision_edit", args=[supervision.pk])
+    html = client.get(url).content.decode()
+    assert "Agreed with the other manager" not in html and f"followup_{theirs.pk}_" not in html
+    forged = {**_form(client, url), f"followup_{theirs.pk}_status": ActionStatus.DONE}
+    assert client.post(url, forged).status_code == 302
+    theirs.refresh_from_db()
+    assert theirs.status == ActionStatus.OPEN
 
 
 def test_training_is_marked_done_from_the_supervisions_page(client, manager, officer):

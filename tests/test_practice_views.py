@@ -231,7 +231,7 @@ def test_peer_reviews_of_a_year_asked_for(client, manager, pep):
 # --- the actions agreed at the meeting ------------------------------------------------
 
 
-def _action(client, url, owner, **extra):
+def _action(client, url, owner, follow=False, **extra):
     data = {
         "action-description": "Share two Gold targets with the team",
         "action-owner": owner.pk,
@@ -241,7 +241,7 @@ def _action(client, url, owner, **extra):
         "action-area": "",
         "action-pep": "",
     }
-    return client.post(url, {**data, **extra})
+    return client.post(url, {**data, **extra}, follow=follow)
 
 
 def test_actions_are_agreed_listed_and_their_outcome_recorded_once(client, manager, officer, pep):
@@ -280,6 +280,15 @@ def test_actions_are_agreed_listed_and_their_outcome_recorded_once(client, manag
     action.refresh_from_db()
     assert action.status == "done" and action.outcome == "Shared at the team meeting"
     assert f'name="outcome-action" value="{action.pk}"' not in body(client.get(url))
+
+
+def test_a_double_click_on_add_the_action_adds_it_once(client, manager, officer, pep):
+    meeting = _meeting(client, manager, pep.term, [officer, manager])
+    url = reverse("practice:peer_review_detail", args=[meeting.pk])
+    assert _action(client, url, officer).status_code == 302
+    again = _action(client, url, officer, follow=True)
+    assert "That action was already added" in body(again)
+    assert PracticeAction.objects.count() == 1
 
 
 def test_an_action_needs_what_who_and_a_real_date(client, manager, officer, other_officer, pep):

@@ -105,17 +105,23 @@ class SupervisionForm(forms.Form):
         self.officer, self.recorder, self.supervision = officer, recorder, supervision
         self.carried = carried
         initial = kwargs.setdefault("initial", {})
+        discussed: list[QaReview] = []
         if supervision is None:
             initial.setdefault("form_token", uuid.uuid4())
         else:
+            discussed = list(supervision.reviews.all())
             initial.setdefault("version", supervision.version)
             initial.setdefault("date", supervision.date)
             initial.setdefault("notes", supervision.notes)
-            initial.setdefault("reviews", [r.pk for r in supervision.reviews.all()])
+            initial.setdefault("reviews", [r.pk for r in discussed])
         super().__init__(*args, **kwargs)
         # What was discussed (or the review the page was opened from) stays offered, however old.
         also = list(initial.get("reviews", []))
         self.review_options = list(offered_reviews(officer, recorder, also=also))
+        # The reviews discussed that the editor may not see now (the officer has moved to
+        # another team, or the editor re-rates the PEP blind): neither shown nor dropped.
+        offered = {r.pk for r in self.review_options}
+        self.kept_reviews = [r for r in discussed if r.pk not in offered]
         cast(ReviewChoiceField, self.fields["reviews"]).queryset = QaReview.objects.filter(
             pk__in=[r.pk for r in self.review_options]
         )
@@ -340,6 +346,11 @@ class SupervisionForm(forms.Form):
         data = cast(QueryDict, self.data).copy()
         data[self.add_prefix("version")] = str(version)
         self.data = data
+
+    @property
+    def reviews_discussed(self) -> list[QaReview]:
+        """What to record as discussed: the reviews ticked, and those kept unseen."""
+        return [*self.cleaned_data["reviews"], *self.kept_reviews]
 
     @property
     def chosen_review_ids(self) -> set[int]:

@@ -19,7 +19,7 @@ from accounts.models import User
 from audit.trail import record_view
 from core.parsing import parse_int
 from peps.models import Term
-from practice.models import ActionStatus, Supervision, TrainingStatus
+from practice.models import ActionStatus, PracticeAction, Supervision, TrainingStatus
 from practice.selectors import (
     actions_of,
     as_qa_template,
@@ -135,7 +135,7 @@ def supervision_new(request):
         if not review_ids <= found:
             raise Http404("No such review")
         initial["reviews"] = sorted(review_ids)
-    carried = list(carried_forward(officer))
+    carried = _may_follow_up(request.user, carried_forward(officer))
     form = SupervisionForm(
         request.POST or None, officer=officer, recorder=request.user, carried=carried, initial=initial
     )
@@ -164,7 +164,7 @@ def supervision_edit(request, pk):
     _require(request.user, "hvs.view_supervisions")
     supervision = get_object_or_404(visible_supervisions(request.user).select_related("officer", "manager"), pk=pk)
     _require(request.user, "hvs.edit_supervision", supervision)
-    carried = list(carried_forward(supervision.officer, into=supervision))
+    carried = _may_follow_up(request.user, carried_forward(supervision.officer, into=supervision))
     form = SupervisionForm(
         request.POST or None,
         officer=supervision.officer,
@@ -180,7 +180,7 @@ def supervision_edit(request, pk):
                 version=form.opened_version,
                 date=form.cleaned_data["date"],
                 notes=form.cleaned_data["notes"],
-                reviews=form.cleaned_data["reviews"],
+                reviews=form.reviews_discussed,
                 actions=form.actions,
                 training=form.training,
                 follow_ups=form.follow_ups,
@@ -193,6 +193,12 @@ def supervision_edit(request, pk):
             _say_already_recorded(request, saved.already_recorded)
             return redirect("practice:supervision_detail", pk=supervision.pk)
     return _form_page(request, form, supervision.officer, supervision)
+
+
+def _may_follow_up(user, actions) -> list[PracticeAction]:
+    """The actions carried forward that ``user`` may record the outcome of: not, for a
+    former manager correcting their supervision, those of another manager's supervision."""
+    return [action for action in actions if user.has_perm("hvs.follow_up_action", action)]
 
 
 def _say_already_recorded(request, actions) -> None:

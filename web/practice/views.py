@@ -167,7 +167,7 @@ def peer_review_detail(request, pk):
         new_action = action_form(post)
         if new_action.is_valid():
             try:
-                agree_meeting_action(
+                _action, agreed = agree_meeting_action(
                     meeting,
                     description=new_action.cleaned_data["description"],
                     owner=new_action.chosen_owner,
@@ -179,7 +179,7 @@ def peer_review_detail(request, pk):
             except PeerReviewError as refused:
                 new_action.add_error("owner", str(refused))
             else:
-                messages.success(request, "Action added")
+                messages.success(request, "Action added" if agreed else "That action was already added")
                 return redirect("practice:peer_review_detail", pk=meeting.pk)
     elif post is not None:
         notes_form = PeerReviewNotesForm(post, instance=meeting, prefix="notes")
