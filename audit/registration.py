@@ -28,6 +28,17 @@ from .children import CACHED, CHILD_PATHS, child_of
 # Fields that change on every save and say nothing a person did.
 NOISE = ["updated_at"]
 
+
+def withheld(value) -> str:
+    """auditlog's mask callable for words the trail must not repeat (its own mask keeps
+    half the text)."""
+    return "(withheld)"
+
+
+def withholding(fields: list[str]) -> dict:
+    return {"mask_fields": fields, "mask_callable": "audit.registration.withheld"}
+
+
 # model -> the options of auditlog.register (include_fields, exclude_fields, m2m_fields...).
 AUDITED: dict[type[models.Model], dict] = {
     Child: {},
@@ -44,8 +55,10 @@ AUDITED: dict[type[models.Model], dict] = {
     PeerReviewMeeting: {"m2m_fields": {"attendees"}},
     PeerReviewPep: {},
     # One-to-one supervision: staff records (no child's; the reviews discussed are by id).
-    Supervision: {"exclude_fields": NOISE, "m2m_fields": {"reviews"}},
-    PracticeAction: {},
+    # Their words are personnel matters (the trail is read by administrators): that they
+    # changed is recorded, what they say is withheld.
+    Supervision: {**withholding(["notes"]), "exclude_fields": NOISE, "m2m_fields": {"reviews"}},
+    PracticeAction: withholding(["description", "outcome"]),
     TrainingOffer: {},
     GoldExemplar: {},
     # Never the password hash; last_login changes at every sign-in (not a change of the

@@ -33,7 +33,7 @@ from web.audit import urls as audit_urls
 from web.reporting import report_views
 
 from . import test_url_guards as guards
-from .factories import ChildFactory, PepFactory, ProFormaFactory, UserFactory
+from .factories import ChildFactory, PepFactory, PracticeActionFactory, ProFormaFactory, SupervisionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -443,3 +443,22 @@ def test_the_privacy_notice_describes_the_audit_trail_as_it_is(client, settings)
     assert "The audit trail" in html and "7 years" in html
     assert "never their password" in html
     assert "unique pupil number" in html and any(f.name == "upn" for f in Child._meta.fields)
+
+
+def test_a_supervisions_notes_and_its_actions_words_are_withheld_from_the_trail(manager, officer):
+    officer.line_manager = manager
+    officer.save()
+    supervision = SupervisionFactory(officer=officer, manager=manager, notes="Notes-7c1 about their health")
+    action = PracticeActionFactory(supervision=supervision, description="Action-7c1 words")
+    action.status, action.outcome, action.closed_on = "done", "Outcome-7c1 words", timezone.localdate()
+    action.save()
+
+    entries = AuditEntry.objects.filter(
+        content_type__in=[ContentType.objects.get_for_model(m) for m in (type(supervision), type(action))]
+    )
+    # The changes are recorded (created, then the outcome), their words are not.
+    assert entries.count() == 3
+    assert all("7c1" not in str(entry.changes) for entry in entries)
+    outcome = entries.filter(object_pk=str(action.pk)).order_by("timestamp").last()
+    assert outcome.changes_dict["outcome"] == ["(withheld)", "(withheld)"]
+    assert outcome.changes_dict["status"] == ["open", "done"]
