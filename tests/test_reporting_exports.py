@@ -179,7 +179,7 @@ def test_text_that_looks_like_a_formula_is_defused():
 
 
 def test_openpyxl_writes_with_lxml():
-    """lxml is a production dependency: without it the write-only mode is three times slower."""
+    """lxml is a production dependency: without it the write-only mode is about twice as slow."""
     assert openpyxl.LXML is True
 
 
