@@ -17,6 +17,7 @@ does not QA.
 """
 
 import rules
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
@@ -74,6 +75,12 @@ MESSAGE_ROLES = (Role.VSH, Role.ADMINISTRATOR)
 is_message_role = _role_in(*MESSAGE_ROLES)
 # Who has seen or changed a child's record (the audit trail): the VSH and administrators.
 is_audit_role = _role_in(Role.VSH, Role.ADMINISTRATOR)
+
+
+def require(user, permission: str, obj=None) -> None:
+    """A view's gate: PermissionDenied unless ``user`` has ``permission`` (on ``obj``)."""
+    if not user.has_perm(permission, obj):
+        raise PermissionDenied
 
 
 # --- scopes ----------------------------------------------------------------------------

@@ -6,12 +6,12 @@ academic year: it reads values, never the review's PEP, child, school or people.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from access.policy import visible_exemplars, visible_reviews
+from access.policy import require, visible_exemplars, visible_reviews
 from audit.trail import record_view
 from core.vocabulary import Phase, academic_year_label
 from practice.exemplars import AlreadyCurated, accept_exemplar, anonymisation_errors, decline_exemplar, mark_gold
@@ -20,16 +20,11 @@ from practice.models import GoldExemplar, GoldExemplarStatus
 from .exemplar_forms import WHOLE_PEP, CurateForm, GoldMarkForm, LibraryFilter
 
 
-def _require(user, permission: str, obj=None) -> None:
-    if not user.has_perm(permission, obj):
-        raise PermissionDenied
-
-
 def _gold_review(request, pk):
     review = get_object_or_404(
         visible_reviews(request.user).select_related("pep__child", "pep__term", "reviewer", "pro_forma"), pk=pk
     )
-    _require(request.user, "hvs.mark_gold", review)
+    require(request.user, "hvs.mark_gold", review)
     return review
 
 
@@ -65,7 +60,7 @@ def gold_mark(request, pk):
 
 def exemplars(request):
     """The library: in-library exemplars by area, phase and academic year."""
-    _require(request.user, "hvs.view_exemplars")
+    require(request.user, "hvs.view_exemplars")
     in_library = visible_exemplars(request.user).filter(status=GoldExemplarStatus.IN_LIBRARY)
     library_filter = LibraryFilter(request.GET or None, queryset=in_library)
     rows = (
@@ -105,7 +100,7 @@ def exemplars(request):
 
 def exemplar_proposals(request):
     """The VSH's list of marks to curate: proposed first, then the rest."""
-    _require(request.user, "hvs.curate_exemplars")
+    require(request.user, "hvs.curate_exemplars")
     marks = list(
         visible_exemplars(request.user)
         .select_related("review__pep__child", "review__pep__term", "area", "marked_by")
@@ -122,7 +117,7 @@ def exemplar_proposals(request):
 
 
 def _curated(request, pk) -> GoldExemplar:
-    _require(request.user, "hvs.curate_exemplars")
+    require(request.user, "hvs.curate_exemplars")
     return get_object_or_404(
         visible_exemplars(request.user).select_related(
             "review__pep__child__school",

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 
-from access.policy import sees_whole_school, visible_officers
+from access.policy import require, sees_whole_school, visible_officers
 from accounts.models import User
 from audit.trail import record_download
 from core.vocabulary import Phase, Role
@@ -69,11 +68,6 @@ class Choice:
     officer: User | None
 
 
-def _require(user) -> None:
-    if not user.has_perm("hvs.view_learning"):
-        raise PermissionDenied
-
-
 def _chosen(request) -> tuple[LearningFilter, Choice]:
     """What the page was asked for; a value that is not one of the choices is refused on
     the form (its error shown) and the page shows its default instead."""
@@ -104,7 +98,7 @@ def _figures(request, choice: Choice) -> LearningFigures | None:
 
 
 def learning(request):
-    _require(request.user)
+    require(request.user, "hvs.view_learning")
     learning_filter, choice = _chosen(request)
     figures = _figures(request, choice)
     return render(
@@ -122,7 +116,7 @@ def learning(request):
 
 
 def _download(request, name: str) -> tuple[LearningFigures, str]:
-    _require(request.user)
+    require(request.user, "hvs.view_learning")
     _learning_filter, choice = _chosen(request)
     figures = _figures(request, choice)
     if figures is None or choice.term is None:

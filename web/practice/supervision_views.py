@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from access.policy import supervisees, visible_reviews, visible_supervisions
+from access.policy import require, supervisees, visible_reviews, visible_supervisions
 from accounts.models import User
 from audit.trail import record_view
 from core.parsing import parse_int
@@ -44,11 +44,6 @@ SORTS = {
 }
 
 
-def _require(user, permission: str, obj=None) -> None:
-    if not user.has_perm(permission, obj):
-        raise PermissionDenied
-
-
 class SupervisionFilterForm(forms.Form):
     officer = forms.ModelChoiceField(
         queryset=User.objects.none(),
@@ -71,7 +66,7 @@ class SupervisionFilterForm(forms.Form):
 
 
 def supervisions(request):
-    _require(request.user, "hvs.view_supervisions")
+    require(request.user, "hvs.view_supervisions")
     if not request.user.has_perm("hvs.hold_supervisions"):
         # An officer's supervisions are their own: on their page, with their actions.
         return redirect("practice:my_development")
@@ -120,12 +115,12 @@ def _officer_from(request) -> User | None:
 
 
 def supervision_new(request):
-    _require(request.user, "hvs.hold_supervisions")
+    require(request.user, "hvs.hold_supervisions")
     officer = _officer_from(request)
     if officer is None:
         people = supervisees(request.user).order_by("first_name", "last_name")
         return render(request, "practice/supervision_choose.html", {"people": people})
-    _require(request.user, "hvs.supervise", officer)
+    require(request.user, "hvs.supervise", officer)
     initial: dict = {"date": timezone.localdate()}
     # ?review= once or more: the review the page was opened from, or the reviews "who needs
     # supervision" lists; each through the scopes, so one not the viewer's is a 404.
@@ -161,9 +156,9 @@ def supervision_new(request):
 
 
 def supervision_edit(request, pk):
-    _require(request.user, "hvs.view_supervisions")
+    require(request.user, "hvs.view_supervisions")
     supervision = get_object_or_404(visible_supervisions(request.user).select_related("officer", "manager"), pk=pk)
-    _require(request.user, "hvs.edit_supervision", supervision)
+    require(request.user, "hvs.edit_supervision", supervision)
     carried = _may_follow_up(request.user, carried_forward(supervision.officer, into=supervision))
     form = SupervisionForm(
         request.POST or None,
@@ -223,7 +218,7 @@ def _form_page(request, form: SupervisionForm, officer: User, supervision: Super
 
 
 def supervision_detail(request, pk):
-    _require(request.user, "hvs.view_supervisions")
+    require(request.user, "hvs.view_supervisions")
     supervision = get_object_or_404(
         visible_supervisions(request.user).select_related("officer", "manager", "recorded_by"), pk=pk
     )
@@ -265,7 +260,7 @@ def supervision_detail(request, pk):
 
 def my_development(request):
     # An officer's own page (a manager's own supervisions, held by the VSH, are on the list).
-    _require(request.user, "hvs.view_my_development")
+    require(request.user, "hvs.view_my_development")
     today = timezone.localdate()
     actions = list(actions_of(request.user))
     return render(

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from access.policy import meeting_peps, visible_actions, visible_meetings, visible_peps
+from access.policy import meeting_peps, require, visible_actions, visible_meetings, visible_peps
 from core.parsing import parse_int
 from core.vocabulary import Role, academic_year_label
 from peps.models import Term
@@ -36,13 +36,8 @@ from .forms import (
 PEER_REVIEWS_A_YEAR = 2
 
 
-def _require(user, permission: str) -> None:
-    if not user.has_perm(permission):
-        raise PermissionDenied
-
-
 def peer_reviews(request):
-    _require(request.user, "hvs.view_peer_reviews")
+    require(request.user, "hvs.view_peer_reviews")
     term = Term.objects.current()
     year = term.academic_year if term else None
     if asked := request.GET.get("year", ""):
@@ -72,7 +67,7 @@ def peer_reviews(request):
 
 
 def peer_review_new(request):
-    _require(request.user, "hvs.record_peer_review")
+    require(request.user, "hvs.record_peer_review")
     term = Term.objects.current()
     form = PeerReviewForm(
         request.POST or None, recorder=request.user, initial={"term": term, "date": timezone.localdate()}
@@ -85,7 +80,7 @@ def peer_review_new(request):
 
 
 def peer_review_detail(request, pk):
-    _require(request.user, "hvs.view_peer_reviews")
+    require(request.user, "hvs.view_peer_reviews")
     meeting = get_object_or_404(visible_meetings(request.user).select_related("term", "recorded_by"), pk=pk)
     user = request.user
     attendees = list(meeting.attendees.order_by("first_name", "last_name"))
