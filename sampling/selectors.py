@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -13,7 +13,7 @@ from peps.models import Pep, Term
 from reviews.models import AreaRating, QaReview, ReviewKind, ReviewStatus
 
 from . import rules
-from .models import Sample, SampleEntry, SampleEntryQuerySet, SampleKind
+from .models import ModerationSettlement, Sample, SampleEntry, SampleEntryQuerySet, SampleKind
 
 MODERATION_KINDS = (SampleKind.CROSS_MODERATION, SampleKind.MODERATION_GROUP)
 
@@ -135,33 +135,59 @@ def coverage(term: Term, officers_in_view: list[int] | None = None) -> list[Cove
     return rows
 
 
+class AreaComparison(NamedTuple):
+    """One area of a moderated PEP as each side rated it, with their comments."""
+
+    title: str
+    first: str
+    second: str
+    first_comment: str = ""
+    second_comment: str = ""
+
+    @property
+    def differs(self) -> bool:
+        return self.first != self.second
+
+
 @dataclass
 class Comparison:
     entry: SampleEntry
     first: str
     second: str
-    areas: list = field(default_factory=list)  # (area title, first rating, second rating)
+    areas: list[AreaComparison] = field(default_factory=list)
 
     @property
     def agrees(self) -> bool:
-        return self.first == self.second and all(a == b for _, a, b in self.areas)
+        return self.first == self.second and not any(a.differs for a in self.areas)
+
+    @property
+    def differing(self) -> list[AreaComparison]:
+        return [a for a in self.areas if a.differs]
 
 
 @dataclass
 class Agreement:
     comparisons: list
-    overall_exact: float | None
-    overall_kappa: float | None
-    per_area: list  # (position, title, pairs count, exact, kappa)
+    overall: rules.AgreementFigure
+    per_area: list  # (position, title, AgreementFigure)
+
+    @property
+    def overall_exact(self) -> float | None:
+        return None if self.overall.exact is None else float(self.overall.exact)
+
+    @property
+    def overall_kappa(self) -> float | None:
+        return self.overall.kappa
 
     @property
     def disagreements(self) -> list:
         return [c for c in self.comparisons if not c.agrees]
 
 
-def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
-    """Exact agreement and linear-weighted Cohen's kappa between first and moderation
-    ratings, overall and per area, for the entries re-rated so far."""
+def moderation_agreement(entries: QuerySet[SampleEntry], minimum: int = rules.KAPPA_MINIMUM_PAIRS) -> Agreement:
+    """Agreement between first and moderation ratings, overall and per area, for the
+    entries re-rated so far: the counts, and linear-weighted Cohen's kappa from ``minimum``
+    pairs (sampling.rules.agreement_figure)."""
     done = list(
         entries.filter(
             original_review__status=ReviewStatus.SUBMITTED, review__status=ReviewStatus.SUBMITTED
@@ -170,21 +196,24 @@ def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
         )
     )
     review_ids = {e.original_review_id for e in done} | {e.review_id for e in done}
-    ratings: defaultdict[int | None, dict[int, str]] = defaultdict(dict)
+    ratings: defaultdict[int | None, dict[int, tuple[str, str]]] = defaultdict(dict)
     titles: dict[int, str] = {}
-    for review_id, position, title, rating in AreaRating.objects.filter(review_id__in=review_ids).values_list(
-        "review_id", "area__position", "area__title", "rating"
+    for review_id, position, title, rating, comment in AreaRating.objects.filter(review_id__in=review_ids).values_list(
+        "review_id", "area__position", "area__title", "rating", "comment"
     ):
-        ratings[review_id][position] = rating
+        ratings[review_id][position] = (rating, comment)
         titles.setdefault(position, title)
     comparisons, area_pairs = [], defaultdict(list)
     for entry in done:
         first, second = ratings[entry.original_review_id], ratings[entry.review_id]
         areas = []
         for position in sorted(set(first) & set(second)):
-            if first[position] and second[position]:
-                areas.append((titles[position], first[position], second[position]))
-                area_pairs[position].append((first[position], second[position]))
+            (first_rating, first_comment), (second_rating, second_comment) = first[position], second[position]
+            if first_rating and second_rating:
+                areas.append(
+                    AreaComparison(titles[position], first_rating, second_rating, first_comment, second_comment)
+                )
+                area_pairs[position].append((first_rating, second_rating))
         # Both reviews are submitted (the filter above).
         assert entry.original_review is not None and entry.review is not None
         comparisons.append(
@@ -192,10 +221,10 @@ def moderation_agreement(entries: QuerySet[SampleEntry]) -> Agreement:
         )
     overall = [(c.first, c.second) for c in comparisons if c.first and c.second]
     per_area = [
-        (position, titles[position], len(pairs), rules.exact_agreement(pairs), rules.weighted_kappa(pairs))
+        (position, titles[position], rules.agreement_figure(pairs, minimum))
         for position, pairs in sorted(area_pairs.items())
     ]
-    return Agreement(comparisons, rules.exact_agreement(overall), rules.weighted_kappa(overall), per_area)
+    return Agreement(comparisons, rules.agreement_figure(overall, minimum), per_area)
 
 
 def worklist_progress(user: User, term: Term | None) -> dict:
@@ -213,3 +242,11 @@ def next_entry_to_rate(user: User, term: Term | None) -> SampleEntry | None:
     if term is None:
         return None
     return worklist(user, term).not_done().ready_to_rate().first()
+
+
+def settlements_by_entry(entry_ids) -> dict[int, list[ModerationSettlement]]:
+    """Each entry's settlements, the current (latest) first, in one query."""
+    history: defaultdict[int, list[ModerationSettlement]] = defaultdict(list)
+    for settlement in ModerationSettlement.objects.filter(entry_id__in=entry_ids).select_related("settled_by"):
+        history[settlement.entry_id].append(settlement)
+    return history

@@ -20,6 +20,9 @@ from core.vocabulary import Role
 from hvs_qa.celery import app
 from peps.models import PepStatus, PepStatusChange, Term
 from reporting import pdf as reporting_pdf
+from reviews.services import save_review, start_review
+from sampling.models import SampleEntry, SampleKind
+from sampling.services import draw_term_samples, start_entry_review
 
 from .factories import (
     ChildFactory,
@@ -131,6 +134,18 @@ def pep(officer):
     """A submitted SSA (Year 5) PEP of a child on ``officer``'s caseload."""
     child = ChildFactory(allocated_officer=officer, year_group=5)
     return PepFactory(child=child, status=PepStatus.SUBMITTED)
+
+
+@pytest.fixture
+def one_re_rating(manager, other_manager, pep):
+    """One PEP rated Gold, re-rated Green in cross-moderation."""
+    review = start_review(pep, manager)
+    save_review(review, _rate_all(review, ["gold"] * 8), strengths="", development_points="", submit=True)
+    draw_term_samples(pep.term)
+    entry = SampleEntry.objects.get(assigned_to=other_manager, sample__kind=SampleKind.CROSS_MODERATION, pep=pep)
+    moderation = start_entry_review(entry, other_manager)
+    save_review(moderation, _rate_all(moderation, ["green"] * 8), strengths="", development_points="", submit=True)
+    return entry
 
 
 @pytest.fixture

@@ -674,3 +674,15 @@ def test_board_report_presents_the_actions_arising_and_names_nobody(actions_term
 def test_board_report_without_actions_says_so(empty_term):
     text = " ".join(pages_text(pdf.board_report_pdf(empty_term)))
     assert "8. Actions arising" in text and "No actions were agreed at a supervision or peer review meeting" in text
+
+
+def test_board_report_counts_one_re_rating_and_withholds_kappa(one_re_rating):
+    term = one_re_rating.sample.term
+    html = pdf.board_report_html(term)
+    table = html.split("<h3>Moderation</h3>")[1].split("</table>")[0]
+    assert '<td>Same overall judgement</td><td class="num">0 of 1 agreed (0%)</td>' in table
+    assert "Too few re-ratings to compute kappa (need 10)" in table
+    assert "0.00" not in table
+    assert "Moderators agreed with the original judgement on 0 of 1 moderated PEP (0%)." in pdf.headlines(
+        pdf.term_figures(term)
+    )

@@ -13,12 +13,12 @@ from django.utils.dateformat import format as date_format
 from accounts.models import LeadArea, LeadAreaTheme
 from core.vocabulary import Role
 from peps.models import PepStatus
-from reviews.models import QaReview, ReviewKind
-from reviews.services import save_review, start_review
-from sampling.models import SampleEntry, SampleKind
+from reviews.models import AreaRating, QaReview, ReviewKind
+from reviews.services import AreaInput, save_review, start_review
+from sampling.models import ModerationSettlement, SampleEntry, SampleKind
 from sampling.services import draw_term_samples, qa_due_date, start_entry_review
 
-from .factories import ChildFactory, PepFactory, UserFactory, rate_all
+from .factories import ChildFactory, PepFactory, SampleEntryFactory, SampleFactory, UserFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -305,18 +305,67 @@ def test_moderation_is_blind_until_the_re_rating_is_submitted(client, other_mana
     assert "You are moderating" not in body(client.get(reverse("peps:detail", args=[pep.pk])))
 
 
-def test_moderation_comparison_figures_and_disagreements(client, vsh, manager, other_manager, pep, moderated):
-    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+def test_one_re_rating_reads_as_counts_and_too_few_for_kappa(client, vsh, manager, other_manager, pep, moderated):
+    """One PEP re-rated Green against a Gold first rating read "0% agreement, kappa 0.00",
+    and per area "not enough data" where the raters agreed but "0.00" where they did not."""
+    review = start_entry_review(moderated, other_manager)
+    submit(review, ["gold"] * 7 + ["green"])  # overall Gold both sides: the Aspiration area differs
+    first = QaReview.objects.get(pep=pep, kind=ReviewKind.LINE_MANAGEMENT)
+    QaReview.objects.filter(pk=first.pk).update(overall_judgement="green")  # and the overall judgement
     client.force_login(vsh)
     html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
-    assert 'id="overall-exact">0%' in html
-    assert 'id="overall-kappa">0.00' in html  # one pair, Gold against Green: no better than chance
-    assert "Agreement per area" in html
+    assert '<span id="overall-agreed">0 of 1 agreed (0%)</span> on the overall judgement' in html
+    assert '<span id="overall-kappa">Too few re-ratings to compute kappa (need 10)</span>' in html
+    per_area = html.split('id="per-area"')[1].split("</table>")[0]
+    assert per_area.count("1 of 1 agreed (100%)") == 7 and per_area.count("0 of 1 agreed (0%)") == 1
+    assert per_area.count("Too few re-ratings to compute kappa (need 10)") == 8
+    assert "0.00" not in html and "not enough data" not in html
     disagreement = html.split('id="disagreements"')[1]
     assert pep.child.la_reference in disagreement
     assert str(manager) in disagreement and str(other_manager) in disagreement
-    assert "PEP meeting" in disagreement  # an area rated differently
     assert reverse("sampling:settle", args=[moderated.pk]) in disagreement
+
+
+def test_kappa_shows_from_ten_re_ratings(client, vsh, manager, other_manager, officer, pep):
+    term = pep.term
+    _add_peps(officer, term, 11)
+    for item in term.peps.all():
+        submit(start_review(item, manager), ["gold"] * 8)
+    sample = SampleFactory(term=term, kind=SampleKind.MODERATION_GROUP)
+    for index, item in enumerate(term.peps.order_by("pk")[:10]):
+        entry = SampleEntryFactory(
+            sample=sample,
+            pep=item,
+            assigned_to=other_manager,
+            original_review=item.reviews.get(),
+        )
+        submit(start_entry_review(entry, other_manager), ["gold"] * 8 if index % 2 else ["green"] * 8)
+    client.force_login(vsh)
+    html = body(client.get(reverse("sampling:moderation"), {"term": term.pk}))
+    assert "5 of 10 agreed (50%)" in html
+    assert 'id="overall-kappa">0.00<' in html  # the first rater always Gold: no better than chance
+    assert "Too few re-ratings" not in html.split('id="per-area"')[0]
+    # Every area is Gold against Green or Gold: all areas defined, none too few.
+    assert "Too few re-ratings" not in html.split('id="per-area"')[1].split("</table>")[0]
+
+
+def test_each_disagreement_shows_both_sides_rating_and_comment(client, vsh, manager, other_manager, pep, moderated):
+    first = QaReview.objects.get(pep=pep, kind=ReviewKind.LINE_MANAGEMENT)
+    AreaRating.objects.filter(review=first, area__position=7).update(comment="Targets are SMART and costed.")
+    review = start_entry_review(moderated, other_manager)
+    ratings = rate_all(review, ["gold"] * 6 + ["amber", "gold"], comment="Fine")
+    seventh = review.area_ratings.get(area__position=7).pk
+    ratings[seventh] = AreaInput(rating="amber", comment="No date on two targets.")
+    save_review(review, ratings, strengths="", development_points="", submit=True)
+    client.force_login(vsh)
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    card = html.split(f'id="disagreement-{moderated.pk}"')[1]
+    assert f"First reviewer: {manager}" in card and f"Moderator: {other_manager}" in card
+    rows = card.split("app-disagreement-area")[1:]
+    assert len(rows) == 1  # only the area rated differently
+    assert "Targets and outcomes" in rows[0]
+    assert "Targets are SMART and costed." in rows[0] and "No date on two targets." in rows[0]
+    assert rows[0].index("app-rating-tag--gold") < rows[0].index("app-rating-tag--amber")
 
 
 def test_moderation_page_refused_to_officers_and_administrators(client, officer, administrator, pep):
@@ -351,20 +400,104 @@ def test_who_may_settle_a_disagreement(client, request, pep, moderated, other_ma
         client.force_login(request.getfixturevalue("vsh"))
         html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
         assert "Agreed judgement" in html and "Targets not SMART." in html
-        assert reverse("sampling:settle", args=[moderated.pk]) not in html
+        assert f"by {user}" in html
+        assert "Settle it again" in html  # a settled disagreement may be settled again
     else:
         assert response.status_code == 403
         assert moderated.agreed_judgement == "" and moderated.settled_at is None
+        assert not ModerationSettlement.objects.exists()
 
 
-def test_settling_needs_a_judgement_and_a_re_rating(client, manager, pep, moderated):
+def settle_form(entry, judgement="", notes="", based_on=""):
+    prefix = f"settle-{entry.pk}"
+    return {f"{prefix}-agreed_judgement": judgement, f"{prefix}-notes": notes, f"{prefix}-based_on": based_on}
+
+
+def test_settling_applies_the_agreed_judgement_to_the_pep(client, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    pep.refresh_from_db()
+    assert pep.judgement == "gold"  # as first rated
+    client.force_login(manager)
+    response = client.post(reverse("sampling:settle", args=[moderated.pk]), settle_form(moderated, "green"))
+    assert response.status_code == 302
+    assert messages_of(response) == ["Agreed judgement recorded and applied to the PEP"]
+    pep.refresh_from_db()
+    assert pep.judgement == "green"
+    # The PEP list (and every report, which reads the PEP's judgement) follows it.
+    assert pep.child.la_reference in body(client.get(reverse("peps:list"), {"judgement": "green"}))
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    assert "Applied to the PEP (it was Gold)." in html
+
+
+def test_settling_again_keeps_the_history(client, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
     client.force_login(manager)
     url = reverse("sampling:settle", args=[moderated.pk])
-    client.post(url, {f"settle-{moderated.pk}-agreed_judgement": "green"})  # not re-rated yet
+    client.post(url, settle_form(moderated, "green", "First talk."))
+    first = ModerationSettlement.objects.get()
+    client.force_login(other_manager)
+    response = client.post(url, settle_form(moderated, "amber", "Second look.", based_on=first.pk))
+    assert response.status_code == 302
+    assert list(moderated.settlements.values_list("judgement", "notes", "settled_by")) == [
+        ("amber", "Second look.", other_manager.pk),
+        ("green", "First talk.", manager.pk),
+    ]
+    moderated.refresh_from_db()
+    pep.refresh_from_db()
+    assert (moderated.agreed_judgement, moderated.agreement_notes, pep.judgement) == ("amber", "Second look.", "amber")
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    card = html.split(f'id="disagreement-{moderated.pk}"')[1]
+    assert "Second look." in card.split("Settled before")[0]
+    assert f"Green, {date_format(first.settled_at, 'j M Y')}" in card.split("Settled before")[1]
+    assert "First talk." in card.split("Settled before")[1]
+
+
+def test_settling_on_a_stale_page_keeps_the_notes_and_says_who_settled(client, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    url = reverse("sampling:settle", args=[moderated.pk])
+    client.force_login(manager)
+    client.post(url, settle_form(moderated, "green", "Mine."))
+    client.force_login(other_manager)  # their page was loaded before that settlement
+    response = client.post(url, settle_form(moderated, "amber", "Theirs, typed at length."))
+    html = body(response)
+    assert "govuk-error-summary" in html
+    assert f"settled as Green by {manager}" in html
+    assert "Theirs, typed at length.</textarea>" in html
+    assert ModerationSettlement.objects.count() == 1
+    # Sent again from that page, it now rests on the settlement it was shown.
+    current = ModerationSettlement.objects.get()
+    assert f'value="{current.pk}"' in html
+    assert client.post(url, settle_form(moderated, "amber", "Theirs.", based_on=current.pk)).status_code == 302
+    assert ModerationSettlement.objects.count() == 2
+
+
+def test_settling_needs_a_re_rating(client, manager, pep, moderated):
+    client.force_login(manager)
+    html = body(client.post(reverse("sampling:settle", args=[moderated.pk]), settle_form(moderated, "green")))
+    assert "The PEP has not been re-rated yet." in html
+    moderated.refresh_from_db()
+    assert moderated.settled_at is None and not ModerationSettlement.objects.exists()
+
+
+def test_settling_without_a_judgement_keeps_the_notes_and_shows_the_error_summary(
+    client, manager, other_manager, pep, moderated
+):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    client.force_login(manager)
+    response = client.post(
+        reverse("sampling:settle", args=[moderated.pk]), settle_form(moderated, notes="We talked it through.")
+    )
+    html = body(response)  # the page again, not a redirect to a banner
+    assert messages_of(response) == []
+    assert html.startswith("<!DOCTYPE html>") and "<title>Error: Moderation" in html
+    summary = html.split('class="govuk-error-summary"')[1].split("</div>")[0]
+    anchor = f"id_settle-{moderated.pk}-agreed_judgement_1"
+    assert f'<a href="#{anchor}">Choose the judgement you agreed</a>' in summary
+    assert f'id="{anchor}"' in html
+    assert "We talked it through.</textarea>" in html
+    assert "govuk-form-group--error" in html
     moderated.refresh_from_db()
     assert moderated.settled_at is None
-    response = client.post(url, {})
-    assert any("Choose the judgement" in m for m in messages_of(response))
 
 
 # --- peer review -----------------------------------------------------------------------

@@ -2,7 +2,9 @@
 escalation of overdue QA."""
 
 from .bookkeeping import (
+    SettledElsewhere,
     awaiting_sampled_qa,
+    current_settlement,
     finalise_pep,
     record_review_in_samples,
     settle_disagreement,
@@ -23,7 +25,9 @@ from .reminders import reminder_entries, send_worklist_reminders, worklist_remin
 __all__ = [
     "DrawResult",
     "EscalationResult",
+    "SettledElsewhere",
     "awaiting_sampled_qa",
+    "current_settlement",
     "draw_open_terms",
     "draw_term_samples",
     "escalate_overdue_qa",

@@ -22,6 +22,9 @@ class SettleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="How you reached the agreement, and anything to share with the team.",
     )
+    # The settlement the page showed as current (blank: none), so that one recorded by
+    # someone else meanwhile is not overwritten unseen.
+    based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,6 +33,7 @@ class SettleForm(forms.Form):
         self.helper.layout = Layout(
             Field.radios("agreed_judgement", legend_size=Size.SMALL, inline=True, small=True),
             Field.textarea("notes", rows=2),
+            "based_on",
             Button.secondary("settle", "Record the agreed judgement"),
         )
 

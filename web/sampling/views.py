@@ -22,7 +22,7 @@ from reviews.selectors import my_draft_reviews
 from sampling import selectors
 from sampling.models import SampleEntry
 from sampling.rules import Reason
-from sampling.services import settle_disagreement, start_entry_review
+from sampling.services import SettledElsewhere, settle_disagreement, start_entry_review
 from web.forms import TermPickerForm
 
 from .forms import SettleForm
@@ -196,9 +196,15 @@ def coverage(request):
 def moderation(request):
     """My moderation entries (blind until I submit), then the term's agreement figures and
     the disagreements to settle."""
-    user = request.user
+    _require(request.user, "hvs.view_moderation")
     term = requested_term(request.GET.get("term", ""))
-    _require(user, "hvs.view_moderation")
+    return _moderation_page(request, term)
+
+
+def _moderation_page(request, term: Term | None, bound: SettleForm | None = None, bound_entry_id=None, status=200):
+    """The moderation page; ``bound`` is a settle form that failed, shown with its errors
+    and what was typed in place of the blank form of its entry."""
+    user = request.user
     mine = (
         list(
             assigned_entries(user)
@@ -214,15 +220,17 @@ def moderation(request):
     context = {
         "term": term,
         "term_form": _term_picker(term),
+        "page_path": f"{reverse('sampling:moderation')}?term={term.pk}" if term else reverse("sampling:moderation"),
         "mine": [{"entry": entry, "blind": entry.pep_id in blind} for entry in mine],
         "mine_done": sum(1 for entry in mine if entry.is_done),
         "sees_comparison": sees_comparison,
+        "bound_form": bound,
     }
     if sees_comparison and term:
         agreement = selectors.moderation_agreement(
             SampleEntry.objects.filter(sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
         )
-        disagreements, hidden = [], 0
+        shown, hidden = [], 0
         # A manager is shown the disagreements about PEPs they may see (their team's, or one
         # they moderate); the agreement figures above stay school-wide.
         in_view = (
@@ -235,43 +243,72 @@ def moderation(request):
             if entry.pep_id in blind:
                 hidden += 1  # the user is still re-rating this PEP: not a word of its first rating
                 continue
-            settleable = user.has_perm("hvs.settle_moderation", entry) and not entry.settled_at
+            shown.append(comparison)
+        history = selectors.settlements_by_entry([c.entry.pk for c in shown])
+        disagreements = []
+        for comparison in shown:
+            entry = comparison.entry
+            settlements = history.get(entry.pk, [])
+            form = None
+            if user.has_perm("hvs.settle_moderation", entry):
+                if bound is not None and bound_entry_id == entry.pk:
+                    form = bound
+                else:
+                    form = SettleForm(
+                        prefix=SettleForm.prefix_for(entry),
+                        initial={"based_on": settlements[0].pk if settlements else None},
+                    )
             disagreements.append(
                 {
                     "comparison": comparison,
-                    "differing": [title for title, first, second in comparison.areas if first != second],
-                    "form": SettleForm(prefix=SettleForm.prefix_for(entry)) if settleable else None,
+                    "current": settlements[0] if settlements else None,
+                    "earlier": settlements[1:],
+                    "form": form,
                 }
             )
         context.update(
             {
                 "agreement": agreement,
-                "pairs": len([c for c in agreement.comparisons if c.first and c.second]),
+                "pairs": agreement.overall.pairs,
                 "disagreements": disagreements,
                 "hidden_disagreements": hidden,
             }
         )
-    return render(request, "sampling/moderation.html", context)
+    return render(request, "sampling/moderation.html", context, status=status)
 
 
 @require_POST
 def settle(request, pk):
     entry = get_object_or_404(
-        SampleEntry.objects.select_related("sample", "review", "original_review"),
+        SampleEntry.objects.select_related("sample__term", "review", "original_review"),
         pk=pk,
         sample__kind__in=selectors.MODERATION_KINDS,
     )
     if not request.user.has_perm("hvs.settle_moderation", entry):
         raise PermissionDenied
-    back = f"{reverse('sampling:moderation')}?term={entry.sample.term_id}#disagreements"
-    form = SettleForm(request.POST, prefix=SettleForm.prefix_for(entry))
-    if not form.is_valid():
-        messages.error(request, "Choose the judgement you agreed, then record it.")
-        return redirect(back)
-    try:
-        settle_disagreement(entry, form.cleaned_data["agreed_judgement"], form.cleaned_data["notes"], request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Agreed judgement recorded")
-    return redirect(back)
+    term = entry.sample.term
+    prefix = SettleForm.prefix_for(entry)
+    form = SettleForm(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            settlement = settle_disagreement(
+                entry,
+                form.cleaned_data["agreed_judgement"],
+                form.cleaned_data["notes"],
+                request.user,
+                based_on=form.cleaned_data["based_on"],
+            )
+        except SettledElsewhere as error:
+            # What they typed stays; the form now rests on the settlement they were shown.
+            data = request.POST.copy()
+            data[f"{prefix}-based_on"] = str(error.current.pk)
+            form = SettleForm(data, prefix=prefix)
+            form.is_valid()
+            form.add_error(None, error.messages[0])
+        except ValidationError as error:
+            form.add_error(None, " ".join(error.messages))
+        else:
+            applied = " and applied to the PEP" if settlement.applied_to_pep else ""
+            messages.success(request, f"Agreed judgement recorded{applied}")
+            return redirect(f"{reverse('sampling:moderation')}?term={term.pk}#disagreement-{entry.pk}")
+    return _moderation_page(request, term, bound=form, bound_entry_id=entry.pk)
