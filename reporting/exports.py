@@ -106,6 +106,7 @@ def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[t
     moderation = figures.moderation
     section = "Moderation"
     yield section, "Term", term, "Pairs compared", moderation.pairs
+    yield section, "Term", term, "Pairs agreed", moderation.agreed
     yield section, "Term", term, "% exact agreement", whole_percent(moderation.exact)
     yield section, "Term", term, "Cohen's kappa", None if moderation.kappa is None else round(moderation.kappa, 3)
     yield section, "Term", term, "Disagreements", moderation.disagreements

@@ -180,6 +180,12 @@ class Agreement:
         return self.overall.kappa
 
     @property
+    def area_kappas(self) -> bool:
+        """Whether any area has enough pairs for kappa (else the page says so once, not
+        in every row)."""
+        return any(figure.withheld != rules.KappaWithheld.TOO_FEW for _, _, figure in self.per_area)
+
+    @property
     def disagreements(self) -> list:
         return [c for c in self.comparisons if not c.agrees]
 

@@ -973,3 +973,48 @@ def test_the_vshs_curation_pages_pass_axe(live_server, page, signed_in_vsh, mana
     expect(page.get_by_role("heading", level=1)).to_have_text("Gold exemplars to curate")
     check.assert_clean()
     assert GoldExemplar.objects.get().status == "in_library"
+
+
+# --- moderation ---------------------------------------------------------------------------
+
+
+def test_settling_a_moderation_disagreement_without_a_judgement_shows_the_error_summary(
+    live_server, page, signed_in_manager, one_re_rating
+):
+    """Settling without a judgement: the error summary linked to the radios, the notes kept
+    (axe on that page, which holds the disagreement still to settle)."""
+    pep = one_re_rating.pep
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}{reverse('sampling:moderation')}?term={pep.term.pk}")
+    expect(page.locator("#overall-agreed")).to_have_text("0 of 1")
+    expect(page.locator("#overall-kappa")).to_have_text("Too few re-ratings to compute kappa (need 10)")
+    card = page.locator(f"#disagreement-{one_re_rating.pk}")
+    card.get_by_label("Notes").fill("We went through the targets together.")
+    card.get_by_role("button", name="Record the agreed judgement").click()
+
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_visible()
+    expect(page).to_have_title("Error: Moderation – PEP quality assurance – Hillingdon Virtual School")
+    card = page.locator(f"#disagreement-{one_re_rating.pk}")
+    expect(card.get_by_label("Notes")).to_have_value("We went through the targets together.")
+    summary.get_by_role("link", name="Choose the judgement you agreed").click()
+    expect(card.get_by_role("radio", name="Gold", exact=True)).to_be_focused()
+    check("moderation-01-settle-error")
+    check.assert_clean()
+
+
+def test_settling_a_moderation_disagreement_applies_it_to_the_pep(live_server, page, signed_in_manager, one_re_rating):
+    pep = one_re_rating.pep
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}{reverse('sampling:moderation')}?term={pep.term.pk}")
+    card = page.locator(f"#disagreement-{one_re_rating.pk}")
+    card.get_by_role("radio", name="Green", exact=True).check()
+    card.get_by_role("button", name="Record the agreed judgement").click()
+    expect(page.get_by_text("Agreed judgement recorded and applied to the PEP")).to_be_visible()
+    expect(page.locator(f"#settled-{one_re_rating.pk}")).to_contain_text("Applied to the PEP (it was Gold).")
+    check("moderation-02-settled")
+    pep.refresh_from_db()
+    assert pep.judgement == "green"
+    check.assert_clean()

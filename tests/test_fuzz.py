@@ -164,7 +164,11 @@ def form_names(world) -> dict[str, list[str]]:
         "reviews:confirm": ["version"],
         "reviews:correct": correction,
         "reviews:correction_judgement": correction,
-        "sampling:settle": [f"settle-{entry.pk}-agreed_judgement", f"settle-{entry.pk}-notes"],
+        "sampling:settle": [
+            f"settle-{entry.pk}-agreed_judgement",
+            f"settle-{entry.pk}-notes",
+            f"settle-{entry.pk}-based_on",
+        ],
         "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
         "practice:peer_review_detail": [
             *("pep-member", "pep-brought", "pep-findings"),

@@ -72,6 +72,7 @@ def test_figures_csv(client, vsh, small_school):
     assert figures["Amendments", "Term", label, "Returned for amendment"] == "2"
     assert figures["Amendments", "Term", label, "Amended"] == "1"
     assert figures["Moderation", "Term", label, "% exact agreement"] == ""
+    assert figures["Moderation", "Term", label, "Pairs agreed"] == "0"
     assert figures["Gold practice", "School", "North Primary", "Gold PEPs"] == "1"
     assert figures["Trend", "Term", label, "% completed by the deadline"] == "50"
     # Every row is one number, none twice.

@@ -314,11 +314,12 @@ def test_one_re_rating_reads_as_counts_and_too_few_for_kappa(client, vsh, manage
     QaReview.objects.filter(pk=first.pk).update(overall_judgement="green")  # and the overall judgement
     client.force_login(vsh)
     html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
-    assert '<span id="overall-agreed">0 of 1 agreed (0%)</span> on the overall judgement' in html
+    assert 'id="overall-agreed">0 of 1</span>agreed on the overall judgement (0%)' in html
     assert '<span id="overall-kappa">Too few re-ratings to compute kappa (need 10)</span>' in html
     per_area = html.split('id="per-area"')[1].split("</table>")[0]
     assert per_area.count("1 of 1 agreed (100%)") == 7 and per_area.count("0 of 1 agreed (0%)") == 1
-    assert per_area.count("Too few re-ratings to compute kappa (need 10)") == 8
+    assert "Weighted kappa" not in per_area  # said once, under the table, not in every row
+    assert 'id="per-area-kappa">Too few re-ratings to compute kappa for any area (need 10).' in html
     assert "0.00" not in html and "not enough data" not in html
     disagreement = html.split('id="disagreements"')[1]
     assert pep.child.la_reference in disagreement
@@ -342,11 +343,13 @@ def test_kappa_shows_from_ten_re_ratings(client, vsh, manager, other_manager, of
         submit(start_entry_review(entry, other_manager), ["gold"] * 8 if index % 2 else ["green"] * 8)
     client.force_login(vsh)
     html = body(client.get(reverse("sampling:moderation"), {"term": term.pk}))
-    assert "5 of 10 agreed (50%)" in html
+    assert 'id="overall-agreed">5 of 10</span>agreed on the overall judgement (50%)' in html
     assert 'id="overall-kappa">0.00<' in html  # the first rater always Gold: no better than chance
     assert "Too few re-ratings" not in html.split('id="per-area"')[0]
     # Every area is Gold against Green or Gold: all areas defined, none too few.
-    assert "Too few re-ratings" not in html.split('id="per-area"')[1].split("</table>")[0]
+    per_area = html.split('id="per-area"')[1].split("</table>")[0]
+    assert "Weighted kappa" in per_area and per_area.count("0.00") == 8 and "-0.00" not in per_area
+    assert "Too few re-ratings" not in html
 
 
 def test_each_disagreement_shows_both_sides_rating_and_comment(client, vsh, manager, other_manager, pep, moderated):
@@ -638,3 +641,12 @@ def test_after_submitting_the_result_page_offers_the_next_pep_to_rate(client, ma
     last = start_entry_review(entries[1], manager)
     submit(last, ["gold"] * 8)
     assert "Rate the next PEP" not in body(client.get(reverse("reviews:detail", args=[last.pk])))
+
+
+def test_a_tampered_settlement_reference_reads_as_none(client, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    client.force_login(manager)
+    url = reverse("sampling:settle", args=[moderated.pk])
+    assert client.post(url, settle_form(moderated, "green", based_on="x")).status_code == 302
+    html = body(client.post(url, settle_form(moderated, "amber", "Again", based_on="x")))
+    assert "settled as Green" in html and "There is a problem" in html

@@ -199,7 +199,8 @@ CASES = {
     "sampling:entry_start": Case(_entry, post_only=True, insider="lead", ok=(302,)),
     "sampling:coverage": Case(),
     "sampling:moderation": Case(),
-    "sampling:settle": Case(_entry, post_only=True, ok=(302,)),
+    # An empty form: the moderation page again, with the error summary.
+    "sampling:settle": Case(_entry, post_only=True, ok=(200,)),
     "practice:peer_reviews": Case(),
     "practice:peer_review_new": Case(insider="manager"),
     "practice:peer_review_detail": Case(_meeting, insider="manager"),

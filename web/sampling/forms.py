@@ -1,10 +1,14 @@
 """Forms of the sampling pages. Rendered with crispy-forms-gds."""
 
+import re
+
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
 
 from core.vocabulary import Rating
+
+ID = re.compile(r"[0-9]{1,18}")  # ASCII digits (str.isdigit takes "²"), within a bigint
 
 
 class SettleForm(forms.Form):
@@ -24,7 +28,7 @@ class SettleForm(forms.Form):
     )
     # The settlement the page showed as current (blank: none), so that one recorded by
     # someone else meanwhile is not overwritten unseen.
-    based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    based_on = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,6 +40,12 @@ class SettleForm(forms.Form):
             "based_on",
             Button.secondary("settle", "Record the agreed judgement"),
         )
+
+    def clean_based_on(self) -> int | None:
+        # Hidden, so never an error the page could show: anything but an id reads as "none",
+        # and the service refuses it if a settlement has been recorded.
+        value = self.cleaned_data["based_on"].strip()
+        return int(value) if ID.fullmatch(value) else None
 
     @staticmethod
     def prefix_for(entry) -> str:
