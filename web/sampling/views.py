@@ -201,7 +201,7 @@ def moderation(request):
     return _moderation_page(request, term)
 
 
-def _moderation_page(request, term: Term | None, bound: SettleForm | None = None, bound_entry_id=None, status=200):
+def _moderation_page(request, term: Term | None, bound: SettleForm | None = None, bound_entry_id=None):
     """The moderation page; ``bound`` is a settle form that failed, shown with its errors
     and what was typed in place of the blank form of its entry."""
     user = request.user
@@ -274,7 +274,7 @@ def _moderation_page(request, term: Term | None, bound: SettleForm | None = None
                 "hidden_disagreements": hidden,
             }
         )
-    return render(request, "sampling/moderation.html", context, status=status)
+    return render(request, "sampling/moderation.html", context)
 
 
 @require_POST
