@@ -973,3 +973,29 @@ def test_the_vshs_curation_pages_pass_axe(live_server, page, signed_in_vsh, mana
     expect(page.get_by_role("heading", level=1)).to_have_text("Gold exemplars to curate")
     check.assert_clean()
     assert GoldExemplar.objects.get().status == "in_library"
+
+
+def test_every_page_has_the_same_width(live_server, browser, signed_in_manager, pep, officer):
+    """One layout: lists (the PEP list, the worklist) and forms and pages (the PEP, the
+    accessibility statement) share the page width, so nothing jumps between pages."""
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server, signed_in_manager)
+        widths = {}
+        for name, path in [
+            ("start", "/"),
+            ("PEP list", reverse("peps:list")),
+            ("worklist", reverse("reviews:worklist")),
+            ("PEP", reverse("peps:detail", args=[pep.pk])),
+            ("accessibility statement", reverse("accessibility")),
+        ]:
+            page.goto(live_server.url + path)
+            widths[name] = {
+                part: page.locator(selector).first.bounding_box()["width"]
+                for part, selector in [("main", "main"), ("header", ".govuk-service-navigation .govuk-width-container")]
+            }
+        assert len({w["main"] for w in widths.values()}) == 1, widths
+        assert all(w["header"] == w["main"] for w in widths.values()), widths
+    finally:
+        context.close()
