@@ -26,7 +26,7 @@ from post_office.models import STATUS, Email
 
 from core.vocabulary import Role
 from notices.models import Notice, NoticeKind
-from peps.models import Child, Pep, PepStatus
+from peps.models import AspirationCategory, AspirationEntry, Child, Pep, PepStatus
 from practice.models import GoldExemplar
 from reporting.models import SocialCareSend
 from reviews.models import Amendment, ProForma
@@ -616,6 +616,46 @@ def test_the_rating_page_on_a_phone_shows_each_areas_part_of_the_pep(live_server
         context.close()
 
 
+def test_on_a_phone_the_judgement_is_above_submit_and_wide_tables_scroll_by_keyboard(
+    live_server, browser, signed_in_manager, pep
+):
+    AspirationEntry.objects.create(
+        pep=pep,
+        category=AspirationCategory.values[0],
+        aspiration="To train as a veterinary nurse at the college nearest home " * 3,
+        steps="Work experience at the practice in Uxbridge; a college open day " * 3,
+        trusted_adult="Ms Okafor, Head of Year 11",
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    try:
+        check = _AxeCheck(page)
+        _sign_in(page, live_server, signed_in_manager)
+        page.goto(f"{live_server.url}/peps/{pep.pk}/")
+        # The Aspiration Pathway table is wider than the phone: its box is a labelled region
+        # in the tab order, so a keyboard can scroll it.
+        region = page.get_by_role("region", name="Aspiration Pathway (scrolls sideways)")
+        expect(region).to_have_attribute("tabindex", "0")
+        region.focus()
+        page.keyboard.press("ArrowRight")
+        expect(region).to_be_focused()
+        assert region.evaluate("box => box.scrollLeft") > 0
+        check("17-pep-phone")
+
+        page.get_by_role("button", name="Rate this PEP").click()
+        submit = page.get_by_role("button", name="Check and submit")
+        before_submit = page.locator("#judgement-before-submit")
+        expect(before_submit).to_be_visible()
+        expect(page.locator("#judgement")).to_be_hidden()
+        assert before_submit.bounding_box()["y"] < submit.bounding_box()["y"]
+        _rate(page, ["Gold"] * len(_areas(pep)))
+        expect(before_submit).to_contain_text("High quality")
+        check("18-rate-phone-judgement")
+        check.assert_clean()
+    finally:
+        context.close()
+
+
 # --- importing ---------------------------------------------------------------------------
 
 
@@ -976,7 +1016,7 @@ def test_the_vshs_curation_pages_pass_axe(live_server, page, signed_in_vsh, mana
 
 
 def test_every_page_has_the_same_width(live_server, browser, signed_in_manager, pep, officer):
-    """One layout: lists (the PEP list, the worklist) and forms and pages (the PEP, the
+    """One layout: lists (the PEP list) and forms and pages (the PEP, the
     accessibility statement) share the page width, so nothing jumps between pages."""
     context = browser.new_context(viewport={"width": 1600, "height": 900})
     page = context.new_page()
@@ -986,7 +1026,6 @@ def test_every_page_has_the_same_width(live_server, browser, signed_in_manager, 
         for name, path in [
             ("start", "/"),
             ("PEP list", reverse("peps:list")),
-            ("worklist", reverse("reviews:worklist")),
             ("PEP", reverse("peps:detail", args=[pep.pk])),
             ("accessibility statement", reverse("accessibility")),
         ]:
