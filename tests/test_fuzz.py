@@ -157,7 +157,7 @@ def form_names(world) -> dict[str, list[str]]:
         "second_factor:verify": ["code", "next"],
         "second_factor:enrol": ["code", "next"],
         "second_factor:recovery_codes": ["next"],
-        "peps:finalise": ["next"],
+        "peps:finalise": ["next", "confirmed"],
         "sampling:entry_start": ["next"],
         "reviews:rate": rating,
         "reviews:judgement": rating,

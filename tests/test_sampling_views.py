@@ -156,7 +156,18 @@ def test_finalise_without_qa_when_not_sampled(client, manager, sampled_and_not):
     client.force_login(manager)
     assert "Finalise without QA" in body(client.get(reverse("peps:detail", args=[not_sampled.pk])))
 
-    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist")})
+    # The button asks first, saying what finalising without QA means; nothing changes yet.
+    asked = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist")})
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Finalise this PEP without a QA review?" in page
+    assert 'name="confirmed" value="True"' in page and f'value="{reverse("reviews:worklist")}"' in page
+    not_sampled.refresh_from_db()
+    assert not_sampled.status == PepStatus.SUBMITTED
+
+    response = client.post(
+        reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist"), "confirmed": "True"}
+    )
     assert response["Location"] == reverse("reviews:worklist")
     not_sampled.refresh_from_db()
     assert not_sampled.status == PepStatus.FINALISED
@@ -178,7 +189,8 @@ def test_finalise_without_qa_refused_when_sampled(client, manager, sampled_and_n
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("officer", 302),
+        # Not the officer: finalising a PEP without QA is for whoever assures its quality.
+        ("officer", 403),
         ("manager", 302),
         ("vsh", 302),
         ("lead", 403),
@@ -189,7 +201,10 @@ def test_finalise_without_qa_refused_when_sampled(client, manager, sampled_and_n
 def test_who_may_finalise_without_qa(client, request, sampled_and_not, role, expected):
     _, not_sampled = sampled_and_not
     client.force_login(request.getfixturevalue(role))
-    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]))
+    page = client.get(reverse("peps:detail", args=[not_sampled.pk]))
+    if page.status_code == 200:  # the button shows only to those who may use it
+        assert ("Finalise without QA" in page.content.decode()) is (expected == 302)
+    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"confirmed": "True"})
     assert response.status_code == expected
     not_sampled.refresh_from_db()
     assert (not_sampled.status == PepStatus.FINALISED) == (expected == 302)

@@ -202,18 +202,20 @@ def test_peer_review_meeting_is_not_shown_to_a_manager_outside_it(client, manage
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "\\\\evil.example", "http:evil"])
-def test_finalise_ignores_an_offsite_next(client, officer, pep, target):
-    client.force_login(officer)
-    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target})
+def test_finalise_ignores_an_offsite_next(client, manager, pep, target):
+    client.force_login(manager)
+    asked = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target})
+    assert asked.status_code == 200 and target not in asked.content.decode()  # nor Back nor Cancel
+    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target, "confirmed": "True"})
     assert response.status_code == 302
     assert response["Location"] == reverse("peps:detail", args=[pep.pk])
 
 
 @pytest.mark.parametrize("target", ["²", "-1", "1e9", "x", "peps:list"])
-def test_finalise_ignores_a_next_that_is_no_path(client, officer, pep, target):
+def test_finalise_ignores_a_next_that_is_no_path(client, manager, pep, target):
     """redirect() takes such a next for a URL name and raised NoReverseMatch: a 500."""
-    client.force_login(officer)
-    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target})
+    client.force_login(manager)
+    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target, "confirmed": "True"})
     assert response.status_code == 302
     assert response["Location"] == reverse("peps:detail", args=[pep.pk])
 
