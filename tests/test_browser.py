@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib import admin
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
@@ -654,6 +655,55 @@ def test_on_a_phone_the_judgement_is_above_submit_and_wide_tables_scroll_by_keyb
         check.assert_clean()
     finally:
         context.close()
+
+
+# --- the Django admin ---------------------------------------------------------------------
+
+ADMIN_MODELS = sorted((m._meta.app_label, m._meta.model_name) for m in admin.site._registry)
+ADMIN_CHUNKS = [ADMIN_MODELS[i : i + 5] for i in range(0, len(ADMIN_MODELS), 5)]  # a test under 5 s
+
+
+@pytest.fixture
+def signed_in_administrator(administrator):
+    administrator.first_name, administrator.last_name = "Ada", "Admin"
+    administrator.is_staff = administrator.is_superuser = True
+    administrator.set_password(PASSWORD)
+    administrator.save()
+    return administrator
+
+
+def test_the_admins_pep_user_and_child_pages_pass_axe(
+    live_server, page, signed_in_administrator, signed_in_manager, pep, officer
+):
+    """The pages the issue found failing: the PEP change page (its Aspiration Pathway
+    inline), the user change page (autocomplete, filter boxes, split date and time), the
+    child add page (autocompletes), and a sample with its tabular inline of entries."""
+    AspirationEntry.objects.create(pep=pep, category=AspirationCategory.values[0], aspiration="To be a vet")
+    entry = SampleEntryFactory(pep=pep, assigned_to=signed_in_manager)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_administrator, landing="The whole Virtual School")
+    for name, url in [
+        ("admin-pep", reverse("admin:peps_pep_change", args=[pep.pk])),
+        ("admin-user", reverse("admin:accounts_user_change", args=[officer.pk])),
+        ("admin-child-add", reverse("admin:peps_child_add")),
+        ("admin-sample", reverse("admin:sampling_sample_change", args=[entry.sample.pk])),
+        ("admin-task-add", reverse("admin:django_celery_beat_periodictask_add")),
+    ]:
+        page.goto(live_server.url + url)
+        expect(page.locator("#content h1")).to_be_visible()
+        check(name)
+    check.assert_clean()
+
+
+@pytest.mark.parametrize("models", ADMIN_CHUNKS, ids=[f"{c[0][0]}.{c[0][1]}..." for c in ADMIN_CHUNKS])
+def test_every_admin_changelist_passes_axe(live_server, page, signed_in_administrator, pep, models):
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_administrator, landing="The whole Virtual School")
+    for app_label, model_name in models:
+        page.goto(live_server.url + reverse(f"admin:{app_label}_{model_name}_changelist"))
+        expect(page.locator("#content h1")).to_be_visible()
+        check(f"admin-{app_label}-{model_name}")
+    check.assert_clean()
 
 
 # --- importing ---------------------------------------------------------------------------
