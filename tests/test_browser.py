@@ -657,6 +657,14 @@ def test_on_a_phone_the_judgement_is_above_submit_and_wide_tables_scroll_by_keyb
         context.close()
 
 
+def test_the_vshs_navigation_fits_one_row(live_server, page, signed_in_vsh):
+    """The VSH has the most pages (twelve): at 1280 px they stay on one row."""
+    _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
+    items = page.get_by_role("navigation", name="Menu").get_by_role("link")
+    tops = {round(items.nth(i).bounding_box()["y"]) for i in range(items.count())}
+    assert items.count() >= 12 and len(tops) == 1, tops
+
+
 # --- the Django admin ---------------------------------------------------------------------
 
 ADMIN_MODELS = sorted((m._meta.app_label, m._meta.model_name) for m in admin.site._registry)
