@@ -42,8 +42,9 @@ def enqueue(task, *args) -> bool:
     """Queue ``task(*args)`` for a worker; False (logged) when the broker cannot be reached.
 
     In-process (no REDIS_URL) it cannot fail to queue: it goes to ``reporting.background``
-    (a thread, or with REPORTS_IN_PROCESS "inline" run here, its errors propagating). Queued with ``ignore_result``: nothing in a page waits for a task's
-    result, so the result store is not touched on the way (one connection fewer to fail)."""
+    (a thread; with REPORTS_IN_PROCESS "inline", run here, its errors propagating).
+    Queued with ``ignore_result``: nothing in a page waits for a task's result, so the
+    result store is not touched on the way (one connection fewer to fail)."""
     if task.app.conf.task_always_eager:
         background.submit(task, args)
         return True

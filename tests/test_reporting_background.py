@@ -24,6 +24,12 @@ from .factories import ChildFactory, PepFactory, SocialCareTeamFactory, SocialWo
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 WAIT = 5.0  # seconds: far longer than any of these builds takes
 
 
