@@ -319,6 +319,29 @@ def test_moderation_comparison_figures_and_disagreements(client, vsh, manager, o
     assert reverse("sampling:settle", args=[moderated.pk]) in disagreement
 
 
+def test_the_settle_form_as_written_out_posts_what_settle_reads(client, vsh, other_manager, pep, moderated):
+    """The settle form is written out by hand (sampling/_settle_form.html), not by crispy:
+    its fields carry SettleForm's names, every judgement is offered, ids are unique, and
+    what it posts settles the disagreement."""
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    client.force_login(vsh)
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    form = html.split(f'action="{reverse("sampling:settle", args=[moderated.pk])}"')[1].split("</form>")[0]
+    prefix = f"settle-{moderated.pk}"
+    assert re.findall(rf'name="{prefix}-agreed_judgement"[^>]*value="(\w+)"', form) == ["gold", "green", "amber", "red"]
+    assert f'name="{prefix}-notes"' in form and "<legend" in form and 'aria-describedby="id_' in form
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    for label_for in re.findall(r'for="([^"]+)"', form):
+        assert f'id="{label_for}"' in form
+    response = client.post(
+        reverse("sampling:settle", args=[moderated.pk]), {f"{prefix}-agreed_judgement": "amber", f"{prefix}-notes": ""}
+    )
+    assert response.status_code == 302
+    moderated.refresh_from_db()
+    assert moderated.agreed_judgement == "amber"
+
+
 def test_moderation_page_refused_to_officers_and_administrators(client, officer, administrator, pep):
     for user in (officer, administrator):
         client.force_login(user)
