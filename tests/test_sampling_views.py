@@ -441,6 +441,31 @@ def test_worklist_queries_are_constant(client, manager, officer, pep, django_ass
     assert "of 12</strong> sampled PEPs done" in html
 
 
+def test_worklist_has_one_form_per_table_whatever_the_rows(client, manager, officer, pep):
+    """One form for the sample table and one for the team queue, whatever their rows: each
+    row's button posts to its own entry or PEP (formaction), the finalise buttons with the
+    page to come back to."""
+    term = pep.term
+    _add_peps(officer, term, 47)  # 48 submitted PEPs: 12 sampled, 36 in the team queue
+    draw_term_samples(term)
+    entries = list(SampleEntry.objects.filter(assigned_to=manager))
+    client.force_login(manager)
+    url = f"{reverse('reviews:worklist')}?term={term.pk}"
+    html = body(client.get(url))
+    sample, queue = html.split('id="worklist-actions"')[1].split('id="team-queue-actions"')
+    main = html.split("<main")[1].split("</main>")[0]
+    assert main.count("<form") == 3  # the two tables and the term picker
+    assert sample.count('name="csrfmiddlewaretoken"') == 1
+    for entry in entries:
+        assert f'formaction="{reverse("sampling:entry_start", args=[entry.pk])}"' in sample
+    not_sampled = set(term.peps.values_list("pk", flat=True)) - {entry.pep_id for entry in entries}
+    assert len(not_sampled) == 36
+    for pk in not_sampled:
+        assert f'formaction="{reverse("peps:finalise", args=[pk])}"' in queue
+        assert f'formaction="{reverse("reviews:start", args=[pk])}"' in queue
+    assert f'name="next" value="{url}"' in queue.replace("&amp;", "&")
+
+
 def test_coverage_queries_are_constant(client, vsh, manager, pep, django_assert_num_queries):
     term = pep.term
 
