@@ -347,14 +347,16 @@ def may_correct_review(user, review: QaReview) -> bool:
 
 @rules.predicate
 def may_finalise_without_qa(user, pep: Pep) -> bool:
-    """The child's officer, their line manager and the VSH may finalise a submitted PEP
-    that the QA sample did not pick (whether it did is for sampling's finalise service)."""
+    """The officer's line manager and the VSH may finalise a submitted PEP that the QA
+    sample did not pick (whether it did is for sampling's finalise service). Not the
+    officer: finalising says the plan is good enough without QA, which is for whoever
+    assures its quality (the policy's managers), not for its author."""
     if not _active(user) or pep.pk in set(blind_peps(user).values_list("pep_id", flat=True)):
         return False
     if user.role == Role.VSH:
         return True
     officers = [o for o in (pep.officer, pep.child.allocated_officer) if o is not None]
-    return any(user.pk in (officer.pk, officer.line_manager_id) for officer in officers)
+    return any(officer.pk != user.pk and officer.line_manager_id == user.pk for officer in officers)
 
 
 @rules.predicate

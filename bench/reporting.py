@@ -328,6 +328,8 @@ def measure_dashboard(term) -> dict:
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections, reset_queries
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
 
@@ -335,7 +337,15 @@ def measure_dashboard(term) -> dict:
     if url is None:
         return {}
     client = Client(HTTP_HOST="localhost")
-    client.force_login(User.objects.get(username="bench-vsh"))
+    vsh = User.objects.get(username="bench-vsh")
+    client.force_login(vsh)
+    # Staff pages need the second factor: mark the session verified, as django_otp.login does.
+    device = TOTPDevice.objects.filter(user=vsh, confirmed=True).first() or TOTPDevice.objects.create(
+        user=vsh, name="bench", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     url = f"{url}?term={term.pk}"
 
     def page():
@@ -372,21 +382,74 @@ def pdf_functions():
     return functions if all(functions.values()) else None
 
 
+# Issue 12: the board PDF within 10x of the plain floor (plain_html) of its page count.
+BOARD_TARGET_RATIO = 10
+
+PLAIN_PARAGRAPH = (
+    "<p>"
+    + "The Virtual School reports to the board each term on the completion and quality of Personal Education Plans. "
+    * 6
+    + "</p>"
+)
+
+
+def plain_html(pages: int) -> str:
+    """The plain floor: ``pages`` A4 pages of a heading and two paragraphs each, in the
+    reports' font, no tables, no charts, no running heads: what WeasyPrint needs at least
+    to lay out and write that many pages."""
+    body = "".join(f"<h1 style='break-before: page'>Page {n + 1}</h1>{PLAIN_PARAGRAPH * 2}" for n in range(pages))
+    return (
+        "<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'><title>Plain</title>"
+        "<style>@page { size: A4; margin: 24mm 18mm 22mm 18mm; } "
+        "html { font-family: Arial, 'Liberation Sans', Helvetica, sans-serif; font-size: 10pt; }</style>"
+        f"</head><body>{body}</body></html>"
+    )
+
+
+def plain_pdf(pages: int) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=plain_html(pages)).write_pdf()
+
+
+def _best_cpu(function, runs=3) -> float:
+    """The best CPU seconds of ``runs``: on a shared machine wall time measures the
+    neighbours too, so the ratio to the plain floor is taken on CPU time."""
+    times = []
+    for _ in range(runs):
+        started = time.process_time()
+        function()
+        times.append(time.process_time() - started)
+    return min(times)
+
+
 def measure_pdfs(term) -> dict:
     from pypdf import PdfReader
 
     functions = pdf_functions()
     if functions is None:
         return {}
+    functions["board"](term)  # WeasyPrint's first document loads its fonts: not the report's time
     results = {}
     for name, function in functions.items():
-        data, queries, seconds, _ = _timed(lambda f=function: f(term))
+        data, queries, first, best = _timed(lambda f=function: f(term), runs=3)
+        pages = len(PdfReader(io.BytesIO(data)).pages)
+        plain_pages = len(PdfReader(io.BytesIO(plain_pdf(pages))).pages)
+        if plain_pages != pages:
+            raise SystemExit(f"the plain floor made {plain_pages} pages, not {pages}")
+        cpu = _best_cpu(lambda f=function: f(term))
+        plain_cpu = _best_cpu(lambda n=pages: plain_pdf(n))
         results[name] = {
-            "seconds": seconds,
+            "seconds": first,
+            "best": best,
+            "cpu": cpu,
             "queries": queries,
-            "pages": len(PdfReader(io.BytesIO(data)).pages),
+            "pages": pages,
             "kib": len(data) / 1024,
             "mib": _peak_mib(lambda f=function: f(term)),
+            "plain_cpu": plain_cpu,
+            "plain_mib": _peak_mib(lambda n=pages: plain_pdf(n)),
+            "ratio": cpu / plain_cpu,
         }
     return results
 
@@ -480,11 +543,19 @@ def run(args) -> None:
         for name, title in (("board", "board PDF"), ("social_care", "social care PDF")):
             a, b = small["pdfs"][name], large["pdfs"][name]
             rows += [
-                (f"(c) {title}: time (s)", f"{a['seconds']:.2f}", f"{b['seconds']:.2f}"),
+                (
+                    f"(c) {title}: wall, first / best (s)",
+                    f"{a['seconds']:.2f} / {a['best']:.2f}",
+                    f"{b['seconds']:.2f} / {b['best']:.2f}",
+                ),
+                (f"(c) {title}: CPU, best (s)", f"{a['cpu']:.2f}", f"{b['cpu']:.2f}"),
+                (f"(c) {title}: plain floor CPU (s)", f"{a['plain_cpu']:.3f}", f"{b['plain_cpu']:.3f}"),
+                (f"(c) {title}: x plain floor (CPU)", f"{a['ratio']:.1f}", f"{b['ratio']:.1f}"),
                 (f"(c) {title}: queries", a["queries"], b["queries"]),
                 (f"(c) {title}: pages", a["pages"], b["pages"]),
                 (f"(c) {title}: KiB", f"{a['kib']:.0f}", f"{b['kib']:.0f}"),
                 (f"(c) {title}: peak MiB", f"{a['mib']:.1f}", f"{b['mib']:.1f}"),
+                (f"(c) {title}: plain peak MiB", f"{a['plain_mib']:.1f}", f"{b['plain_mib']:.1f}"),
             ]
     else:
         notes.append(
@@ -507,6 +578,13 @@ def run(args) -> None:
         print(
             f"Note: the dashboard page ran {small['page_queries']} queries for the small authority and "
             f"{large['page_queries']} for the large one."
+        )
+    if has_pdf:
+        ratio = large["pdfs"]["board"]["ratio"]
+        print(
+            f"The board PDF takes {ratio:.1f}x WeasyPrint's plain floor of the same page count in CPU time "
+            f"({large['pdfs']['board']['pages']} pages; the target is at most {BOARD_TARGET_RATIO}x)"
+            + ("." if ratio <= BOARD_TARGET_RATIO else ": OVER THE TARGET.")
         )
     if small["figures_queries"] == large["figures_queries"]:
         print(

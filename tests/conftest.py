@@ -19,6 +19,7 @@ from django.test import Client, override_settings
 from core.vocabulary import Role
 from hvs_qa.celery import app
 from peps.models import PepStatus, PepStatusChange, Term
+from reporting import background
 from reporting import pdf as reporting_pdf
 from reviews.services import save_review, start_review
 from sampling.models import SampleEntry, SampleKind
@@ -53,6 +54,24 @@ def _session_activity_once():
     a session write to a page's query count. tests/test_security_sessions.py sets it back."""
     with override_settings(SESSION_ACTIVITY_RESOLUTION=24 * 60 * 60):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reports_inline():
+    """Without Redis the app builds reports in a thread after the request; tests build them
+    inline so that they see the result at once. tests/test_reporting_background.py uses
+    the threads (``reports_in_threads``)."""
+    with override_settings(REPORTS_IN_PROCESS="inline"):
+        yield
+
+
+@pytest.fixture
+def reports_in_threads(settings):
+    """The embedded default as it runs: reports built in the pool after the request; the
+    pool is waited for at the end, so no build outlives the test."""
+    settings.REPORTS_IN_PROCESS = "thread"
+    yield background
+    assert background.wait(timeout=10), "a report build was still running"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -160,7 +160,7 @@ def test_finalise_without_qa_racing_a_submit_gives_one_outcome(pep, manager, vsh
 
     submitted, finalised = at_once(
         post(client, confirm_url, confirm_form),
-        post(browser(vsh), reverse("peps:finalise", args=[pep.pk])),
+        post(browser(vsh), reverse("peps:finalise", args=[pep.pk]), {"confirmed": "True"}),
     )
 
     assert_no_500([submitted, finalised])

@@ -367,7 +367,7 @@ def test_pep_detail_queries_are_constant(client, vsh, manager, lead, pep, django
 #   5-6. term counts by status and by judgement   7. the line reports with caseload sizes
 #   8. their PEPs this term counted by officer and status   9. the manager's draft reviews
 #   10. PEPs awaiting QA   11. the manager's QA sample entries this term, done and in all
-MANAGER_HOME_QUERIES = 16  # 12, and who needs supervision (web/home.py: 4 when no one does)
+MANAGER_HOME_QUERIES = 17  # 12, the PEPs re-rated blind (1), who needs supervision (web/home.py: 4 when no one does)
 
 
 def _add_reports(manager, term, count):

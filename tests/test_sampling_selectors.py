@@ -204,6 +204,18 @@ def test_coverage_runs_a_fixed_number_of_queries(covered):
     assert len(whole_school) == len(one_manager)
 
 
+def test_coverage_asks_for_the_previous_amber_reviews_by_a_join_not_exists(covered):
+    """An EXISTS over the reviews is answered on PostgreSQL by a hashed subplan of every
+    submitted review in the archive (14 ms at ten years); the join looks up the previous
+    Amber entries' reviews by index (0.6 ms). p0 of o1, reviewed twice, counts once."""
+    with CaptureQueriesContext(connection) as queries:
+        rows = coverage(covered.term, officers_in_view(covered.m1))
+    assert [(r.previous_amber, r.previous_amber_reviewed) for r in rows] == [(1, 1), (2, 1)]
+    amber = [q["sql"] for q in queries.captured_queries if "previous_amber" in q["sql"]]
+    assert len(amber) == 1
+    assert "EXISTS" not in amber[0].upper() and 'LEFT OUTER JOIN "reviews_qareview"' in amber[0]
+
+
 # moderation_agreement
 
 FIRST = [[GREEN] * 8, [GOLD] * 8, [GREEN] * 6 + [AMBER, AMBER]]

@@ -156,7 +156,18 @@ def test_finalise_without_qa_when_not_sampled(client, manager, sampled_and_not):
     client.force_login(manager)
     assert "Finalise without QA" in body(client.get(reverse("peps:detail", args=[not_sampled.pk])))
 
-    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist")})
+    # The button asks first, saying what finalising without QA means; nothing changes yet.
+    asked = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist")})
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Finalise this PEP without a QA review?" in page
+    assert 'name="confirmed" value="True"' in page and f'value="{reverse("reviews:worklist")}"' in page
+    not_sampled.refresh_from_db()
+    assert not_sampled.status == PepStatus.SUBMITTED
+
+    response = client.post(
+        reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist"), "confirmed": "True"}
+    )
     assert response["Location"] == reverse("reviews:worklist")
     not_sampled.refresh_from_db()
     assert not_sampled.status == PepStatus.FINALISED
@@ -178,7 +189,8 @@ def test_finalise_without_qa_refused_when_sampled(client, manager, sampled_and_n
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("officer", 302),
+        # Not the officer: finalising a PEP without QA is for whoever assures its quality.
+        ("officer", 403),
         ("manager", 302),
         ("vsh", 302),
         ("lead", 403),
@@ -189,7 +201,10 @@ def test_finalise_without_qa_refused_when_sampled(client, manager, sampled_and_n
 def test_who_may_finalise_without_qa(client, request, sampled_and_not, role, expected):
     _, not_sampled = sampled_and_not
     client.force_login(request.getfixturevalue(role))
-    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]))
+    page = client.get(reverse("peps:detail", args=[not_sampled.pk]))
+    if page.status_code == 200:  # the button shows only to those who may use it
+        assert ("Finalise without QA" in page.content.decode()) is (expected == 302)
+    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"confirmed": "True"})
     assert response.status_code == expected
     not_sampled.refresh_from_db()
     assert (not_sampled.status == PepStatus.FINALISED) == (expected == 302)
@@ -369,6 +384,29 @@ def test_each_disagreement_shows_both_sides_rating_and_comment(client, vsh, mana
     assert "Targets and outcomes" in rows[0]
     assert "Targets are SMART and costed." in rows[0] and "No date on two targets." in rows[0]
     assert rows[0].index("app-rating-tag--gold") < rows[0].index("app-rating-tag--amber")
+
+
+def test_the_settle_form_as_written_out_posts_what_settle_reads(client, vsh, other_manager, pep, moderated):
+    """The settle form is written out by hand (sampling/_settle_form.html), not by crispy:
+    its fields carry SettleForm's names, every judgement is offered, ids are unique, and
+    what it posts settles the disagreement."""
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    client.force_login(vsh)
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    form = html.split(f'action="{reverse("sampling:settle", args=[moderated.pk])}"')[1].split("</form>")[0]
+    prefix = f"settle-{moderated.pk}"
+    assert re.findall(rf'name="{prefix}-agreed_judgement"[^>]*value="(\w+)"', form) == ["gold", "green", "amber", "red"]
+    assert f'name="{prefix}-notes"' in form and "<legend" in form and 'aria-describedby="id_' in form
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    for label_for in re.findall(r'for="([^"]+)"', form):
+        assert f'id="{label_for}"' in form
+    response = client.post(
+        reverse("sampling:settle", args=[moderated.pk]), {f"{prefix}-agreed_judgement": "amber", f"{prefix}-notes": ""}
+    )
+    assert response.status_code == 302
+    moderated.refresh_from_db()
+    assert moderated.agreed_judgement == "amber"
 
 
 def test_moderation_page_refused_to_officers_and_administrators(client, officer, administrator, pep):
@@ -552,6 +590,31 @@ def test_worklist_queries_are_constant(client, manager, officer, pep, django_ass
     with django_assert_num_queries(len(few.captured_queries)):
         html = body(client.get(url))
     assert "of 12</strong> sampled PEPs done" in html
+
+
+def test_worklist_has_one_form_per_table_whatever_the_rows(client, manager, officer, pep):
+    """One form for the sample table and one for the team queue, whatever their rows: each
+    row's button posts to its own entry or PEP (formaction), the finalise buttons with the
+    page to come back to."""
+    term = pep.term
+    _add_peps(officer, term, 47)  # 48 submitted PEPs: 12 sampled, 36 in the team queue
+    draw_term_samples(term)
+    entries = list(SampleEntry.objects.filter(assigned_to=manager))
+    client.force_login(manager)
+    url = f"{reverse('reviews:worklist')}?term={term.pk}"
+    html = body(client.get(url))
+    sample, queue = html.split('id="worklist-actions"')[1].split('id="team-queue-actions"')
+    main = html.split("<main")[1].split("</main>")[0]
+    assert main.count("<form") == 3  # the two tables and the term picker
+    assert sample.count('name="csrfmiddlewaretoken"') == 1
+    for entry in entries:
+        assert f'formaction="{reverse("sampling:entry_start", args=[entry.pk])}"' in sample
+    not_sampled = set(term.peps.values_list("pk", flat=True)) - {entry.pep_id for entry in entries}
+    assert len(not_sampled) == 36
+    for pk in not_sampled:
+        assert f'formaction="{reverse("peps:finalise", args=[pk])}"' in queue
+        assert f'formaction="{reverse("reviews:start", args=[pk])}"' in queue
+    assert f'name="next" value="{url}"' in queue.replace("&amp;", "&")
 
 
 def test_coverage_queries_are_constant(client, vsh, manager, pep, django_assert_num_queries):

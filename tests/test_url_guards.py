@@ -182,7 +182,7 @@ CASES = {
     "peps:list": Case(insider="officer"),
     "peps:detail": Case(_pep, insider="officer"),
     "peps:mark_amended": Case(_pep, post_only=True, insider="officer", ok=(302,)),
-    "peps:finalise": Case(_pep, post_only=True, insider="officer", ok=(302,)),
+    "peps:finalise": Case(_pep, post_only=True, insider="manager", ok=(200, 302)),
     "peps:record_new": Case(lambda w: {"child_pk": w["new_child"].pk}, insider="officer"),
     "peps:record": Case(_draft_pep, insider="officer"),
     "peps:submit": Case(_draft_pep, insider="officer"),
@@ -219,7 +219,7 @@ CASES = {
     "reports:request": Case(post_only=True, insider="manager", ok=(302,), data={"kind": ReportKind.SOCIAL_CARE}),
     "reports:status": Case(_report, insider="manager"),
     "reports:download": Case(_report, insider="manager"),
-    "reports:social_care": Case(insider="vsh"),
+    "reports:social_care": Case(insider="vsh", ok=(302,)),  # to the reports page: a GET builds nothing
     "reports:social_care_send": Case(insider="vsh"),
     "reporting:dashboard": Case(),
     "reporting:figures_csv": Case(),
@@ -305,6 +305,10 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         kind=ReportKind.BOARD, term=pep.term, requested_by=manager, status=ReportStatus.READY
     )
     report.file.save("board.pdf", ContentFile(b"%PDF-1.4 guard"), save=True)
+    social_care_report = ReportRequest.objects.create(
+        kind=ReportKind.SOCIAL_CARE, term=pep.term, requested_by=vsh, status=ReportStatus.READY
+    )
+    social_care_report.file.save("social-care.pdf", ContentFile(b"%PDF-1.4 guard social care"), save=True)
     meeting = PeerReviewMeeting.objects.create(
         date=pep.term.start_date, term=pep.term, focus="targets", recorded_by=manager
     )
@@ -336,6 +340,7 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "draft": draft,
         "entry": entry,
         "report": report,
+        "social_care_report": social_care_report,
         "meeting": meeting,
         "meeting_action": meeting_action,
         "draft_pep": draft_pep,

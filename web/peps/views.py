@@ -31,7 +31,7 @@ from sampling.services import awaiting_sampled_qa, finalise_pep
 from web.search import SEARCH_PARAM, recall_search, remember_search
 
 from .filters import PEP_SORTS, PepFilter
-from .forms import CONTINUE, SECTION_LABELS, PepMeetingForm, SubmitPepForm, missing_answers
+from .forms import CONTINUE, SECTION_LABELS, FinaliseWithoutQaForm, PepMeetingForm, SubmitPepForm, missing_answers
 
 JUDGEMENT_RANK = Case(
     *[When(judgement=rating.value, then=Value(rank)) for rating, rank in RANK.items()],
@@ -227,21 +227,34 @@ def pep_mark_amended(request, pk):
 
 @require_POST
 def pep_finalise(request, pk):
-    """Finalise a submitted PEP that the QA sample did not pick, without a QA review."""
+    """Finalise a submitted PEP that the QA sample did not pick, without a QA review: the
+    button (on the PEP page or the worklist) shows what that means and asks to confirm;
+    the confirmation finalises."""
     pep = get_object_or_404(visible_peps(request.user).select_related("child__allocated_officer", "officer"), pk=pk)
     if not request.user.has_perm("hvs.finalise_pep", pep):
         raise PermissionDenied
+    form = FinaliseWithoutQaForm(request.POST)
+    form.is_valid()  # two optional hidden fields: nothing to refuse
+    target = _local_path(request, form.cleaned_data.get("next", ""))
+    if not form.cleaned_data.get("confirmed") and pep.status == PepStatus.SUBMITTED and not awaiting_sampled_qa(pep):
+        form = FinaliseWithoutQaForm(initial={"confirmed": True, "next": target})
+        back = target or reverse("peps:detail", args=[pep.pk])
+        return render(request, "peps/pep_finalise_confirm.html", {"pep": pep, "form": form, "back": back})
     try:
         finalise_pep(pep, request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"PEP of {pep.child.full_name} finalised without a QA review")
-    target = request.POST.get("next", "")
-    # A path on this site: redirect() would take "x" for a URL name and fail on it.
+    return redirect(target or reverse("peps:detail", args=[pep.pk]))
+
+
+def _local_path(request, target: str) -> str:
+    """``target`` if it is a path on this site, else "" (redirect() would take "x" for a
+    URL name and fail on it; an address elsewhere is an open redirect)."""
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("peps:detail", pk=pep.pk)
+        return target
+    return ""
 
 
 # --- recording a PEP meeting and submitting the PEP for QA ----------------------------

@@ -7,23 +7,25 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from access.policy import assigned_entries, officers_in_view, sees_whole_school, visible_peps
 from core.vocabulary import Role
-from peps.models import Pep, PepStatus, Term
+from peps.models import PepStatus, Term
 from peps.selectors import requested_term
 from reviews.selectors import my_draft_reviews
 from sampling import selectors
-from sampling.models import SampleEntry
+from sampling.models import SampleEntry, SampleKind
 from sampling.rules import Reason
 from sampling.services import SettledElsewhere, settle_disagreement, start_entry_review
 from web.forms import TermPickerForm
+from web.links import pk_url
 
 from .forms import SettleForm
 
@@ -62,6 +64,20 @@ def _due(entry, today) -> str:
 
 
 WORKLIST_VIEWS = {"to_rate": "To rate now", "waiting": "Waiting for the PEP", "done": "Done"}
+# The team's PEPs outside the sample: the earliest deadlines first, this many at most.
+NOT_SAMPLED_SHOWN = 200
+NOT_SAMPLED_FIELDS = (
+    "officer_id",
+    "child__first_name",
+    "child__last_name",
+    "child__la_reference",
+    "term__academic_year",
+    "term__season",
+    "term__pep_deadline",
+    "officer__first_name",
+    "officer__last_name",
+    "officer__username",
+)
 
 
 def _state(entry) -> str:
@@ -71,33 +87,101 @@ def _state(entry) -> str:
     return "to_rate" if entry.pep_ready else "waiting"
 
 
+def _status(entry) -> tuple[str, str]:
+    """The status tag of a worklist row: (GOV.UK tag colour, text)."""
+    pep = entry.pep
+    if entry.is_done:
+        return "green", "Done"
+    if pep.status == PepStatus.DRAFT:
+        return "grey", "PEP not yet submitted"
+    if not entry.pep_ready:
+        return "grey", f"PEP {pep.get_status_display().lower()}"
+    if entry.review is not None:
+        return "blue", "In progress (draft)"
+    return "grey", "Not started"
+
+
+def _worklist_rows(entries, today) -> list[dict]:
+    """Everything a worklist row shows, worked out once here: the template only prints it
+    (at 400 rows, template lookups, ``{% url %}`` and the date filter were most of the page)."""
+    pep_url, review_url, start_url = pk_url("peps:detail"), pk_url("reviews:detail"), pk_url("sampling:entry_start")
+    reasons, kinds = dict(Reason.CHOICES), dict(SampleKind.choices)
+    dates: dict = {}
+    rows = []
+    for entry in entries:
+        pep, sample, state = entry.pep, entry.sample, _state(entry)
+        reason = reasons.get(entry.reason, entry.reason)
+        if sample.lead_area is not None:
+            reason = f"{reason}: {sample.lead_area.name}"
+        if entry.due_date not in dates:
+            dates[entry.due_date] = date_format(entry.due_date, "j M Y")
+        colour, status = _status(entry)
+        rows.append(
+            {
+                "state": state,
+                "due": _due(entry, today),
+                "due_date": dates[entry.due_date],
+                "child": pep.child.full_name,
+                "la_reference": pep.child.la_reference,
+                "officer": str(pep.officer) if pep.officer else "—",
+                "reason": reason,
+                "kind": kinds.get(sample.kind, sample.kind),
+                "status_colour": colour,
+                "status": status,
+                "judgement": entry.review.overall_judgement if state == "done" and entry.review else "",
+                "pep_url": pep_url(pep.pk),
+                "review_url": review_url(entry.review_id) if state == "done" else "",
+                "start_url": start_url(entry.pk) if state == "to_rate" else "",
+                "continues": entry.review_id is not None,
+            }
+        )
+    return rows
+
+
 def worklist(request):
     """My QA worklist: the sample entries assigned to me this term, my drafts, and for a
     manager the team's submitted PEPs outside the sample (which may be finalised without QA)."""
     user = request.user
     _require(user, "hvs.view_worklist")
     term = requested_term(request.GET.get("term", ""))
-    today = timezone.localdate()
-    entries = list(selectors.worklist(user, term))
-    rows = [{"entry": entry, "due": _due(entry, today), "state": _state(entry)} for entry in entries]
+    rows = _worklist_rows(selectors.worklist_table(user, term), timezone.localdate())
     # ?show= narrows the table to the entries to rate now, those waiting on the PEP, or done.
     show = request.GET.get("show", "")
     if show not in WORKLIST_VIEWS:
         show = ""
     state_counts = {key: sum(1 for row in rows if row["state"] == key) for key in WORKLIST_VIEWS}
-    not_sampled: list[Pep] | QuerySet[Pep] = []
+    not_sampled: list[dict] = []
     # A manager's team queue: the submitted PEPs of their line reports the sample left out.
     has_team_queue = user.role == Role.MANAGER
     if has_team_queue:
         pending_in_sample = SampleEntry.objects.awaiting_line_management_qa().values("pep")
-        not_sampled = (
+        pep_url, start_url, finalise_url = pk_url("peps:detail"), pk_url("reviews:start"), pk_url("peps:finalise")
+        dates: dict = {}
+        for pep in (
             visible_peps(user)
             .filter(status=PepStatus.SUBMITTED)
             .filter(Q(officer__line_manager=user) | Q(child__allocated_officer__line_manager=user))
             .exclude(pk__in=pending_in_sample)
             .select_related("child", "term", "officer")
-            .order_by("term__pep_deadline", "child__last_name", "pk")[:200]
-        )
+            .only(*NOT_SAMPLED_FIELDS)
+            .order_by("term__pep_deadline", "child__last_name", "pk")[:NOT_SAMPLED_SHOWN]
+        ):
+            deadline = pep.term.pep_deadline
+            if deadline not in dates:
+                dates[deadline] = date_format(deadline, "j M Y")
+            not_sampled.append(
+                {
+                    "child": pep.child.full_name,
+                    "la_reference": pep.child.la_reference,
+                    "term": str(pep.term),
+                    "officer": str(pep.officer) if pep.officer else "—",
+                    "deadline": dates[deadline],
+                    "pep_url": pep_url(pep.pk),
+                    # Not one's own PEP: the service refuses it, so no button offers it.
+                    "start_url": start_url(pep.pk) if pep.officer_id != user.pk else "",
+                    "finalise_url": finalise_url(pep.pk),
+                }
+            )
     return render(
         request,
         "sampling/worklist.html",
@@ -110,7 +194,7 @@ def worklist(request):
             "views": [
                 {"key": key, "label": label, "count": state_counts[key]} for key, label in WORKLIST_VIEWS.items()
             ],
-            "done_count": sum(1 for entry in entries if entry.is_done),
+            "done_count": state_counts["done"],
             "drafts": my_draft_reviews(user),
             "not_sampled": not_sampled,
             "has_team_queue": has_team_queue,
