@@ -534,7 +534,7 @@ def test_settling_without_a_judgement_keeps_the_notes_and_shows_the_error_summar
     summary = html.split('class="govuk-error-summary"')[1].split("</div>")[0]
     anchor = f"id_settle-{moderated.pk}-agreed_judgement_1"
     assert f'<a href="#{anchor}">Choose the judgement you agreed</a>' in summary
-    assert f'id="{anchor}"' in html
+    assert f'id="{anchor}" value="gold"' in html  # the summary lands on the first radio
     assert "We talked it through.</textarea>" in html
     assert "govuk-form-group--error" in html
     moderated.refresh_from_db()
