@@ -4,6 +4,7 @@ escalation of overdue QA."""
 from .bookkeeping import (
     awaiting_sampled_qa,
     finalise_pep,
+    finalise_peps,
     record_review_in_samples,
     settle_disagreement,
     start_entry_review,
@@ -28,6 +29,7 @@ __all__ = [
     "draw_term_samples",
     "escalate_overdue_qa",
     "finalise_pep",
+    "finalise_peps",
     "overdue_entries",
     "policy_from_settings",
     "previous_term",
