@@ -158,6 +158,7 @@ def form_names(world) -> dict[str, list[str]]:
         "second_factor:enrol": ["code", "next"],
         "second_factor:recovery_codes": ["next"],
         "peps:finalise": ["next", "confirmed"],
+        "peps:finalise_selected": ["pep", "confirmed", "next"],
         "sampling:entry_start": ["next"],
         "reviews:rate": rating,
         "reviews:judgement": rating,

@@ -210,6 +210,100 @@ def test_who_may_finalise_without_qa(client, request, sampled_and_not, role, exp
     assert (not_sampled.status == PepStatus.FINALISED) == (expected == 302)
 
 
+def _not_sampled_peps(officer, term, count):
+    """``count`` more submitted PEPs of ``officer``, outside the sample (drawn first)."""
+    return [
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=term, status=PepStatus.SUBMITTED)
+        for _ in range(count)
+    ]
+
+
+def test_finalising_the_selected_peps_asks_once_then_finalises_each(client, manager, sampled_and_not, other_pep):
+    sampled, not_sampled = sampled_and_not
+    more = _not_sampled_peps(not_sampled.child.allocated_officer, not_sampled.term, 2)
+    chosen = [not_sampled, more[0]]
+    client.force_login(manager)
+    worklist = body(client.get(reverse("reviews:worklist"), {"term": sampled.term.pk}))
+    assert 'data-module="moj-multi-select"' in worklist and "Finalise the selected PEPs without QA" in worklist
+    assert f'name="pep" type="checkbox" value="{not_sampled.pk}"' in worklist
+
+    url = reverse("peps:finalise_selected")
+    # The sampled PEP and another team's are not the manager's to finalise: left out, as
+    # if not ticked, on the page and after it.
+    ticked = [p.pk for p in chosen] + [sampled.pk, other_pep.pk]
+    asked = client.post(url, {"pep": ticked, "next": reverse("reviews:worklist")})
+    page = body(asked)
+    assert asked.status_code == 200 and "Finalise 2 PEPs without a QA review?" in page
+    for pep in chosen:
+        assert pep.child.full_name in page
+    for pep in (sampled, other_pep, more[1]):
+        assert pep.child.full_name not in page
+    assert all(p.status == PepStatus.SUBMITTED for p in PepFactory._meta.model.objects.filter(pk__in=ticked))
+
+    done = client.post(url, {"pep": ticked, "confirmed": "True", "next": reverse("reviews:worklist")})
+    assert done["Location"] == reverse("reviews:worklist")
+    assert "2 PEPs finalised without a QA review" in messages_of(done)
+    statuses = dict(PepFactory._meta.model.objects.values_list("pk", "status"))
+    assert [statuses[p.pk] for p in chosen] == [PepStatus.FINALISED] * 2
+    assert statuses[sampled.pk] == statuses[other_pep.pk] == statuses[more[1].pk] == PepStatus.SUBMITTED
+
+    # A second click (another tab) finds nothing left to finalise, and says so.
+    again = client.post(url, {"pep": [p.pk for p in chosen], "confirmed": "True"})
+    assert again.status_code == 302 and "Select the PEPs to finalise without QA" in messages_of(again)
+
+
+def test_finalising_nothing_selected_says_what_to_do(client, manager, sampled_and_not):
+    client.force_login(manager)
+    response = client.post(reverse("peps:finalise_selected"), {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("reviews:worklist")
+    assert "Select the PEPs to finalise without QA" in messages_of(response)
+
+
+def test_an_officer_cannot_finalise_selected_peps(client, officer, sampled_and_not):
+    _, not_sampled = sampled_and_not
+    client.force_login(officer)
+    client.post(reverse("peps:finalise_selected"), {"pep": [not_sampled.pk], "confirmed": "True"})
+    not_sampled.refresh_from_db()
+    assert not_sampled.status == PepStatus.SUBMITTED
+
+
+def test_the_worklist_groups_by_sample_and_filters_and_sorts(client, manager, officer, other_officer, pep):
+    for last_name in ("Aardvark", "Zebra", "Mole", "Otter", "Badger", "Heron", "Vole"):
+        PepFactory(child=ChildFactory(allocated_officer=officer, last_name=last_name), term=pep.term)
+    draw_term_samples(pep.term)
+    client.force_login(manager)
+    url = reverse("reviews:worklist")
+
+    page = body(client.get(url, {"term": pep.term.pk}))
+    assert 'id="kind-line_management"' in page and "Line-management sample (" in page
+    assert 'id="worklist-filter"' in page and "All officers" in page and "All samples" in page
+
+    # Filter by an officer: only their PEPs.
+    entries = list(SampleEntry.objects.filter(assigned_to=manager).select_related("pep__child"))
+    assert len(entries) >= 2
+    theirs, others = entries[0], entries[1:]
+    theirs.pep.officer = other_officer
+    theirs.pep.save()
+    only = body(client.get(url, {"term": pep.term.pk, "officer": str(other_officer.pk)}))
+    assert theirs.pep.child.full_name in only
+    assert all(e.pep.child.full_name not in only for e in others)
+    # An officer id not on the worklist is ignored (the filter narrows only what one sees).
+    ignored = body(client.get(url, {"term": pep.term.pk, "officer": "999999"}))
+    assert all(e.pep.child.full_name in ignored for e in entries)
+    # A kind of sample not on the worklist is ignored too.
+    assert all(e.pep.child.full_name in body(client.get(url, {"kind": "nonsense"})) for e in entries)
+
+    # Sorted by child, A to Z, and back.
+    names = [e.pep.child.full_name for e in SampleEntry.objects.filter(assigned_to=manager)]
+    ascending = body(client.get(url, {"term": pep.term.pk, "sort": "child"}))
+    descending = body(client.get(url, {"term": pep.term.pk, "sort": "-child"}))
+    order = sorted(names, key=lambda n: n.split()[-1].lower())
+    if len(order) > 1:
+        assert ascending.index(order[0]) < ascending.index(order[-1])
+        assert descending.index(order[0]) > descending.index(order[-1])
+    assert 'aria-sort="ascending"' in ascending and 'aria-sort="descending"' in descending
+
+
 # --- coverage --------------------------------------------------------------------------
 
 

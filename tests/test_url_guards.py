@@ -183,6 +183,7 @@ CASES = {
     "peps:detail": Case(_pep, insider="officer"),
     "peps:mark_amended": Case(_pep, post_only=True, insider="officer", ok=(302,)),
     "peps:finalise": Case(_pep, post_only=True, insider="manager", ok=(200, 302)),
+    "peps:finalise_selected": Case(post_only=True, insider="manager", ok=(302,)),
     "peps:record_new": Case(lambda w: {"child_pk": w["new_child"].pk}, insider="officer"),
     "peps:record": Case(_draft_pep, insider="officer"),
     "peps:submit": Case(_draft_pep, insider="officer"),

@@ -195,3 +195,17 @@ def finalise_pep(pep: Pep, by: User) -> Pep:
     pep.status = PepStatus.FINALISED
     pep.save(update_fields=["status", "updated_at"])
     return pep
+
+
+def finalise_peps(peps, by: User) -> tuple[list[Pep], list[Pep]]:
+    """Finalise each of ``peps`` as ``finalise_pep`` does, each in its own transaction:
+    (the PEPs finalised, those that no longer could be). One finalised meanwhile (another
+    tab, another manager) or picked by a sample since is left as it is, not an error for
+    the rest."""
+    finalised, left = [], []
+    for pep in peps:
+        try:
+            finalised.append(finalise_pep(pep, by))
+        except ValidationError:
+            left.append(pep)
+    return finalised, left

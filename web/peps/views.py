@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -7,6 +9,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,7 +30,7 @@ from reviews.selectors import (
 )
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids
-from sampling.services import awaiting_sampled_qa, finalise_pep
+from sampling.services import awaiting_sampled_qa, finalise_pep, finalise_peps
 from web.search import SEARCH_PARAM, recall_search, remember_search
 
 from .filters import PEP_SORTS, PepFilter
@@ -247,6 +250,41 @@ def pep_finalise(request, pk):
     else:
         messages.success(request, f"PEP of {pep.child.full_name} finalised without a QA review")
     return redirect(target or reverse("peps:detail", args=[pep.pk]))
+
+
+# At most this many at once: the worklist lists at most 200 (web/sampling/views.py).
+FINALISE_AT_ONCE = 200
+PK = re.compile(r"[0-9]{1,11}")  # ASCII digits only: str.isdigit() takes "²" too
+
+
+@require_POST
+def pep_finalise_selected(request):
+    """Finalise the PEPs ticked on the worklist without QA: a page lists them and asks to
+    confirm once; the confirmation finalises each (sampling.services.finalise_peps). Only
+    the ticked PEPs the user may see and finalise are listed: any other id reads as not
+    ticked."""
+    user = request.user
+    back = _local_path(request, request.POST.get("next", "")) or reverse("reviews:worklist")
+    ids = sorted({int(v) for v in request.POST.getlist("pep") if PK.fullmatch(v)})[:FINALISE_AT_ONCE]
+    candidates = (
+        visible_peps(user)
+        .filter(pk__in=ids, status=PepStatus.SUBMITTED)
+        .select_related("child__allocated_officer", "officer", "term")
+        .order_by("child__last_name", "child__first_name", "pk")
+    )
+    peps = [pep for pep in candidates if user.has_perm("hvs.finalise_pep", pep) and not awaiting_sampled_qa(pep)]
+    if not peps:
+        messages.error(request, "Select the PEPs to finalise without QA")
+        return redirect(back)
+    if request.POST.get("confirmed") != "True":
+        return render(request, "peps/pep_finalise_selected_confirm.html", {"peps": peps, "back": back})
+    finalised, left = finalise_peps(peps, user)
+    if finalised:
+        messages.success(request, f"{len(finalised)} PEP{pluralize(len(finalised))} finalised without a QA review")
+    if left:
+        names = ", ".join(pep.child.full_name for pep in left)
+        messages.info(request, f"Not finalised, as they no longer could be (finalised meanwhile, or sampled): {names}")
+    return redirect(back)
 
 
 def _local_path(request, target: str) -> str:

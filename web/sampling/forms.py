@@ -7,6 +7,7 @@ from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
 
 from core.vocabulary import Rating
+from peps.models import Term
 
 ID = re.compile(r"[0-9]{1,18}")  # ASCII digits (str.isdigit takes "²"), within a bigint
 
@@ -50,3 +51,31 @@ class SettleForm(forms.Form):
     @staticmethod
     def prefix_for(entry) -> str:
         return f"settle-{entry.pk}"
+
+
+class WorklistFilterForm(forms.Form):
+    """A GET form above the worklist: the term, and a kind of sample and an officer from
+    those on the worklist (the choices come from its rows, so nothing else can be named)."""
+
+    term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None, label="Term")
+    kind = forms.ChoiceField(label="Sample", required=False)
+    officer = forms.ChoiceField(label="Officer", required=False)
+    show = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, kinds: list[tuple[str, str]], officers: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, every, choices in (("kind", "All samples", kinds), ("officer", "All officers", officers)):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", every), *choices]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        # A GET form: a CSRF token would only end up in the address bar.
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Field.select("term"),
+            Field.select("kind"),
+            Field.select("officer"),
+            "show",
+            Button.secondary("apply", "Show"),
+        )

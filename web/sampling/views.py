@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +28,7 @@ from sampling.services import SettledElsewhere, settle_disagreement, start_entry
 from web.forms import TermPickerForm
 from web.links import pk_url
 
-from .forms import SettleForm
+from .forms import SettleForm, WorklistFilterForm
 
 DUE_SOON_DAYS = 7
 
@@ -133,6 +134,13 @@ def _worklist_rows(entries, today) -> list[dict]:
                 "review_url": review_url(entry.review_id) if state == "done" else "",
                 "start_url": start_url(entry.pk) if state == "to_rate" else "",
                 "continues": entry.review_id is not None,
+                # For the filters and the sort (web/sampling/views.py: worklist).
+                "kind_key": sample.kind,
+                "officer_key": str(pep.officer_id or ""),
+                "child_sort": (pep.child.last_name.lower(), pep.child.first_name.lower()),
+                "officer_sort": str(pep.officer).lower() if pep.officer else "",
+                "due_sort": entry.due_date,
+                "status_sort": status,
             }
         )
     return rows
@@ -145,11 +153,26 @@ def worklist(request):
     _require(user, "hvs.view_worklist")
     term = requested_term(request.GET.get("term", ""))
     rows = _worklist_rows(selectors.worklist_table(user, term), timezone.localdate())
-    # ?show= narrows the table to the entries to rate now, those waiting on the PEP, or done.
+    # ?show= narrows the table to the entries to rate now, those waiting on the PEP, or done;
+    # ?kind= and ?officer= to a kind of sample and an officer. The choices are those of the
+    # worklist's own rows, so a filter can only narrow what the user already sees.
     show = request.GET.get("show", "")
     if show not in WORKLIST_VIEWS:
         show = ""
-    state_counts = {key: sum(1 for row in rows if row["state"] == key) for key in WORKLIST_VIEWS}
+    kinds = {row["kind_key"]: row["kind"] for row in rows}
+    officers = {row["officer_key"]: row["officer"] for row in rows if row["officer_key"]}
+    kind = request.GET.get("kind", "") if request.GET.get("kind", "") in kinds else ""
+    officer = request.GET.get("officer", "") if request.GET.get("officer", "") in officers else ""
+    narrowed = [r for r in rows if (not kind or r["kind_key"] == kind) and (not officer or r["officer_key"] == officer)]
+    state_counts = {key: sum(1 for row in narrowed if row["state"] == key) for key in WORKLIST_VIEWS}
+    sort = request.GET.get("sort", "due")
+    if sort.lstrip("-") not in WORKLIST_SORTS:
+        sort = "due"
+    shown = sorted(
+        (row for row in narrowed if not show or row["state"] == show),
+        key=lambda row: (row[f"{sort.lstrip('-')}_sort"], row["child_sort"]),
+        reverse=sort.startswith("-"),
+    )
     not_sampled: list[dict] = []
     # A manager's team queue: the submitted PEPs of their line reports the sample left out.
     has_team_queue = user.role == Role.MANAGER
@@ -180,6 +203,7 @@ def worklist(request):
                     # Not one's own PEP: the service refuses it, so no button offers it.
                     "start_url": start_url(pep.pk) if pep.officer_id != user.pk else "",
                     "finalise_url": finalise_url(pep.pk),
+                    "pk": pep.pk,
                 }
             )
     return render(
@@ -188,18 +212,70 @@ def worklist(request):
         {
             "term": term,
             "term_form": _term_picker(term),
-            "rows": [row for row in rows if row["state"] == show] if show else rows,
-            "all_count": len(rows),
+            "groups": _by_kind(shown, kinds),
+            "shown_count": len(shown),
+            "all_count": len(narrowed),
+            "total_count": len(rows),
             "show": show,
+            "filter_form": WorklistFilterForm(
+                initial={"term": term.pk if term else "", "kind": kind, "officer": officer, "show": show},
+                kinds=sorted(kinds.items(), key=lambda item: item[1]),
+                officers=sorted(officers.items(), key=lambda item: item[1].lower()),
+            ),
+            "filtered": bool(kind or officer),
+            "sort": sort,
+            "sorts": _sort_links(request, sort),
+            "filter_query": _query(request, keep=("term", "kind", "officer")),
             "views": [
                 {"key": key, "label": label, "count": state_counts[key]} for key, label in WORKLIST_VIEWS.items()
             ],
-            "done_count": state_counts["done"],
+            "done_count": sum(1 for row in rows if row["state"] == "done"),
             "drafts": my_draft_reviews(user),
             "not_sampled": not_sampled,
             "has_team_queue": has_team_queue,
         },
     )
+
+
+WORKLIST_SORTS = {"child": "Child", "officer": "Officer", "due": "Due", "status": "Status"}
+
+
+def _by_kind(rows: list[dict], kinds: dict) -> list[dict]:
+    """The rows in one table per kind of sample (line management, lead area, moderation),
+    in the order of SampleKind, each keeping the rows' order."""
+    order = [key for key in SampleKind.values if key in kinds]
+    return [
+        {"kind": kinds[key], "key": key, "rows": [row for row in rows if row["kind_key"] == key]}
+        for key in order
+        if any(row["kind_key"] == key for row in rows)
+    ]
+
+
+def _query(request, keep: tuple[str, ...], **changes) -> str:
+    params = QueryDict(mutable=True)
+    for name in keep:
+        value = changes.get(name, request.GET.get(name, ""))
+        if value:
+            params[name] = value
+    for name, value in changes.items():
+        if name not in keep and value:
+            params[name] = value
+    return params.urlencode()
+
+
+def _sort_links(request, sort: str) -> dict:
+    """Per sortable column: the address that sorts by it (the other way if it is the
+    current sort) and its aria-sort."""
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    links = {}
+    for column in WORKLIST_SORTS:
+        current = column == key
+        target = f"-{column}" if current and not descending else column
+        links[column] = {
+            "query": _query(request, keep=("term", "kind", "officer", "show"), sort=target),
+            "aria_sort": ("descending" if descending else "ascending") if current else "none",
+        }
+    return links
 
 
 @require_POST
