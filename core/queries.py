@@ -1,0 +1,29 @@
+"""Query expressions the apps share."""
+
+from django.db.models import BooleanField, Func, Subquery
+
+
+class InSubquery(Func):
+    """``column IN (subquery)``, written on PostgreSQL as ``column = ANY(ARRAY(subquery))``.
+
+    Inside an OR, PostgreSQL cannot turn ``IN (subquery)`` into a join: it filters every
+    row with a hashed subplan, a sequential scan of the whole table. ``= ANY(ARRAY(...))``
+    runs the subquery once, first (an InitPlan), and compares the column with an array,
+    which an index on the column serves, so each arm of the OR becomes an index scan
+    (a BitmapOr). Use ``Q(InSubquery("child", children.values("pk"))) | Q(...)``.
+    """
+
+    template = "%(expressions)s"
+    arg_joiner = " IN "
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column, queryset, **extra):
+        # Unordered, as ``__in`` makes it: a model's default ordering would sort the set.
+        super().__init__(column, Subquery(queryset.order_by()), **extra)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # The subquery compiles in parentheses: "col = ANY(ARRAY" + "(SELECT ...)" + ")".
+        return self.as_sql(
+            compiler, connection, arg_joiner=" = ANY(ARRAY", template="%(expressions)s)", **extra_context
+        )
