@@ -13,8 +13,7 @@ class InSubquery(Func):
     (a BitmapOr). Use ``Q(InSubquery("child", children.values("pk"))) | Q(...)``.
     """
 
-    template = "%(expressions)s"
-    arg_joiner = " IN "
+    template = "%(column)s IN %(subquery)s"
     output_field = BooleanField()
     conditional = True
 
@@ -22,8 +21,15 @@ class InSubquery(Func):
         # Unordered, as ``__in`` makes it: a model's default ordering would sort the set.
         super().__init__(column, Subquery(queryset.order_by()), **extra)
 
+    def as_sql(self, compiler, connection, template=None, **extra_context):
+        column, subquery = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        # A subquery that can match nothing raises EmptyResultSet here, which the WHERE
+        # clause reads as "no row matches this arm" (Func would write NULL in its place).
+        subquery_sql, subquery_params = compiler.compile(subquery)
+        sql = (template or self.template) % {"column": column_sql, "subquery": subquery_sql}
+        return sql, (*column_params, *subquery_params)
+
     def as_postgresql(self, compiler, connection, **extra_context):
-        # The subquery compiles in parentheses: "col = ANY(ARRAY" + "(SELECT ...)" + ")".
-        return self.as_sql(
-            compiler, connection, arg_joiner=" = ANY(ARRAY", template="%(expressions)s)", **extra_context
-        )
+        # The subquery compiles in parentheses: ARRAY(SELECT ...).
+        return self.as_sql(compiler, connection, template="%(column)s = ANY(ARRAY%(subquery)s)")

@@ -15,7 +15,10 @@ from core.vocabulary import Phase, Role, Season
 from peps.models import Pep, PepStatus, Term
 from reviews.services import save_review, start_review
 
+from web.peps.filters import PEP_SORTS
+
 from .factories import ChildFactory, PepFactory, SchoolFactory, TermFactory, UserFactory, rate_all
+from .plans import assert_indexed, explain, require_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -469,3 +472,30 @@ def test_the_pep_page_goes_back_to_the_list_as_it_was_left(client, vsh, pep):
     # Anything but a query string stays on this site's list: no way out through the link.
     hostile = client.get(f"/peps/{pep.pk}/", {"list": "//evil.example/"}).content.decode()
     assert 'href="/peps/?//evil.example/"' in hostile
+
+
+# Query plans (PostgreSQL): the list a manager lands on, however sorted, reads the term's
+# PEPs through indexes, not every PEP in history.
+
+
+@pytest.fixture
+def team_history(manager, officer):
+    terms = [TermFactory(academic_year=2001 + n, season=Season.AUTUMN) for n in range(3)]
+    for term in terms:
+        for _ in range(3):
+            PepFactory(term=term, officer=officer, child=ChildFactory(allocated_officer=officer))
+            PepFactory(term=term)  # another team's
+    return terms
+
+
+@pytest.mark.parametrize("sort", ["", *(f"&sort=-{key}" for key in PEP_SORTS)])
+def test_the_list_of_the_term_is_read_by_index(client, manager, team_history, sort):
+    require_postgresql()
+    client.force_login(manager)
+    url = reverse("peps:list") + (f"?{sort[1:]}" if sort else "")
+    selects = [sql for sql in capture(client, url) if '"peps_pep"' in sql and sql.startswith("SELECT")]
+    assert len(selects) >= 2  # the count and the page
+    current = Term.objects.current()
+    for sql in selects:
+        assert f'"peps_pep"."term_id" = {current.pk}' in sql  # the current term, by default
+        assert_indexed(explain(sql))
