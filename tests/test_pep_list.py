@@ -14,7 +14,6 @@ from django.urls import reverse
 from core.vocabulary import Phase, Role, Season
 from peps.models import Pep, PepStatus, Term
 from reviews.services import save_review, start_review
-
 from web.peps.filters import PEP_SORTS
 
 from .factories import ChildFactory, PepFactory, SchoolFactory, TermFactory, UserFactory, rate_all
