@@ -104,6 +104,7 @@ def test_all_terms_is_an_explicit_choice(vsh_client, world):
     assert names(response) == ALL
     body = response.content.decode()
     assert "<strong>5</strong> PEPs" in body
+    assert "matching your filters" not in body
     assert '<span class="govuk-caption-l" id="term-shown">All terms</span>' in body
     assert '<option value="all" selected>All terms</option>' in body
     # Removing "All terms" goes back to the default, the current term.

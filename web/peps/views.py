@@ -140,7 +140,8 @@ def pep_list_view(request):
                 for name in pep_filter.form.fields
                 if pep_filter.form.is_bound
                 and pep_filter.form.data.get(name)
-                and not (name == "term" and term_defaulted)
+                # Neither the default term nor every term narrows the list.
+                and not (name == "term" and (term_defaulted or data.get("term") == ALL_TERMS))
             ],
             "selected_filters": _selected_filters(pep_filter.form, request.GET),
             "term_shown": pep_filter.term_shown,
