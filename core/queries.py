@@ -21,7 +21,7 @@ class InSubquery(Func):
         # Unordered, as ``__in`` makes it: a model's default ordering would sort the set.
         super().__init__(column, Subquery(queryset.order_by()), **extra)
 
-    def as_sql(self, compiler, connection, template=None, **extra_context):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
         column, subquery = self.get_source_expressions()
         column_sql, column_params = compiler.compile(column)
         # A subquery that can match nothing raises EmptyResultSet here, which the WHERE
