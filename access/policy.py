@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from core.queries import InSubquery
 from core.vocabulary import Rating, Role
 from notices.models import Notice
 from peps.models import Child, Pep, PepStatus
@@ -123,9 +124,13 @@ def visible_peps(user: User) -> QuerySet[Pep]:
         return peps.none()
     # A PEP stays visible to the officer who held it that term, and to the child's
     # current officer, who needs the history; and to whoever a QA sample assigns it to
-    # (a manager moderating another team's PEP).
+    # (a manager moderating another team's PEP). Each arm is a column of peps_pep that
+    # an index serves (officer, (child, term), pk), the small sets computed first, so
+    # the cost follows the user's caseload and the term asked for, not the archive
+    # (core.queries.InSubquery; tests/test_query_plans.py).
+    children = Child.objects.filter(allocated_officer__in=officers).values("pk")
     assigned = SampleEntry.objects.filter(assigned_to=user).values("pep")
-    return peps.filter(Q(officer__in=officers) | Q(child__allocated_officer__in=officers) | Q(pk__in=assigned))
+    return peps.filter(Q(officer__in=officers) | Q(InSubquery("child", children)) | Q(InSubquery("pk", assigned)))
 
 
 def peps_with_outcome_visible(user: User) -> QuerySet[Pep]:

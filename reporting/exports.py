@@ -166,6 +166,10 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
     rows = (
         AreaRating.objects.filter(
             review__status=ReviewStatus.SUBMITTED,
+            # The term on the outer query too, not only inside the visibility subquery:
+            # an index on the term then serves it, and the export reads the term's
+            # ratings, not every rating in history.
+            review__pep__term=term,
             # Not the PEPs the user is still re-rating for moderation: blind until they submit.
             review__pep__in=peps_with_outcome_visible(user).filter(term=term).values("pk"),
         )

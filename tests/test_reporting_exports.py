@@ -3,10 +3,13 @@ xlsx, read back and checked against the figures."""
 
 import csv
 import io
+import re
 from datetime import date
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
@@ -16,6 +19,7 @@ from reviews.services import save_review, start_review
 from web.reporting.views import XLSX
 
 from .factories import PepFactory, TermFactory, rate_all
+from .plans import assert_indexed, explain, nodes, require_postgresql
 from .test_reporting_figures import actions_term  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -220,3 +224,25 @@ def test_the_figures_downloads_carry_the_actions_arising(client, vsh, actions_te
         read = read_csv(response) if name.endswith("csv") else read_xlsx(response)
         arising = [list(map(str, row[:4])) for row in read if row[0] == "Actions arising"]
         assert arising == [list(map(str, row[:4])) for row in rows], name
+
+
+def _export_sql(user, term) -> str:
+    """The SQL of the ratings export (a server-side cursor on PostgreSQL: its SELECT)."""
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(exports.rating_rows(user, term))
+    (sql,) = [query["sql"] for query in queries.captured_queries if "reviews_arearating" in query["sql"]]
+    assert rows  # the query ran and found the term's ratings
+    return re.sub(r"^DECLARE .*? CURSOR (WITH(OUT)? HOLD )?FOR ", "", sql)
+
+
+@pytest.mark.parametrize("who", ["manager", "vsh"])
+def test_the_ratings_export_reads_the_term_by_its_index(request, reviewed, who):
+    require_postgresql()
+    pep, _other = reviewed
+    # The term on the outer query: the term's PEPs, their reviews, their ratings, each
+    # through an index, not every rating in history filtered by a subquery.
+    plan = explain(_export_sql(request.getfixturevalue(who), pep.term))
+    assert_indexed(plan)
+    outer = [node for node in nodes(plan) if node.get("Alias") == "peps_pep"]  # not the subquery's
+    conditions = [node.get(key, "") for node in outer for key in ("Index Cond", "Recheck Cond", "Filter")]
+    assert any(f"term_id = {pep.term.pk}" in condition for condition in conditions), conditions

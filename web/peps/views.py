@@ -33,7 +33,7 @@ from sampling.selectors import blind_pep_ids
 from sampling.services import awaiting_sampled_qa, finalise_pep, finalise_peps
 from web.search import SEARCH_PARAM, recall_search, remember_search
 
-from .filters import PEP_SORTS, PepFilter
+from .filters import ALL_TERMS, PEP_SORTS, PepFilter
 from .forms import CONTINUE, SECTION_LABELS, FinaliseWithoutQaForm, PepMeetingForm, SubmitPepForm, missing_answers
 
 JUDGEMENT_RANK = Case(
@@ -98,6 +98,13 @@ def pep_list_view(request):
             query = data.urlencode()
             return redirect(reverse("peps:list") + (f"?{query}" if query else ""))
         data[SEARCH_FIELD] = text
+    # The current term unless a term (or "All terms") is asked for: the list a user lands
+    # on costs one term's PEPs, not the whole history (the select shows the term).
+    term_defaulted = not data.get("term")
+    if term_defaulted:
+        current = Term.objects.current()
+        if current is not None:
+            data["term"] = str(current.pk)
     # PEPs the user is moderating: their judgement and status stay hidden until they rate,
     # so filtering or sorting on either leaves them out of the reckoning.
     blind = blind_pep_ids(request.user)
@@ -134,9 +141,14 @@ def pep_list_view(request):
             "active_filters": [
                 (pep_filter.form.fields[name].label, pep_filter.form[name])
                 for name in pep_filter.form.fields
-                if pep_filter.form.is_bound and pep_filter.form.data.get(name)
+                if pep_filter.form.is_bound
+                and pep_filter.form.data.get(name)
+                # Neither the default term nor every term narrows the list.
+                and not (name == "term" and (term_defaulted or data.get("term") == ALL_TERMS))
             ],
             "selected_filters": _selected_filters(pep_filter.form, request.GET),
+            "term_shown": pep_filter.term_shown,
+            "term_defaulted": term_defaulted,
             "search_param": SEARCH_PARAM,
         },
     )
@@ -162,9 +174,14 @@ def _selected_filters(form, query) -> list[dict]:
             shown = dict(field.choices).get(value, value)  # type: ignore[arg-type]
         else:
             shown = value
+        if value == ALL_TERMS:
+            shown = field.null_label
         rest = query.copy()
         rest.pop(SEARCH_PARAM if name == SEARCH_FIELD else name, None)
         rest.pop("page", None)
+        if name == "term" and value != ALL_TERMS:
+            # Without a term the list shows the current one: removing the term is "All terms".
+            rest["term"] = ALL_TERMS
         selected.append({"label": field.label or name, "value": shown, "remove_url": f"?{rest.urlencode()}"})
     return selected
 
