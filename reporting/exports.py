@@ -36,6 +36,8 @@ RATING_HEADER = (
     "Area title",
     "Rating",
     "Overall judgement",
+    # Last, so the columns before it keep their places in spreadsheets built on the export.
+    "Comment",
 )
 
 
@@ -187,6 +189,7 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
             "area__title",
             "rating",
             "review__overall_judgement",
+            "comment",
         )
     )
     for (
@@ -202,6 +205,7 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
         title,
         rating,
         judgement,
+        comment,
     ) in rows.iterator(chunk_size=chunk_size):
         yield (
             reference,
@@ -215,6 +219,7 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
             title,
             RATING_LABELS.get(rating, ""),
             RATING_LABELS.get(judgement, ""),
+            comment,
         )
 
 

@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from reporting import exports
 from reporting.figures import actions_arising, term_figures, trend
+from reviews.models import AreaRating
 from reviews.services import save_review, start_review
 from web.reporting.views import XLSX
 
@@ -130,6 +131,9 @@ def reviewed(manager, other_manager, pep, other_pep):
 
 def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
     pep, other_pep = reviewed
+    for rating in AreaRating.objects.filter(review__pep=pep).select_related("area"):
+        rating.comment = f"Area {rating.area.position}: evidence seen in the PEP"
+        rating.save()
     client.force_login(vsh)
     rows = read_csv(get(client, "ratings_csv", pep.term))
     assert rows[0] == [
@@ -144,6 +148,7 @@ def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
         "Area title",
         "Rating",
         "Overall judgement",
+        "Comment",
     ]
     body = rows[1:]
     assert len(body) == 16  # two reviews of eight areas; not the other term's review
@@ -158,6 +163,7 @@ def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
     assert mine[0][5] == "Line-management QA"
     assert date.fromisoformat(mine[0][6])
     assert {row[9] for row in by_pep[other_pep.child.la_reference]} == {"Gold"}
+    assert [row[11] for row in mine] == [f"Area {n}: evidence seen in the PEP" for n in range(1, 9)]
 
 
 def test_ratings_only_of_peps_the_user_may_see(client, manager, reviewed):
