@@ -108,7 +108,30 @@ def test_all_terms_is_an_explicit_choice(vsh_client, world):
     assert '<span class="govuk-caption-l" id="term-shown">All terms</span>' in body
     assert '<option value="all" selected>All terms</option>' in body
     # Removing "All terms" goes back to the default, the current term.
-    assert 'href="?"><span class="govuk-visually-hidden">Remove this filter: </span>Term: All terms' in body
+    assert 'href="?clear=1"><span class="govuk-visually-hidden">Remove this filter: </span>Term: All terms' in body
+
+
+def test_the_list_remembers_the_last_filters_and_sort(vsh_client, world):
+    """Back on the list from the navigation (the bare address), it is as the user left
+    it; "Clear filters" (and removing the last filter) starts afresh."""
+    bare = reverse("peps:list")
+    assert names(vsh_client.get(bare)) == ["Cat Clark", "Dan Davis"]  # nothing remembered yet
+
+    get_list(vsh_client, term="all", sort="-child", page="1")
+    again = vsh_client.get(bare)
+    assert again.status_code == 302
+    assert again["Location"] == f"{bare}?term=all&sort=-child"  # not the page
+    assert names(vsh_client.get(again["Location"])) == list(reversed(ALL))
+
+    cleared = vsh_client.get(bare, {"clear": "1"})
+    assert cleared["Location"] == bare
+    assert names(vsh_client.get(bare)) == ["Cat Clark", "Dan Davis"]
+
+
+def test_a_search_is_not_remembered(vsh_client, world):
+    response = vsh_client.post(reverse("peps:list"), {"q": "Adams", "term": "all"})
+    vsh_client.get(response["Location"])
+    assert vsh_client.get(reverse("peps:list"))["Location"] == reverse("peps:list") + "?term=all"
 
 
 def test_an_earlier_term_chosen_is_shown(vsh_client, world):

@@ -82,6 +82,32 @@ def _redirect_to_search(request, source: QueryDict):
     return redirect(reverse("peps:list") + (f"?{query}" if query else ""))
 
 
+# The list's last filters and sort, kept in the session: back on the list from the
+# navigation, a user finds it as they left it. Not the search (its token expires) or page.
+REMEMBERED_FILTERS = "peps:list:filters"
+
+
+def _remembered_filters(request):
+    """A redirect to the last filters when the list is opened bare (and they were any),
+    or to the bare list on ?clear; otherwise None, having noted the filters asked for."""
+    bare = reverse("peps:list")
+    if "clear" in request.GET:
+        request.session.pop(REMEMBERED_FILTERS, None)
+        return redirect(bare)
+    if not request.GET:
+        remembered = request.session.get(REMEMBERED_FILTERS, "")
+        return redirect(f"{bare}?{remembered}") if remembered else None
+    wanted = QueryDict(mutable=True)
+    for name in [*PepFilter.base_filters, "sort"]:
+        values = [value for value in request.GET.getlist(name) if value]
+        if name not in (SEARCH_FIELD, SEARCH_PARAM) and values:
+            wanted.setlist(name, values)
+    query = wanted.urlencode()
+    if request.session.get(REMEMBERED_FILTERS, "") != query:
+        request.session[REMEMBERED_FILTERS] = query
+    return None
+
+
 def pep_list_view(request):
     # The search posts (or, from an old bookmark, arrives as ?q=): it is kept server-side
     # and the list redirects to ?search=<token>, so a child's name is never in an address.
@@ -89,6 +115,9 @@ def pep_list_view(request):
         return _redirect_to_search(request, request.POST)
     if SEARCH_FIELD in request.GET:
         return _redirect_to_search(request, request.GET)
+    remembered = _remembered_filters(request)
+    if remembered is not None:
+        return remembered
     data = request.GET.copy()
     if data.get(SEARCH_PARAM):
         text = recall_search(request, data[SEARCH_PARAM])
@@ -182,7 +211,9 @@ def _selected_filters(form, query) -> list[dict]:
         if name == "term" and value != ALL_TERMS:
             # Without a term the list shows the current one: removing the term is "All terms".
             rest["term"] = ALL_TERMS
-        selected.append({"label": field.label or name, "value": shown, "remove_url": f"?{rest.urlencode()}"})
+        # Nothing left: ?clear, not a bare address, which would bring back the remembered filters.
+        remaining = rest.urlencode() or "clear=1"
+        selected.append({"label": field.label or name, "value": shown, "remove_url": f"?{remaining}"})
     return selected
 
 
