@@ -2,20 +2,22 @@
 gunicorn.conf.py hvs_qa.wsgi:application` (README, "Production"; the figures behind the
 choice in bench/README.md, "Over HTTP").
 
-For a 2-core machine: 3 worker processes of 4 threads each (gthread). A page spends much
-of its time waiting on PostgreSQL, so threads overlap that wait cheaply; more than one
-process lets both cores run Python at once (one process's threads share one core: the
-GIL) and keeps the app answering while one process renders a long export. 3 x 4 = 12
-requests in flight and 12 database connections at most (CONN_MAX_AGE keeps them open).
-Override with WEB_CONCURRENCY (processes) and GUNICORN_THREADS; on a bigger machine
-start from one process a core plus one.
+For a 2-core machine: 2 worker processes of 8 threads each (gthread). A process a core
+lets both cores run Python at once (a process's threads share one: the GIL); the threads
+overlap what a page spends waiting on PostgreSQL, and keep short pages moving while a
+long export or PDF holds one thread. 2 x 8 = 16 requests in flight and 16 database
+connections at most (CONN_MAX_AGE keeps them open). With 50 users at once on ten years
+of history it served about twice the requests a second of 3 x 4, 4 x 2 or 5 sync
+processes, with the shortest tail (bench/README.md, "Over HTTP"). Override with
+WEB_CONCURRENCY (processes) and GUNICORN_THREADS; on a bigger machine start from a
+process a core and measure with `bench/run http --concurrent-only --workers N --threads M`.
 """
 
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread" if threads > 1 else "sync"
 
 # The board report is built by the worker (Celery), so no request should take long: a
@@ -23,10 +25,13 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5  # behind the reverse proxy, which reuses its connections
-# Each process is replaced after about a thousand requests (not all at once), so a slow
-# leak cannot grow for ever.
-max_requests = 1000
-max_requests_jitter = 100
+# Each process is replaced after a few thousand requests (not all at once), so a slow leak
+# cannot grow for ever. The app is loaded before the processes fork, so a replacement
+# answers at once: loading Django in each new process took 2-5 s on 2 busy cores, and the
+# requests queued for it waited that long (bench/README.md, "Over HTTP").
+max_requests = 5000
+max_requests_jitter = 500
+preload_app = True
 
 # The heartbeat file in memory, not on the container's overlay disk.
 if os.path.isdir("/dev/shm"):

@@ -88,6 +88,9 @@ def parse_args(argv=None):
     parser.add_argument("--users", type=int, default=50, help="users at once in the concurrent run (0: none)")
     parser.add_argument("--seconds", type=float, default=25, help="length of the concurrent run")
     parser.add_argument("--no-pdf", action="store_true", help="skip the board PDF and its floor")
+    parser.add_argument(
+        "--concurrent-only", action="store_true", help="only the concurrent run (to compare gunicorn configurations)"
+    )
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="print two runs side by side")
     return parser.parse_args(argv)
@@ -280,7 +283,7 @@ def build(args) -> dict:
     )
 
 
-def prepare() -> dict:
+def prepare(encoded_password: str = "") -> dict:
     """Every run: the bench users' password and second factor (fresh recovery codes), an
     administrator, the manager's draft review, ANALYZE. Returns what the pages need."""
     from axes.models import AccessAttempt
@@ -302,7 +305,7 @@ def prepare() -> dict:
             defaults={"role": Role.ADMINISTRATOR, "first_name": "Admin", "last_name": "Bench"},
         )
         bench = User.objects.filter(username__startswith="bench-")
-        bench.update(password=make_password(PASSWORD), is_active=True)
+        bench.update(password=encoded_password or make_password(PASSWORD), is_active=True)
         AccessAttempt.objects.filter(username__startswith="bench-").delete()
         TOTPDevice.objects.filter(user__in=bench).delete()
         StaticDevice.objects.filter(user__in=bench).delete()
@@ -466,8 +469,8 @@ def stop_server(server: subprocess.Popen) -> None:
 
 
 def gunicorn_config(args) -> dict:
-    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", "3"))
-    threads = args.threads or int(os.environ.get("GUNICORN_THREADS", "4"))
+    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", "2"))
+    threads = args.threads or int(os.environ.get("GUNICORN_THREADS", "8"))
     return {"workers": workers, "threads": threads}
 
 
@@ -683,6 +686,8 @@ def concurrent_sessions(port: int, tokens: dict, count: int, pages: list[Page], 
             p for p in by_role.get(role, ["/"]) if not (role == "officer" and p[:6] == "/peps/" and p[6:7].isdigit())
         ]
         paths += own.get(username, [])
+        if username != ROLE_USERS["manager"]:  # the draft to rate is bench-manager0's
+            paths = [p for p in paths if not p.endswith("/rate/")]
         with lock:
             sessions.append((client, paths))
 
@@ -704,19 +709,20 @@ def _fmt(value, spec: str = ".0f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def print_pages(results: list[dict]) -> None:
-    print(
+def format_pages(results: list[dict]) -> str:
+    lines = [
         f"{'page':<34} {'role':<13} {'queries':>7} {'first':>8} {'p50':>8} {'p95':>8} {'bare p95':>8} "
         f"{'x bare':>7} {'<=10x':>5} {'status':>10}"
-    )
+    ]
     for r in results:
         target = "-" if r["download"] else ("yes" if r["ratio"] <= INTERACTIVE_TARGET else "no")
         statuses = ",".join(r["statuses"]) + ("" if r["ok"] else " !")
-        print(
+        lines.append(
             f"{r['name'][:34]:<34} {r['role']:<13} {_fmt(r['queries'], 'd'):>7} {r['first_ms']:>8.1f} "
             f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['bare_p95_ms']:>8.1f} {r['ratio']:>7.1f} {target:>5} "
             f"{statuses:>10}"
         )
+    return "\n".join(lines)
 
 
 def print_report(result: dict) -> None:
@@ -730,7 +736,7 @@ def print_report(result: dict) -> None:
     print("Times in ms; first = the first request (cold); p50/p95 of the warm ones; x bare = p95 / the bare")
     print("view's p95, interleaved with the page; queries = one request's, counted in the server.")
     print()
-    print_pages(result["pages"])
+    print(format_pages(result["pages"]))
     interactive = [r for r in result["pages"] if not r["download"]]
     met = sum(1 for r in interactive if r["ratio"] <= INTERACTIVE_TARGET)
     print()
@@ -824,7 +830,7 @@ def run(args) -> dict:
             clients[role] = Client(args.port)
             clients[role].sign_in(username, context["tokens"][username][0])
         queries = QueryLog(query_log)
-        for page in pages:
+        for page in pages if not args.concurrent_only else []:
             client = clients[page.role]
             if page.path == "SEARCH":
                 page.path = search_path(client)
@@ -838,14 +844,17 @@ def run(args) -> dict:
                 f"{r['queries']} queries, {','.join(r['statuses'])}",
                 flush=True,
             )
-        for role in ("vsh", "manager"):
+        if args.concurrent_only:
+            for page in pages:
+                page.results = {"ok": True}
+        for role in ("vsh", "manager") if not args.concurrent_only else ():
             path = f"/reports/ratings.csv?term={term.pk}"
             answer = clients[role].get(path)
             rows = answer.body.count(b"\n") - 1
             result["exports"].append(
                 {"role": role, "rows": rows, "seconds": answer.seconds, "rows_per_s": rows / answer.seconds}
             )
-        if not args.no_pdf and (not args.pages or "board" in args.pages):
+        if not args.no_pdf and not args.concurrent_only and (not args.pages or "board" in args.pages):
             pdf = measure_board_pdf(clients["vsh"], term)
             pdf["floor_s"] = weasyprint_floor(pdf["pages"])
             pdf["ratio"] = pdf["warm_s"] / pdf["floor_s"]
