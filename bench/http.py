@@ -428,7 +428,9 @@ def pages_for(context: dict) -> list[Page]:
 # --- The server ----------------------------------------------------------------------------------
 
 
-def start_server(args, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+def start_server(args, env: dict[str, str], log_path: Path, wait: bool = True) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:args.port; answering, unless `wait` is off (then
+    `wait_for_server` before the first request)."""
     env = dict(env, GUNICORN_ACCESS_LOG=str(log_path.with_suffix(".access.log")))
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
@@ -444,17 +446,23 @@ def start_server(args, env: dict[str, str], log_path: Path) -> subprocess.Popen:
     ]
     with open(log_path, "ab") as log:
         server = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    probe = Client(args.port)
+    if wait:
+        wait_for_server(server, args.port, log_path)
+    return server
+
+
+def wait_for_server(server: subprocess.Popen, port: int, log_path: Path) -> None:
+    probe = Client(port)
     deadline = time.monotonic() + 60
     while True:
         try:
             if probe.get("/login/").status == 200:
-                return server
+                return
         except OSError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             stop_server(server)
-            raise SystemExit(f"gunicorn did not start on port {args.port}: see {log_path}")
+            raise SystemExit(f"gunicorn did not start on port {port}: see {log_path}")
         time.sleep(0.2)
 
 

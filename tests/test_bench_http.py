@@ -18,30 +18,27 @@ from .services import require_service
 
 
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, transactional_db):
     require_service("postgresql", connection.vendor == "postgresql", "bench/http.py measures PostgreSQL")
-    authority.build_reporting_authority(children=20, officers=5, managers=2, years=1, reviewed=0.3, seed=2026)
-    # Production's hasher (the suite's MD5 is not in its list), with few iterations: the
-    # server checks it fast (and upgrades it once).
-    hasher = PBKDF2PasswordHasher()
-    context = bench_http.prepare(hasher.encode(bench_http.PASSWORD, hasher.salt(), iterations=1000))
     db = connection.settings_dict
     env = bench_http.server_environment(str(tmp_path / "queries.log"))
-    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    if db.get("PASSWORD"):
-        env["DATABASE_URL"] = env["DATABASE_URL"].replace("@", f":{db['PASSWORD']}@", 1)
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    env["DATABASE_URL"] = f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     args = argparse.Namespace(port=free_port(), workers=1, threads=2)
-    server = bench_http.start_server(args, env, tmp_path / "gunicorn.log")
+    # gunicorn loads the app while the authority is built.
+    server = bench_http.start_server(args, env, tmp_path / "gunicorn.log", wait=False)
     try:
+        authority.build_reporting_authority(children=20, officers=5, managers=2, years=1, reviewed=0.3, seed=2026)
+        # Production's hasher (the suite's MD5 is not in its list), with few iterations: the
+        # server checks it fast (and upgrades it once).
+        hasher = PBKDF2PasswordHasher()
+        context = bench_http.prepare(hasher.encode(bench_http.PASSWORD, hasher.salt(), iterations=1000))
+        bench_http.wait_for_server(server, args.port, tmp_path / "gunicorn.log")
         yield args.port, context, bench_http.QueryLog(tmp_path / "queries.log")
     finally:
         bench_http.stop_server(server)
 
 
-@pytest.mark.services
-# The server reads what the test wrote: committed, so transactional (and the flush
-# afterwards keeps the migrations' pro-formas).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_pages_are_measured_over_http_against_the_bare_view(served):
     port, context, queries = served
     client = bench_http.Client(port)
