@@ -67,6 +67,7 @@ YEARS_TARGET = 1.5  # ten years' p95 within 1.5x one year's
 CONCURRENT_P95_TARGET_MS = 1000.0
 EXPORT_RATE_TARGET = 50_000  # rows a second
 PDF_TARGET = 10.0  # the board PDF within 10x WeasyPrint's floor
+CUT_OFF = 599  # the status recorded for a request that got no answer
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -145,6 +146,9 @@ class Client:
             connection.request(method, path, body, sent)
             answer = connection.getresponse()
             content = answer.read()
+        except (OSError, http.client.HTTPException):
+            # Cut off (a worker killed at gunicorn's timeout, say): counted as status 599.
+            return Response(CUT_OFF, {}, b"", time.perf_counter() - started)
         finally:
             connection.close()
         seconds = time.perf_counter() - started
