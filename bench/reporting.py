@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/reporting.py [--children 2000 --years 10 --officers 25 --managers 4]
 
-Builds the authority with bench/sampling.py's builder (children, one PEP a child a term over
+Builds the authority with bench/authority.py's builder (children, one PEP a child a term over
 `--years` years, 30% of them reviewed with their area ratings), extended with what only the
 reports read: schools, social workers in four social care teams (each with a manager),
 the children's schools and social workers, each PEP's year group that term, completion
