@@ -7,7 +7,7 @@ against a bare one-query view in the same run (issue 12).
 
 1. The authority: bench/authority.py's builder with the reports' extras (2,000 children,
    ten years: 60,000 PEPs, 141,520 area ratings), unless --reuse. Then, every run: the
-   bench users get a password and a second factor (below), the VSH's manager gets a draft
+   bench users get a password and a second factor (below), bench-manager0 gets a draft
    review to rate, and the database is ANALYZEd.
 2. gunicorn with the project's gunicorn.conf.py, DEBUG=0, a SECRET_KEY, ALLOWED_HOSTS and
    the settings bench/http_settings.py: the app's, plus the bare view (``SELECT 1`` behind
@@ -24,7 +24,8 @@ against a bare one-query view in the same run (issue 12).
    run; the queries of one more request (counted in the server); the HTTP status.
 5. The ratings export's rate (rows a second), the board PDF through request -> status ->
    download against WeasyPrint's floor (plain paragraphs, the same number of pages), and
-   --users users at once for --seconds (then the bare view alone, the same way).
+   --users users at once for --seconds (then the bare view alone, the same way;
+   --concurrent-only for that alone, to compare gunicorn's --workers and --threads).
 
 It measures; it does not fail on a target missed (exit 0), only when it cannot run.
 """
