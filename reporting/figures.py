@@ -886,6 +886,10 @@ class AreaCounts:
             self.counts[Rating(rating)] += n
 
 
+# Per pro-forma area, the learning page lists this many of the Amber and Red ratings.
+WEAK_SHOWN = 25
+
+
 @dataclass
 class WeakRating:
     """One Amber or Red rating of an area, with its review's development points."""
@@ -909,7 +913,8 @@ class LearningRow:
     # Areas only: the phases the area was rated in, its position, the Amber/Red ratings.
     phases: set = field(default_factory=set)
     position: int = 0
-    weak: list[WeakRating] = field(default_factory=list)
+    weak: list[WeakRating] = field(default_factory=list)  # the latest WEAK_SHOWN, most recent first
+    weak_total: int = 0  # all of them
 
     @property
     def phase_labels(self) -> str:
@@ -1097,10 +1102,16 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
             "review__pep__officer__last_name",
             "review__pep__officer__username",
         )
-        .order_by("review__pep__term__start_date", "review__pep__child__la_reference", "area__position", "pk")
+        .order_by("-review__pep__term__start_date", "review__pep__child__la_reference", "area__position", "pk")
     ):
         title, rating, comment, points, pep_id, reference, term_id, first, last, username = weak
-        areas[area_key(title)].weak.append(
+        area = areas[area_key(title)]
+        area.weak_total += 1
+        # The page lists the latest of each area (their words are what supervision reads);
+        # the rest stay counted. All the comments are in each term's ratings download.
+        if len(area.weak) >= WEAK_SHOWN:
+            continue
+        area.weak.append(
             WeakRating(
                 pep_id=pep_id,
                 la_reference=reference,

@@ -19,6 +19,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+import reporting.figures
 from core.vocabulary import Phase, Rating, Season
 from peps.models import Child, Pep, PepStatus, Term
 from reporting.figures import AreaCounts, Improvement, area_key, learning_figures, learning_terms
@@ -99,13 +100,22 @@ def test_the_development_points_of_the_amber_and_red_ratings_per_area(learning, 
     figures = learning_figures(vsh, learning["terms"])
     meeting = _row(figures.by_area, "PEP meeting")
     a, c = learning["a"], learning["c"]
+    # The most recent term first.
     assert [(w.la_reference, w.rating, w.development_points) for w in meeting.weak] == [
-        (a.child.la_reference, RED, "Make the targets SMART"),
         (c.child.la_reference, RED, "Invite the SW"),
+        (a.child.la_reference, RED, "Make the targets SMART"),
     ]
-    assert meeting.weak[0].comment == f"comment {a.child.la_reference}"
-    assert meeting.weak[0].pep_id == a.pk
+    assert meeting.weak[1].comment == f"comment {a.child.la_reference}"
+    assert meeting.weak[1].pep_id == a.pk
+    assert meeting.weak_total == 2
     assert _row(figures.by_area, "Education").weak == []
+
+
+def test_the_page_lists_the_latest_amber_and_red_of_an_area_and_counts_them_all(learning, vsh, monkeypatch):
+    monkeypatch.setattr(reporting.figures, "WEAK_SHOWN", 1)
+    meeting = _row(learning_figures(vsh, learning["terms"]).by_area, "PEP meeting")
+    assert [w.la_reference for w in meeting.weak] == [learning["c"].child.la_reference]
+    assert meeting.weak_total == 2
 
 
 def test_by_officer_team_and_term(learning, vsh, officer, other_officer, manager, other_manager):
