@@ -388,6 +388,16 @@ def measure_pdfs(term) -> dict:
             "kib": len(data) / 1024,
             "mib": _peak_mib(lambda f=function: f(term)),
         }
+    # The board report's Word version (reporting.docx) is built in the request: its time is the page's.
+    from reporting.docx import board_report_docx
+
+    data, queries, seconds, _ = _timed(lambda: board_report_docx(term))
+    results["board_docx"] = {
+        "seconds": seconds,
+        "queries": queries,
+        "kib": len(data) / 1024,
+        "mib": _peak_mib(lambda: board_report_docx(term)),
+    }
     return results
 
 
@@ -486,6 +496,13 @@ def run(args) -> None:
                 (f"(c) {title}: KiB", f"{a['kib']:.0f}", f"{b['kib']:.0f}"),
                 (f"(c) {title}: peak MiB", f"{a['mib']:.1f}", f"{b['mib']:.1f}"),
             ]
+        a, b = small["pdfs"]["board_docx"], large["pdfs"]["board_docx"]
+        rows += [
+            ("(c) board Word: time (s)", f"{a['seconds']:.2f}", f"{b['seconds']:.2f}"),
+            ("(c) board Word: queries", a["queries"], b["queries"]),
+            ("(c) board Word: KiB", f"{a['kib']:.0f}", f"{b['kib']:.0f}"),
+            ("(c) board Word: peak MiB", f"{a['mib']:.1f}", f"{b['mib']:.1f}"),
+        ]
     else:
         notes.append(
             "(c) skipped: "

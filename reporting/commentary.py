@@ -56,9 +56,7 @@ def commentary_for(term: Term) -> BoardCommentary | None:
     return BoardCommentary.objects.filter(term=term).select_related("updated_by").first()
 
 
-def save_commentary(
-    term: Term, *, by: User, version: int, commentary: str, next_steps: str
-) -> BoardCommentary:
+def save_commentary(term: Term, *, by: User, version: int, commentary: str, next_steps: str) -> BoardCommentary:
     """Save the term's commentary from a form opened at ``version`` (0 before the first
     save): refused (CommentaryChangedElsewhere) if it was saved since."""
     if not by.has_perm(PERMISSION):

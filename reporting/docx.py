@@ -71,9 +71,10 @@ class _Writer:
                 run.add_break()
                 run.add_text(line)
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence], footer: Sequence | None = None) -> Table:
-        body = [list(header), *[list(r) for r in rows], *([list(footer)] if footer else [])]
-        table = self.doc.add_table(rows=len(body), cols=len(header))
+    def table(self, header: Sequence[str] | None, rows: Sequence[Sequence], footer: Sequence | None = None) -> Table:
+        """A table; ``header`` its header row (None: a list of labels and values, the cover's)."""
+        body = [*([list(header)] if header else []), *[list(r) for r in rows], *([list(footer)] if footer else [])]
+        table = self.doc.add_table(rows=len(body), cols=len(body[0]))
         table.style = self.style("Table Grid", "Normal Table")
         for r, values in enumerate(body):
             for col, value in enumerate(values):
@@ -81,10 +82,11 @@ class _Writer:
                 cell.text = "" if value is None else str(value)
                 if col:  # the numbers, right aligned as in the PDF
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                if r == 0 or (footer and r == len(body) - 1):
+                if (header and r == 0) or (footer and r == len(body) - 1):
                     for run in cell.paragraphs[0].runs:
                         run.bold = True
-        _repeat_as_header(table.rows[0])
+        if header:
+            _repeat_as_header(table.rows[0])
         self.doc.add_paragraph(style=self.style("Normal"))  # Word runs adjacent tables together
         return table
 
@@ -132,7 +134,7 @@ class _Writer:
         self.heading("Personal Education Plans: completion and quality", 0)
         self.para(str(term), "Subtitle")
         self.table(
-            ["", ""],
+            None,
             [
                 ["Report of", f"Virtual School Head, {c['virtual_school_name']}"],
                 ["Term", f"{term} ({_day(term.start_date)} to {_day(term.end_date)})"],
@@ -349,7 +351,10 @@ class _Writer:
         if actions["agreed"]:
             self.table(
                 ["Actions", "Number", "Share of actions agreed"],
-                [["Agreed", actions["agreed"], "100%"], *[[r["label"], r["count"], r["share"]] for r in actions["rows"]]],
+                [
+                    ["Agreed", actions["agreed"], "100%"],
+                    *[[r["label"], r["count"], r["share"]] for r in actions["rows"]],
+                ],
             )
             self.table(
                 ["Theme", "Actions", "Share of actions agreed"],

@@ -680,9 +680,7 @@ def test_board_report_without_actions_says_so(empty_term):
 # --- the VSH's commentary and next steps (issue 13, item 10) ---------------------------
 
 
-def test_board_report_shows_the_vshs_commentary_after_the_headlines_and_next_steps_after_the_actions(
-    term_data, vsh
-):
+def test_board_report_shows_the_vshs_commentary_after_the_headlines_and_next_steps_after_the_actions(term_data, vsh):
     term = term_data["term"]
     save_commentary(
         term,

@@ -6,28 +6,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('peps', '0004_drop_redundant_indexes'),
-        ('reporting', '0005_file_retention'),
+        ("peps", "0004_drop_redundant_indexes"),
+        ("reporting", "0005_file_retention"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BoardCommentary',
+            name="BoardCommentary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('commentary', models.TextField(blank=True, max_length=6000, verbose_name='commentary from the Virtual School Head')),
-                ('next_steps', models.TextField(blank=True, max_length=4000, verbose_name='actions arising: next steps')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=0)),
-                ('term', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='board_commentary', to='peps.term')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='board_commentaries', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "commentary",
+                    models.TextField(
+                        blank=True, max_length=6000, verbose_name="commentary from the Virtual School Head"
+                    ),
+                ),
+                (
+                    "next_steps",
+                    models.TextField(blank=True, max_length=4000, verbose_name="actions arising: next steps"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=0)),
+                (
+                    "term",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="board_commentary", to="peps.term"
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="board_commentaries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'board report commentary',
-                'verbose_name_plural': 'board report commentaries',
+                "verbose_name": "board report commentary",
+                "verbose_name_plural": "board report commentaries",
             },
         ),
     ]

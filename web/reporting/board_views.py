@@ -88,4 +88,3 @@ def board_docx(request):
     response = HttpResponse(content, content_type=docx.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
