@@ -132,3 +132,13 @@ def test_the_word_version_downloads_for_whoever_may_ask_for_the_board_report(cli
 def test_an_officer_gets_no_word_version(client, officer, term):
     client.force_login(officer)
     assert client.get(WORD, {"term": term.pk}).status_code == 403
+
+
+def test_the_dashboard_links_to_the_commentary_for_the_vsh_only_and_to_the_word_version(client, vsh, manager, term):
+    client.force_login(vsh)
+    body = client.get(reverse("reporting:dashboard"), {"term": term.pk}).content.decode()
+    assert f'href="{PAGE}?term={term.pk}" id="dashboard-commentary-link"' in body
+    assert f'href="{WORD}?term={term.pk}"' in body
+    client.force_login(manager)
+    body = client.get(reverse("reporting:dashboard"), {"term": term.pk}).content.decode()
+    assert "dashboard-commentary-link" not in body and f'href="{WORD}?term={term.pk}"' in body
