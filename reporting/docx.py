@@ -48,11 +48,12 @@ class _Writer:
     def __init__(self, context: dict):
         self.c = context
         self.doc = _blank_document()
+        self.style_names = {style.name for style in self.doc.styles}
 
     # --- the pieces ----------------------------------------------------------------
 
     def style(self, name: str, fallback: str = "Normal") -> str:
-        return name if name in [s.name for s in self.doc.styles] else fallback
+        return name if name in self.style_names else fallback
 
     def heading(self, text: str, level: int) -> None:
         self.doc.add_heading(text, level=level)
@@ -74,16 +75,18 @@ class _Writer:
     def table(self, header: Sequence[str] | None, rows: Sequence[Sequence], footer: Sequence | None = None) -> Table:
         """A table; ``header`` its header row (None: a list of labels and values, the cover's)."""
         body = [*([list(header)] if header else []), *[list(r) for r in rows], *([list(footer)] if footer else [])]
-        table = self.doc.add_table(rows=len(body), cols=len(body[0]))
+        # Row by row: python-docx's table.cell(r, c) walks the whole grid on each call.
+        table = self.doc.add_table(rows=0, cols=len(body[0]))
         table.style = self.style("Table Grid", "Normal Table")
         for r, values in enumerate(body):
-            for col, value in enumerate(values):
-                cell = table.cell(r, col)
+            bold = bool((header and r == 0) or (footer and r == len(body) - 1))
+            for col, (cell, value) in enumerate(zip(table.add_row().cells, values, strict=True)):
                 cell.text = "" if value is None else str(value)
+                paragraph = cell.paragraphs[0]
                 if col:  # the numbers, right aligned as in the PDF
-                    cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                if (header and r == 0) or (footer and r == len(body) - 1):
-                    for run in cell.paragraphs[0].runs:
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                if bold:
+                    for run in paragraph.runs:
                         run.bold = True
         if header:
             _repeat_as_header(table.rows[0])
