@@ -54,4 +54,5 @@ EXPOSE 8000
 # The web app's health (GET /health/); compose runs the worker's own check instead, and
 # none for beat.
 HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 CMD ["python", "bin/healthcheck"]
-CMD ["gunicorn", "hvs_qa.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Processes, threads, timeout and log format: gunicorn.conf.py (WEB_CONCURRENCY, GUNICORN_THREADS).
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "hvs_qa.wsgi:application"]

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from core.queries import InSubquery
 from core.vocabulary import Rating, Role
 from notices.models import Notice
 from peps.models import Child, Pep, PepStatus
@@ -123,9 +124,13 @@ def visible_peps(user: User) -> QuerySet[Pep]:
         return peps.none()
     # A PEP stays visible to the officer who held it that term, and to the child's
     # current officer, who needs the history; and to whoever a QA sample assigns it to
-    # (a manager moderating another team's PEP).
+    # (a manager moderating another team's PEP). Each arm is a column of peps_pep that
+    # an index serves (officer, (child, term), pk), the small sets computed first, so
+    # the cost follows the user's caseload and the term asked for, not the archive
+    # (core.queries.InSubquery; tests/test_query_plans.py).
+    children = Child.objects.filter(allocated_officer__in=officers).values("pk")
     assigned = SampleEntry.objects.filter(assigned_to=user).values("pep")
-    return peps.filter(Q(officer__in=officers) | Q(child__allocated_officer__in=officers) | Q(pk__in=assigned))
+    return peps.filter(Q(officer__in=officers) | Q(InSubquery("child", children)) | Q(InSubquery("pk", assigned)))
 
 
 def peps_with_outcome_visible(user: User) -> QuerySet[Pep]:
@@ -347,14 +352,16 @@ def may_correct_review(user, review: QaReview) -> bool:
 
 @rules.predicate
 def may_finalise_without_qa(user, pep: Pep) -> bool:
-    """The child's officer, their line manager and the VSH may finalise a submitted PEP
-    that the QA sample did not pick (whether it did is for sampling's finalise service)."""
+    """The officer's line manager and the VSH may finalise a submitted PEP that the QA
+    sample did not pick (whether it did is for sampling's finalise service). Not the
+    officer: finalising says the plan is good enough without QA, which is for whoever
+    assures its quality (the policy's managers), not for its author."""
     if not _active(user) or pep.pk in set(blind_peps(user).values_list("pep_id", flat=True)):
         return False
     if user.role == Role.VSH:
         return True
     officers = [o for o in (pep.officer, pep.child.allocated_officer) if o is not None]
-    return any(user.pk in (officer.pk, officer.line_manager_id) for officer in officers)
+    return any(officer.pk != user.pk and officer.line_manager_id == user.pk for officer in officers)
 
 
 @rules.predicate

@@ -60,6 +60,9 @@ class UserAdmin(SecondFactorAdmin, BaseUserAdmin):
     autocomplete_fields = ("line_manager",)
     actions = ["unlock_sign_in", "reset_second_factor"]
     filter_horizontal = ("lead_areas", "groups", "user_permissions")
+    # Set by signing in and by creating the user, never typed: and the admin's split date
+    # and time inputs have no label of their own (axe: label).
+    readonly_fields = ("last_login", "date_joined")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         ("Virtual School", {"fields": ("role", "job_title", "line_manager", "start_date", "lead_areas")}),

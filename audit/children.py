@@ -5,7 +5,7 @@ from django.db import models
 from peps.models import AspirationEntry, Child, Pep
 from practice.models import GoldExemplar, PeerReviewPep
 from reviews.models import Amendment, AreaRating, QaReview, ReviewCorrection
-from sampling.models import SampleEntry
+from sampling.models import ModerationSettlement, SampleEntry
 
 # The path from each record to its child's id. A model not here concerns no one child
 # (a pro-forma, a sample, a user, a peer-review meeting, an export of many children).
@@ -18,6 +18,7 @@ CHILD_PATHS: dict[type[models.Model], str] = {
     ReviewCorrection: "review__pep__child_id",
     Amendment: "pep__child_id",
     SampleEntry: "pep__child_id",
+    ModerationSettlement: "entry__pep__child_id",
     PeerReviewPep: "pep__child_id",
     GoldExemplar: "review__pep__child_id",
 }

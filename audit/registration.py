@@ -22,7 +22,7 @@ from practice.models import (
     TrainingOffer,
 )
 from reviews.models import Amendment, AreaRating, ProForma, ProFormaArea, QaReview, ReviewCorrection
-from sampling.models import Sample, SampleEntry
+from sampling.models import ModerationSettlement, Sample, SampleEntry
 
 from .children import CACHED, CHILD_PATHS, child_of
 
@@ -53,6 +53,7 @@ AUDITED: dict[type[models.Model], dict] = {
     ProFormaArea: {},
     Sample: {},
     SampleEntry: {},
+    ModerationSettlement: {},
     PeerReviewMeeting: {"m2m_fields": {"attendees"}},
     PeerReviewPep: {},
     # One-to-one supervision: staff records (no child's; the reviews discussed are by id).

@@ -35,7 +35,6 @@ of its own (it is migrated and filled; --flush empties it first):
 
 import argparse
 import csv
-import importlib.util
 import os
 import random
 import shutil
@@ -49,6 +48,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 # This file is bench/imports.py: keep `import imports` pointing at the app, not at us.
 sys.path[:] = [str(BASE_DIR)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+
+from bench import authority  # noqa: E402 - after the path fix
 
 SEASONS = ["autumn", "spring", "summer"]
 CHILD_HEADINGS = [
@@ -133,25 +134,13 @@ def setup_django() -> Path | None:
     return temp
 
 
-def _load_builder():
-    """bench/sampling.py, under another name (`sampling` is the app), for its wipe."""
-    spec = importlib.util.spec_from_file_location("bench_sampling", Path(__file__).with_name("sampling.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def wipe() -> None:
     """The sampling benchmark's wipe, then what imports add: the imports and the schools."""
     from imports.models import ImportRowChange, ImportRowError, ImportRun, ImportSource
-    from peps.models import DesignatedTeacher, School, SocialCareTeam, SocialWorker
 
     for import_model in (ImportRowChange, ImportRowError, ImportRun, ImportSource):
         import_model.objects.all()._raw_delete(import_model.objects.db)
-    _load_builder().wipe()
-    for place_model in (DesignatedTeacher, SocialWorker, SocialCareTeam, School):
-        place_model.objects.all()._raw_delete(place_model.objects.db)
+    authority.wipe_all()
 
 
 def build_staff_and_schools(officers: int, schools: int = 166) -> dict:

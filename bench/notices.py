@@ -31,7 +31,6 @@ first (it refuses a database that holds terms):
 """
 
 import argparse
-import importlib.util
 import multiprocessing
 import os
 import re
@@ -46,6 +45,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 # This file is bench/notices.py: keep `import notices` pointing at the app, not at us.
 sys.path[:] = [str(BASE_DIR)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+
+from bench import authority  # noqa: E402 - after the path fix
 
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.I | re.M)
 
@@ -84,23 +85,9 @@ def setup_django() -> Path | None:
     return temp
 
 
-def _load_builder():
-    """bench/sampling.py, under another name (`sampling` is the app), for its wipe."""
-    spec = importlib.util.spec_from_file_location("bench_sampling", Path(__file__).with_name("sampling.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def wipe() -> None:
-    """The sampling benchmark's wipe (which empties the outbox and amendments first), then
-    the schools, designated teachers and social workers this one adds."""
-    from peps.models import DesignatedTeacher, School, SocialCareTeam, SocialWorker
-
-    _load_builder().wipe()
-    for model in (DesignatedTeacher, SocialWorker, SocialCareTeam, School):
-        model.objects.all()._raw_delete(model.objects.db)
+# The sampling benchmark's wipe (which empties the outbox and amendments first), then the
+# schools, designated teachers and social workers this one adds.
+wipe = authority.wipe_all
 
 
 def build(*, peps: int, officers: int, managers: int):

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/reporting.py [--children 2000 --years 10 --officers 25 --managers 4]
 
-Builds the authority with bench/sampling.py's builder (children, one PEP a child a term over
+Builds the authority with bench/authority.py's builder (children, one PEP a child a term over
 `--years` years, 30% of them reviewed with their area ratings), extended with what only the
 reports read: schools, social workers in four social care teams (each with a manager),
 the children's schools and social workers, each PEP's year group that term, completion
@@ -34,36 +34,18 @@ and fills (and with --flush empties first; it refuses a database that holds term
 import argparse
 import importlib.util
 import io
-import random
 import sys
 import time
 import tracemalloc
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from peps.models import Child, School, SocialWorker
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # This file is bench/reporting.py: keep `import reporting` pointing at the app, not at us.
 sys.path[:] = [str(BASE_DIR)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 
 
-def _load_builder():
-    """bench/sampling.py, under another name (`sampling` is the app)."""
-    spec = importlib.util.spec_from_file_location("bench_sampling", Path(__file__).with_name("sampling.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = _load_builder()
-
-TEAMS = [("North", "Nadia North"), ("South", "Sol South"), ("East", "Esme East"), ("West", "Wes West")]
-# Each team's SWs update their section of the ePEP this often (the reports compare teams).
-SECTION_UPDATED = [0.92, 0.84, 0.76, 0.66]
+from bench import authority  # noqa: E402 - after the path fix
+from bench.authority import TEAMS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -84,188 +66,18 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-class ReportingExtras:
-    """What only the reports read, filled in by the builder's `extras` hooks (its own
-    random generator, so the builder's data stay the same)."""
-
-    def __init__(self, *, children: int, seed: int):
-        self.children = children
-        self.rng = random.Random(f"{seed}-reporting")
-        self.schools: list[School] = []
-        self.social_workers: list[SocialWorker] = []
-        self.team_of: dict[int | None, int] = {}
-        self.kids: list[Child] = []
-        self.team_of_child: dict[int, int] | None = None
-
-    def setup(self) -> None:
-        from peps.models import School, SocialCareTeam, SocialWorker
-
-        self.schools = School.objects.bulk_create(
-            School(
-                name=f"Bench school {n:03d}",
-                urn=f"{900000 + n}",
-                local_authority="Benchshire",
-                is_out_of_authority=n % 6 == 0,
-            )
-            for n in range(max(5, self.children // 12))
-        )
-        teams = SocialCareTeam.objects.bulk_create(
-            SocialCareTeam(
-                name=f"{name} team", manager_name=manager, manager_email=f"{name.lower()}.team@bench.example.org"
-            )
-            for name, manager in TEAMS
-        )
-        self.social_workers = SocialWorker.objects.bulk_create(
-            SocialWorker(name=f"Social worker {n:03d}", email=f"sw{n}@bench.example.org", team=teams[n % len(teams)])
-            for n in range(max(len(teams), self.children // 20))
-        )
-        self.team_of = {sw.pk: n % len(teams) for n, sw in enumerate(self.social_workers)}
-
-    def child(self, kid) -> None:
-        kid.school = None if self.rng.random() < 0.02 else self.rng.choice(self.schools)
-        kid.social_worker = self.rng.choice(self.social_workers)
-        self.kids.append(kid)
-
-    def pep(self, pep, term, latest: bool) -> None:
-        # The builder completes every PEP on its meeting date, always before the deadline.
-        roll = self.rng.random()
-        if latest and pep.status == "draft":
-            pep.date_completed = None
-        elif roll < 0.12:
-            pep.date_completed = term.pep_deadline + timedelta(days=self.rng.randint(1, 35))
-        elif roll < 0.17:
-            pep.date_completed = None
-        elif roll < 0.20:
-            pep.date_completed = term.pep_deadline  # on the day: on time
-        if self.team_of_child is None:  # the children have their ids by now
-            self.team_of_child = {kid.pk: self.team_of[kid.social_worker_id] for kid in self.kids}
-        pep.sw_section_updated = self.rng.random() < SECTION_UPDATED[self.team_of_child[pep.child_id]]
-
-
 def build(*, children, officers, managers, args) -> dict:
-    extras = ReportingExtras(children=children, seed=args.seed)
-    started = time.perf_counter()
-    built = builder.build_authority(
+    return authority.build_reporting_authority(
         children=children,
-        years=args.years,
         officers=officers,
         managers=managers,
+        years=args.years,
         reviewed=args.reviewed,
         seed=args.seed,
-        extras=extras,
     )
-    built["moderated"] = complete_the_latest_term(built["latest_term"], args.seed)
-    built["schools"], built["social_workers"] = len(extras.schools), len(extras.social_workers)
-    built["build_seconds"] = time.perf_counter() - started
-    return built
 
 
-def complete_the_latest_term(term, seed) -> int:
-    """Amendments, samples and moderation for the term the reports look at."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from core.vocabulary import Rating
-    from peps.models import Pep, PepStatus, PepStatusChange
-    from reviews import rules
-    from reviews.models import AreaRating, QaReview
-    from sampling.models import SampleEntry
-    from sampling.selectors import MODERATION_KINDS
-    from sampling.services import draw_term_samples
-
-    rng = random.Random(f"{seed}-moderation")
-    with transaction.atomic():
-        returned = list(Pep.objects.filter(term=term, status=PepStatus.RETURNED).values_list("pk", flat=True))
-        amended = returned[::2]
-        PepStatusChange.objects.bulk_create(
-            [
-                PepStatusChange(pep_id=pk, from_status=PepStatus.SUBMITTED, to_status=PepStatus.RETURNED)
-                for pk in returned
-            ]
-            + [
-                PepStatusChange(pep_id=pk, from_status=PepStatus.RETURNED, to_status=PepStatus.SUBMITTED)
-                for pk in amended
-            ],
-            batch_size=2000,
-        )
-        Pep.objects.filter(pk__in=amended).update(status=PepStatus.SUBMITTED)
-
-        draw_term_samples(term)
-
-        # Every moderation entry re-rated: each area as first rated, one in six a level off.
-        entries = list(
-            SampleEntry.objects.filter(
-                sample__term=term,
-                sample__kind__in=MODERATION_KINDS,
-                original_review__isnull=False,
-                assigned_to__isnull=False,
-            )
-            .select_related("original_review")
-            .order_by("pk")
-        )
-        first: dict[int, list[tuple[int, str]]] = {}
-        for review_id, area_id, rating in (
-            AreaRating.objects.filter(review__in=[e.original_review_id for e in entries])
-            .order_by("area__position")
-            .values_list("review_id", "area_id", "rating")
-        ):
-            first.setdefault(review_id, []).append((area_id, rating))
-        scale: list[str] = [Rating.RED, Rating.AMBER, Rating.GREEN, Rating.GOLD]
-        reviews, ratings_of = [], []
-        for entry in entries:
-            # Filtered on both above.
-            assert entry.original_review is not None and entry.assigned_to_id is not None
-            ratings = []
-            for area_id, rating in first[entry.original_review.pk]:
-                if rng.random() < 1 / 6:
-                    rank = scale.index(rating) + rng.choice([-1, 1])
-                    rating = scale[min(3, max(0, rank))]
-                ratings.append((area_id, rating))
-            values = [r for _, r in ratings]
-            reviews.append(
-                QaReview(
-                    pep_id=entry.pep_id,
-                    reviewer_id=entry.assigned_to_id,
-                    kind="moderation",
-                    pro_forma_id=entry.original_review.pro_forma_id,
-                    status="submitted",
-                    overall_judgement=rules.overall_judgement(values),
-                    needs_amendment=rules.needs_amendment(values),
-                    submitted_at=timezone.now(),
-                )
-            )
-            ratings_of.append(ratings)
-        QaReview.objects.bulk_create(reviews)
-        AreaRating.objects.bulk_create(
-            (
-                AreaRating(review_id=review.pk, area_id=area_id, rating=rating, comment="Bench moderation.")
-                for review, ratings in zip(reviews, ratings_of, strict=True)
-                for area_id, rating in ratings
-            ),
-            batch_size=2000,
-        )
-        for entry, review in zip(entries, reviews, strict=True):
-            assert entry.original_review is not None
-            entry.review = review
-            if review.overall_judgement != entry.original_review.overall_judgement and rng.random() < 0.5:
-                entry.agreed_judgement = entry.original_review.overall_judgement
-                entry.settled_at = timezone.now()
-        SampleEntry.objects.bulk_update(entries, ["review", "agreed_judgement", "settled_at"])
-    return len(entries)
-
-
-def wipe() -> None:
-    from peps.models import DesignatedTeacher, School, SocialCareTeam, SocialWorker
-
-    try:
-        from reporting.models import ReportRequest
-    except ImportError:
-        pass
-    else:
-        ReportRequest.objects.all().delete()
-    builder.wipe()
-    for model in (SocialWorker, SocialCareTeam, DesignatedTeacher, School):
-        model.objects.all()._raw_delete(model.objects.db)
+wipe = authority.wipe_all
 
 
 def _timed(function, runs=1):
@@ -328,6 +140,8 @@ def measure_dashboard(term) -> dict:
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections, reset_queries
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
 
@@ -335,7 +149,15 @@ def measure_dashboard(term) -> dict:
     if url is None:
         return {}
     client = Client(HTTP_HOST="localhost")
-    client.force_login(User.objects.get(username="bench-vsh"))
+    vsh = User.objects.get(username="bench-vsh")
+    client.force_login(vsh)
+    # Staff pages need the second factor: mark the session verified, as django_otp.login does.
+    device = TOTPDevice.objects.filter(user=vsh, confirmed=True).first() or TOTPDevice.objects.create(
+        user=vsh, name="bench", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     url = f"{url}?term={term.pk}"
 
     def page():
@@ -372,21 +194,74 @@ def pdf_functions():
     return functions if all(functions.values()) else None
 
 
+# Issue 12: the board PDF within 10x of the plain floor (plain_html) of its page count.
+BOARD_TARGET_RATIO = 10
+
+PLAIN_PARAGRAPH = (
+    "<p>"
+    + "The Virtual School reports to the board each term on the completion and quality of Personal Education Plans. "
+    * 6
+    + "</p>"
+)
+
+
+def plain_html(pages: int) -> str:
+    """The plain floor: ``pages`` A4 pages of a heading and two paragraphs each, in the
+    reports' font, no tables, no charts, no running heads: what WeasyPrint needs at least
+    to lay out and write that many pages."""
+    body = "".join(f"<h1 style='break-before: page'>Page {n + 1}</h1>{PLAIN_PARAGRAPH * 2}" for n in range(pages))
+    return (
+        "<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'><title>Plain</title>"
+        "<style>@page { size: A4; margin: 24mm 18mm 22mm 18mm; } "
+        "html { font-family: Arial, 'Liberation Sans', Helvetica, sans-serif; font-size: 10pt; }</style>"
+        f"</head><body>{body}</body></html>"
+    )
+
+
+def plain_pdf(pages: int) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=plain_html(pages)).write_pdf()
+
+
+def _best_cpu(function, runs=3) -> float:
+    """The best CPU seconds of ``runs``: on a shared machine wall time measures the
+    neighbours too, so the ratio to the plain floor is taken on CPU time."""
+    times = []
+    for _ in range(runs):
+        started = time.process_time()
+        function()
+        times.append(time.process_time() - started)
+    return min(times)
+
+
 def measure_pdfs(term) -> dict:
     from pypdf import PdfReader
 
     functions = pdf_functions()
     if functions is None:
         return {}
+    functions["board"](term)  # WeasyPrint's first document loads its fonts: not the report's time
     results = {}
     for name, function in functions.items():
-        data, queries, seconds, _ = _timed(lambda f=function: f(term))
+        data, queries, first, best = _timed(lambda f=function: f(term), runs=3)
+        pages = len(PdfReader(io.BytesIO(data)).pages)
+        plain_pages = len(PdfReader(io.BytesIO(plain_pdf(pages))).pages)
+        if plain_pages != pages:
+            raise SystemExit(f"the plain floor made {plain_pages} pages, not {pages}")
+        cpu = _best_cpu(lambda f=function: f(term))
+        plain_cpu = _best_cpu(lambda n=pages: plain_pdf(n))
         results[name] = {
-            "seconds": seconds,
+            "seconds": first,
+            "best": best,
+            "cpu": cpu,
             "queries": queries,
-            "pages": len(PdfReader(io.BytesIO(data)).pages),
+            "pages": pages,
             "kib": len(data) / 1024,
             "mib": _peak_mib(lambda f=function: f(term)),
+            "plain_cpu": plain_cpu,
+            "plain_mib": _peak_mib(lambda n=pages: plain_pdf(n)),
+            "ratio": cpu / plain_cpu,
         }
     # The board report's Word version (reporting.docx) is built in the request: its time is the page's.
     from reporting.docx import board_report_docx
@@ -490,11 +365,19 @@ def run(args) -> None:
         for name, title in (("board", "board PDF"), ("social_care", "social care PDF")):
             a, b = small["pdfs"][name], large["pdfs"][name]
             rows += [
-                (f"(c) {title}: time (s)", f"{a['seconds']:.2f}", f"{b['seconds']:.2f}"),
+                (
+                    f"(c) {title}: wall, first / best (s)",
+                    f"{a['seconds']:.2f} / {a['best']:.2f}",
+                    f"{b['seconds']:.2f} / {b['best']:.2f}",
+                ),
+                (f"(c) {title}: CPU, best (s)", f"{a['cpu']:.2f}", f"{b['cpu']:.2f}"),
+                (f"(c) {title}: plain floor CPU (s)", f"{a['plain_cpu']:.3f}", f"{b['plain_cpu']:.3f}"),
+                (f"(c) {title}: x plain floor (CPU)", f"{a['ratio']:.1f}", f"{b['ratio']:.1f}"),
                 (f"(c) {title}: queries", a["queries"], b["queries"]),
                 (f"(c) {title}: pages", a["pages"], b["pages"]),
                 (f"(c) {title}: KiB", f"{a['kib']:.0f}", f"{b['kib']:.0f}"),
                 (f"(c) {title}: peak MiB", f"{a['mib']:.1f}", f"{b['mib']:.1f}"),
+                (f"(c) {title}: plain peak MiB", f"{a['plain_mib']:.1f}", f"{b['plain_mib']:.1f}"),
             ]
         a, b = small["pdfs"]["board_docx"], large["pdfs"]["board_docx"]
         rows += [
@@ -525,6 +408,13 @@ def run(args) -> None:
             f"Note: the dashboard page ran {small['page_queries']} queries for the small authority and "
             f"{large['page_queries']} for the large one."
         )
+    if has_pdf:
+        ratio = large["pdfs"]["board"]["ratio"]
+        print(
+            f"The board PDF takes {ratio:.1f}x WeasyPrint's plain floor of the same page count in CPU time "
+            f"({large['pdfs']['board']['pages']} pages; the target is at most {BOARD_TARGET_RATIO}x)"
+            + ("." if ratio <= BOARD_TARGET_RATIO else ": OVER THE TARGET.")
+        )
     if small["figures_queries"] == large["figures_queries"]:
         print(
             f"The dashboard's figures run {large['figures_queries']} queries whatever the authority's size "
@@ -540,7 +430,7 @@ def run(args) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    temp = builder.setup_django(args)
+    temp = authority.setup_django(args)
     try:
         run(args)
     finally:

@@ -56,6 +56,7 @@ copy('govuk-frontend/dist/govuk/govuk-frontend.min.js.map', 'govuk-frontend.min.
 copy('@ministryofjustice/frontend/moj/moj-frontend.min.js.map', 'moj-frontend.min.js.map')
 cpSync(join(root, 'frontend', 'js', 'init.js'), join(out, 'init.js'))
 cpSync(join(root, 'frontend', 'js', 'session-timeout.js'), join(out, 'session-timeout.js'))
+cpSync(join(root, 'frontend', 'js', 'scroll-regions.js'), join(out, 'scroll-regions.js'))
 
 // 3. Images: component icons used by GOV.UK / MOJ CSS, minus anything
 //    carrying the crown or GOV.UK/MOJ branding, plus our own favicon.

@@ -136,6 +136,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default builds reports in a thread beside the requests: WAL lets pages
+    # read while it writes, and a writer waits for the lock rather than failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -295,6 +301,11 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without Redis the report PDFs are built in a thread of the web process, after the
+# request that asked has answered ("thread"), never inside it; "inline" builds them in the
+# caller, as eager Celery does (the tests' default). reporting/background.py.
+REPORTS_IN_PROCESS = os.environ.get("REPORTS_IN_PROCESS", "thread")
+REPORTS_IN_PROCESS_THREADS = int(os.environ.get("REPORTS_IN_PROCESS_THREADS", "1"))
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -67,7 +67,10 @@ class TermAdmin(admin.ModelAdmin):
     list_filter = ("academic_year", "season")
 
 
-class AspirationInline(admin.TabularInline):
+class AspirationInline(admin.StackedInline):
+    """Stacked, not tabular: a tabular inline's fields have a column header but no label
+    of their own, which fails WCAG 1.3.1 / 4.1.2 (axe: label, select-name)."""
+
     model = AspirationEntry
     extra = 0
 

@@ -320,7 +320,7 @@ class _Writer:
                 ["Measure", "Figure"],
                 [
                     ["PEPs moderated", moderation.pairs],
-                    ["Same overall judgement (exact agreement)", c["moderation_exact"]],
+                    ["Same overall judgement", c["moderation_exact"]],
                     ["Agreement beyond chance (Cohen's kappa)", c["moderation_kappa"]],
                     ["Disagreements, of which settled", f"{moderation.disagreements}, {moderation.settled} settled"],
                 ],

@@ -36,6 +36,8 @@ RATING_HEADER = (
     "Area title",
     "Rating",
     "Overall judgement",
+    # Last, so the columns before it keep their places in spreadsheets built on the export.
+    "Comment",
 )
 
 
@@ -106,6 +108,7 @@ def figure_rows(figures: TermFigures, trend: Iterable[TrendPoint]) -> Iterator[t
     moderation = figures.moderation
     section = "Moderation"
     yield section, "Term", term, "Pairs compared", moderation.pairs
+    yield section, "Term", term, "Pairs agreed", moderation.agreed
     yield section, "Term", term, "% exact agreement", whole_percent(moderation.exact)
     yield section, "Term", term, "Cohen's kappa", None if moderation.kappa is None else round(moderation.kappa, 3)
     yield section, "Term", term, "Disagreements", moderation.disagreements
@@ -165,6 +168,10 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
     rows = (
         AreaRating.objects.filter(
             review__status=ReviewStatus.SUBMITTED,
+            # The term on the outer query too, not only inside the visibility subquery:
+            # an index on the term then serves it, and the export reads the term's
+            # ratings, not every rating in history.
+            review__pep__term=term,
             # Not the PEPs the user is still re-rating for moderation: blind until they submit.
             review__pep__in=peps_with_outcome_visible(user).filter(term=term).values("pk"),
         )
@@ -182,6 +189,7 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
             "area__title",
             "rating",
             "review__overall_judgement",
+            "comment",
         )
     )
     for (
@@ -197,6 +205,7 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
         title,
         rating,
         judgement,
+        comment,
     ) in rows.iterator(chunk_size=chunk_size):
         yield (
             reference,
@@ -210,6 +219,7 @@ def rating_rows(user, term: Term, chunk_size: int = 2000) -> Iterator[tuple]:
             title,
             RATING_LABELS.get(rating, ""),
             RATING_LABELS.get(judgement, ""),
+            comment,
         )
 
 

@@ -33,6 +33,7 @@ from peps.models import SocialCareTeam as SocialCareTeamModel
 from practice.models import ActionStatus, PracticeAction
 from reviews.models import AreaRating, ReviewKind, ReviewStatus
 from sampling.models import SampleEntry
+from sampling.rules import KAPPA_MINIMUM_PAIRS, AgreementFigure
 from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
 
 RATINGS = [Rating.GOLD, Rating.GREEN, Rating.AMBER, Rating.RED]
@@ -227,9 +228,16 @@ class CoverageSummary:
 class ModerationSummary:
     pairs: int
     exact: Fraction | None
-    kappa: float | None  # a statistic, not a share
+    kappa: float | None  # a statistic, not a share; None when too few pairs or undefined
     disagreements: int
     settled: int
+    agreed: int = 0
+    kappa_withheld: str = ""  # why kappa is None (sampling.rules.KappaWithheld)
+    kappa_minimum: int = KAPPA_MINIMUM_PAIRS
+
+    @property
+    def figure(self) -> AgreementFigure:
+        return AgreementFigure(self.pairs, self.agreed, self.kappa, self.kappa_withheld, self.kappa_minimum)
 
 
 @dataclass
@@ -554,19 +562,16 @@ def _moderation(term: Term) -> ModerationSummary:
     entries = SampleEntry.objects.filter(sample__term=term, sample__kind__in=MODERATION_KINDS)
     agreement = moderation_agreement(entries)
     disagreements = agreement.disagreements
-    # The agreement is k of m <= len(comparisons) pairs, worked out in floating point:
-    # the nearest fraction with a denominator that small is k / m itself.
-    exact = (
-        None
-        if agreement.overall_exact is None
-        else Fraction(agreement.overall_exact).limit_denominator(len(agreement.comparisons))
-    )
+    overall = agreement.overall
     return ModerationSummary(
-        pairs=len(agreement.comparisons),
-        exact=exact,
-        kappa=agreement.overall_kappa,
+        pairs=overall.pairs,
+        exact=overall.exact,
+        kappa=overall.kappa,
         disagreements=len(disagreements),
         settled=sum(1 for c in disagreements if c.entry.settled_at),
+        agreed=overall.agreed,
+        kappa_withheld=overall.withheld,
+        kappa_minimum=overall.minimum,
     )
 
 
@@ -1007,6 +1012,9 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
     ratings = AreaRating.objects.filter(
         review__kind=ReviewKind.LINE_MANAGEMENT,
         review__status=ReviewStatus.SUBMITTED,
+        # The terms again, outside the subquery: PostgreSQL then starts from the terms'
+        # PEPs (their index) instead of reading every rating of the archive.
+        review__pep__term__in=terms,
         review__pep__in=peps.values("pk"),
     ).exclude(rating="")
 

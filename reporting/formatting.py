@@ -13,6 +13,8 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
+from sampling.rules import AgreementFigure, KappaWithheld
+
 NO_SHARE = "no data"
 HALF = Fraction(1, 2)
 
@@ -37,3 +39,22 @@ def percent(share: Fraction | Decimal | int | float | None, none: str = NO_SHARE
     """The share as the reports write it, "63%"; ``none`` when there is no share."""
     value = whole_percent(share)
     return none if value is None else f"{value}%"
+
+
+def agreed_of(figure: AgreementFigure) -> str:
+    """Moderation agreement as counts first, "3 of 4 agreed (75%)": a share of a handful of
+    re-ratings alone reads as more than it is."""
+    if not figure.pairs:
+        return "No re-ratings yet"
+    return f"{figure.agreed} of {figure.pairs} agreed ({percent(figure.exact)})"
+
+
+def kappa_text(figure: AgreementFigure) -> str:
+    """Kappa to two decimals, or why there is none (sampling.rules.agreement_figure)."""
+    if figure.kappa is not None:
+        return f"{figure.kappa:.2f}"
+    if figure.withheld == KappaWithheld.TOO_FEW:
+        return f"Too few re-ratings to compute kappa (need {figure.minimum})"
+    if figure.withheld == KappaWithheld.ONE_LEVEL:
+        return "Kappa cannot be computed: both raters gave every PEP the same rating"
+    return "No re-ratings yet"

@@ -1,7 +1,8 @@
-"""A request for a generated report (a PDF), built in the background by a Celery task.
+"""A request for a generated report (a PDF), built in the background by a Celery task
+(without Redis, by a thread of the web process: reporting.background).
 
-The board report always goes through a request (it is the large one); the social care
-report is streamed straight to the browser. The file lives under MEDIA_ROOT/reports/ and
+Both reports, the board report and the social care report, go through a request (no
+report is built inside a web request). The file lives under MEDIA_ROOT/reports/ and
 is only ever served by ``reporting.report_views.download``, which checks who asks.
 
 Also the record of the social care reports sent to each team's manager: a

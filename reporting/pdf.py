@@ -42,7 +42,7 @@ from .figures import (
     term_figures,
     trend,
 )
-from .formatting import percent
+from .formatting import agreed_of, kappa_text, percent
 
 NO_DATA = "No data for this term"
 DASH = "–"  # a share with nothing to divide by, in a table
@@ -169,8 +169,8 @@ def headlines(figures: TermFigures) -> list[str]:
     mod = figures.moderation
     if mod.pairs and mod.exact is not None:
         lines.append(
-            f"Moderators agreed with the original judgement in {percent(mod.exact)} of "
-            f"{_plural(mod.pairs, 'moderated PEP')}."
+            f"Moderators agreed with the original judgement on {mod.agreed} of "
+            f"{_plural(mod.pairs, 'moderated PEP')} ({percent(mod.exact)})."
         )
     return lines
 
@@ -248,8 +248,8 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "amendments": figures.amendments,
         "coverage": figures.coverage,
         "moderation": figures.moderation,
-        "moderation_exact": pct(figures.moderation.exact),
-        "moderation_kappa": (DASH if figures.moderation.kappa is None else f"{figures.moderation.kappa:.2f}"),
+        "moderation_exact": agreed_of(figures.moderation.figure),
+        "moderation_kappa": kappa_text(figures.moderation.figure),
         "gold": figures.gold,
         "gold_share": pct(q.shown_share(Rating.GOLD)),
         "gold_by_school": public.gold_by_school,

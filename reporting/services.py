@@ -6,8 +6,10 @@ MEDIA_ROOT/reports/ and marks the request ready (or failed, with the error). Bui
 idempotent: a ready (or failed) request is not built again, so a task delivered twice (late
 acknowledgement) or retried after a lost database connection does no harm.
 
-Policy: the board report (the large one) always goes through a request and the task; the
-social care report is small and streams straight to the browser (``reporting.report_views``).
+Policy: both reports, the board report and the social care report, go through a request
+and the task; no report is built inside a web request. With Redis the Celery worker builds
+it; on the embedded default (no REDIS_URL) a thread of this process does
+(``reporting.background``), after the commit, so the request returns at once either way.
 
 With Redis down the build cannot be queued: ``enqueue`` gives up within a couple of seconds
 (the fail-fast Celery settings in hvs_qa/settings.py) and the request is marked failed with
@@ -18,6 +20,7 @@ import logging
 import time
 from functools import partial
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
@@ -25,7 +28,7 @@ from kombu.exceptions import KombuError
 
 from peps.models import Term
 
-from . import pdf
+from . import background, pdf
 from .models import BACKGROUND_UNAVAILABLE, OPEN_STATUSES, ReportKind, ReportRequest, ReportStatus
 
 logger = logging.getLogger(__name__)
@@ -38,11 +41,12 @@ QUEUE_ERRORS = (KombuError, OSError)
 def enqueue(task, *args) -> bool:
     """Queue ``task(*args)`` for a worker; False (logged) when the broker cannot be reached.
 
-    Run in-process (no REDIS_URL) it cannot fail to queue, and the task's own errors
-    propagate as usual. Queued with ``ignore_result``: nothing in a page waits for a task's
-    result, so the result store is not touched on the way (one connection fewer to fail)."""
+    In-process (no REDIS_URL) it cannot fail to queue: it goes to ``reporting.background``
+    (a thread; with REPORTS_IN_PROCESS "inline", run here, its errors propagating).
+    Queued with ``ignore_result``: nothing in a page waits for a task's result, so the
+    result store is not touched on the way (one connection fewer to fail)."""
     if task.app.conf.task_always_eager:
-        task.apply_async(args=args)
+        background.submit(task, args)
         return True
     try:
         task.apply_async(args=args, ignore_result=True)
@@ -52,11 +56,19 @@ def enqueue(task, *args) -> bool:
     return True
 
 
+def _social_care_html(report: ReportRequest) -> str:
+    # Without a user the report would hold every team's PEPs: a request whose requester
+    # was removed is not built for nobody.
+    if report.requested_by is None:
+        raise PermissionDenied("The person who asked for this report is no longer a user")
+    return pdf.social_care_report_html(report.term, user=report.requested_by)
+
+
 # The board report carries counts only; the social care report names children (by
 # reference), so it is limited to what the requester may see. Each gives the report's HTML.
 RENDERERS = {
     ReportKind.BOARD: lambda report: pdf.board_report_html(report.term),
-    ReportKind.SOCIAL_CARE: lambda report: pdf.social_care_report_html(report.term, user=report.requested_by),
+    ReportKind.SOCIAL_CARE: _social_care_html,
 }
 
 

@@ -163,3 +163,26 @@ class SampleEntry(models.Model):
         if self.sample.kind == SampleKind.LINE_MANAGEMENT:
             return self.pep.status == PepStatus.SUBMITTED
         return self.pep.status != PepStatus.DRAFT
+
+
+class ModerationSettlement(models.Model):
+    """The judgement the first reviewer and the moderator agreed for a disagreement. Settling
+    again adds a record rather than overwriting one: the latest is current (copied onto the
+    entry's agreed_judgement, agreement_notes and settled_at, which lists and figures read)
+    and the earlier ones are its history."""
+
+    entry = models.ForeignKey(SampleEntry, on_delete=models.CASCADE, related_name="settlements")
+    judgement = models.CharField(max_length=5, choices=Rating.choices)
+    notes = models.TextField(blank=True)
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    settled_at = models.DateTimeField()
+    # What the PEP carried before, and whether the settlement was applied to it: not when
+    # the PEP has been judged again since the review that was moderated (a later QA round).
+    pep_judgement_before = models.CharField(max_length=5, choices=Rating.choices, blank=True)
+    applied_to_pep = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["entry", "-settled_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.entry}: settled {self.get_judgement_display()}"

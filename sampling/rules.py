@@ -158,8 +158,9 @@ def weighted_kappa(pairs: Sequence[tuple[str, str]], weights: str = "linear") ->
     k = len(SCALE)
     n = len(pairs)
 
+    # Exact fractions, so a kappa of what chance gives is 0, not -1e-17 (shown "-0.00").
     def weight(i, j):
-        d = abs(i - j) / (k - 1)
+        d = Fraction(abs(i - j), k - 1)
         return d if weights == "linear" else d * d
 
     observed = [[0] * k for _ in range(k)]
@@ -171,4 +172,45 @@ def weighted_kappa(pairs: Sequence[tuple[str, str]], weights: str = "linear") ->
     disagreement_expected = sum(weight(i, j) * rows[i] * cols[j] for i in range(k) for j in range(k)) / (n * n)
     if disagreement_expected == 0:
         return None
-    return 1 - disagreement_observed / disagreement_expected
+    return float(1 - disagreement_observed / disagreement_expected)
+
+
+# Kappa from a handful of re-ratings swings from 1 to 0 (or below) on one PEP: under this
+# many paired ratings it is not reported, only the counts. Ten is the usual floor for a
+# two-rater kappa on a four-level scale; a term's cross-moderation (three PEPs for each
+# manager) and moderation group (ten) reach it school-wide.
+KAPPA_MINIMUM_PAIRS = 10
+
+
+class KappaWithheld:
+    """Why an agreement figure has no kappa."""
+
+    TOO_FEW = "too_few"  # fewer than the minimum paired ratings
+    ONE_LEVEL = "one_level"  # both raters used one and the same level: 0/0, undefined
+
+
+@dataclass(frozen=True)
+class AgreementFigure:
+    """How far two raters agreed: the counts, and kappa only where it means something."""
+
+    pairs: int
+    agreed: int
+    kappa: float | None
+    withheld: str = ""  # a KappaWithheld reason when kappa is None and there are pairs
+    minimum: int = KAPPA_MINIMUM_PAIRS
+
+    @property
+    def exact(self) -> Fraction | None:
+        return Fraction(self.agreed, self.pairs) if self.pairs else None
+
+
+def agreement_figure(pairs: Sequence[tuple[str, str]], minimum: int = KAPPA_MINIMUM_PAIRS) -> AgreementFigure:
+    """Counts of agreement and linear-weighted kappa, withheld (with the reason) when there
+    are fewer than ``minimum`` pairs or when kappa is undefined."""
+    agreed = sum(1 for a, b in pairs if a == b)
+    if not pairs:
+        return AgreementFigure(0, 0, None, "", minimum)
+    if len(pairs) < minimum:
+        return AgreementFigure(len(pairs), agreed, None, KappaWithheld.TOO_FEW, minimum)
+    kappa = weighted_kappa(pairs)
+    return AgreementFigure(len(pairs), agreed, kappa, "" if kappa is not None else KappaWithheld.ONE_LEVEL, minimum)

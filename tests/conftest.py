@@ -19,7 +19,11 @@ from django.test import Client, override_settings
 from core.vocabulary import Role
 from hvs_qa.celery import app
 from peps.models import PepStatus, PepStatusChange, Term
+from reporting import background
 from reporting import pdf as reporting_pdf
+from reviews.services import save_review, start_review
+from sampling.models import SampleEntry, SampleKind
+from sampling.services import draw_term_samples, start_entry_review
 
 from .factories import (
     ChildFactory,
@@ -50,6 +54,24 @@ def _session_activity_once():
     a session write to a page's query count. tests/test_security_sessions.py sets it back."""
     with override_settings(SESSION_ACTIVITY_RESOLUTION=24 * 60 * 60):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reports_inline():
+    """Without Redis the app builds reports in a thread after the request; tests build them
+    inline so that they see the result at once. tests/test_reporting_background.py uses
+    the threads (``reports_in_threads``)."""
+    with override_settings(REPORTS_IN_PROCESS="inline"):
+        yield
+
+
+@pytest.fixture
+def reports_in_threads(settings):
+    """The embedded default as it runs: reports built in the pool after the request; the
+    pool is waited for at the end, so no build outlives the test."""
+    settings.REPORTS_IN_PROCESS = "thread"
+    yield background
+    assert background.wait(timeout=10), "a report build was still running"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -131,6 +153,18 @@ def pep(officer):
     """A submitted SSA (Year 5) PEP of a child on ``officer``'s caseload."""
     child = ChildFactory(allocated_officer=officer, year_group=5)
     return PepFactory(child=child, status=PepStatus.SUBMITTED)
+
+
+@pytest.fixture
+def one_re_rating(manager, other_manager, pep):
+    """One PEP rated Gold, re-rated Green in cross-moderation."""
+    review = start_review(pep, manager)
+    save_review(review, _rate_all(review, ["gold"] * 8), strengths="", development_points="", submit=True)
+    draw_term_samples(pep.term)
+    entry = SampleEntry.objects.get(assigned_to=other_manager, sample__kind=SampleKind.CROSS_MODERATION, pep=pep)
+    moderation = start_entry_review(entry, other_manager)
+    save_review(moderation, _rate_all(moderation, ["green"] * 8), strengths="", development_points="", submit=True)
+    return entry
 
 
 @pytest.fixture

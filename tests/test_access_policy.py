@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 import rules
+from django.db.models import Q
 
 from access.policy import may_review as can_review
-from access.policy import visible_children, visible_peps
+from access.policy import peps_with_outcome_visible, visible_children, visible_peps, visible_reviews
 from core.vocabulary import Role
 from peps.models import Child, Pep, PepStatus
 from reviews.services import save_review, start_review
 
-from .factories import UserFactory, rate_all
+from .factories import ChildFactory, PepFactory, SampleEntryFactory, TermFactory, UserFactory, rate_all
+from .plans import assert_indexed, explain, indexes_used, require_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +219,59 @@ def test_an_inactive_reviewer_corrects_nothing(reviewed, manager):
 
 
 NO_FEEDBACK = {"strengths": "", "development_points": ""}
+
+
+# --- the cost of visibility follows the caseload and the term, not the archive ----------
+
+
+@pytest.fixture
+def history(officer, other_officer, manager):
+    """Three terms of PEPs for both teams; a child moved from ``other_officer`` to
+    ``officer`` (visible through its current officer); a PEP of the other team assigned
+    to ``manager`` by a sample (visible through the sample)."""
+    terms = [TermFactory() for _ in range(3)]
+    for term in terms:
+        for holder in (officer, other_officer):
+            for _ in range(2):
+                PepFactory(term=term, officer=holder, child=ChildFactory(allocated_officer=holder))
+    moved = ChildFactory(allocated_officer=officer)
+    PepFactory(term=terms[0], officer=other_officer, child=moved)
+    assigned = Pep.objects.filter(officer=other_officer, term=terms[1]).first()
+    SampleEntryFactory(pep=assigned, sample__term=terms[1], assigned_to=manager)
+    return terms
+
+
+def test_visible_peps_keeps_every_arm_with_its_own_index(officer, manager, history):
+    # The same PEPs as the rule says: the officer's own, the current officer's history,
+    # the sample's; whatever way the query is written.
+    mine = set(visible_peps(officer))
+    assert mine == set(Pep.objects.filter(Q(officer=officer) | Q(child__allocated_officer=officer)))
+    assert len(mine) == 3 * 2 + 1
+    team = set(visible_peps(manager))
+    assert team == mine | set(Pep.objects.filter(sample_entries__assigned_to=manager))
+    assert len(team) == len(mine) + 1
+
+
+@pytest.mark.parametrize("who", ["officer", "manager"])
+def test_visible_peps_is_an_indexed_lookup(request, history, who):
+    require_postgresql()
+    user = request.getfixturevalue(who)
+    # Every term: each arm of the OR an index scan (officer, (child, term), pk), no scan
+    # of every PEP in history.
+    plan = explain(visible_peps(user))
+    assert_indexed(plan)
+    assert {"one_pep_per_child_per_term", "peps_pep_pkey"} <= indexes_used(plan)
+    # One term: the term's index serves it (and the rest of the archive is not read).
+    assert_indexed(explain(visible_peps(user).filter(term=history[0])))
+    assert_indexed(explain(peps_with_outcome_visible(user).filter(term=history[0])))
+
+
+@pytest.mark.parametrize("who", ["lead", "vsh"])
+def test_the_whole_school_reads_one_term_by_its_index(request, history, who):
+    require_postgresql()
+    assert_indexed(explain(visible_peps(request.getfixturevalue(who)).filter(term=history[0])))
+
+
+def test_visible_reviews_read_through_the_visible_peps(manager, history):
+    require_postgresql()
+    assert_indexed(explain(visible_reviews(manager).filter(pep__term=history[0])))

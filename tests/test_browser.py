@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib import admin
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +27,7 @@ from post_office.models import STATUS, Email
 
 from core.vocabulary import Role
 from notices.models import Notice, NoticeKind
-from peps.models import Child, Pep, PepStatus
+from peps.models import AspirationCategory, AspirationEntry, Child, Pep, PepStatus
 from practice.models import GoldExemplar
 from reporting.models import SocialCareSend
 from reviews.models import Amendment, ProForma
@@ -617,6 +618,103 @@ def test_the_rating_page_on_a_phone_shows_each_areas_part_of_the_pep(live_server
         context.close()
 
 
+def test_on_a_phone_the_judgement_is_above_submit_and_wide_tables_scroll_by_keyboard(
+    live_server, browser, signed_in_manager, pep
+):
+    AspirationEntry.objects.create(
+        pep=pep,
+        category=AspirationCategory.values[0],
+        aspiration="To train as a veterinary nurse at the college nearest home " * 3,
+        steps="Work experience at the practice in Uxbridge; a college open day " * 3,
+        trusted_adult="Ms Okafor, Head of Year 11",
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    try:
+        check = _AxeCheck(page)
+        _sign_in(page, live_server, signed_in_manager)
+        page.goto(f"{live_server.url}/peps/{pep.pk}/")
+        # The Aspiration Pathway table is wider than the phone: its box is a labelled region
+        # in the tab order, so a keyboard can scroll it.
+        region = page.get_by_role("region", name="Aspiration Pathway (scrolls sideways)")
+        expect(region).to_have_attribute("tabindex", "0")
+        region.focus()
+        page.keyboard.press("ArrowRight")
+        expect(region).to_be_focused()
+        assert region.evaluate("box => box.scrollLeft") > 0
+        check("17-pep-phone")
+
+        page.get_by_role("button", name="Rate this PEP").click()
+        submit = page.get_by_role("button", name="Check and submit")
+        before_submit = page.locator("#judgement-before-submit")
+        expect(before_submit).to_be_visible()
+        expect(page.locator("#judgement")).to_be_hidden()
+        assert before_submit.bounding_box()["y"] < submit.bounding_box()["y"]
+        _rate(page, ["Gold"] * len(_areas(pep)))
+        expect(before_submit).to_contain_text("High quality")
+        check("18-rate-phone-judgement")
+        check.assert_clean()
+    finally:
+        context.close()
+
+
+def test_the_vshs_navigation_fits_one_row(live_server, page, signed_in_vsh):
+    """The VSH has the most pages (twelve): at 1280 px they stay on one row."""
+    _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
+    items = page.get_by_role("navigation", name="Menu").get_by_role("link")
+    tops = {round(items.nth(i).bounding_box()["y"]) for i in range(items.count())}
+    assert items.count() >= 12 and len(tops) == 1, tops
+
+
+# --- the Django admin ---------------------------------------------------------------------
+
+ADMIN_MODELS = sorted((m._meta.app_label, m._meta.model_name) for m in admin.site._registry)
+ADMIN_CHUNKS = [ADMIN_MODELS[i : i + 5] for i in range(0, len(ADMIN_MODELS), 5)]  # a test under 5 s
+
+
+@pytest.fixture
+def signed_in_administrator(administrator):
+    administrator.first_name, administrator.last_name = "Ada", "Admin"
+    administrator.is_staff = administrator.is_superuser = True
+    administrator.set_password(PASSWORD)
+    administrator.save()
+    return administrator
+
+
+def test_the_admins_pep_user_and_child_pages_pass_axe(
+    live_server, page, signed_in_administrator, signed_in_manager, pep, officer
+):
+    """The pages the issue found failing: the PEP change page (its Aspiration Pathway
+    inline), the user change page (autocomplete, filter boxes, split date and time), the
+    child add page (autocompletes), and a sample with its tabular inline of entries."""
+    AspirationEntry.objects.create(pep=pep, category=AspirationCategory.values[0], aspiration="To be a vet")
+    entry = SampleEntryFactory(pep=pep, assigned_to=signed_in_manager)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_administrator, landing="The whole Virtual School")
+    for name, url in [
+        ("admin-pep", reverse("admin:peps_pep_change", args=[pep.pk])),
+        ("admin-user", reverse("admin:accounts_user_change", args=[officer.pk])),
+        ("admin-child-add", reverse("admin:peps_child_add")),
+        ("admin-sample", reverse("admin:sampling_sample_change", args=[entry.sample.pk])),
+        ("admin-task-add", reverse("admin:django_celery_beat_periodictask_add")),
+    ]:
+        page.goto(live_server.url + url)
+        expect(page.locator("#content h1")).to_be_visible()
+        check(name)
+    check.assert_clean()
+
+
+@pytest.mark.parametrize("models", ADMIN_CHUNKS, ids=[f"{c[0][0]}.{c[0][1]}..." for c in ADMIN_CHUNKS])
+def test_every_admin_changelist_passes_axe(live_server, page, signed_in_administrator, pep, models):
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_administrator, landing="The whole Virtual School")
+    for app_label, model_name in models:
+        page.goto(live_server.url + reverse(f"admin:{app_label}_{model_name}_changelist"))
+        expect(page.locator("#content h1")).to_be_visible()
+        check(f"admin-{app_label}-{model_name}")
+    check.assert_clean()
+
+
 # --- importing ---------------------------------------------------------------------------
 
 
@@ -1003,4 +1101,74 @@ def test_the_vsh_writes_the_board_reports_commentary(live_server, page, signed_i
     check("42-board-commentary-saved")
     page.locator(".govuk-back-link").click()
     expect(page.locator("#commentary-written")).to_contain_text("Written last saved by Vera Head")
+    check.assert_clean()
+
+
+def test_every_page_has_the_same_width(live_server, browser, signed_in_manager, pep, officer):
+    """One layout: lists (the PEP list) and forms and pages (the PEP, the
+    accessibility statement) share the page width, so nothing jumps between pages."""
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server, signed_in_manager)
+        widths = {}
+        for name, path in [
+            ("start", "/"),
+            ("PEP list", reverse("peps:list")),
+            ("PEP", reverse("peps:detail", args=[pep.pk])),
+            ("accessibility statement", reverse("accessibility")),
+        ]:
+            page.goto(live_server.url + path)
+            widths[name] = {
+                part: page.locator(selector).first.bounding_box()["width"]
+                for part, selector in [("main", "main"), ("header", ".govuk-service-navigation .govuk-width-container")]
+            }
+        assert len({w["main"] for w in widths.values()}) == 1, widths
+        assert all(w["header"] == w["main"] for w in widths.values()), widths
+    finally:
+        context.close()
+
+
+# --- moderation ---------------------------------------------------------------------------
+
+
+def test_settling_a_moderation_disagreement_without_a_judgement_shows_the_error_summary(
+    live_server, page, signed_in_manager, one_re_rating
+):
+    """Settling without a judgement: the error summary linked to the radios, the notes kept
+    (axe on that page, which holds the disagreement still to settle)."""
+    pep = one_re_rating.pep
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}{reverse('sampling:moderation')}?term={pep.term.pk}")
+    expect(page.locator("#overall-agreed")).to_have_text("0 of 1")
+    expect(page.locator("#overall-kappa")).to_have_text("Too few re-ratings to compute kappa (need 10)")
+    card = page.locator(f"#disagreement-{one_re_rating.pk}")
+    card.get_by_label("Notes").fill("We went through the targets together.")
+    card.get_by_role("button", name="Record the agreed judgement").click()
+
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_visible()
+    expect(page).to_have_title("Error: Moderation – PEP quality assurance – Hillingdon Virtual School")
+    card = page.locator(f"#disagreement-{one_re_rating.pk}")
+    expect(card.get_by_label("Notes")).to_have_value("We went through the targets together.")
+    summary.get_by_role("link", name="Choose the judgement you agreed").click()
+    expect(card.get_by_role("radio", name="Gold", exact=True)).to_be_focused()
+    check("moderation-01-settle-error")
+    check.assert_clean()
+
+
+def test_settling_a_moderation_disagreement_applies_it_to_the_pep(live_server, page, signed_in_manager, one_re_rating):
+    pep = one_re_rating.pep
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_manager)
+    page.goto(f"{live_server.url}{reverse('sampling:moderation')}?term={pep.term.pk}")
+    card = page.locator(f"#disagreement-{one_re_rating.pk}")
+    card.get_by_role("radio", name="Green", exact=True).check()
+    card.get_by_role("button", name="Record the agreed judgement").click()
+    expect(page.get_by_text("Agreed judgement recorded and applied to the PEP")).to_be_visible()
+    expect(page.locator(f"#settled-{one_re_rating.pk}")).to_contain_text("Applied to the PEP (it was Gold).")
+    check("moderation-02-settled")
+    pep.refresh_from_db()
+    assert pep.judgement == "green"
     check.assert_clean()

@@ -37,7 +37,7 @@ from reporting.tasks import build_report as build_report_task
 from reporting.tasks import send_social_care_reports
 from reviews.models import Amendment, QaReview, ReviewCorrection, ReviewKind, ReviewStatus
 from reviews.services import save_review, start_review
-from sampling.models import SampleEntry
+from sampling.models import ModerationSettlement, SampleEntry
 from sampling.services import draw_term_samples
 
 from .factories import PracticeActionFactory, SupervisionFactory, TermFactory, UserFactory, rate_all
@@ -161,7 +161,7 @@ def test_finalise_without_qa_racing_a_submit_gives_one_outcome(pep, manager, vsh
 
     submitted, finalised = at_once(
         post(client, confirm_url, confirm_form),
-        post(browser(vsh), reverse("peps:finalise", args=[pep.pk])),
+        post(browser(vsh), reverse("peps:finalise", args=[pep.pk]), {"confirmed": "True"}),
     )
 
     assert_no_500([submitted, finalised])
@@ -487,3 +487,31 @@ def test_two_tabs_saving_the_board_commentary_at_once_save_one_and_refuse_the_ot
     commentary = BoardCommentary.objects.get(term=term)
     assert commentary.commentary == f"From tab {saved}"
     assert commentary.version == version + 1
+
+
+# --- settling a moderation disagreement ---------------------------------------------------
+
+
+def test_two_managers_settling_at_once_record_one_and_tell_the_other(one_re_rating, pep, manager, other_manager):
+    url = reverse("sampling:settle", args=[one_re_rating.pk])
+    prefix = f"settle-{one_re_rating.pk}"
+    # Both loaded the page while it was unsettled.
+    forms = {
+        "green": {f"{prefix}-agreed_judgement": "green", f"{prefix}-notes": "Mine", f"{prefix}-based_on": ""},
+        "amber": {f"{prefix}-agreed_judgement": "amber", f"{prefix}-notes": "Theirs", f"{prefix}-based_on": ""},
+    }
+
+    answers = at_once(post(browser(manager), url, forms["green"]), post(browser(other_manager), url, forms["amber"]))
+    responses = dict(zip(forms, answers, strict=True))
+
+    assert_no_500(responses.values())
+    assert sorted(r.status_code for r in responses.values()) == [200, 302]
+    saved = next(rating for rating, response in responses.items() if response.status_code == 302)
+    refused = next(response for response in responses.values() if response.status_code == 200).content.decode()
+    assert f"This disagreement was settled as {saved.title()}" in refused
+    lost = next(rating for rating in forms if rating != saved)
+    assert f"{forms[lost][f'{prefix}-notes']}</textarea>" in refused  # what they typed is kept
+    assert list(ModerationSettlement.objects.values_list("judgement", flat=True)) == [saved]
+    one_re_rating.refresh_from_db()
+    pep.refresh_from_db()
+    assert one_re_rating.agreed_judgement == pep.judgement == saved

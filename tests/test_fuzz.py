@@ -157,14 +157,19 @@ def form_names(world) -> dict[str, list[str]]:
         "second_factor:verify": ["code", "next"],
         "second_factor:enrol": ["code", "next"],
         "second_factor:recovery_codes": ["next"],
-        "peps:finalise": ["next"],
+        "peps:finalise": ["next", "confirmed"],
+        "peps:finalise_selected": ["pep", "confirmed", "next"],
         "sampling:entry_start": ["next"],
         "reviews:rate": rating,
         "reviews:judgement": rating,
         "reviews:confirm": ["version"],
         "reviews:correct": correction,
         "reviews:correction_judgement": correction,
-        "sampling:settle": [f"settle-{entry.pk}-agreed_judgement", f"settle-{entry.pk}-notes"],
+        "sampling:settle": [
+            f"settle-{entry.pk}-agreed_judgement",
+            f"settle-{entry.pk}-notes",
+            f"settle-{entry.pk}-based_on",
+        ],
         "practice:peer_review_new": ["date_0", "date_1", "date_2", "term", "focus", "focus_notes", "attendees"],
         "practice:peer_review_detail": [
             *("pep-member", "pep-brought", "pep-findings"),
@@ -320,7 +325,6 @@ def crashes(settings):
 def _no_pdf_rendering(monkeypatch):
     """WeasyPrint takes a second a PDF; what is fuzzed here is the parsing in front of it."""
     stub = b"%PDF-1.4 fuzz"
-    monkeypatch.setattr("web.reporting.report_views.social_care_report_pdf", lambda *a, **k: stub)
     monkeypatch.setattr("reporting.pdf.board_report_pdf", lambda *a, **k: stub)
     monkeypatch.setattr("reporting.pdf.social_care_report_pdf", lambda *a, **k: stub)
     # The Word version's parsing in front of python-docx is what is fuzzed here too.

@@ -214,9 +214,9 @@ def test_another_teams_officer_is_not_listed(client, manager, other_manager, cur
     assert escape(str(theirs)) not in client.get(reverse("home")).content.decode()
 
 
-# 16 with no one to supervise (tests/test_pep_list.py), and when someone needs it: their
+# 17 with no one to supervise (tests/test_pep_list.py), and when someone needs it: their
 # last supervisions, the reviews to discuss, the open capability processes.
-MANAGER_HOME_WITH_NEEDS_QUERIES = 16 + 3
+MANAGER_HOME_WITH_NEEDS_QUERIES = 17 + 3
 
 
 def test_manager_home_queries_stay_constant_with_officers_to_supervise(client, manager, current_term):
@@ -258,3 +258,29 @@ def test_other_whole_school_roles_see_no_one_to_supervise(client, request, role,
     client.force_login(request.getfixturevalue(role))
     body = client.get(reverse("home")).content.decode()
     assert "Who needs supervision" not in body and "apability" not in body
+
+
+def test_the_start_page_says_which_peps_it_leaves_out_so_it_adds_up_to_the_term_in_figures(client, vsh, current_term):
+    """The VSH's start page hides the outcome of the PEPs they re-rate blind for
+    moderation; the term in figures counts every PEP. The start page says so, with the
+    number, so the two agree: what it shows plus what it leaves out is the term."""
+    from reporting.figures import term_figures
+    from sampling.models import SampleKind
+
+    from .factories import SampleEntryFactory, SampleFactory
+
+    gold = [PepFactory(term=current_term, status="finalised", judgement="gold") for _ in range(3)]
+    PepFactory(term=current_term, status="returned", judgement="amber")
+    sample = SampleFactory(term=current_term, kind=SampleKind.CROSS_MODERATION, reviewer=vsh)
+    for pep in gold[:2]:
+        SampleEntryFactory(sample=sample, pep=pep, assigned_to=vsh)
+    client.force_login(vsh)
+
+    body = client.get(reverse("home")).content.decode()
+
+    counts = body.split('id="term-counts"')[1]
+    assert '<span class="app-stat__number">2</span>PEPs this term' in counts
+    assert '<span class="app-stat__number">1</span>waiting for amendment' in counts
+    assert "the 2 PEPs you are re-rating for moderation" in body
+    figures = term_figures(current_term)
+    assert figures.completion.due == 2 + 2 and figures.gold == 1 + 2

@@ -12,10 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.vocabulary import Phase, Role, Season
-from peps.models import Pep, PepStatus
+from peps.models import Pep, PepStatus, Term
 from reviews.services import save_review, start_review
+from web.peps.filters import PEP_SORTS
 
 from .factories import ChildFactory, PepFactory, SchoolFactory, TermFactory, UserFactory, rate_all
+from .plans import assert_indexed, explain, require_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -82,11 +84,75 @@ def get_list(client, **params):
 ALL = ["Amy Adams", "Ben Brown", "Cat Clark", "Dan Davis", "Eve Evans"]
 
 
-def test_unfiltered_list_shows_everything_sorted_by_child(vsh_client, world):
+def test_unfiltered_list_shows_the_current_term_sorted_by_child(vsh_client, world):
+    # t2 (Spring 2010/11) started last: the current term. Earlier terms are a choice.
     response = get_list(vsh_client)
+    assert names(response) == ["Cat Clark", "Dan Davis"]
+    body = response.content.decode()
+    assert "<strong>2</strong> PEPs" in body
+    assert "matching your filters" not in body
+    assert '<span class="govuk-caption-l" id="term-shown">Spring 2010/11 (the current term)</span>' in body
+    # The term select shows it, and offers "All terms" as a value of its own.
+    assert f'<option value="{world.t2.pk}" selected>Spring 2010/11</option>' in body
+    assert '<option value="all">All terms</option>' in body
+    # Its tag's remove link shows every term, not the same default again.
+    assert 'href="?term=all"><span class="govuk-visually-hidden">Remove this filter: </span>Term: Spring' in body
+
+
+def test_all_terms_is_an_explicit_choice(vsh_client, world):
+    response = get_list(vsh_client, term="all")
     assert names(response) == ALL
-    assert "<strong>5</strong> PEPs" in response.content.decode()
-    assert "matching your filters" not in response.content.decode()
+    body = response.content.decode()
+    assert "<strong>5</strong> PEPs" in body
+    assert "matching your filters" not in body
+    assert '<span class="govuk-caption-l" id="term-shown">All terms</span>' in body
+    assert '<option value="all" selected>All terms</option>' in body
+    # Removing "All terms" goes back to the default, the current term.
+    assert 'href="?clear=1"><span class="govuk-visually-hidden">Remove this filter: </span>Term: All terms' in body
+
+
+def test_the_list_remembers_the_last_filters_and_sort(vsh_client, world):
+    """Back on the list from the navigation (the bare address), it is as the user left
+    it; "Clear filters" (and removing the last filter) starts afresh."""
+    bare = reverse("peps:list")
+    assert names(vsh_client.get(bare)) == ["Cat Clark", "Dan Davis"]  # nothing remembered yet
+
+    get_list(vsh_client, term="all", sort="-child", page="1")
+    again = vsh_client.get(bare)
+    assert again.status_code == 302
+    assert again["Location"] == f"{bare}?term=all&sort=-child"  # not the page
+    assert names(vsh_client.get(again["Location"])) == list(reversed(ALL))
+
+    cleared = vsh_client.get(bare, {"clear": "1"})
+    assert cleared["Location"] == bare
+    assert names(vsh_client.get(bare)) == ["Cat Clark", "Dan Davis"]
+
+
+def test_a_search_is_not_remembered(vsh_client, world):
+    response = vsh_client.post(reverse("peps:list"), {"q": "Adams", "term": "all"})
+    vsh_client.get(response["Location"])
+    assert vsh_client.get(reverse("peps:list"))["Location"] == reverse("peps:list") + "?term=all"
+
+
+def test_an_earlier_term_chosen_is_shown(vsh_client, world):
+    body = get_list(vsh_client, term=world.t1.pk).content.decode()
+    assert '<span class="govuk-caption-l" id="term-shown">Autumn 2010/11</span>' in body
+    assert "(the current term)" not in body
+
+
+@pytest.mark.parametrize("term", ["999999", "bogus", ""])
+def test_an_unknown_or_empty_term_shows_the_current_term(vsh_client, world, term):
+    # Not the whole history: an old bookmark's ?term= or a mistyped pk costs one term.
+    assert names(get_list(vsh_client, term=term)) == ["Cat Clark", "Dan Davis"]
+
+
+def test_the_search_keeps_the_term_chosen(vsh_client, world):
+    response = vsh_client.post(reverse("peps:list"), {"q": "a", "term": "all"})
+    assert "term=all" in response["Location"] and "search=" in response["Location"]
+    assert names(vsh_client.get(response["Location"])) == ["Amy Adams", "Cat Clark", "Dan Davis", "Eve Evans"]
+    # Without a term the search is within the current term.
+    response = vsh_client.post(reverse("peps:list"), {"q": "a"})
+    assert names(vsh_client.get(response["Location"])) == ["Cat Clark", "Dan Davis"]
 
 
 @pytest.mark.parametrize(
@@ -116,7 +182,8 @@ def test_unfiltered_list_shows_everything_sorted_by_child(vsh_client, world):
     ids=lambda value: "&".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None,
 )
 def test_filters(vsh_client, world, params, expected):
-    resolved = {
+    # Across both terms unless a term is chosen (the default, the current term, has its own tests).
+    resolved = {"term": "all"} | {
         key: getattr(world, value).pk if key in ("term", "officer", "school") else value
         for key, value in params.items()
     }
@@ -133,7 +200,7 @@ def test_search_by_la_reference(vsh_client, world):
 
 
 def test_no_match_message(vsh_client, world):
-    response = get_list(vsh_client, q="nobody-called-this")
+    response = get_list(vsh_client, q="nobody-called-this", term="all")
     body = response.content.decode()
     assert names(response) == []
     assert "No PEPs match your filters." in body
@@ -164,7 +231,7 @@ def test_an_invalid_filter_value_does_not_crash(vsh_client, world):
     ],
 )
 def test_sorting(vsh_client, world, sort, expected):
-    response = get_list(vsh_client, sort=sort)
+    response = get_list(vsh_client, sort=sort, term="all")
     assert names(response) == expected
 
 
@@ -276,7 +343,11 @@ def show(*runs: list[str]) -> str:
 #   6. the page of PEPs, with child, school, term and officer joined
 #   7. the open amendments of the page's PEPs (a returned PEP's amendment state)
 #   8-11. the choices of the term, officer, school and social care team filters
-PEP_LIST_QUERIES = 11
+#   12. the current term (the list shows it unless a term is chosen)
+#   13. that term again, validated by the term filter (ModelChoiceFilter), as a chosen one is
+PEP_LIST_QUERIES = 13
+# ?term=all: neither of the last two ("all" is no term to look up).
+PEP_LIST_ALL_TERMS_QUERIES = 11
 # Filtered by every filter but the team: the same, and three more, the chosen term,
 # officer and school, each looked up to validate the filter (ModelChoiceFilter).
 PEP_LIST_FILTERED_QUERIES = 14
@@ -299,7 +370,10 @@ def test_pep_list_queries_are_constant(client, vsh, django_assert_num_queries):
     assert len(with_40) == PEP_LIST_QUERIES, show(with_40)
     with django_assert_num_queries(PEP_LIST_QUERIES):
         response = client.get(url)
-    assert len(names(response)) == 25
+    # The current term's PEPs (a third of them), on one page.
+    assert len(names(response)) == Pep.objects.filter(term=Term.objects.current()).count() > 0
+    assert len(capture(client, f"{url}?term=all")) == PEP_LIST_ALL_TERMS_QUERIES
+    assert len(names(client.get(f"{url}?term=all"))) == 25
     # Filtering adds one query, to check the term chosen exists; sorting adds none.
     filtered_url = (
         f"{url}?term={terms[0].pk}&officer={officers[0].pk}&school={schools[0].pk}"
@@ -367,7 +441,7 @@ def test_pep_detail_queries_are_constant(client, vsh, manager, lead, pep, django
 #   5-6. term counts by status and by judgement   7. the line reports with caseload sizes
 #   8. their PEPs this term counted by officer and status   9. the manager's draft reviews
 #   10. PEPs awaiting QA   11. the manager's QA sample entries this term, done and in all
-MANAGER_HOME_QUERIES = 16  # 12, and who needs supervision (web/home.py: 4 when no one does)
+MANAGER_HOME_QUERIES = 17  # 12, the PEPs re-rated blind (1), who needs supervision (web/home.py: 4 when no one does)
 
 
 def _add_reports(manager, term, count):
@@ -421,3 +495,30 @@ def test_the_pep_page_goes_back_to_the_list_as_it_was_left(client, vsh, pep):
     # Anything but a query string stays on this site's list: no way out through the link.
     hostile = client.get(f"/peps/{pep.pk}/", {"list": "//evil.example/"}).content.decode()
     assert 'href="/peps/?//evil.example/"' in hostile
+
+
+# Query plans (PostgreSQL): the list a manager lands on, however sorted, reads the term's
+# PEPs through indexes, not every PEP in history.
+
+
+@pytest.fixture
+def team_history(manager, officer):
+    terms = [TermFactory(academic_year=2001 + n, season=Season.AUTUMN) for n in range(3)]
+    for term in terms:
+        for _ in range(3):
+            PepFactory(term=term, officer=officer, child=ChildFactory(allocated_officer=officer))
+            PepFactory(term=term)  # another team's
+    return terms
+
+
+@pytest.mark.parametrize("sort", ["", *(f"&sort=-{key}" for key in PEP_SORTS)])
+def test_the_list_of_the_term_is_read_by_index(client, manager, team_history, sort):
+    require_postgresql()
+    client.force_login(manager)
+    url = reverse("peps:list") + (f"?{sort[1:]}" if sort else "")
+    selects = [sql for sql in capture(client, url) if '"peps_pep"' in sql and sql.startswith("SELECT")]
+    assert len(selects) >= 2  # the count and the page
+    current = Term.objects.current()
+    for sql in selects:
+        assert f'"peps_pep"."term_id" = {current.pk}' in sql  # the current term, by default
+        assert_indexed(explain(sql))

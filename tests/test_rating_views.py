@@ -393,6 +393,25 @@ def test_the_lead_practitioners_confirmation_page_says_what_a_lead_review_does(c
     assert "returned to the designated teacher" not in body and "will be <strong>finalised" not in body
 
 
+def test_a_lead_practitioners_rating_page_shows_what_a_lead_review_records_not_a_judgement(client, lead, pep):
+    review = start_review(pep, lead)
+    client.force_login(lead)
+    count = review.area_ratings.count()
+
+    page = client.get(reverse("reviews:rate", args=[review.pk])).content.decode()
+    assert "What this review records" in page
+    assert "Overall judgement" not in page and "How the judgement is reached" not in page
+    assert "gives no overall judgement and does not change the PEP" in page
+
+    ratings = ["red"] * (count - 1) + ["gold"]
+    preview = client.post(reverse("reviews:judgement", args=[review.pk]), form_data(review, ratings)).content.decode()
+    assert f"{count} of {count} areas you lead on rated" in preview
+    assert "app-judgement--" not in preview and "Poor quality" not in preview
+    assert "will be returned to the DT and SW" not in preview
+    counts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", preview))
+    assert "Gold 1" in counts and f"Red {count - 1}" in counts, counts
+
+
 def test_the_confirmation_pages_queries_do_not_grow_with_the_areas(manager_client, review):
     manager_client.post(reverse("reviews:rate", args=[review.pk]), form_data(review, ["red"] * 8))
     manager_client.get(confirm_url(review))

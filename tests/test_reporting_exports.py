@@ -3,19 +3,24 @@ xlsx, read back and checked against the figures."""
 
 import csv
 import io
+import re
 from datetime import date
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from reporting import exports
 from reporting.figures import actions_arising, term_figures, trend
+from reviews.models import AreaRating
 from reviews.services import save_review, start_review
 from web.reporting.views import XLSX
 
 from .factories import PepFactory, TermFactory, rate_all
+from .plans import assert_indexed, explain, nodes, require_postgresql
 from .test_reporting_figures import actions_term  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +77,7 @@ def test_figures_csv(client, vsh, small_school):
     assert figures["Amendments", "Term", label, "Returned for amendment"] == "2"
     assert figures["Amendments", "Term", label, "Amended"] == "1"
     assert figures["Moderation", "Term", label, "% exact agreement"] == ""
+    assert figures["Moderation", "Term", label, "Pairs agreed"] == "0"
     assert figures["Gold practice", "School", "North Primary", "Gold PEPs"] == "1"
     assert figures["Trend", "Term", label, "% completed by the deadline"] == "50"
     # Every row is one number, none twice.
@@ -125,6 +131,9 @@ def reviewed(manager, other_manager, pep, other_pep):
 
 def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
     pep, other_pep = reviewed
+    for rating in AreaRating.objects.filter(review__pep=pep).select_related("area"):
+        rating.comment = f"Area {rating.area.position}: evidence seen in the PEP"
+        rating.save()
     client.force_login(vsh)
     rows = read_csv(get(client, "ratings_csv", pep.term))
     assert rows[0] == [
@@ -139,6 +148,7 @@ def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
         "Area title",
         "Rating",
         "Overall judgement",
+        "Comment",
     ]
     body = rows[1:]
     assert len(body) == 16  # two reviews of eight areas; not the other term's review
@@ -153,6 +163,7 @@ def test_ratings_csv_has_one_row_per_area_rating(client, vsh, reviewed):
     assert mine[0][5] == "Line-management QA"
     assert date.fromisoformat(mine[0][6])
     assert {row[9] for row in by_pep[other_pep.child.la_reference]} == {"Gold"}
+    assert [row[11] for row in mine] == [f"Area {n}: evidence seen in the PEP" for n in range(1, 9)]
 
 
 def test_ratings_only_of_peps_the_user_may_see(client, manager, reviewed):
@@ -219,3 +230,25 @@ def test_the_figures_downloads_carry_the_actions_arising(client, vsh, actions_te
         read = read_csv(response) if name.endswith("csv") else read_xlsx(response)
         arising = [list(map(str, row[:4])) for row in read if row[0] == "Actions arising"]
         assert arising == [list(map(str, row[:4])) for row in rows], name
+
+
+def _export_sql(user, term) -> str:
+    """The SQL of the ratings export (a server-side cursor on PostgreSQL: its SELECT)."""
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(exports.rating_rows(user, term))
+    (sql,) = [query["sql"] for query in queries.captured_queries if "reviews_arearating" in query["sql"]]
+    assert rows  # the query ran and found the term's ratings
+    return re.sub(r"^DECLARE .*? CURSOR (WITH(OUT)? HOLD )?FOR ", "", sql)
+
+
+@pytest.mark.parametrize("who", ["manager", "vsh"])
+def test_the_ratings_export_reads_the_term_by_its_index(request, reviewed, who):
+    require_postgresql()
+    pep, _other = reviewed
+    # The term on the outer query: the term's PEPs, their reviews, their ratings, each
+    # through an index, not every rating in history filtered by a subquery.
+    plan = explain(_export_sql(request.getfixturevalue(who), pep.term))
+    assert_indexed(plan)
+    outer = [node for node in nodes(plan) if node.get("Alias") == "peps_pep"]  # not the subquery's
+    conditions = [node.get(key, "") for node in outer for key in ("Index Cond", "Recheck Cond", "Filter")]
+    assert any(f"term_id = {pep.term.pk}" in condition for condition in conditions), conditions

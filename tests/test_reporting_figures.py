@@ -34,8 +34,9 @@ from reporting.figures import (
 )
 from reviews.models import ReviewKind
 from reviews.services import mark_amended, save_review, start_review
-from sampling.models import SampleKind
+from sampling.models import SampleEntry, SampleKind
 from sampling.rules import Reason
+from sampling.selectors import MODERATION_KINDS, moderation_agreement
 from sampling.services import draw_term_samples, settle_disagreement, start_entry_review
 
 from .factories import (
@@ -491,7 +492,11 @@ def test_moderation_summary_of_hand_built_entries(school):
     # kappa = 1 - (1/9) / (13/27) = 1 - 3/13 = 10/13.
     assert (moderation.pairs, moderation.disagreements, moderation.settled) == (3, 1, 1)
     assert moderation.exact == Fraction(2, 3)  # exact, not a float
-    assert moderation.kappa == pytest.approx(10 / 13)
+    assert moderation.agreed == 2
+    # Three pairs are too few for kappa (sampling.rules.KAPPA_MINIMUM_PAIRS): the counts only.
+    assert (moderation.kappa, moderation.kappa_withheld, moderation.kappa_minimum) == (None, "too_few", 10)
+    entries = SampleEntry.objects.filter(sample__term=term, sample__kind__in=MODERATION_KINDS)
+    assert moderation_agreement(entries, minimum=3).overall.kappa == pytest.approx(10 / 13)
 
 
 # trend

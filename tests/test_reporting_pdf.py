@@ -491,17 +491,72 @@ def test_access_by_role(eager, term_data, client, role, board, social_care):  # 
     index = client.get(reverse("reports:index"), {"term": term.pk})
     assert index.status_code == (403 if role == Role.OFFICER else 200)
     assert client.post(reverse("reports:request"), {"kind": "board", "term": term.pk}).status_code == board
+    # The old direct download starts nothing: it leads to the reports page of the term.
     response = client.get(reverse("reports:social_care"), {"term": term.pk})
-    assert response.status_code == social_care
     if social_care == 200:
-        assert response["Content-Type"] == "application/pdf" and "attachment" in response["Content-Disposition"]
-        assert response.content.startswith(b"%PDF")
+        assert response.status_code == 302
+        assert response.url == f"{reverse('reports:index')}?term={term.pk}#social-care"
         assert "no-store" in response["Cache-Control"]
+        assert 'name="kind" value="social_care"' in index.content.decode()
+    else:
+        assert response.status_code == 403
     posted = client.post(reverse("reports:request"), {"kind": "social_care", "term": term.pk})
     if social_care == 200:
-        assert posted.status_code == 302 and posted.url == f"{reverse('reports:social_care')}?term={term.pk}"
+        report = ReportRequest.objects.get(kind=ReportKind.SOCIAL_CARE)
+        assert posted.status_code == 302 and posted.url == reverse("reports:status", args=[report.pk])
     else:
         assert posted.status_code == 403
+        assert not ReportRequest.objects.filter(kind=ReportKind.SOCIAL_CARE).exists()
+        if index.status_code == 200:
+            assert 'value="social_care"' not in index.content.decode()
+
+
+def test_a_get_of_the_old_social_care_address_builds_nothing(eager, term_data, client, monkeypatch):  # noqa: F811
+    def boom(*args, **kwargs):
+        raise AssertionError("a GET must not build a report")
+
+    monkeypatch.setattr(pdf, "social_care_report_html", boom)
+    client.force_login(UserFactory(role=Role.VSH))
+    response = client.get(reverse("reports:social_care"), {"term": term_data["term"].pk})
+    assert response.status_code == 302 and not ReportRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_social_care_report_is_prepared_like_the_board_report_and_downloaded_once_ready(
+    eager,
+    term_data,
+    client,
+    django_capture_on_commit_callbacks,  # noqa: F811 - fixture
+):
+    vsh = UserFactory(role=Role.VSH)
+    client.force_login(vsh)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:request"), {"kind": "social_care", "term": term_data["term"].pk})
+    report = ReportRequest.objects.get()
+    assert response.url == reverse("reports:status", args=[report.pk])
+    assert report.kind == ReportKind.SOCIAL_CARE and report.status == ReportStatus.READY, report.error
+    assert "Your report is ready" in client.get(response.url).content.decode()
+
+    download = client.get(reverse("reports:download", args=[report.pk]))
+    assert download["Content-Disposition"].startswith('attachment; filename="social-care-report-')
+    body = b"".join(download.streaming_content)
+    reader = PdfReader(io.BytesIO(body))
+    assert len(reader.pages) == report.pages
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Social workers and PEPs: exceptions by team" in text and "REF-0003" in text
+    assert "no-store" in download["Cache-Control"]
+    # The index lists it among the reports asked for.
+    assert "Social care report, " in client.get(reverse("reports:index")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_social_care_request_whose_requester_was_removed_is_not_built_for_everyone(term_data):
+    manager = UserFactory(role=Role.MANAGER)
+    report = ReportRequest.objects.create(kind=ReportKind.SOCIAL_CARE, term=term_data["term"], requested_by=manager)
+    manager.delete()
+    report = build_report(report.pk)
+    assert report.status == ReportStatus.FAILED and not report.file
+    assert "no longer a user" in report.error
 
 
 @pytest.mark.django_db
@@ -707,3 +762,15 @@ def test_board_report_without_commentary_shows_neither_section(term_data):
     text = " ".join(pages_text(pdf.board_report_pdf(term_data["term"])))
     assert "Commentary from the Virtual School Head" not in text
     assert "Actions arising: next steps" not in text
+
+
+def test_board_report_counts_one_re_rating_and_withholds_kappa(one_re_rating):
+    term = one_re_rating.sample.term
+    html = pdf.board_report_html(term)
+    table = html.split("<h3>Moderation</h3>")[1].split("</table>")[0]
+    assert '<td>Same overall judgement</td><td class="num">0 of 1 agreed (0%)</td>' in table
+    assert "Too few re-ratings to compute kappa (need 10)" in table
+    assert "0.00" not in table
+    assert "Moderators agreed with the original judgement on 0 of 1 moderated PEP (0%)." in pdf.headlines(
+        pdf.term_figures(term)
+    )

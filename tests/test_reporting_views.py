@@ -330,3 +330,12 @@ def test_the_dashboard_shows_the_actions_arising(client, vsh, actions_term):  # 
         assert re.search(rf">{re.escape(label)}</th><td[^>]*>{number}</td>", section), label
     assert re.search(r">SMART targets</th><td[^>]*>2</td><td[^>]*>34%</td>", section)
     assert re.search(r">General</th><td[^>]*>2</td><td[^>]*>33%</td>", section)
+
+
+def test_moderation_headline_counts_one_re_rating_and_withholds_kappa(client, vsh, pep, one_re_rating):
+    client.force_login(vsh)
+    moderation = block(dashboard(client, pep.term), "headline-moderation")
+    assert '<span class="app-headline__number">0 of 1</span> moderated PEPs agreed' in moderation
+    assert "0 of 1 agreed (0%) on the overall judgement." in moderation
+    assert "Too few re-ratings to compute kappa (need 10)." in moderation
+    assert "0.00" not in moderation and "1 disagreement, 0 settled." in moderation

@@ -8,8 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sampling.rules import (
+    KAPPA_MINIMUM_PAIRS,
+    KappaWithheld,
     Reason,
     SamplingPolicy,
+    agreement_figure,
     exact_agreement,
     minimum_sample,
     officer_rate,
@@ -248,6 +251,13 @@ def test_kappa_is_zero_when_agreement_is_what_chance_gives():
     assert weighted_kappa([(AMBER, GREEN), (GREEN, GREEN), (GOLD, GREEN)]) == pytest.approx(0.0)
 
 
+def test_kappa_of_chance_agreement_is_exactly_zero_not_minus_a_rounding_error():
+    # First rater always Gold, the second Gold or Green half the time: in floating point
+    # this came out as -1e-17 and showed as "-0.00".
+    assert weighted_kappa([(GOLD, GOLD), (GOLD, GREEN)] * 5) == 0.0
+    assert f"{weighted_kappa([(GOLD, GOLD), (GOLD, GREEN)] * 5):.2f}" == "0.00"
+
+
 @given(
     st.lists(st.tuples(st.sampled_from(LEVELS), st.sampled_from(LEVELS)), min_size=1, max_size=30),
     st.sampled_from(["linear", "quadratic"]),
@@ -286,3 +296,52 @@ def test_exact_agreement(pairs, expected):
         assert exact_agreement(pairs) is None
     else:
         assert exact_agreement(pairs) == pytest.approx(expected)
+
+
+# agreement_figure: the counts always, kappa only from enough pairs and where defined
+
+
+def test_one_re_rating_gives_counts_and_no_kappa():
+    # The figure that read "0% agreement, kappa 0.00": one PEP, Gold against Green.
+    figure = agreement_figure([(GOLD, GREEN)])
+    assert (figure.pairs, figure.agreed, figure.exact) == (1, 0, Fraction(0))
+    assert figure.kappa is None and figure.withheld == KappaWithheld.TOO_FEW
+    assert figure.minimum == KAPPA_MINIMUM_PAIRS == 10
+
+
+def test_agreeing_and_disagreeing_small_samples_read_the_same_way():
+    agreed, disagreed = agreement_figure([(GREEN, GREEN)] * 2), agreement_figure([(GREEN, AMBER)] * 2)
+    assert (agreed.agreed, agreed.exact, agreed.withheld) == (2, Fraction(1), KappaWithheld.TOO_FEW)
+    assert (disagreed.agreed, disagreed.exact, disagreed.withheld) == (0, Fraction(0), KappaWithheld.TOO_FEW)
+
+
+def test_enough_pairs_give_the_weighted_kappa():
+    pairs = [(RED, RED), (AMBER, AMBER), (GREEN, AMBER), (GOLD, GOLD)] * 3  # the hand-computed table, x3
+    figure = agreement_figure(pairs)
+    assert (figure.pairs, figure.agreed, figure.exact) == (12, 9, Fraction(3, 4))
+    assert figure.kappa == pytest.approx(0.8) and figure.withheld == ""
+
+
+def test_enough_pairs_all_at_one_level_leave_kappa_undefined():
+    figure = agreement_figure([(GREEN, GREEN)] * 12)
+    assert (figure.agreed, figure.kappa, figure.withheld) == (12, None, KappaWithheld.ONE_LEVEL)
+
+
+def test_the_minimum_is_a_parameter_and_inclusive():
+    pairs = [(GREEN, GREEN), (GOLD, GREEN), (RED, RED)]
+    assert agreement_figure(pairs, minimum=3).kappa is not None
+    assert agreement_figure(pairs, minimum=4).withheld == KappaWithheld.TOO_FEW
+
+
+def test_no_pairs_is_no_figure():
+    figure = agreement_figure([])
+    assert (figure.pairs, figure.agreed, figure.exact, figure.kappa, figure.withheld) == (0, 0, None, None, "")
+
+
+@given(st.lists(st.tuples(st.sampled_from(LEVELS), st.sampled_from(LEVELS)), max_size=30))
+def test_agreement_figure_counts_match_exact_agreement(pairs):
+    figure = agreement_figure(pairs)
+    assert figure.pairs == len(pairs)
+    if pairs:
+        assert float(figure.exact) == pytest.approx(exact_agreement(pairs))
+    assert (figure.kappa is None) == (figure.withheld != "" or not pairs)

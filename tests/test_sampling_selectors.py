@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +15,7 @@ from reviews.models import ProForma, ReviewKind
 from reviews.rules import overall_judgement
 from reviews.services import save_review, start_review
 from sampling.models import SampleEntry, SampleKind
-from sampling.rules import Reason, exact_agreement, weighted_kappa
+from sampling.rules import KappaWithheld, Reason, exact_agreement, weighted_kappa
 from sampling.selectors import blind_pep_ids, coverage, moderation_agreement, worklist
 from sampling.services import start_entry_review
 
@@ -203,6 +204,18 @@ def test_coverage_runs_a_fixed_number_of_queries(covered):
     assert len(whole_school) == len(one_manager)
 
 
+def test_coverage_asks_for_the_previous_amber_reviews_by_a_join_not_exists(covered):
+    """An EXISTS over the reviews is answered on PostgreSQL by a hashed subplan of every
+    submitted review in the archive (14 ms at ten years); the join looks up the previous
+    Amber entries' reviews by index (0.6 ms). p0 of o1, reviewed twice, counts once."""
+    with CaptureQueriesContext(connection) as queries:
+        rows = coverage(covered.term, officers_in_view(covered.m1))
+    assert [(r.previous_amber, r.previous_amber_reviewed) for r in rows] == [(1, 1), (2, 1)]
+    amber = [q["sql"] for q in queries.captured_queries if "previous_amber" in q["sql"]]
+    assert len(amber) == 1
+    assert "EXISTS" not in amber[0].upper() and 'LEFT OUTER JOIN "reviews_qareview"' in amber[0]
+
+
 # moderation_agreement
 
 FIRST = [[GREEN] * 8, [GOLD] * 8, [GREEN] * 6 + [AMBER, AMBER]]
@@ -233,7 +246,8 @@ def moderated(team):
 
 
 def test_moderation_agreement_overall(moderated):
-    agreement = moderation_agreement(SampleEntry.objects.filter(sample__kind=SampleKind.CROSS_MODERATION))
+    # minimum=1: kappa from these three pairs, to check the arithmetic (the pages need ten).
+    agreement = moderation_agreement(SampleEntry.objects.filter(sample__kind=SampleKind.CROSS_MODERATION), minimum=1)
 
     assert [(c.entry, c.first, c.second) for c in agreement.comparisons] == [
         (moderated.entries[0], GREEN, GREEN),
@@ -244,6 +258,7 @@ def test_moderation_agreement_overall(moderated):
     # observed disagreement (1/3) / 3 = 1/9; marginals first A1 G1 Au1, second G2 Au1;
     # expected: A row 2*1 + 1*2 = 4, G row 1*1 = 1, Au row 2*1 = 2: 7/3 over 9 = 7/27;
     # kappa = 1 - (1/9) / (7/27) = 1 - 3/7 = 4/7.
+    assert (agreement.overall.pairs, agreement.overall.agreed, agreement.overall.exact) == (3, 2, Fraction(2, 3))
     assert agreement.overall_exact == pytest.approx(2 / 3)
     assert agreement.overall_kappa == pytest.approx(4 / 7)
     pairs = [(overall_judgement(a), overall_judgement(b)) for a, b in zip(FIRST, SECOND, strict=True)]
@@ -251,8 +266,16 @@ def test_moderation_agreement_overall(moderated):
     assert agreement.overall_kappa == pytest.approx(weighted_kappa(pairs))
 
 
-def test_moderation_agreement_per_area(moderated):
+def test_moderation_agreement_withholds_kappa_from_too_few_pairs(moderated):
     agreement = moderation_agreement(SampleEntry.objects.filter(sample__kind=SampleKind.CROSS_MODERATION))
+
+    assert (agreement.overall.agreed, agreement.overall.pairs) == (2, 3)
+    assert agreement.overall_kappa is None and agreement.overall.withheld == KappaWithheld.TOO_FEW
+    assert {figure.withheld for _, _, figure in agreement.per_area} == {KappaWithheld.TOO_FEW}
+
+
+def test_moderation_agreement_per_area(moderated):
+    agreement = moderation_agreement(SampleEntry.objects.filter(sample__kind=SampleKind.CROSS_MODERATION), minimum=1)
 
     titles = dict(ProForma.objects.current_for(Phase.SSA).areas.values_list("position", "title"))
     expected = [(position, titles[position], 3, 1.0, 1.0) for position in range(1, 7)] + [
@@ -261,8 +284,8 @@ def test_moderation_agreement_per_area(moderated):
         # disagreement (1/3 + 1/3) / 3 = 2/9 equals the expected (1 + 0 + 1) * 3 / 3 / 9 = 2/9: kappa 0.
         (8, titles[8], 3, 1 / 3, 0.0),
     ]
-    assert [(p, t, n) for p, t, n, _, _ in agreement.per_area] == [(p, t, n) for p, t, n, _, _ in expected]
-    assert [(e, k) for _, _, _, e, k in agreement.per_area] == [
+    assert [(p, t, f.pairs) for p, t, f in agreement.per_area] == [(p, t, n) for p, t, n, _, _ in expected]
+    assert [(float(f.exact), f.kappa) for _, _, f in agreement.per_area] == [
         (pytest.approx(e), pytest.approx(k)) for _, _, _, e, k in expected
     ]
 
@@ -272,7 +295,8 @@ def test_moderation_agreement_lists_the_disagreements(moderated):
 
     gold, amber = agreement.disagreements
     assert [gold.entry, amber.entry] == moderated.entries[1:3]
-    assert [(a, b) for _, a, b in gold.areas if a != b] == [(GOLD, GREEN)]  # same overall, one area differs
+    assert [(a.first, a.second) for a in gold.differing] == [(GOLD, GREEN)]  # same overall, one area differs
+    assert [a.title for a in gold.differing] == [gold.areas[-1].title]
     assert (amber.first, amber.second) == (AMBER, GREEN)
     assert [c.agrees for c in agreement.comparisons] == [True, False, False]
 
@@ -286,3 +310,4 @@ def test_moderation_agreement_without_comparisons(team):
         None,
         [],
     )
+    assert (agreement.overall.pairs, agreement.overall.withheld) == (0, "")

@@ -8,12 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import LeadArea, User
+from audit.models import AuditEntry
 from core.vocabulary import Role, Season
 from peps.models import Pep, PepStatus, PepStatusChange
 from peps.services import open_pep, submit_pep
@@ -21,7 +23,15 @@ from reviews.models import ReviewKind, ReviewStatus
 from reviews.services import mark_amended, save_review, start_review
 from sampling.models import ModerationGroup, Sample, SampleEntry, SampleKind
 from sampling.rules import Reason
-from sampling.services import bookkeeping, draw_term_samples, finalise_pep, start_entry_review
+from sampling.services import (
+    SettledElsewhere,
+    bookkeeping,
+    current_settlement,
+    draw_term_samples,
+    finalise_pep,
+    settle_disagreement,
+    start_entry_review,
+)
 
 from .factories import (
     ChildFactory,
@@ -621,3 +631,65 @@ def test_a_failed_top_up_leaves_the_submission_standing(
 
     assert Pep.objects.get(pk=pep.pk).status == PepStatus.SUBMITTED
     assert "duplicate key value" in caplog.text
+
+
+# --- settling a moderation disagreement ------------------------------------------------
+
+
+def entries_of(obj):
+    return AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+
+
+def test_settling_puts_the_agreed_judgement_on_the_pep(one_re_rating, manager, pep):
+    pep.refresh_from_db()
+    assert pep.judgement == "gold"
+    settlement = settle_disagreement(one_re_rating, "green", "  Targets not SMART. ", manager)
+    pep.refresh_from_db()
+    one_re_rating.refresh_from_db()
+    assert pep.judgement == "green" and pep.status == PepStatus.FINALISED  # the status is not moved
+    assert (settlement.judgement, settlement.notes, settlement.settled_by) == ("green", "Targets not SMART.", manager)
+    assert (settlement.pep_judgement_before, settlement.applied_to_pep) == ("gold", True)
+    assert (one_re_rating.agreed_judgement, one_re_rating.agreement_notes) == ("green", "Targets not SMART.")
+    assert one_re_rating.settled_at == settlement.settled_at
+    # Audited: the settlement, and the PEP's judgement, with who changed them.
+    assert entries_of(settlement).get().action == AuditEntry.Action.CREATE
+    assert entries_of(settlement).get().child_id == pep.child_id
+    assert entries_of(pep).order_by("-timestamp", "-pk").first().changes["judgement"] == ["gold", "green"]
+
+
+def test_settling_again_adds_a_record_and_the_latest_is_current(one_re_rating, manager, other_manager, pep):
+    first = settle_disagreement(one_re_rating, "green", "First.", manager)
+    second = settle_disagreement(one_re_rating, "amber", "Second.", other_manager, based_on=first.pk)
+    assert current_settlement(one_re_rating) == second
+    assert list(one_re_rating.settlements.all()) == [second, first]
+    assert second.pep_judgement_before == "green"
+    pep.refresh_from_db()
+    one_re_rating.refresh_from_db()
+    assert pep.judgement == one_re_rating.agreed_judgement == "amber"
+
+
+def test_settling_on_a_stale_view_is_refused_and_writes_nothing(one_re_rating, manager, other_manager, pep):
+    first = settle_disagreement(one_re_rating, "green", "First.", manager)
+    with pytest.raises(SettledElsewhere, match=f"settled as Green by {manager}") as refused:
+        settle_disagreement(one_re_rating, "amber", "Mine.", other_manager)  # based on no settlement
+    assert refused.value.current == first
+    assert one_re_rating.settlements.count() == 1
+    pep.refresh_from_db()
+    assert pep.judgement == "green"
+
+
+def test_a_settlement_does_not_overwrite_a_later_qa_rounds_judgement(one_re_rating, manager, pep):
+    QaReviewFactory(pep=pep, reviewer=manager, submitted=True, qa_round=2, overall_judgement="amber")
+    Pep.objects.filter(pk=pep.pk).update(judgement="amber")
+    settlement = settle_disagreement(one_re_rating, "green", "", manager)
+    pep.refresh_from_db()
+    assert pep.judgement == "amber" and settlement.applied_to_pep is False
+    assert one_re_rating.agreed_judgement == "green"  # recorded all the same
+
+
+def test_settling_is_refused_to_a_manager_not_involved_and_needs_a_judgement(one_re_rating):
+    with pytest.raises(PermissionDenied):
+        settle_disagreement(one_re_rating, "green", "", UserFactory(role=Role.MANAGER))
+    with pytest.raises(ValidationError, match="Choose the judgement"):
+        settle_disagreement(one_re_rating, "", "Notes", one_re_rating.assigned_to)
+    assert not one_re_rating.settlements.exists()

@@ -13,12 +13,12 @@ from django.utils.dateformat import format as date_format
 from accounts.models import LeadArea, LeadAreaTheme
 from core.vocabulary import Role
 from peps.models import PepStatus
-from reviews.models import QaReview, ReviewKind
-from reviews.services import save_review, start_review
-from sampling.models import SampleEntry, SampleKind
+from reviews.models import AreaRating, QaReview, ReviewKind
+from reviews.services import AreaInput, save_review, start_review
+from sampling.models import ModerationSettlement, SampleEntry, SampleKind
 from sampling.services import draw_term_samples, qa_due_date, start_entry_review
 
-from .factories import ChildFactory, PepFactory, UserFactory, rate_all
+from .factories import ChildFactory, PepFactory, SampleEntryFactory, SampleFactory, UserFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +156,18 @@ def test_finalise_without_qa_when_not_sampled(client, manager, sampled_and_not):
     client.force_login(manager)
     assert "Finalise without QA" in body(client.get(reverse("peps:detail", args=[not_sampled.pk])))
 
-    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist")})
+    # The button asks first, saying what finalising without QA means; nothing changes yet.
+    asked = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist")})
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Finalise this PEP without a QA review?" in page
+    assert 'name="confirmed" value="True"' in page and f'value="{reverse("reviews:worklist")}"' in page
+    not_sampled.refresh_from_db()
+    assert not_sampled.status == PepStatus.SUBMITTED
+
+    response = client.post(
+        reverse("peps:finalise", args=[not_sampled.pk]), {"next": reverse("reviews:worklist"), "confirmed": "True"}
+    )
     assert response["Location"] == reverse("reviews:worklist")
     not_sampled.refresh_from_db()
     assert not_sampled.status == PepStatus.FINALISED
@@ -178,7 +189,8 @@ def test_finalise_without_qa_refused_when_sampled(client, manager, sampled_and_n
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("officer", 302),
+        # Not the officer: finalising a PEP without QA is for whoever assures its quality.
+        ("officer", 403),
         ("manager", 302),
         ("vsh", 302),
         ("lead", 403),
@@ -189,10 +201,107 @@ def test_finalise_without_qa_refused_when_sampled(client, manager, sampled_and_n
 def test_who_may_finalise_without_qa(client, request, sampled_and_not, role, expected):
     _, not_sampled = sampled_and_not
     client.force_login(request.getfixturevalue(role))
-    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]))
+    page = client.get(reverse("peps:detail", args=[not_sampled.pk]))
+    if page.status_code == 200:  # the button shows only to those who may use it
+        assert ("Finalise without QA" in page.content.decode()) is (expected == 302)
+    response = client.post(reverse("peps:finalise", args=[not_sampled.pk]), {"confirmed": "True"})
     assert response.status_code == expected
     not_sampled.refresh_from_db()
     assert (not_sampled.status == PepStatus.FINALISED) == (expected == 302)
+
+
+def _not_sampled_peps(officer, term, count):
+    """``count`` more submitted PEPs of ``officer``, outside the sample (drawn first)."""
+    return [
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=term, status=PepStatus.SUBMITTED)
+        for _ in range(count)
+    ]
+
+
+def test_finalising_the_selected_peps_asks_once_then_finalises_each(client, manager, sampled_and_not, other_pep):
+    sampled, not_sampled = sampled_and_not
+    more = _not_sampled_peps(not_sampled.child.allocated_officer, not_sampled.term, 2)
+    chosen = [not_sampled, more[0]]
+    client.force_login(manager)
+    worklist = body(client.get(reverse("reviews:worklist"), {"term": sampled.term.pk}))
+    assert 'data-module="moj-multi-select"' in worklist and "Finalise the selected PEPs without QA" in worklist
+    assert f'name="pep" type="checkbox" value="{not_sampled.pk}"' in worklist
+
+    url = reverse("peps:finalise_selected")
+    # The sampled PEP and another team's are not the manager's to finalise: left out, as
+    # if not ticked, on the page and after it.
+    ticked = [p.pk for p in chosen] + [sampled.pk, other_pep.pk]
+    asked = client.post(url, {"pep": ticked, "next": reverse("reviews:worklist")})
+    page = body(asked)
+    assert asked.status_code == 200 and "Finalise 2 PEPs without a QA review?" in page
+    for pep in chosen:
+        assert pep.child.full_name in page
+    for pep in (sampled, other_pep, more[1]):
+        assert pep.child.full_name not in page
+    assert all(p.status == PepStatus.SUBMITTED for p in PepFactory._meta.model.objects.filter(pk__in=ticked))
+
+    done = client.post(url, {"pep": ticked, "confirmed": "True", "next": reverse("reviews:worklist")})
+    assert done["Location"] == reverse("reviews:worklist")
+    assert "2 PEPs finalised without a QA review" in messages_of(done)
+    statuses = dict(PepFactory._meta.model.objects.values_list("pk", "status"))
+    assert [statuses[p.pk] for p in chosen] == [PepStatus.FINALISED] * 2
+    assert statuses[sampled.pk] == statuses[other_pep.pk] == statuses[more[1].pk] == PepStatus.SUBMITTED
+
+    # A second click (another tab) finds nothing left to finalise, and says so.
+    again = client.post(url, {"pep": [p.pk for p in chosen], "confirmed": "True"})
+    assert again.status_code == 302 and "Select the PEPs to finalise without QA" in messages_of(again)
+
+
+def test_finalising_nothing_selected_says_what_to_do(client, manager, sampled_and_not):
+    client.force_login(manager)
+    response = client.post(reverse("peps:finalise_selected"), {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("reviews:worklist")
+    assert "Select the PEPs to finalise without QA" in messages_of(response)
+
+
+def test_an_officer_cannot_finalise_selected_peps(client, officer, sampled_and_not):
+    _, not_sampled = sampled_and_not
+    client.force_login(officer)
+    client.post(reverse("peps:finalise_selected"), {"pep": [not_sampled.pk], "confirmed": "True"})
+    not_sampled.refresh_from_db()
+    assert not_sampled.status == PepStatus.SUBMITTED
+
+
+def test_the_worklist_groups_by_sample_and_filters_and_sorts(client, manager, officer, other_officer, pep):
+    for last_name in ("Aardvark", "Zebra", "Mole", "Otter", "Badger", "Heron", "Vole"):
+        PepFactory(child=ChildFactory(allocated_officer=officer, last_name=last_name), term=pep.term)
+    draw_term_samples(pep.term)
+    client.force_login(manager)
+    url = reverse("reviews:worklist")
+
+    page = body(client.get(url, {"term": pep.term.pk}))
+    assert 'id="kind-line_management"' in page and "Line-management sample (" in page
+    assert 'id="worklist-filter"' in page and "All officers" in page and "All samples" in page
+
+    # Filter by an officer: only their PEPs.
+    entries = list(SampleEntry.objects.filter(assigned_to=manager).select_related("pep__child"))
+    assert len(entries) >= 2
+    theirs, others = entries[0], entries[1:]
+    theirs.pep.officer = other_officer
+    theirs.pep.save()
+    only = body(client.get(url, {"term": pep.term.pk, "officer": str(other_officer.pk)}))
+    assert theirs.pep.child.full_name in only
+    assert all(e.pep.child.full_name not in only for e in others)
+    # An officer id not on the worklist is ignored (the filter narrows only what one sees).
+    ignored = body(client.get(url, {"term": pep.term.pk, "officer": "999999"}))
+    assert all(e.pep.child.full_name in ignored for e in entries)
+    # A kind of sample not on the worklist is ignored too.
+    assert all(e.pep.child.full_name in body(client.get(url, {"kind": "nonsense"})) for e in entries)
+
+    # Sorted by child, A to Z, and back.
+    names = [e.pep.child.full_name for e in SampleEntry.objects.filter(assigned_to=manager)]
+    ascending = body(client.get(url, {"term": pep.term.pk, "sort": "child"}))
+    descending = body(client.get(url, {"term": pep.term.pk, "sort": "-child"}))
+    order = sorted(names, key=lambda n: n.split()[-1].lower())
+    if len(order) > 1:
+        assert ascending.index(order[0]) < ascending.index(order[-1])
+        assert descending.index(order[0]) > descending.index(order[-1])
+    assert 'aria-sort="ascending"' in ascending and 'aria-sort="descending"' in descending
 
 
 # --- coverage --------------------------------------------------------------------------
@@ -305,18 +414,93 @@ def test_moderation_is_blind_until_the_re_rating_is_submitted(client, other_mana
     assert "You are moderating" not in body(client.get(reverse("peps:detail", args=[pep.pk])))
 
 
-def test_moderation_comparison_figures_and_disagreements(client, vsh, manager, other_manager, pep, moderated):
-    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+def test_one_re_rating_reads_as_counts_and_too_few_for_kappa(client, vsh, manager, other_manager, pep, moderated):
+    """One PEP re-rated Green against a Gold first rating read "0% agreement, kappa 0.00",
+    and per area "not enough data" where the raters agreed but "0.00" where they did not."""
+    review = start_entry_review(moderated, other_manager)
+    submit(review, ["gold"] * 7 + ["green"])  # overall Gold both sides: the Aspiration area differs
+    first = QaReview.objects.get(pep=pep, kind=ReviewKind.LINE_MANAGEMENT)
+    QaReview.objects.filter(pk=first.pk).update(overall_judgement="green")  # and the overall judgement
     client.force_login(vsh)
     html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
-    assert 'id="overall-exact">0%' in html
-    assert 'id="overall-kappa">0.00' in html  # one pair, Gold against Green: no better than chance
-    assert "Agreement per area" in html
+    assert 'id="overall-agreed">0 of 1</span>agreed on the overall judgement (0%)' in html
+    assert '<span id="overall-kappa">Too few re-ratings to compute kappa (need 10)</span>' in html
+    per_area = html.split('id="per-area"')[1].split("</table>")[0]
+    assert per_area.count("1 of 1 agreed (100%)") == 7 and per_area.count("0 of 1 agreed (0%)") == 1
+    assert "Weighted kappa" not in per_area  # said once, under the table, not in every row
+    assert 'id="per-area-kappa">Too few re-ratings to compute kappa for any area (need 10).' in html
+    assert "0.00" not in html and "not enough data" not in html
     disagreement = html.split('id="disagreements"')[1]
     assert pep.child.la_reference in disagreement
     assert str(manager) in disagreement and str(other_manager) in disagreement
-    assert "PEP meeting" in disagreement  # an area rated differently
     assert reverse("sampling:settle", args=[moderated.pk]) in disagreement
+
+
+def test_kappa_shows_from_ten_re_ratings(client, vsh, manager, other_manager, officer, pep):
+    term = pep.term
+    _add_peps(officer, term, 11)
+    for item in term.peps.all():
+        submit(start_review(item, manager), ["gold"] * 8)
+    sample = SampleFactory(term=term, kind=SampleKind.MODERATION_GROUP)
+    for index, item in enumerate(term.peps.order_by("pk")[:10]):
+        entry = SampleEntryFactory(
+            sample=sample,
+            pep=item,
+            assigned_to=other_manager,
+            original_review=item.reviews.get(),
+        )
+        submit(start_entry_review(entry, other_manager), ["gold"] * 8 if index % 2 else ["green"] * 8)
+    client.force_login(vsh)
+    html = body(client.get(reverse("sampling:moderation"), {"term": term.pk}))
+    assert 'id="overall-agreed">5 of 10</span>agreed on the overall judgement (50%)' in html
+    assert 'id="overall-kappa">0.00<' in html  # the first rater always Gold: no better than chance
+    assert "Too few re-ratings" not in html.split('id="per-area"')[0]
+    # Every area is Gold against Green or Gold: all areas defined, none too few.
+    per_area = html.split('id="per-area"')[1].split("</table>")[0]
+    assert "Weighted kappa" in per_area and per_area.count("0.00") == 8 and "-0.00" not in per_area
+    assert "Too few re-ratings" not in html
+
+
+def test_each_disagreement_shows_both_sides_rating_and_comment(client, vsh, manager, other_manager, pep, moderated):
+    first = QaReview.objects.get(pep=pep, kind=ReviewKind.LINE_MANAGEMENT)
+    AreaRating.objects.filter(review=first, area__position=7).update(comment="Targets are SMART and costed.")
+    review = start_entry_review(moderated, other_manager)
+    ratings = rate_all(review, ["gold"] * 6 + ["amber", "gold"], comment="Fine")
+    seventh = review.area_ratings.get(area__position=7).pk
+    ratings[seventh] = AreaInput(rating="amber", comment="No date on two targets.")
+    save_review(review, ratings, strengths="", development_points="", submit=True)
+    client.force_login(vsh)
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    card = html.split(f'id="disagreement-{moderated.pk}"')[1]
+    assert f"First reviewer: {manager}" in card and f"Moderator: {other_manager}" in card
+    rows = card.split("app-disagreement-area")[1:]
+    assert len(rows) == 1  # only the area rated differently
+    assert "Targets and outcomes" in rows[0]
+    assert "Targets are SMART and costed." in rows[0] and "No date on two targets." in rows[0]
+    assert rows[0].index("app-rating-tag--gold") < rows[0].index("app-rating-tag--amber")
+
+
+def test_the_settle_form_as_written_out_posts_what_settle_reads(client, vsh, other_manager, pep, moderated):
+    """The settle form is written out by hand (sampling/_settle_form.html), not by crispy:
+    its fields carry SettleForm's names, every judgement is offered, ids are unique, and
+    what it posts settles the disagreement."""
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    client.force_login(vsh)
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    form = html.split(f'action="{reverse("sampling:settle", args=[moderated.pk])}"')[1].split("</form>")[0]
+    prefix = f"settle-{moderated.pk}"
+    assert re.findall(rf'name="{prefix}-agreed_judgement"[^>]*value="(\w+)"', form) == ["gold", "green", "amber", "red"]
+    assert f'name="{prefix}-notes"' in form and "<legend" in form and 'aria-describedby="id_' in form
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    for label_for in re.findall(r'for="([^"]+)"', form):
+        assert f'id="{label_for}"' in form
+    response = client.post(
+        reverse("sampling:settle", args=[moderated.pk]), {f"{prefix}-agreed_judgement": "amber", f"{prefix}-notes": ""}
+    )
+    assert response.status_code == 302
+    moderated.refresh_from_db()
+    assert moderated.agreed_judgement == "amber"
 
 
 def test_moderation_page_refused_to_officers_and_administrators(client, officer, administrator, pep):
@@ -351,20 +535,104 @@ def test_who_may_settle_a_disagreement(client, request, pep, moderated, other_ma
         client.force_login(request.getfixturevalue("vsh"))
         html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
         assert "Agreed judgement" in html and "Targets not SMART." in html
-        assert reverse("sampling:settle", args=[moderated.pk]) not in html
+        assert f"by {user}" in html
+        assert "Settle it again" in html  # a settled disagreement may be settled again
     else:
         assert response.status_code == 403
         assert moderated.agreed_judgement == "" and moderated.settled_at is None
+        assert not ModerationSettlement.objects.exists()
 
 
-def test_settling_needs_a_judgement_and_a_re_rating(client, manager, pep, moderated):
+def settle_form(entry, judgement="", notes="", based_on=""):
+    prefix = f"settle-{entry.pk}"
+    return {f"{prefix}-agreed_judgement": judgement, f"{prefix}-notes": notes, f"{prefix}-based_on": based_on}
+
+
+def test_settling_applies_the_agreed_judgement_to_the_pep(client, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    pep.refresh_from_db()
+    assert pep.judgement == "gold"  # as first rated
+    client.force_login(manager)
+    response = client.post(reverse("sampling:settle", args=[moderated.pk]), settle_form(moderated, "green"))
+    assert response.status_code == 302
+    assert messages_of(response) == ["Agreed judgement recorded and applied to the PEP"]
+    pep.refresh_from_db()
+    assert pep.judgement == "green"
+    # The PEP list (and every report, which reads the PEP's judgement) follows it.
+    assert pep.child.la_reference in body(client.get(reverse("peps:list"), {"judgement": "green"}))
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    assert "Applied to the PEP (it was Gold)." in html
+
+
+def test_settling_again_keeps_the_history(client, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
     client.force_login(manager)
     url = reverse("sampling:settle", args=[moderated.pk])
-    client.post(url, {f"settle-{moderated.pk}-agreed_judgement": "green"})  # not re-rated yet
+    client.post(url, settle_form(moderated, "green", "First talk."))
+    first = ModerationSettlement.objects.get()
+    client.force_login(other_manager)
+    response = client.post(url, settle_form(moderated, "amber", "Second look.", based_on=first.pk))
+    assert response.status_code == 302
+    assert list(moderated.settlements.values_list("judgement", "notes", "settled_by")) == [
+        ("amber", "Second look.", other_manager.pk),
+        ("green", "First talk.", manager.pk),
+    ]
+    moderated.refresh_from_db()
+    pep.refresh_from_db()
+    assert (moderated.agreed_judgement, moderated.agreement_notes, pep.judgement) == ("amber", "Second look.", "amber")
+    html = body(client.get(reverse("sampling:moderation"), {"term": pep.term.pk}))
+    card = html.split(f'id="disagreement-{moderated.pk}"')[1]
+    assert "Second look." in card.split("Settled before")[0]
+    assert f"Green, {date_format(first.settled_at, 'j M Y')}" in card.split("Settled before")[1]
+    assert "First talk." in card.split("Settled before")[1]
+
+
+def test_settling_on_a_stale_page_keeps_the_notes_and_says_who_settled(client, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    url = reverse("sampling:settle", args=[moderated.pk])
+    client.force_login(manager)
+    client.post(url, settle_form(moderated, "green", "Mine."))
+    client.force_login(other_manager)  # their page was loaded before that settlement
+    response = client.post(url, settle_form(moderated, "amber", "Theirs, typed at length."))
+    html = body(response)
+    assert "govuk-error-summary" in html
+    assert f"settled as Green by {manager}" in html
+    assert "Theirs, typed at length.</textarea>" in html
+    assert ModerationSettlement.objects.count() == 1
+    # Sent again from that page, it now rests on the settlement it was shown.
+    current = ModerationSettlement.objects.get()
+    assert f'value="{current.pk}"' in html
+    assert client.post(url, settle_form(moderated, "amber", "Theirs.", based_on=current.pk)).status_code == 302
+    assert ModerationSettlement.objects.count() == 2
+
+
+def test_settling_needs_a_re_rating(client, manager, pep, moderated):
+    client.force_login(manager)
+    html = body(client.post(reverse("sampling:settle", args=[moderated.pk]), settle_form(moderated, "green")))
+    assert "The PEP has not been re-rated yet." in html
+    moderated.refresh_from_db()
+    assert moderated.settled_at is None and not ModerationSettlement.objects.exists()
+
+
+def test_settling_without_a_judgement_keeps_the_notes_and_shows_the_error_summary(
+    client, manager, other_manager, pep, moderated
+):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    client.force_login(manager)
+    response = client.post(
+        reverse("sampling:settle", args=[moderated.pk]), settle_form(moderated, notes="We talked it through.")
+    )
+    html = body(response)  # the page again, not a redirect to a banner
+    assert messages_of(response) == []
+    assert html.startswith("<!DOCTYPE html>") and "<title>Error: Moderation" in html
+    summary = html.split('class="govuk-error-summary"')[1].split("</div>")[0]
+    anchor = f"id_settle-{moderated.pk}-agreed_judgement_1"
+    assert f'<a href="#{anchor}">Choose the judgement you agreed</a>' in summary
+    assert f'id="{anchor}" value="gold"' in html  # the summary lands on the first radio
+    assert "We talked it through.</textarea>" in html
+    assert "govuk-form-group--error" in html
     moderated.refresh_from_db()
     assert moderated.settled_at is None
-    response = client.post(url, {})
-    assert any("Choose the judgement" in m for m in messages_of(response))
 
 
 # --- peer review -----------------------------------------------------------------------
@@ -416,6 +684,31 @@ def test_worklist_queries_are_constant(client, manager, officer, pep, django_ass
     with django_assert_num_queries(len(few.captured_queries)):
         html = body(client.get(url))
     assert "of 12</strong> sampled PEPs done" in html
+
+
+def test_worklist_has_one_form_per_table_whatever_the_rows(client, manager, officer, pep):
+    """One form for the sample table and one for the team queue, whatever their rows: each
+    row's button posts to its own entry or PEP (formaction), the finalise buttons with the
+    page to come back to."""
+    term = pep.term
+    _add_peps(officer, term, 47)  # 48 submitted PEPs: 12 sampled, 36 in the team queue
+    draw_term_samples(term)
+    entries = list(SampleEntry.objects.filter(assigned_to=manager))
+    client.force_login(manager)
+    url = f"{reverse('reviews:worklist')}?term={term.pk}"
+    html = body(client.get(url))
+    sample, queue = html.split('id="worklist-actions"')[1].split('id="team-queue-actions"')
+    main = html.split("<main")[1].split("</main>")[0]
+    assert main.count("<form") == 3  # the two tables and the term picker
+    assert sample.count('name="csrfmiddlewaretoken"') == 1
+    for entry in entries:
+        assert f'formaction="{reverse("sampling:entry_start", args=[entry.pk])}"' in sample
+    not_sampled = set(term.peps.values_list("pk", flat=True)) - {entry.pep_id for entry in entries}
+    assert len(not_sampled) == 36
+    for pk in not_sampled:
+        assert f'formaction="{reverse("peps:finalise", args=[pk])}"' in queue
+        assert f'formaction="{reverse("reviews:start", args=[pk])}"' in queue
+    assert f'name="next" value="{url}"' in queue.replace("&amp;", "&")
 
 
 def test_coverage_queries_are_constant(client, vsh, manager, pep, django_assert_num_queries):
@@ -505,3 +798,12 @@ def test_after_submitting_the_result_page_offers_the_next_pep_to_rate(client, ma
     last = start_entry_review(entries[1], manager)
     submit(last, ["gold"] * 8)
     assert "Rate the next PEP" not in body(client.get(reverse("reviews:detail", args=[last.pk])))
+
+
+def test_a_tampered_settlement_reference_reads_as_none(client, manager, other_manager, pep, moderated):
+    submit(start_entry_review(moderated, other_manager), ["green"] * 8)
+    client.force_login(manager)
+    url = reverse("sampling:settle", args=[moderated.pk])
+    assert client.post(url, settle_form(moderated, "green", based_on="x")).status_code == 302
+    html = body(client.post(url, settle_form(moderated, "amber", "Again", based_on="x")))
+    assert "settled as Green" in html and "There is a problem" in html

@@ -16,8 +16,10 @@ from access.policy import sees_whole_school
 from core.vocabulary import Rating
 from peps.models import PepStatus
 from practice.models import PeerReviewMeeting, PeerReviewPep
-from reporting import charts
+from reporting import charts, pdf
+from reporting import services as report_services
 from reporting.figures import split
+from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reviews.models import ReviewStatus
 from reviews.services import save_review, start_review
 from sampling.models import Sample, SampleEntry, SampleKind
@@ -165,15 +167,23 @@ def test_moderation_disagreements_only_name_children_the_manager_may_see(
 # --- 6. the social care report names every child of the school to any manager ----------
 
 
-def test_social_care_report_names_only_children_the_manager_may_see(client, other_manager, vsh, pep):
+def test_social_care_report_names_only_children_the_manager_may_see(settings, tmp_path, other_manager, vsh, pep):
+    settings.MEDIA_ROOT = tmp_path
     pep.meeting_date, pep.sw_attended, pep.sw_section_updated = pep.term.start_date, False, False
     pep.save()
-    url = reverse("reports:social_care")
-    with mock.patch("reporting.pdf._pdf", side_effect=lambda html: html.encode()):
-        client.force_login(vsh)
-        assert pep.child.la_reference in text(client.get(url, {"term": pep.term.pk}))
-        client.force_login(other_manager)
-        assert pep.child.la_reference not in text(client.get(url, {"term": pep.term.pk}))
+    html_of = {}
+
+    def as_html(report):
+        html_of[report.requested_by] = html = pdf.social_care_report_html(report.term, user=report.requested_by)
+        return html
+
+    # Prepared in the background for whoever asked: built here (eager, inline) and read as HTML.
+    with mock.patch.dict(report_services.RENDERERS, {ReportKind.SOCIAL_CARE: as_html}):
+        for user in (vsh, other_manager):
+            report = ReportRequest.objects.create(kind=ReportKind.SOCIAL_CARE, term=pep.term, requested_by=user)
+            assert report_services.build_report(report.pk).status == ReportStatus.READY
+    assert pep.child.la_reference in html_of[vsh]
+    assert pep.child.la_reference not in html_of[other_manager]
 
 
 # --- 7. a peer review meeting is open to every manager, with its children's names -------
@@ -202,18 +212,20 @@ def test_peer_review_meeting_is_not_shown_to_a_manager_outside_it(client, manage
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "\\\\evil.example", "http:evil"])
-def test_finalise_ignores_an_offsite_next(client, officer, pep, target):
-    client.force_login(officer)
-    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target})
+def test_finalise_ignores_an_offsite_next(client, manager, pep, target):
+    client.force_login(manager)
+    asked = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target})
+    assert asked.status_code == 200 and target not in asked.content.decode()  # nor Back nor Cancel
+    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target, "confirmed": "True"})
     assert response.status_code == 302
     assert response["Location"] == reverse("peps:detail", args=[pep.pk])
 
 
 @pytest.mark.parametrize("target", ["²", "-1", "1e9", "x", "peps:list"])
-def test_finalise_ignores_a_next_that_is_no_path(client, officer, pep, target):
+def test_finalise_ignores_a_next_that_is_no_path(client, manager, pep, target):
     """redirect() takes such a next for a URL name and raised NoReverseMatch: a 500."""
-    client.force_login(officer)
-    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target})
+    client.force_login(manager)
+    response = client.post(reverse("peps:finalise", args=[pep.pk]), {"next": target, "confirmed": "True"})
     assert response.status_code == 302
     assert response["Location"] == reverse("peps:detail", args=[pep.pk])
 

@@ -187,8 +187,10 @@ def test_titles_name_no_child(client, world, name, caplog):
 def test_downloads_log_no_child(client, world, caplog):
     client.force_login(world["vsh"])
     with caplog.at_level(logging.DEBUG):
-        for name in ("reports:social_care", "reporting:ratings_csv", "imports:errors_csv"):
+        for name in ("reporting:ratings_csv", "imports:errors_csv"):
             assert client.get(guards._url(name, world)).status_code == 200
+        social_care = reverse("reports:download", args=[world["social_care_report"].pk])
+        assert client.get(social_care).status_code == 200
         client.post(LIST, {"q": guards.CHILD_LAST})
     for secret in (guards.CHILD_FIRST, guards.CHILD_LAST):
         assert secret not in caplog.text

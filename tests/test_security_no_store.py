@@ -20,8 +20,7 @@ world = guards.world
 # The pages and downloads that show a child, or a child's data.
 CHILD_ROUTES = sorted(guards.SHOWS_CHILD)
 DOWNLOADS = [
-    "reports:download",  # the board report's PDF
-    "reports:social_care",  # the social care PDF (children by LA reference)
+    "reports:download",  # the report PDFs (the social care one names children by LA reference)
     "reporting:figures_csv",
     "reporting:figures_xlsx",
     "reporting:ratings_csv",

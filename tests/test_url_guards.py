@@ -182,7 +182,8 @@ CASES = {
     "peps:list": Case(insider="officer"),
     "peps:detail": Case(_pep, insider="officer"),
     "peps:mark_amended": Case(_pep, post_only=True, insider="officer", ok=(302,)),
-    "peps:finalise": Case(_pep, post_only=True, insider="officer", ok=(302,)),
+    "peps:finalise": Case(_pep, post_only=True, insider="manager", ok=(200, 302)),
+    "peps:finalise_selected": Case(post_only=True, insider="manager", ok=(302,)),
     "peps:record_new": Case(lambda w: {"child_pk": w["new_child"].pk}, insider="officer"),
     "peps:record": Case(_draft_pep, insider="officer"),
     "peps:submit": Case(_draft_pep, insider="officer"),
@@ -199,7 +200,8 @@ CASES = {
     "sampling:entry_start": Case(_entry, post_only=True, insider="lead", ok=(302,)),
     "sampling:coverage": Case(),
     "sampling:moderation": Case(),
-    "sampling:settle": Case(_entry, post_only=True, ok=(302,)),
+    # An empty form: the moderation page again, with the error summary.
+    "sampling:settle": Case(_entry, post_only=True, ok=(200,)),
     "practice:peer_reviews": Case(),
     "practice:peer_review_new": Case(insider="manager"),
     "practice:peer_review_detail": Case(_meeting, insider="manager"),
@@ -218,7 +220,7 @@ CASES = {
     "reports:request": Case(post_only=True, insider="manager", ok=(302,), data={"kind": ReportKind.SOCIAL_CARE}),
     "reports:status": Case(_report, insider="manager"),
     "reports:download": Case(_report, insider="manager"),
-    "reports:social_care": Case(insider="vsh"),
+    "reports:social_care": Case(insider="vsh", ok=(302,)),  # to the reports page: a GET builds nothing
     "reports:social_care_send": Case(insider="vsh"),
     # The board report's commentary (the VSH only) and its Word version (as the board report).
     "reports:commentary": Case(insider="vsh"),
@@ -307,6 +309,10 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         kind=ReportKind.BOARD, term=pep.term, requested_by=manager, status=ReportStatus.READY
     )
     report.file.save("board.pdf", ContentFile(b"%PDF-1.4 guard"), save=True)
+    social_care_report = ReportRequest.objects.create(
+        kind=ReportKind.SOCIAL_CARE, term=pep.term, requested_by=vsh, status=ReportStatus.READY
+    )
+    social_care_report.file.save("social-care.pdf", ContentFile(b"%PDF-1.4 guard social care"), save=True)
     meeting = PeerReviewMeeting.objects.create(
         date=pep.term.start_date, term=pep.term, focus="targets", recorded_by=manager
     )
@@ -338,6 +344,7 @@ def world(settings, tmp_path, manager, officer, other_officer, lead, vsh):
         "draft": draft,
         "entry": entry,
         "report": report,
+        "social_care_report": social_care_report,
         "meeting": meeting,
         "meeting_action": meeting_action,
         "draft_pep": draft_pep,

@@ -14,13 +14,13 @@ from access.policy import (
     visible_reviews,
 )
 from core.vocabulary import Role
-from peps.models import PepStatus, Term
+from peps.models import Pep, PepStatus, Term
 from peps.selectors import caseload_with_current_peps
 from practice.needs import needs_supervision
 from practice.reminders import actions_to_mention
 from reporting.figures import team_overview, term_counts
 from reviews.selectors import my_draft_reviews
-from sampling.selectors import coverage, worklist_progress
+from sampling.selectors import blind_peps, coverage, worklist_progress
 
 
 def home(request):
@@ -45,6 +45,8 @@ def home(request):
     visible = peps_with_outcome_visible(user)
     term_peps = visible.filter(term=term) if term else visible.none()
     context["counts"] = term_counts(term_peps)
+    # Said under the counts, so they add up to the term in figures, which counts every PEP.
+    context["blind_count"] = Pep.objects.filter(term=term, pk__in=blind_peps(user)).count() if term else 0
     if user.role == Role.MANAGER:
         context["team"] = team_overview(user, term) if term else []
         context["awaiting"] = (

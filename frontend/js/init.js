@@ -4,10 +4,12 @@
 import * as GOVUKFrontend from './govuk-frontend.min.js'
 import * as MOJFrontend from './moj-frontend.min.js'
 import './session-timeout.js' // the warning before signing out for inactivity
+import { initScrollRegions } from './scroll-regions.js'
 
 function initAll (scope) {
   GOVUKFrontend.initAll(scope ? { scope } : undefined)
   MOJFrontend.initAll(scope)
+  initScrollRegions(scope || document)
 }
 
 initAll()

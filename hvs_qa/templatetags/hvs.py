@@ -82,6 +82,18 @@ def percent(value) -> str:
 
 
 @register.filter
+def agreed_of(figure) -> str:
+    """An AgreementFigure as "3 of 4 agreed (75%)"."""
+    return formatting.agreed_of(figure)
+
+
+@register.filter
+def kappa_text(figure) -> str:
+    """An AgreementFigure's kappa, or why it is not computed."""
+    return formatting.kappa_text(figure)
+
+
+@register.filter
 def two_decimals(value) -> str:
     """A statistic such as kappa to two decimals; "not enough data" when undefined."""
     if value is None:

@@ -2,8 +2,11 @@
 escalation of overdue QA."""
 
 from .bookkeeping import (
+    SettledElsewhere,
     awaiting_sampled_qa,
+    current_settlement,
     finalise_pep,
+    finalise_peps,
     record_review_in_samples,
     settle_disagreement,
     start_entry_review,
@@ -23,11 +26,14 @@ from .reminders import reminder_entries, send_worklist_reminders, worklist_remin
 __all__ = [
     "DrawResult",
     "EscalationResult",
+    "SettledElsewhere",
     "awaiting_sampled_qa",
+    "current_settlement",
     "draw_open_terms",
     "draw_term_samples",
     "escalate_overdue_qa",
     "finalise_pep",
+    "finalise_peps",
     "overdue_entries",
     "policy_from_settings",
     "previous_term",

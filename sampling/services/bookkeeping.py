@@ -14,10 +14,10 @@ from core.vocabulary import Rating
 from peps.models import Pep, PepStatus, PepStatusChange
 from peps.signals import pep_submitted
 from reviews.models import QaReview, ReviewStatus
-from reviews.services import start_review
+from reviews.services import latest_line_management_review, start_review
 from reviews.signals import review_submitted
 
-from ..models import SampleEntry, SampleKind
+from ..models import ModerationSettlement, SampleEntry, SampleKind
 from ..selectors import MODERATION_KINDS
 from .drawing import draw_term_samples, terms_to_draw
 
@@ -95,20 +95,76 @@ def start_entry_review(entry: SampleEntry, user: User) -> QaReview:
     return review
 
 
+class SettledElsewhere(ValidationError):
+    """Someone settled the disagreement since the form was shown: nothing was recorded."""
+
+    def __init__(self, current: ModerationSettlement):
+        by = f" by {current.settled_by}" if current.settled_by else ""
+        when = timezone.localtime(current.settled_at).strftime("%-d %b %Y %H:%M")
+        super().__init__(
+            f"This disagreement was settled as {current.get_judgement_display()}{by} at {when} while you were "
+            "deciding, so yours was not recorded. Check their judgement, then settle it again if you disagree."
+        )
+        self.current = current
+
+
+def current_settlement(entry: SampleEntry) -> ModerationSettlement | None:
+    return entry.settlements.select_related("settled_by").order_by("-settled_at", "-pk").first()
+
+
 @transaction.atomic
-def settle_disagreement(entry: SampleEntry, agreed_judgement: str, notes: str, by: User) -> SampleEntry:
-    """Record the rating the two managers agreed after a moderation disagreement."""
-    if entry.sample.kind not in MODERATION_KINDS:
-        raise ValidationError("Only a moderation entry can be settled.")
-    if not (entry.review and entry.review.is_submitted):
-        raise ValidationError("The PEP has not been re-rated yet.")
+def settle_disagreement(
+    entry: SampleEntry, agreed_judgement: str, notes: str, by: User, *, based_on: int | None = None
+) -> ModerationSettlement:
+    """Record the judgement the two managers agreed after a moderation disagreement, and
+    put it on the PEP (its judgement as lists and reports read it) while the moderated
+    review is still the one the PEP's judgement comes from.
+
+    A new record each time, so settling again keeps the history. ``based_on`` is the
+    settlement the form showed as current (None: unsettled); if another has been recorded
+    since, SettledElsewhere, so two managers settling at once do not overwrite each other
+    unseen. Under the PEP's row lock, as reviews.services takes it when it writes the
+    judgement, then the entry's."""
     if agreed_judgement not in Rating.values:
-        raise ValidationError("Choose the agreed judgement.")
-    entry.agreed_judgement = agreed_judgement
-    entry.agreement_notes = notes
-    entry.settled_at = timezone.now()
-    entry.save(update_fields=["agreed_judgement", "agreement_notes", "settled_at"])
-    return entry
+        raise ValidationError("Choose the judgement you agreed.")
+    pep = Pep.objects.select_for_update().get(pk=entry.pep_id)
+    SampleEntry.objects.select_for_update().filter(pk=entry.pk).values_list("pk").get()
+    locked = SampleEntry.objects.select_related("sample", "review", "original_review").get(pk=entry.pk)
+    if locked.sample.kind not in MODERATION_KINDS:
+        raise ValidationError("Only a moderation entry can be settled.")
+    if not by.has_perm("hvs.settle_moderation", locked):
+        raise PermissionDenied("You cannot settle this disagreement.")
+    if not (locked.review and locked.review.is_submitted):
+        raise ValidationError("The PEP has not been re-rated yet.")
+    current = current_settlement(locked)
+    if (current.pk if current else None) != based_on:
+        if current is None:
+            raise ValidationError("The settlement you saw is no longer on record: reload the page.")
+        raise SettledElsewhere(current)
+    latest = latest_line_management_review(pep)
+    applies = latest is not None and latest.pk == locked.original_review_id
+    settlement = ModerationSettlement.objects.create(
+        entry=locked,
+        judgement=agreed_judgement,
+        notes=notes.strip(),
+        settled_by=by,
+        settled_at=timezone.now(),
+        pep_judgement_before=pep.judgement,
+        applied_to_pep=applies,
+    )
+    locked.agreed_judgement = settlement.judgement
+    locked.agreement_notes = settlement.notes
+    locked.settled_at = settlement.settled_at
+    locked.save(update_fields=["agreed_judgement", "agreement_notes", "settled_at"])
+    if applies and pep.judgement != agreed_judgement:
+        pep.judgement = agreed_judgement
+        pep.save(update_fields=["judgement", "updated_at"])
+    entry.agreed_judgement, entry.agreement_notes, entry.settled_at = (
+        locked.agreed_judgement,
+        locked.agreement_notes,
+        locked.settled_at,
+    )
+    return settlement
 
 
 def awaiting_sampled_qa(pep: Pep) -> bool:
@@ -139,3 +195,17 @@ def finalise_pep(pep: Pep, by: User) -> Pep:
     pep.status = PepStatus.FINALISED
     pep.save(update_fields=["status", "updated_at"])
     return pep
+
+
+def finalise_peps(peps, by: User) -> tuple[list[Pep], list[Pep]]:
+    """Finalise each of ``peps`` as ``finalise_pep`` does, each in its own transaction:
+    (the PEPs finalised, those that no longer could be). One finalised meanwhile (another
+    tab, another manager) or picked by a sample since is left as it is, not an error for
+    the rest."""
+    finalised, left = [], []
+    for pep in peps:
+        try:
+            finalised.append(finalise_pep(pep, by))
+        except ValidationError:
+            left.append(pep)
+    return finalised, left

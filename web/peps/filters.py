@@ -24,13 +24,24 @@ def _key_stage_ranges() -> dict[str, tuple[int | None, int | None]]:
 
 KEY_STAGE_RANGES = _key_stage_ranges()
 
+# The term filter's value for every term (the list defaults to the current one).
+ALL_TERMS = "all"
+
 
 class PepFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Child's name or LA reference",
         method="search",
     )
-    term = django_filters.ModelChoiceFilter(queryset=Term.objects.all(), empty_label="All terms")
+    # No empty choice: the list shows the current term unless a term, or "All terms"
+    # (?term=all), is chosen (the view fills the default in), so the history is a choice.
+    term = django_filters.ModelChoiceFilter(
+        queryset=Term.objects.all(),
+        empty_label=None,
+        null_label="All terms",
+        null_value=ALL_TERMS,
+        method="filter_term",
+    )
     phase = django_filters.ChoiceFilter(choices=Phase.choices, empty_label="All phases")
     status = django_filters.ChoiceFilter(choices=PepStatus.choices, empty_label="All statuses")
     judgement = django_filters.ChoiceFilter(
@@ -117,6 +128,7 @@ class PepFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.term_shown: Term | str | None = None
         # Offer only the officers whose work the user may see.
         if user is not None:
             self.filters["officer"].queryset = visible_officers(user)
@@ -132,6 +144,20 @@ class PepFilter(django_filters.FilterSet):
                 | Q(child__last_name__icontains=word)
                 | Q(child__la_reference__icontains=word)
             )
+        return queryset
+
+    def filter_term(self, queryset, name, value):
+        return queryset if value == ALL_TERMS else queryset.filter(term=value)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        chosen = self.form.cleaned_data.get("term")
+        if "term" in self.form.errors:
+            # ?term=999999 or ?term=bogus: the current term, not the whole history.
+            chosen = Term.objects.current()
+            queryset = queryset.filter(term=chosen) if chosen else queryset
+        # The term the list shows, or ALL_TERMS, for the page's heading.
+        self.term_shown = chosen
         return queryset
 
     def filter_judgement(self, queryset, name, value):

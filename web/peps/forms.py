@@ -282,3 +282,11 @@ def missing_answers(pep: Pep) -> list[str]:
     if pep.pp_plus_requested and pep.pp_plus_amount is None:
         missing.append("Enter the amount of PP+ requested before submitting the PEP for QA")
     return missing
+
+
+class FinaliseWithoutQaForm(forms.Form):
+    """The confirmation before a PEP outside the QA sample is finalised without a review:
+    the button on the PEP page or the worklist asks first, this posts ``confirmed``."""
+
+    confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    next = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -7,6 +9,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,11 +30,11 @@ from reviews.selectors import (
 )
 from reviews.services import mark_amended
 from sampling.selectors import blind_pep_ids
-from sampling.services import awaiting_sampled_qa, finalise_pep
+from sampling.services import awaiting_sampled_qa, finalise_pep, finalise_peps
 from web.search import SEARCH_PARAM, recall_search, remember_search
 
-from .filters import PEP_SORTS, PepFilter
-from .forms import CONTINUE, SECTION_LABELS, PepMeetingForm, SubmitPepForm, missing_answers
+from .filters import ALL_TERMS, PEP_SORTS, PepFilter
+from .forms import CONTINUE, SECTION_LABELS, FinaliseWithoutQaForm, PepMeetingForm, SubmitPepForm, missing_answers
 
 JUDGEMENT_RANK = Case(
     *[When(judgement=rating.value, then=Value(rank)) for rating, rank in RANK.items()],
@@ -79,6 +82,32 @@ def _redirect_to_search(request, source: QueryDict):
     return redirect(reverse("peps:list") + (f"?{query}" if query else ""))
 
 
+# The list's last filters and sort, kept in the session: back on the list from the
+# navigation, a user finds it as they left it. Not the search (its token expires) or page.
+REMEMBERED_FILTERS = "peps:list:filters"
+
+
+def _remembered_filters(request):
+    """A redirect to the last filters when the list is opened bare (and they were any),
+    or to the bare list on ?clear; otherwise None, having noted the filters asked for."""
+    bare = reverse("peps:list")
+    if "clear" in request.GET:
+        request.session.pop(REMEMBERED_FILTERS, None)
+        return redirect(bare)
+    if not request.GET:
+        remembered = request.session.get(REMEMBERED_FILTERS, "")
+        return redirect(f"{bare}?{remembered}") if remembered else None
+    wanted = QueryDict(mutable=True)
+    for name in [*PepFilter.base_filters, "sort"]:
+        values = [value for value in request.GET.getlist(name) if value]
+        if name not in (SEARCH_FIELD, SEARCH_PARAM) and values:
+            wanted.setlist(name, values)
+    query = wanted.urlencode()
+    if request.session.get(REMEMBERED_FILTERS, "") != query:
+        request.session[REMEMBERED_FILTERS] = query
+    return None
+
+
 def pep_list_view(request):
     # The search posts (or, from an old bookmark, arrives as ?q=): it is kept server-side
     # and the list redirects to ?search=<token>, so a child's name is never in an address.
@@ -86,6 +115,9 @@ def pep_list_view(request):
         return _redirect_to_search(request, request.POST)
     if SEARCH_FIELD in request.GET:
         return _redirect_to_search(request, request.GET)
+    remembered = _remembered_filters(request)
+    if remembered is not None:
+        return remembered
     data = request.GET.copy()
     if data.get(SEARCH_PARAM):
         text = recall_search(request, data[SEARCH_PARAM])
@@ -95,6 +127,13 @@ def pep_list_view(request):
             query = data.urlencode()
             return redirect(reverse("peps:list") + (f"?{query}" if query else ""))
         data[SEARCH_FIELD] = text
+    # The current term unless a term (or "All terms") is asked for: the list a user lands
+    # on costs one term's PEPs, not the whole history (the select shows the term).
+    term_defaulted = not data.get("term")
+    if term_defaulted:
+        current = Term.objects.current()
+        if current is not None:
+            data["term"] = str(current.pk)
     # PEPs the user is moderating: their judgement and status stay hidden until they rate,
     # so filtering or sorting on either leaves them out of the reckoning.
     blind = blind_pep_ids(request.user)
@@ -131,9 +170,14 @@ def pep_list_view(request):
             "active_filters": [
                 (pep_filter.form.fields[name].label, pep_filter.form[name])
                 for name in pep_filter.form.fields
-                if pep_filter.form.is_bound and pep_filter.form.data.get(name)
+                if pep_filter.form.is_bound
+                and pep_filter.form.data.get(name)
+                # Neither the default term nor every term narrows the list.
+                and not (name == "term" and (term_defaulted or data.get("term") == ALL_TERMS))
             ],
             "selected_filters": _selected_filters(pep_filter.form, request.GET),
+            "term_shown": pep_filter.term_shown,
+            "term_defaulted": term_defaulted,
             "search_param": SEARCH_PARAM,
         },
     )
@@ -159,10 +203,17 @@ def _selected_filters(form, query) -> list[dict]:
             shown = dict(field.choices).get(value, value)  # type: ignore[arg-type]
         else:
             shown = value
+        if value == ALL_TERMS:
+            shown = field.null_label
         rest = query.copy()
         rest.pop(SEARCH_PARAM if name == SEARCH_FIELD else name, None)
         rest.pop("page", None)
-        selected.append({"label": field.label or name, "value": shown, "remove_url": f"?{rest.urlencode()}"})
+        if name == "term" and value != ALL_TERMS:
+            # Without a term the list shows the current one: removing the term is "All terms".
+            rest["term"] = ALL_TERMS
+        # Nothing left: ?clear, not a bare address, which would bring back the remembered filters.
+        remaining = rest.urlencode() or "clear=1"
+        selected.append({"label": field.label or name, "value": shown, "remove_url": f"?{remaining}"})
     return selected
 
 
@@ -227,21 +278,69 @@ def pep_mark_amended(request, pk):
 
 @require_POST
 def pep_finalise(request, pk):
-    """Finalise a submitted PEP that the QA sample did not pick, without a QA review."""
+    """Finalise a submitted PEP that the QA sample did not pick, without a QA review: the
+    button (on the PEP page or the worklist) shows what that means and asks to confirm;
+    the confirmation finalises."""
     pep = get_object_or_404(visible_peps(request.user).select_related("child__allocated_officer", "officer"), pk=pk)
     if not request.user.has_perm("hvs.finalise_pep", pep):
         raise PermissionDenied
+    form = FinaliseWithoutQaForm(request.POST)
+    form.is_valid()  # two optional hidden fields: nothing to refuse
+    target = _local_path(request, form.cleaned_data.get("next", ""))
+    if not form.cleaned_data.get("confirmed") and pep.status == PepStatus.SUBMITTED and not awaiting_sampled_qa(pep):
+        form = FinaliseWithoutQaForm(initial={"confirmed": True, "next": target})
+        back = target or reverse("peps:detail", args=[pep.pk])
+        return render(request, "peps/pep_finalise_confirm.html", {"pep": pep, "form": form, "back": back})
     try:
         finalise_pep(pep, request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"PEP of {pep.child.full_name} finalised without a QA review")
-    target = request.POST.get("next", "")
-    # A path on this site: redirect() would take "x" for a URL name and fail on it.
+    return redirect(target or reverse("peps:detail", args=[pep.pk]))
+
+
+# At most this many at once: the worklist lists at most 200 (web/sampling/views.py).
+FINALISE_AT_ONCE = 200
+PK = re.compile(r"[0-9]{1,11}")  # ASCII digits only: str.isdigit() takes "²" too
+
+
+@require_POST
+def pep_finalise_selected(request):
+    """Finalise the PEPs ticked on the worklist without QA: a page lists them and asks to
+    confirm once; the confirmation finalises each (sampling.services.finalise_peps). Only
+    the ticked PEPs the user may see and finalise are listed: any other id reads as not
+    ticked."""
+    user = request.user
+    back = _local_path(request, request.POST.get("next", "")) or reverse("reviews:worklist")
+    ids = sorted({int(v) for v in request.POST.getlist("pep") if PK.fullmatch(v)})[:FINALISE_AT_ONCE]
+    candidates = (
+        visible_peps(user)
+        .filter(pk__in=ids, status=PepStatus.SUBMITTED)
+        .select_related("child__allocated_officer", "officer", "term")
+        .order_by("child__last_name", "child__first_name", "pk")
+    )
+    peps = [pep for pep in candidates if user.has_perm("hvs.finalise_pep", pep) and not awaiting_sampled_qa(pep)]
+    if not peps:
+        messages.error(request, "Select the PEPs to finalise without QA")
+        return redirect(back)
+    if request.POST.get("confirmed") != "True":
+        return render(request, "peps/pep_finalise_selected_confirm.html", {"peps": peps, "back": back})
+    finalised, left = finalise_peps(peps, user)
+    if finalised:
+        messages.success(request, f"{len(finalised)} PEP{pluralize(len(finalised))} finalised without a QA review")
+    if left:
+        names = ", ".join(pep.child.full_name for pep in left)
+        messages.info(request, f"Not finalised, as they no longer could be (finalised meanwhile, or sampled): {names}")
+    return redirect(back)
+
+
+def _local_path(request, target: str) -> str:
+    """``target`` if it is a path on this site, else "" (redirect() would take "x" for a
+    URL name and fail on it; an address elsewhere is an open redirect)."""
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("peps:detail", pk=pep.pk)
+        return target
+    return ""
 
 
 # --- recording a PEP meeting and submitting the PEP for QA ----------------------------

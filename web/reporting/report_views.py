@@ -1,19 +1,20 @@
 """The report PDFs: ask for one, watch it being prepared, download it.
 
-- The board report goes through a ``ReportRequest`` built by a Celery task (in-process,
-  so ready at once, on the embedded default without Redis): POST ``reports:request`` ->
-  ``reports:status`` (polled with htmx) -> ``reports:download``.
-- The social care report is small and streams straight back: GET ``reports:social_care``.
+- Both reports, the board report and the social care report, go through a
+  ``ReportRequest`` built in the background (the Celery worker; on the embedded default
+  without Redis, a thread of this process: ``reporting.background``): POST
+  ``reports:request`` -> ``reports:status`` (polled with htmx) -> ``reports:download``.
+  No report is built inside a request, so gunicorn's timeout never ends one.
+- GET ``reports:social_care`` (the old direct download, in bookmarks) starts nothing: it
+  sends the reader to the reports page of the term, to ask for it there.
 
 Who may: the board report, managers, leads, the VSH and administrators; the social care
 report (it names children by reference), the VSH and managers only. A request's status
 and file, only whoever asked for it and the VSH (anyone else gets a 404).
 """
 
-import logging
-
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -26,10 +27,7 @@ from reporting import services
 from reporting.commentary import PERMISSION as COMMENTARY_PERMISSION
 from reporting.commentary import commentary_for
 from reporting.models import ReportKind, ReportRequest
-from reporting.pdf import social_care_report_pdf
 from web.forms import TermPickerForm
-
-logger = logging.getLogger(__name__)
 
 REQUEST_PERMISSIONS = {
     ReportKind.BOARD: "hvs.request_board_report",
@@ -55,7 +53,7 @@ def _visible_requests(user):
 
 @require_GET
 def index(request):
-    """The reports: a term picker, a button per report, and my recent board reports."""
+    """The reports: a term picker, a button per report, and the reports I asked for."""
     user = request.user
     if not (may_request(user, ReportKind.BOARD) or may_request(user, ReportKind.SOCIAL_CARE)):
         raise PermissionDenied
@@ -79,8 +77,7 @@ def index(request):
 
 @require_POST
 def request_report(request):
-    """Queue a report for a term; then its status page. The social care report is not
-    queued: it streams straight back."""
+    """Queue a report for a term; then its status page."""
     kind = request.POST.get("kind", "")
     if kind not in ReportKind.values:
         raise Http404("No such report")
@@ -88,8 +85,6 @@ def request_report(request):
     term = requested_term(request.POST.get("term", ""))
     if term is None:
         raise Http404("No term")
-    if kind == ReportKind.SOCIAL_CARE:
-        return redirect(f"{reverse('reports:social_care')}?term={term.pk}")
     report = services.request_report(kind, term, request.user)
     return redirect("reports:status", pk=report.pk)
 
@@ -126,16 +121,11 @@ def download(request, pk):
 @never_cache
 @require_GET
 def social_care(request):
-    """The social care report of ?term= (else the current term), straight back as a PDF."""
+    """The old address of the social care PDF: it is prepared in the background now, so a
+    GET (a bookmark, a link) only leads to the reports page of ?term=, where the button
+    asks for it; a GET starts no work."""
     _require(request.user, ReportKind.SOCIAL_CARE)
     term = requested_term(request.GET.get("term", ""))
     if term is None:
         raise Http404("No term")
-    content = social_care_report_pdf(term, user=request.user)
-    record_download(request, "social care report (PDF)", about=term, filters={"term": term})
-    logger.info("Social care report for %s downloaded by %s", term, request.user.get_username())
-    season = term.get_season_display().lower()
-    filename = f"social-care-report-{season}-{term.academic_year_label.replace('/', '-')}.pdf"
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return redirect(f"{reverse('reports:index')}?term={term.pk}#social-care")

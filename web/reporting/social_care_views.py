@@ -77,7 +77,7 @@ def send(request):
 def _tell(request, sent: SocialCareSend, created: bool) -> None:
     asked = timezone.localtime(sent.created_at)
     if created and not sent.not_queued:
-        sent.refresh_from_db(fields=["status", "error"])  # sent already where tasks run in-process
+        sent.refresh_from_db(fields=["status", "error"])  # sent already where tasks run inline
     if not created:
         messages.info(
             request,

@@ -9,7 +9,6 @@ from access.policy import editable_reviews, visible_peps, visible_reviews
 from audit.trail import record_view
 from core.vocabulary import Rating
 from peps.models import PepStatus
-from reviews import rules
 from reviews.models import QaReview, ReviewKind, ReviewStatus
 from reviews.selectors import (
     matching_areas,
@@ -94,7 +93,7 @@ def review_rate(request, pk):
             "pep": review.pep,
             "form": form,
             "areas": _area_summary(form),
-            **_judgement(entered, len(form.area_ratings)),
+            **_judgement(entered, len(form.area_ratings), review.kind),
             "pep_parts": _pep_parts(form),
             "aspirations": review.pep.aspirations.all(),
             "epep_url": _external_link(review.pep.epep_url),
@@ -202,15 +201,19 @@ def _area_summary(form: RatingForm) -> list[dict]:
     return areas
 
 
-def _judgement(ratings: list[str], total: int) -> dict:
-    """The live judgement: computed by the rules once every area is rated."""
+def _judgement(ratings: list[str], total: int, kind: str = ReviewKind.LINE_MANAGEMENT) -> dict:
+    """The live outcome, from the rules once every area is rated. A lead practitioner's
+    review has no overall judgement: it records the areas they lead on, so the panel
+    counts those ratings instead."""
     complete = len(ratings) == total and total > 0
-    judgement = rules.overall_judgement(ratings) if complete else None
+    outcome = judge(kind, ratings) if complete else None
     return {
         "rated_count": len(ratings),
         "area_count": total,
-        "judgement": judgement,
-        "amendment": rules.needs_amendment(ratings) if complete else False,
+        "judgement": outcome.judgement if outcome else None,
+        "amendment": outcome.needs_amendment if outcome else False,
+        "no_judgement": kind == ReviewKind.LEAD_SAMPLE,
+        "rating_counts": [(rating, ratings.count(rating)) for rating in Rating if rating in ratings],
     }
 
 
@@ -253,7 +256,7 @@ def review_correct(request, pk):
             "pep": review.pep,
             "form": form,
             "areas": _area_summary(form),
-            **_judgement(entered, len(form.area_ratings)),
+            **_judgement(entered, len(form.area_ratings), review.kind),
             **_correction_outcome(review, entered, len(form.area_ratings)),
         },
     )
@@ -289,7 +292,7 @@ def review_correction_preview(request, pk):
     form = CorrectionForm(request.POST, review=review)
     entered = form.entered_ratings()
     context = {
-        **_judgement(entered, len(form.area_ratings)),
+        **_judgement(entered, len(form.area_ratings), review.kind),
         **_correction_outcome(review, entered, len(form.area_ratings)),
         "areas": _area_summary(form),
     }
@@ -300,7 +303,7 @@ def review_correction_preview(request, pk):
 def review_judgement_preview(request, pk):
     review = _own_review(request, pk)
     form = RatingForm(request.POST, review=review)
-    context = _judgement(form.entered_ratings(), len(form.area_ratings))
+    context = _judgement(form.entered_ratings(), len(form.area_ratings), review.kind)
     # The judgement, and out of band the "jump to an area" list with its ratings.
     context["areas"] = _area_summary(form)
     return render(request, "reviews/_judgement_preview.html", context)

@@ -7,25 +7,28 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from access.policy import assigned_entries, officers_in_view, sees_whole_school, visible_peps
 from core.vocabulary import Role
-from peps.models import Pep, PepStatus, Term
+from peps.models import PepStatus, Term
 from peps.selectors import requested_term
 from reviews.selectors import my_draft_reviews
 from sampling import selectors
-from sampling.models import SampleEntry
+from sampling.models import SampleEntry, SampleKind
 from sampling.rules import Reason
-from sampling.services import settle_disagreement, start_entry_review
+from sampling.services import SettledElsewhere, settle_disagreement, start_entry_review
 from web.forms import TermPickerForm
+from web.links import pk_url
 
-from .forms import SettleForm
+from .forms import SettleForm, WorklistFilterForm
 
 DUE_SOON_DAYS = 7
 
@@ -62,6 +65,20 @@ def _due(entry, today) -> str:
 
 
 WORKLIST_VIEWS = {"to_rate": "To rate now", "waiting": "Waiting for the PEP", "done": "Done"}
+# The team's PEPs outside the sample: the earliest deadlines first, this many at most.
+NOT_SAMPLED_SHOWN = 200
+NOT_SAMPLED_FIELDS = (
+    "officer_id",
+    "child__first_name",
+    "child__last_name",
+    "child__la_reference",
+    "term__academic_year",
+    "term__season",
+    "term__pep_deadline",
+    "officer__first_name",
+    "officer__last_name",
+    "officer__username",
+)
 
 
 def _state(entry) -> str:
@@ -71,51 +88,194 @@ def _state(entry) -> str:
     return "to_rate" if entry.pep_ready else "waiting"
 
 
+def _status(entry) -> tuple[str, str]:
+    """The status tag of a worklist row: (GOV.UK tag colour, text)."""
+    pep = entry.pep
+    if entry.is_done:
+        return "green", "Done"
+    if pep.status == PepStatus.DRAFT:
+        return "grey", "PEP not yet submitted"
+    if not entry.pep_ready:
+        return "grey", f"PEP {pep.get_status_display().lower()}"
+    if entry.review is not None:
+        return "blue", "In progress (draft)"
+    return "grey", "Not started"
+
+
+def _worklist_rows(entries, today) -> list[dict]:
+    """Everything a worklist row shows, worked out once here: the template only prints it
+    (at 400 rows, template lookups, ``{% url %}`` and the date filter were most of the page)."""
+    pep_url, review_url, start_url = pk_url("peps:detail"), pk_url("reviews:detail"), pk_url("sampling:entry_start")
+    reasons, kinds = dict(Reason.CHOICES), dict(SampleKind.choices)
+    dates: dict = {}
+    rows = []
+    for entry in entries:
+        pep, sample, state = entry.pep, entry.sample, _state(entry)
+        reason = reasons.get(entry.reason, entry.reason)
+        if sample.lead_area is not None:
+            reason = f"{reason}: {sample.lead_area.name}"
+        if entry.due_date not in dates:
+            dates[entry.due_date] = date_format(entry.due_date, "j M Y")
+        colour, status = _status(entry)
+        rows.append(
+            {
+                "state": state,
+                "due": _due(entry, today),
+                "due_date": dates[entry.due_date],
+                "child": pep.child.full_name,
+                "la_reference": pep.child.la_reference,
+                "officer": str(pep.officer) if pep.officer else "—",
+                "reason": reason,
+                "kind": kinds.get(sample.kind, sample.kind),
+                "status_colour": colour,
+                "status": status,
+                "judgement": entry.review.overall_judgement if state == "done" and entry.review else "",
+                "pep_url": pep_url(pep.pk),
+                "review_url": review_url(entry.review_id) if state == "done" else "",
+                "start_url": start_url(entry.pk) if state == "to_rate" else "",
+                "continues": entry.review_id is not None,
+                # For the filters and the sort (web/sampling/views.py: worklist).
+                "kind_key": sample.kind,
+                "officer_key": str(pep.officer_id or ""),
+                "child_sort": (pep.child.last_name.lower(), pep.child.first_name.lower()),
+                "officer_sort": str(pep.officer).lower() if pep.officer else "",
+                "due_sort": entry.due_date,
+                "status_sort": status,
+            }
+        )
+    return rows
+
+
 def worklist(request):
     """My QA worklist: the sample entries assigned to me this term, my drafts, and for a
     manager the team's submitted PEPs outside the sample (which may be finalised without QA)."""
     user = request.user
     _require(user, "hvs.view_worklist")
     term = requested_term(request.GET.get("term", ""))
-    today = timezone.localdate()
-    entries = list(selectors.worklist(user, term))
-    rows = [{"entry": entry, "due": _due(entry, today), "state": _state(entry)} for entry in entries]
-    # ?show= narrows the table to the entries to rate now, those waiting on the PEP, or done.
+    rows = _worklist_rows(selectors.worklist_table(user, term), timezone.localdate())
+    # ?show= narrows the table to the entries to rate now, those waiting on the PEP, or done;
+    # ?kind= and ?officer= to a kind of sample and an officer. The choices are those of the
+    # worklist's own rows, so a filter can only narrow what the user already sees.
     show = request.GET.get("show", "")
     if show not in WORKLIST_VIEWS:
         show = ""
-    state_counts = {key: sum(1 for row in rows if row["state"] == key) for key in WORKLIST_VIEWS}
-    not_sampled: list[Pep] | QuerySet[Pep] = []
+    kinds = {row["kind_key"]: row["kind"] for row in rows}
+    officers = {row["officer_key"]: row["officer"] for row in rows if row["officer_key"]}
+    kind = request.GET.get("kind", "") if request.GET.get("kind", "") in kinds else ""
+    officer = request.GET.get("officer", "") if request.GET.get("officer", "") in officers else ""
+    narrowed = [r for r in rows if (not kind or r["kind_key"] == kind) and (not officer or r["officer_key"] == officer)]
+    state_counts = {key: sum(1 for row in narrowed if row["state"] == key) for key in WORKLIST_VIEWS}
+    sort = request.GET.get("sort", "due")
+    if sort.lstrip("-") not in WORKLIST_SORTS:
+        sort = "due"
+    shown = sorted(
+        (row for row in narrowed if not show or row["state"] == show),
+        key=lambda row: (row[f"{sort.lstrip('-')}_sort"], row["child_sort"]),
+        reverse=sort.startswith("-"),
+    )
+    not_sampled: list[dict] = []
     # A manager's team queue: the submitted PEPs of their line reports the sample left out.
     has_team_queue = user.role == Role.MANAGER
     if has_team_queue:
         pending_in_sample = SampleEntry.objects.awaiting_line_management_qa().values("pep")
-        not_sampled = (
+        pep_url, start_url, finalise_url = pk_url("peps:detail"), pk_url("reviews:start"), pk_url("peps:finalise")
+        dates: dict = {}
+        for pep in (
             visible_peps(user)
             .filter(status=PepStatus.SUBMITTED)
             .filter(Q(officer__line_manager=user) | Q(child__allocated_officer__line_manager=user))
             .exclude(pk__in=pending_in_sample)
             .select_related("child", "term", "officer")
-            .order_by("term__pep_deadline", "child__last_name", "pk")[:200]
-        )
+            .only(*NOT_SAMPLED_FIELDS)
+            .order_by("term__pep_deadline", "child__last_name", "pk")[:NOT_SAMPLED_SHOWN]
+        ):
+            deadline = pep.term.pep_deadline
+            if deadline not in dates:
+                dates[deadline] = date_format(deadline, "j M Y")
+            not_sampled.append(
+                {
+                    "child": pep.child.full_name,
+                    "la_reference": pep.child.la_reference,
+                    "term": str(pep.term),
+                    "officer": str(pep.officer) if pep.officer else "—",
+                    "deadline": dates[deadline],
+                    "pep_url": pep_url(pep.pk),
+                    # Not one's own PEP: the service refuses it, so no button offers it.
+                    "start_url": start_url(pep.pk) if pep.officer_id != user.pk else "",
+                    "finalise_url": finalise_url(pep.pk),
+                    "pk": pep.pk,
+                }
+            )
     return render(
         request,
         "sampling/worklist.html",
         {
             "term": term,
             "term_form": _term_picker(term),
-            "rows": [row for row in rows if row["state"] == show] if show else rows,
-            "all_count": len(rows),
+            "groups": _by_kind(shown, kinds),
+            "shown_count": len(shown),
+            "all_count": len(narrowed),
+            "total_count": len(rows),
             "show": show,
+            "filter_form": WorklistFilterForm(
+                initial={"term": term.pk if term else "", "kind": kind, "officer": officer, "show": show},
+                kinds=sorted(kinds.items(), key=lambda item: item[1]),
+                officers=sorted(officers.items(), key=lambda item: item[1].lower()),
+            ),
+            "filtered": bool(kind or officer),
+            "sort": sort,
+            "sorts": _sort_links(request, sort),
+            "filter_query": _query(request, keep=("term", "kind", "officer")),
             "views": [
                 {"key": key, "label": label, "count": state_counts[key]} for key, label in WORKLIST_VIEWS.items()
             ],
-            "done_count": sum(1 for entry in entries if entry.is_done),
+            "done_count": sum(1 for row in rows if row["state"] == "done"),
             "drafts": my_draft_reviews(user),
             "not_sampled": not_sampled,
             "has_team_queue": has_team_queue,
         },
     )
+
+
+WORKLIST_SORTS = {"child": "Child", "officer": "Officer", "due": "Due", "status": "Status"}
+
+
+def _by_kind(rows: list[dict], kinds: dict) -> list[dict]:
+    """The rows in one table per kind of sample (line management, lead area, moderation),
+    in the order of SampleKind, each keeping the rows' order."""
+    order = [key for key in SampleKind.values if key in kinds]
+    return [
+        {"kind": kinds[key], "key": key, "rows": [row for row in rows if row["kind_key"] == key]}
+        for key in order
+        if any(row["kind_key"] == key for row in rows)
+    ]
+
+
+def _query(request, keep: tuple[str, ...], **changes) -> str:
+    params = QueryDict(mutable=True)
+    for name in keep:
+        value = changes.get(name, request.GET.get(name, ""))
+        if value:
+            params[name] = value
+    for name, value in changes.items():
+        if name not in keep and value:
+            params[name] = value
+    return params.urlencode()
+
+
+def _sort_links(request, sort: str) -> dict:
+    """Per sortable column: the address that sorts by it (the other way if it is the
+    current sort) and its aria-sort."""
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    links = {}
+    for column in WORKLIST_SORTS:
+        current = column == key
+        target = f"-{column}" if current and not descending else column
+        links[column] = {
+            "query": _query(request, keep=("term", "kind", "officer", "show"), sort=target),
+            "aria_sort": ("descending" if descending else "ascending") if current else "none",
+        }
+    return links
 
 
 @require_POST
@@ -196,9 +356,15 @@ def coverage(request):
 def moderation(request):
     """My moderation entries (blind until I submit), then the term's agreement figures and
     the disagreements to settle."""
-    user = request.user
+    _require(request.user, "hvs.view_moderation")
     term = requested_term(request.GET.get("term", ""))
-    _require(user, "hvs.view_moderation")
+    return _moderation_page(request, term)
+
+
+def _moderation_page(request, term: Term | None, bound: SettleForm | None = None, bound_entry_id=None):
+    """The moderation page; ``bound`` is a settle form that failed, shown with its errors
+    and what was typed in place of the blank form of its entry."""
+    user = request.user
     mine = (
         list(
             assigned_entries(user)
@@ -214,15 +380,17 @@ def moderation(request):
     context = {
         "term": term,
         "term_form": _term_picker(term),
+        "page_path": f"{reverse('sampling:moderation')}?term={term.pk}" if term else reverse("sampling:moderation"),
         "mine": [{"entry": entry, "blind": entry.pep_id in blind} for entry in mine],
         "mine_done": sum(1 for entry in mine if entry.is_done),
         "sees_comparison": sees_comparison,
+        "bound_form": bound,
     }
     if sees_comparison and term:
         agreement = selectors.moderation_agreement(
             SampleEntry.objects.filter(sample__term=term, sample__kind__in=selectors.MODERATION_KINDS)
         )
-        disagreements, hidden = [], 0
+        shown, hidden = [], 0
         # A manager is shown the disagreements about PEPs they may see (their team's, or one
         # they moderate); the agreement figures above stay school-wide.
         in_view = (
@@ -235,18 +403,33 @@ def moderation(request):
             if entry.pep_id in blind:
                 hidden += 1  # the user is still re-rating this PEP: not a word of its first rating
                 continue
-            settleable = user.has_perm("hvs.settle_moderation", entry) and not entry.settled_at
+            shown.append(comparison)
+        history = selectors.settlements_by_entry([c.entry.pk for c in shown])
+        disagreements = []
+        for comparison in shown:
+            entry = comparison.entry
+            settlements = history.get(entry.pk, [])
+            form = None
+            if user.has_perm("hvs.settle_moderation", entry):
+                if bound is not None and bound_entry_id == entry.pk:
+                    form = bound
+                else:
+                    form = SettleForm(
+                        prefix=SettleForm.prefix_for(entry),
+                        initial={"based_on": settlements[0].pk if settlements else None},
+                    )
             disagreements.append(
                 {
                     "comparison": comparison,
-                    "differing": [title for title, first, second in comparison.areas if first != second],
-                    "form": SettleForm(prefix=SettleForm.prefix_for(entry)) if settleable else None,
+                    "current": settlements[0] if settlements else None,
+                    "earlier": settlements[1:],
+                    "form": form,
                 }
             )
         context.update(
             {
                 "agreement": agreement,
-                "pairs": len([c for c in agreement.comparisons if c.first and c.second]),
+                "pairs": agreement.overall.pairs,
                 "disagreements": disagreements,
                 "hidden_disagreements": hidden,
             }
@@ -257,21 +440,35 @@ def moderation(request):
 @require_POST
 def settle(request, pk):
     entry = get_object_or_404(
-        SampleEntry.objects.select_related("sample", "review", "original_review"),
+        SampleEntry.objects.select_related("sample__term", "review", "original_review"),
         pk=pk,
         sample__kind__in=selectors.MODERATION_KINDS,
     )
     if not request.user.has_perm("hvs.settle_moderation", entry):
         raise PermissionDenied
-    back = f"{reverse('sampling:moderation')}?term={entry.sample.term_id}#disagreements"
-    form = SettleForm(request.POST, prefix=SettleForm.prefix_for(entry))
-    if not form.is_valid():
-        messages.error(request, "Choose the judgement you agreed, then record it.")
-        return redirect(back)
-    try:
-        settle_disagreement(entry, form.cleaned_data["agreed_judgement"], form.cleaned_data["notes"], request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Agreed judgement recorded")
-    return redirect(back)
+    term = entry.sample.term
+    prefix = SettleForm.prefix_for(entry)
+    form = SettleForm(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            settlement = settle_disagreement(
+                entry,
+                form.cleaned_data["agreed_judgement"],
+                form.cleaned_data["notes"],
+                request.user,
+                based_on=form.cleaned_data["based_on"],
+            )
+        except SettledElsewhere as error:
+            # What they typed stays; the form now rests on the settlement they were shown.
+            data = request.POST.copy()
+            data[f"{prefix}-based_on"] = str(error.current.pk)
+            form = SettleForm(data, prefix=prefix)
+            form.is_valid()
+            form.add_error(None, error.messages[0])
+        except ValidationError as error:
+            form.add_error(None, " ".join(error.messages))
+        else:
+            applied = " and applied to the PEP" if settlement.applied_to_pep else ""
+            messages.success(request, f"Agreed judgement recorded{applied}")
+            return redirect(f"{reverse('sampling:moderation')}?term={term.pk}#disagreement-{entry.pk}")
+    return _moderation_page(request, term, bound=form, bound_entry_id=entry.pk)
