@@ -529,6 +529,8 @@ PERMISSIONS = {
     "hvs.request_social_care_report": is_social_care_report_role,
     # The policy: "The VSH will also report to social care managers..." (reporting.social_care).
     "hvs.send_social_care_reports": is_vsh,
+    # The board report's commentary and actions arising: the VSH's own words (reporting.commentary).
+    "hvs.edit_board_commentary": is_vsh,
     # Imports
     "hvs.import_data": is_import_role,
     # Messages (the outbox)

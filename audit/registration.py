@@ -6,6 +6,7 @@ that skip those signals are recorded from ``core.signals.bulk_written`` (audit.t
 """
 
 from auditlog.registry import auditlog
+from django.apps import apps
 from django.db import models
 from django.db.models.signals import pre_delete
 
@@ -70,8 +71,17 @@ AUDITED: dict[type[models.Model], dict] = {
     CapabilityConcern: {"exclude_fields": ["notes", *NOISE]},
 }
 
+# Models of the apps above this one (the layers forbid importing them here), by label:
+# resolved into AUDITED when the app registry is ready.
+AUDITED_ABOVE: dict[str, dict] = {
+    # The VSH's words for the public board report: who changed them, when, before and after.
+    "reporting.BoardCommentary": {"exclude_fields": [*NOISE, "version"]},
+}
+
 
 def register_all() -> None:
+    for label, options in AUDITED_ABOVE.items():
+        AUDITED.setdefault(apps.get_model(label), options)
     for model, options in AUDITED.items():
         if not auditlog.contains(model):
             auditlog.register(model, **options)

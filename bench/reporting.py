@@ -263,6 +263,16 @@ def measure_pdfs(term) -> dict:
             "plain_mib": _peak_mib(lambda n=pages: plain_pdf(n)),
             "ratio": cpu / plain_cpu,
         }
+    # The board report's Word version (reporting.docx) is built in the request: its time is the page's.
+    from reporting.docx import board_report_docx
+
+    data, queries, seconds, _ = _timed(lambda: board_report_docx(term))
+    results["board_docx"] = {
+        "seconds": seconds,
+        "queries": queries,
+        "kib": len(data) / 1024,
+        "mib": _peak_mib(lambda: board_report_docx(term)),
+    }
     return results
 
 
@@ -369,6 +379,13 @@ def run(args) -> None:
                 (f"(c) {title}: peak MiB", f"{a['mib']:.1f}", f"{b['mib']:.1f}"),
                 (f"(c) {title}: plain peak MiB", f"{a['plain_mib']:.1f}", f"{b['plain_mib']:.1f}"),
             ]
+        a, b = small["pdfs"]["board_docx"], large["pdfs"]["board_docx"]
+        rows += [
+            ("(c) board Word: time (s)", f"{a['seconds']:.2f}", f"{b['seconds']:.2f}"),
+            ("(c) board Word: queries", a["queries"], b["queries"]),
+            ("(c) board Word: KiB", f"{a['kib']:.0f}", f"{b['kib']:.0f}"),
+            ("(c) board Word: peak MiB", f"{a['mib']:.1f}", f"{b['mib']:.1f}"),
+        ]
     else:
         notes.append(
             "(c) skipped: "

@@ -415,6 +415,9 @@ QA_ATTENDANCE_THRESHOLD = float(os.environ.get("QA_ATTENDANCE_THRESHOLD", "90"))
 BOARD_REPORT_MIN_JUDGED = int(
     os.environ.get("BOARD_REPORT_MIN_JUDGED") or os.environ.get("BOARD_REPORT_MIN_PEPS_PER_SCHOOL") or "5"
 )
+# The board report's Word version (reporting.docx) takes the styles, headers and footers of
+# this .docx (a council's committee paper template) when set; else Word's defaults.
+BOARD_REPORT_DOCX_TEMPLATE = os.environ.get("BOARD_REPORT_DOCX_TEMPLATE", "")
 
 # The social care reports (reporting.social_care): each team's manager is e-mailed their
 # own team's exceptions this many days after the term's PEP deadline (at the latest on

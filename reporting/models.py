@@ -222,3 +222,43 @@ class SocialCareDispatch(models.Model):
 
     def __str__(self):
         return f"{self.team} – {self.term} ({self.get_trigger_display().lower()}: {self.get_outcome_display()})"
+
+
+# --- the board report's commentary --------------------------------------------------
+
+COMMENTARY_MAX = 6000
+NEXT_STEPS_MAX = 4000
+
+
+class BoardCommentary(models.Model):
+    """The VSH's words for a term's board report: their commentary on the figures, and
+    the actions arising (what the Virtual School will do next; not the practice actions
+    the report counts). Plain text, paragraphs split by blank lines (reporting.commentary).
+    Public: it goes in the committee papers with the figures.
+
+    ``version`` goes up with every save: a form opened at an older version is refused
+    (reporting.commentary.save_commentary), so two tabs never overwrite each other."""
+
+    term = models.OneToOneField(Term, on_delete=models.CASCADE, related_name="board_commentary")
+    commentary = models.TextField("commentary from the Virtual School Head", blank=True, max_length=COMMENTARY_MAX)
+    next_steps = models.TextField("actions arising: next steps", blank=True, max_length=NEXT_STEPS_MAX)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="board_commentaries",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "board report commentary"
+        verbose_name_plural = "board report commentaries"
+
+    def __str__(self):
+        return f"Board report commentary – {self.term}"
+
+    @property
+    def is_written(self) -> bool:
+        return bool(self.commentary.strip() or self.next_steps.strip())

@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from core.vocabulary import Rating
 from peps.models import Term
 
+from .commentary import board_report_commentary
 from .figures import (
     PRIMARY,
     RATINGS,
@@ -253,6 +254,8 @@ def board_report_context(term: Term, today: date | None = None) -> dict:
         "gold_share": pct(q.shown_share(Rating.GOLD)),
         "gold_by_school": public.gold_by_school,
         **_actions_arising_context(term, today),
+        # The VSH's commentary and next steps (the paragraphs; empty lists: not shown).
+        **board_report_commentary(term),
     }
 
 

@@ -41,6 +41,7 @@ from .factories import (
     SampleFactory,
     SchoolFactory,
     SupervisionFactory,
+    TermFactory,
     TrainingOfferFactory,
     UserFactory,
     queue_notice,
@@ -1071,6 +1072,36 @@ def test_the_vshs_curation_pages_pass_axe(live_server, page, signed_in_vsh, mana
     expect(page.get_by_role("heading", level=1)).to_have_text("Gold exemplars to curate")
     check.assert_clean()
     assert GoldExemplar.objects.get().status == "in_library"
+
+
+# --- the board report's commentary ------------------------------------------------------
+
+
+def test_the_vsh_writes_the_board_reports_commentary(live_server, page, signed_in_vsh):
+    """From the reports page: type the commentary and next steps, save, see it saved and
+    previewed, and the reports page says it is written. axe on the page, also with an error."""
+    term = TermFactory(academic_year=timezone.localdate().year - 1)
+    check = _AxeCheck(page)
+    _sign_in(page, live_server, signed_in_vsh, landing="The whole Virtual School")
+    page.goto(f"{live_server.url}/reports/pdf/?term={term.pk}")
+    expect(page.locator("#commentary-written")).to_contain_text("Not written")
+    page.get_by_role("link", name="Write the commentary and actions arising").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Commentary for the board report")
+    check("40-board-commentary")
+    page.get_by_label("Commentary from the Virtual School Head").fill("x" * 6001)
+    page.get_by_role("button", name="Save the commentary").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("must be 6,000 characters or fewer")
+    check("41-board-commentary-error")
+    page.get_by_label("Commentary from the Virtual School Head").fill("Completion rose this term.\n\nGold held steady.")
+    page.get_by_label("Actions arising: next steps").fill("Train every new designated teacher by March.")
+    page.get_by_role("button", name="Save the commentary").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"Commentary saved for {term}.")
+    expect(page.locator("#preview-text")).to_contain_text("Gold held steady.")
+    expect(page.get_by_role("button", name=f"Prepare the board report for {term}")).to_be_visible()
+    check("42-board-commentary-saved")
+    page.locator(".govuk-back-link").click()
+    expect(page.locator("#commentary-written")).to_contain_text("Written last saved by Vera Head")
+    check.assert_clean()
 
 
 def test_every_page_has_the_same_width(live_server, browser, signed_in_manager, pep, officer):

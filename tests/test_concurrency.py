@@ -31,7 +31,8 @@ from practice.models import (
 )
 from practice.supervision import record_outcome
 from reporting import social_care
-from reporting.models import ReportRequest, SocialCareDispatch, SocialCareSend
+from reporting.commentary import save_commentary
+from reporting.models import BoardCommentary, ReportRequest, SocialCareDispatch, SocialCareSend
 from reporting.tasks import build_report as build_report_task
 from reporting.tasks import send_social_care_reports
 from reviews.models import Amendment, QaReview, ReviewCorrection, ReviewKind, ReviewStatus
@@ -39,7 +40,7 @@ from reviews.services import save_review, start_review
 from sampling.models import ModerationSettlement, SampleEntry
 from sampling.services import draw_term_samples
 
-from .factories import PracticeActionFactory, SupervisionFactory, UserFactory, rate_all
+from .factories import PracticeActionFactory, SupervisionFactory, TermFactory, UserFactory, rate_all
 from .services import require_service
 
 pytestmark = [
@@ -459,6 +460,33 @@ def test_two_tabs_editing_a_supervision_at_once_save_one_and_refuse_the_other(ma
     assert supervision.notes == tabs[saved]["notes"]
     assert supervision.version == 2
     assert supervision.actions.count() == (1 if saved == "one" else 0)
+
+
+@pytest.mark.parametrize("first_save", [True, False])
+def test_two_tabs_saving_the_board_commentary_at_once_save_one_and_refuse_the_other(vsh, first_save):
+    """The first save (no row yet: both insert, one waits on the unique term) and a later
+    one (the row locked): one tab's words are kept, the other is told, nothing is lost."""
+    term = TermFactory()
+    version = 0
+    if not first_save:
+        save_commentary(term, by=vsh, version=0, commentary="Before", next_steps="")
+        version = 1
+    url = reverse("reports:commentary")
+    tabs = {
+        tab: {"term": term.pk, "version": version, "commentary": f"From tab {tab}", "next_steps": ""}
+        for tab in ("one", "two")
+    }
+
+    responses = dict(zip(tabs, at_once(*[post(browser(vsh), url, data) for data in tabs.values()]), strict=True))
+
+    assert_no_500(responses.values())
+    assert sorted(r.status_code for r in responses.values()) == [200, 302]
+    saved = next(tab for tab, response in responses.items() if response.status_code == 302)
+    refused = next(response for response in responses.values() if response.status_code == 200)
+    assert "changed in another tab or by someone else" in refused.content.decode()
+    commentary = BoardCommentary.objects.get(term=term)
+    assert commentary.commentary == f"From tab {saved}"
+    assert commentary.version == version + 1
 
 
 # --- settling a moderation disagreement ---------------------------------------------------

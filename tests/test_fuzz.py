@@ -189,6 +189,7 @@ def form_names(world) -> dict[str, list[str]]:
         "practice:exemplar_curate": ["title", "anonymised_text"],
         "reports:request": ["kind", "term"],
         "reports:social_care_send": ["term", "token"],
+        "reports:commentary": ["term", "version", "commentary", "next_steps"],
         "peps:record_new": PEP_MEETING_FIELDS,
         "peps:record": PEP_MEETING_FIELDS,
         "peps:submit": ["note"],
@@ -326,6 +327,8 @@ def _no_pdf_rendering(monkeypatch):
     stub = b"%PDF-1.4 fuzz"
     monkeypatch.setattr("reporting.pdf.board_report_pdf", lambda *a, **k: stub)
     monkeypatch.setattr("reporting.pdf.social_care_report_pdf", lambda *a, **k: stub)
+    # The Word version's parsing in front of python-docx is what is fuzzed here too.
+    monkeypatch.setattr("reporting.docx.board_report_docx", lambda *a, **k: b"PK fuzz")
     laid_out = type("Document", (), {"pages": [1], "write_pdf": lambda self: stub})()
     monkeypatch.setattr("reporting.pdf.document", lambda html: laid_out)
 

@@ -33,6 +33,7 @@ from peps.models import PepStatus, SocialCareTeam
 from reporting import charts, exports, pdf
 from reporting import figures as reporting_figures
 from reporting import services as report_services
+from reporting.commentary import save_commentary
 from reporting.figures import social_care_team_exceptions, term_figures
 from reporting.models import ReportKind, ReportRequest, ReportStatus
 from reporting.services import build_report, request_report
@@ -729,6 +730,38 @@ def test_board_report_presents_the_actions_arising_and_names_nobody(actions_term
 def test_board_report_without_actions_says_so(empty_term):
     text = " ".join(pages_text(pdf.board_report_pdf(empty_term)))
     assert "8. Actions arising" in text and "No actions were agreed at a supervision or peer review meeting" in text
+
+
+# --- the VSH's commentary and next steps (issue 13, item 10) ---------------------------
+
+
+def test_board_report_shows_the_vshs_commentary_after_the_headlines_and_next_steps_after_the_actions(term_data, vsh):
+    term = term_data["term"]
+    save_commentary(
+        term,
+        by=vsh,
+        version=0,
+        commentary="Completion rose this term.\n\nWe will <b>not</b> rest on it.",
+        next_steps="Train every new designated teacher by March.",
+    )
+    content = pdf.board_report_pdf(term)
+    for text in all_texts(content):
+        text = " ".join(text.split())
+        headlines = text.index("Headlines for")
+        commentary = text.index("Commentary from the Virtual School Head")
+        assert headlines < commentary < text.index("Contents") < text.index("1. Completion of PEPs", commentary)
+        assert "Completion rose this term." in text
+        assert "We will <b>not</b> rest on it." in text  # plain text: shown, never read as markup
+        actions = text.rindex("8. Actions arising")
+        steps = text.index("Actions arising: next steps")
+        assert actions < steps < text.rindex("9. About these figures")
+        assert "Train every new designated teacher by March." in text[steps:]
+
+
+def test_board_report_without_commentary_shows_neither_section(term_data):
+    text = " ".join(pages_text(pdf.board_report_pdf(term_data["term"])))
+    assert "Commentary from the Virtual School Head" not in text
+    assert "Actions arising: next steps" not in text
 
 
 def test_board_report_counts_one_re_rating_and_withholds_kappa(one_re_rating):

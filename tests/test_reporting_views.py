@@ -226,7 +226,16 @@ def test_download_links(client, vsh, small_school):
     term = small_school.term.pk
     assert links == [
         f"/reports/{name}?term={term}"
-        for name in ("figures.csv", "figures.xlsx", "ratings.csv", "ratings.xlsx", "pdf/")
+        for name in (
+            "figures.csv",
+            "figures.xlsx",
+            "ratings.csv",
+            "ratings.xlsx",
+            "pdf/",
+            # The board report's Word version, and (the VSH's) its commentary.
+            "pdf/board/word/",
+            "pdf/board/commentary/",
+        )
     ]
 
 

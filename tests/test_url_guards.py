@@ -222,6 +222,9 @@ CASES = {
     "reports:download": Case(_report, insider="manager"),
     "reports:social_care": Case(insider="vsh", ok=(302,)),  # to the reports page: a GET builds nothing
     "reports:social_care_send": Case(insider="vsh"),
+    # The board report's commentary (the VSH only) and its Word version (as the board report).
+    "reports:commentary": Case(insider="vsh"),
+    "reports:board_docx": Case(insider="manager"),
     "reporting:dashboard": Case(),
     "reporting:figures_csv": Case(),
     "reporting:figures_xlsx": Case(),
@@ -555,6 +558,7 @@ def test_the_form_pages_are_checked(client, world):
         "reviews:worklist": "lead",
         "practice:supervision_edit": "manager",
         "practice:supervision_detail": "manager",
+        "reports:commentary": "vsh",
     }
     for name, who in pages.items():
         client.force_login(world[who])

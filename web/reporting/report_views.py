@@ -24,6 +24,8 @@ from access.policy import report_requests_scope
 from audit.trail import record_download
 from peps.selectors import requested_term
 from reporting import services
+from reporting.commentary import PERMISSION as COMMENTARY_PERMISSION
+from reporting.commentary import commentary_for
 from reporting.models import ReportKind, ReportRequest
 from web.forms import TermPickerForm
 
@@ -66,6 +68,9 @@ def index(request):
             "may_social_care": may_request(user, ReportKind.SOCIAL_CARE),
             "may_send_social_care": user.has_perm("hvs.send_social_care_reports"),
             "recent": ReportRequest.objects.filter(requested_by=user).select_related("term")[:RECENT_REQUESTS],
+            # The VSH's commentary for the board report (web.reporting.board_views).
+            "may_edit_commentary": user.has_perm(COMMENTARY_PERMISSION),
+            "board_commentary": commentary_for(term) if term else None,
         },
     )
 
