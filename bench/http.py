@@ -798,23 +798,29 @@ def compare(a_path: str, b_path: str) -> None:
     rows_b = {(r["name"], r["role"]): r for r in b["pages"]}
     print(f"A: {a_path}: {a['meta']['children']:,} children, {a['meta']['years']} years, {a['meta']['date']}")
     print(f"B: {b_path}: {b['meta']['children']:,} children, {b['meta']['years']} years, {b['meta']['date']}")
-    print(f"{'page':<34} {'role':<13} {'A p95':>8} {'B p95':>8} {'A/B':>6} {'<=1.5x':>6} {'A q':>5} {'B q':>5}")
+    # The machine is shared: each p95 is judged against its own run's bare view (the "x bare"
+    # ratio), so a busier moment during one run does not pass for a cost of the archive.
+    print(
+        f"{'page':<34} {'role':<13} {'A p95':>8} {'B p95':>8} {'A xbare':>7} {'B xbare':>7} {'A/B':>6} "
+        f"{'<=1.5x':>6} {'A q':>5} {'B q':>5}"
+    )
     met = total = 0
     for r in a["pages"]:
         other = rows_b.get((r["name"], r["role"]))
         if other is None:
             continue
-        ratio = r["p95_ms"] / other["p95_ms"]
+        ratio = r["ratio"] / other["ratio"]
         target = "-"
         if not r["download"]:
             total += 1
             met += ratio <= YEARS_TARGET
             target = "yes" if ratio <= YEARS_TARGET else "no"
         print(
-            f"{r['name'][:34]:<34} {r['role']:<13} {r['p95_ms']:>8.1f} {other['p95_ms']:>8.1f} {ratio:>6.2f} "
-            f"{target:>6} {_fmt(r['queries'], 'd'):>5} {_fmt(other['queries'], 'd'):>5}"
+            f"{r['name'][:34]:<34} {r['role']:<13} {r['p95_ms']:>8.1f} {other['p95_ms']:>8.1f} {r['ratio']:>7.1f} "
+            f"{other['ratio']:>7.1f} {ratio:>6.2f} {target:>6} {_fmt(r['queries'], 'd'):>5} "
+            f"{_fmt(other['queries'], 'd'):>5}"
         )
-    print(f"\nInteractive pages within {YEARS_TARGET}x (p95, A over B): {met} of {total}")
+    print(f"\nInteractive pages within {YEARS_TARGET}x (p95 over the bare view's, A over B): {met} of {total}")
 
 
 def run(args) -> dict:

@@ -38,7 +38,7 @@ def dashboard(client, term) -> str:
 
 def block(body: str, element_id: str) -> str:
     """The HTML of the element with this id, up to its closing tag (not nested in it)."""
-    match = re.search(rf'<(li|ul|div|table|tr)[^>]*id="{element_id}"[^>]*>(.*?)</\1>', body, re.S)
+    match = re.search(rf"<(li|ul|div|table|tr|form)[^>]*id=\"{element_id}\"[^>]*>(.*?)</\1>", body, re.S)
     assert match, f"no #{element_id}"
     return match.group(2)
 
@@ -237,6 +237,18 @@ def test_download_links(client, vsh, small_school):
             "pdf/board/commentary/",
         )
     ]
+
+
+def test_the_board_report_is_prepared_from_the_dashboard(client, vsh, small_school):
+    """One click from the term in figures (the navigation's Reports) to the board paper's
+    progress page, on either setup: it is built in the background."""
+    client.force_login(vsh)
+    page = dashboard(client, small_school.term)
+    form = block(page, "prepare-board-report")
+    assert 'action="/reports/pdf/request/"' in page and 'name="kind" value="board"' in form
+    assert f'name="term" value="{small_school.term.pk}"' in form
+    response = client.post("/reports/pdf/request/", {"kind": "board", "term": small_school.term.pk})
+    assert response.status_code == 302 and response["Location"].startswith("/reports/pdf/")
 
 
 def test_a_manager_is_told_the_lists_show_only_their_peps(client, manager, small_school):
