@@ -25,7 +25,9 @@ def _postgresql():
 
 
 @pytest.fixture
-def served(_postgresql, tmp_path, transactional_db):
+def served(_postgresql, tmp_path, django_db_serialized_rollback, transactional_db):
+    # Serialized rollback, as every transactional test here: a plain flush would re-create
+    # the content types (post_migrate), and the next test restoring them would collide.
     db = connection.settings_dict
     env = bench_http.server_environment(str(tmp_path / "queries.log"))
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
