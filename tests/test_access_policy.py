@@ -258,12 +258,14 @@ def test_visible_peps_is_an_indexed_lookup(request, history, who):
     user = request.getfixturevalue(who)
     # Every term: each arm of the OR an index scan (officer, (child, term), pk), no scan
     # of every PEP in history.
-    plan = explain(visible_peps(user))
+    # Unordered: the page's order is another index's matter, and with a test's few rows the
+    # planner may read the term index whole to sort rather than look the arms up.
+    plan = explain(visible_peps(user).order_by())
     assert_indexed(plan)
     assert {"one_pep_per_child_per_term", "peps_pep_pkey"} <= indexes_used(plan)
     # One term: the term's index serves it (and the rest of the archive is not read).
-    assert_indexed(explain(visible_peps(user).filter(term=history[0])))
-    assert_indexed(explain(peps_with_outcome_visible(user).filter(term=history[0])))
+    assert_indexed(explain(visible_peps(user).filter(term=history[0]).order_by()))
+    assert_indexed(explain(peps_with_outcome_visible(user).filter(term=history[0]).order_by()))
 
 
 @pytest.mark.parametrize("who", ["lead", "vsh"])

@@ -1,11 +1,11 @@
 """web/practice/views.py: peer-review meetings, as the recorder and as an outsider."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 
-from peps.models import PepStatus
+from peps.models import PepStatus, Term
 from practice.models import PeerReviewMeeting, PeerReviewPep, PracticeAction
 
 from .factories import ChildFactory, PepFactory
@@ -104,6 +104,9 @@ def test_the_picks_are_most_recent_first(client, manager, officer, pep):
     from .factories import TermFactory
 
     earlier = TermFactory(academic_year=pep.term.academic_year - 1, season=pep.term.season)
+    # Well inside the picks' window of a year: a year back to the day is 366 days across a
+    # 29 February, outside it (the factory's years move on with the tests run before).
+    Term.objects.filter(pk=earlier.pk).update(start_date=pep.term.start_date - timedelta(days=300))
     old = PepFactory(child=pep.child, term=earlier, status="finalised")
     meeting = _meeting(client, manager, pep.term, [officer])
     page = body(client.get(reverse("practice:peer_review_detail", args=[meeting.pk])))

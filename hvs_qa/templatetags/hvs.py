@@ -12,8 +12,9 @@ register = template.Library()
 
 
 @register.inclusion_tag("includes/sort_header.html", takes_context=True)
-def sort_header(context, key, label, numeric=False):
-    """A sortable column header: a link that sorts by the column, then reverses it."""
+def sort_header(context, key, label, numeric=False, extra_class=""):
+    """A sortable column header: a link that sorts by the column, then reverses it
+    (``extra_class``: e.g. app-wide-only, a column a phone leaves out)."""
     current = context.get("sort", "")
     ascending, descending = current == key, current == f"-{key}"
     base = context.get("sort_query_string", "")
@@ -23,6 +24,7 @@ def sort_header(context, key, label, numeric=False):
         "href": f"?{base}&sort={next_sort}" if base else f"?sort={next_sort}",
         "aria_sort": "ascending" if ascending else "descending" if descending else "none",
         "numeric": numeric,
+        "extra_class": extra_class,
     }
 
 
