@@ -364,6 +364,22 @@ def may_finalise_without_qa(user, pep: Pep) -> bool:
     return any(officer.pk != user.pk and officer.line_manager_id == user.pk for officer in officers)
 
 
+def peps_to_finalise_without_qa(user: User) -> QuerySet[Pep]:
+    """The visible PEPs ``may_finalise_without_qa`` lets the user finalise, as one query for
+    a list of them (the worklist's bulk finalise), not a query per PEP. A superuser passes
+    every permission (Django's rule), so every PEP they see."""
+    peps = visible_peps(user)
+    if not _active(user) or user.is_superuser:
+        return peps
+    peps = peps.exclude(pk__in=blind_peps(user))
+    if user.role == Role.VSH:
+        return peps
+    return peps.filter(
+        (Q(officer__line_manager=user) & ~Q(officer=user))
+        | (Q(child__allocated_officer__line_manager=user) & ~Q(child__allocated_officer=user))
+    )
+
+
 @rules.predicate
 def may_record_pep(user, pep_or_child: Pep | Child) -> bool:
     """The child's officer (and, for a PEP, the officer who held it that term), their line
