@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from access.policy import may_review as can_review
 from access.policy import (
+    officers_in_view,
     peps_to_finalise_without_qa,
     peps_with_outcome_visible,
     visible_children,
@@ -18,10 +19,19 @@ from access.policy import (
 )
 from core.vocabulary import Role
 from peps.models import Child, Pep, PepStatus
+from reviews.models import QaReview
 from reviews.services import save_review, start_review
-from sampling.models import SampleKind
+from sampling.models import SampleEntry, SampleKind
 
-from .factories import ChildFactory, PepFactory, SampleEntryFactory, TermFactory, UserFactory, rate_all
+from .factories import (
+    ChildFactory,
+    PepFactory,
+    QaReviewFactory,
+    SampleEntryFactory,
+    TermFactory,
+    UserFactory,
+    rate_all,
+)
 from .plans import assert_indexed, explain, indexes_used, require_postgresql
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +331,44 @@ def test_the_finalise_scope_allows_exactly_the_peps_the_finalise_permission_does
         for pep in visible_peps(user):
             assert (pep.pk in scope) is user.has_perm("hvs.finalise_pep", pep), (user, pep)
         assert scope <= set(visible_peps(user).values_list("pk", flat=True)), user
+
+
+@pytest.mark.django_db
+def test_visible_peps_is_the_plain_rule_however_it_is_nested():
+    # The rule before the indexed rewrite, as the ORM writes it, against the rewrite: the
+    # same PEPs for every kind of user, alone, negated, and as a subquery of another query.
+    manager = UserFactory(role=Role.MANAGER)
+    officer = UserFactory(role=Role.OFFICER, line_manager=manager)
+    idle = UserFactory(role=Role.OFFICER, line_manager=manager)  # no caseload
+    other = UserFactory(role=Role.OFFICER)
+    moderator = UserFactory(role=Role.MANAGER)  # no team; one PEP assigned
+    people = [manager, officer, idle, other, moderator, UserFactory(role=Role.OFFICER, is_active=False)]
+    people.append(UserFactory(role=Role.MANAGER, is_active=False))
+    term = TermFactory()
+    peps = [
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=term),
+        PepFactory(child=ChildFactory(allocated_officer=other), officer=officer, term=term),
+        PepFactory(child=ChildFactory(allocated_officer=None), officer=None, term=term),
+        PepFactory(child=ChildFactory(allocated_officer=other), term=term),
+    ]
+    SampleEntryFactory(pep=peps[3], sample__term=term, sample__kind=SampleKind.CROSS_MODERATION, assigned_to=moderator)
+    for pep in peps:
+        QaReviewFactory(pep=pep, submitted=True)
+    for user in people:
+        officers = officers_in_view(user)
+        assert officers is not None
+        plain = Pep.objects.filter(
+            Q(officer__in=officers)
+            | Q(child__allocated_officer__in=officers)
+            | Q(pk__in=SampleEntry.objects.filter(assigned_to=user).values("pep"))
+        )
+        if not user.is_active:
+            plain = plain.none()
+        expected = set(plain.values_list("pk", flat=True))
+        assert set(visible_peps(user).values_list("pk", flat=True)) == expected, user
+        everyone = set(Pep.objects.values_list("pk", flat=True))
+        assert set(Pep.objects.exclude(pk__in=visible_peps(user)).values_list("pk", flat=True)) == everyone - expected
+        negated = Pep.objects.filter(~Q(pk__in=visible_peps(user).values("pk")))
+        assert set(negated.values_list("pk", flat=True)) == everyone - expected
+        reviews = QaReview.objects.filter(pep__in=visible_peps(user)).values_list("pep_id", flat=True)
+        assert set(reviews) == expected, user
