@@ -10,7 +10,8 @@
 
 Who may: the board report, managers, leads, the VSH and administrators; the social care
 report (it names children by reference), the VSH and managers only. A request's status
-and file, only whoever asked for it and the VSH (anyone else gets a 404).
+and file, only whoever asked for it (while they may still ask for that kind) and the
+VSH (anyone else gets a 404).
 """
 
 from django.core.exceptions import PermissionDenied
