@@ -127,7 +127,7 @@ def visible_peps(user: User) -> QuerySet[Pep]:
     # (a manager moderating another team's PEP). Each arm is a column of peps_pep that
     # an index serves (officer, (child, term), pk), the small sets computed first, so
     # the cost follows the user's caseload and the term asked for, not the archive
-    # (core.queries.InSubquery; tests/test_query_plans.py).
+    # (core.queries.InSubquery; the plans in tests/test_access_policy.py, tests/test_queries.py).
     children = Child.objects.filter(allocated_officer__in=officers).values("pk")
     assigned = SampleEntry.objects.filter(assigned_to=user).values("pep")
     return peps.filter(Q(officer__in=officers) | Q(InSubquery("child", children)) | Q(InSubquery("pk", assigned)))
