@@ -21,9 +21,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread" if threads > 1 else "sync"
 
 # A process that stops answering its master's heartbeat for 30 s is replaced. With threads
-# this is the process's timeout, not a request's: a long request (the social care PDF of a
-# 10,000-child authority took 31 s in bench/http.py) runs on in its thread. The board
-# report is built by the Celery worker, so pages should not need long.
+# this is the process's timeout, not a request's: a long request runs on in its thread.
+# Both report PDFs are built in the background (the Celery worker, or without Redis a
+# thread of the process: reporting/background.py; the social care PDF of a 10,000-child
+# authority took 31 s when it was built inside a request), so pages should not need long.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5  # behind the reverse proxy, which reuses its connections

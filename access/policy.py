@@ -127,7 +127,7 @@ def visible_peps(user: User) -> QuerySet[Pep]:
     # (a manager moderating another team's PEP). Each arm is a column of peps_pep that
     # an index serves (officer, (child, term), pk), the small sets computed first, so
     # the cost follows the user's caseload and the term asked for, not the archive
-    # (core.queries.InSubquery; tests/test_query_plans.py).
+    # (core.queries.InSubquery; the plans in tests/test_access_policy.py, tests/test_queries.py).
     children = Child.objects.filter(allocated_officer__in=officers).values("pk")
     assigned = SampleEntry.objects.filter(assigned_to=user).values("pep")
     return peps.filter(Q(officer__in=officers) | Q(InSubquery("child", children)) | Q(InSubquery("pk", assigned)))
@@ -362,6 +362,22 @@ def may_finalise_without_qa(user, pep: Pep) -> bool:
         return True
     officers = [o for o in (pep.officer, pep.child.allocated_officer) if o is not None]
     return any(officer.pk != user.pk and officer.line_manager_id == user.pk for officer in officers)
+
+
+def peps_to_finalise_without_qa(user: User) -> QuerySet[Pep]:
+    """The visible PEPs ``may_finalise_without_qa`` lets the user finalise, as one query for
+    a list of them (the worklist's bulk finalise), not a query per PEP. A superuser passes
+    every permission (Django's rule), so every PEP they see."""
+    peps = visible_peps(user)
+    if not _active(user) or user.is_superuser:
+        return peps
+    peps = peps.exclude(pk__in=blind_peps(user))
+    if user.role == Role.VSH:
+        return peps
+    return peps.filter(
+        (Q(officer__line_manager=user) & ~Q(officer=user))
+        | (Q(child__allocated_officer__line_manager=user) & ~Q(child__allocated_officer=user))
+    )
 
 
 @rules.predicate

@@ -137,10 +137,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default builds reports in a thread beside the requests: WAL lets pages
-    # read while it writes, and a writer waits for the lock rather than failing at once.
+    # The embedded default builds reports in a thread beside the requests (and gunicorn
+    # runs threads): WAL lets pages read while it writes, and a writer waits for the lock
+    # rather than failing at once. IMMEDIATE: a transaction takes the write lock when it
+    # begins, since one begun deferred that reads, then writes after another connection's
+    # commit fails at once ("database is locked"), whatever the timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

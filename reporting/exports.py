@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from access.policy import peps_with_outcome_visible
 from core.vocabulary import Phase, Rating
@@ -236,6 +237,14 @@ def safe_cell(value):
     return value
 
 
+def _xlsx_cell(value):
+    """``safe_cell``, and control characters an xlsx cell cannot hold (a vertical tab or
+    form feed pasted from a word processor into a comment) as spaces: openpyxl refuses
+    them, which would end the whole download."""
+    value = safe_cell(value)
+    return ILLEGAL_CHARACTERS_RE.sub(" ", value) if isinstance(value, str) else value
+
+
 class _Line:
     """A file-like object that hands back what csv.writer writes to it."""
 
@@ -258,7 +267,7 @@ def xlsx_file(title: str, header: Iterable, rows: Iterable[tuple]):
     sheet = workbook.create_sheet(title[:31])
     sheet.append(list(header))
     for row in rows:
-        sheet.append([safe_cell(cell) for cell in row])
+        sheet.append([_xlsx_cell(cell) for cell in row])
     output = tempfile.TemporaryFile()
     workbook.save(output)
     output.seek(0)

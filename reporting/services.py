@@ -61,6 +61,9 @@ def _social_care_html(report: ReportRequest) -> str:
     # was removed is not built for nobody.
     if report.requested_by is None:
         raise PermissionDenied("The person who asked for this report is no longer a user")
+    # Asked as a manager, built after a change of role (a lead sees every team): not built.
+    if not report.requested_by.has_perm("hvs.request_social_care_report"):
+        raise PermissionDenied("The person who asked for this report may no longer have it")
     return pdf.social_care_report_html(report.term, user=report.requested_by)
 
 

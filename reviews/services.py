@@ -478,11 +478,15 @@ def moves_the_pep(review: QaReview, pep: Pep) -> bool:
 
 def _apply_correction_to_pep(review: QaReview, pep: Pep, correction: ReviewCorrection) -> PepStatusChange | None:
     """The PEP (locked by the caller) follows the corrected review, if it is the latest
-    line-management one: its judgement, and its status if the outcome changed."""
+    line-management one: its judgement if the correction changed it, and its status if
+    the outcome changed."""
     latest = latest_line_management_review(pep)
     if latest is None or latest.pk != review.pk:
         return None  # an earlier round's review: the PEP carries a later judgement
-    pep.judgement = review.overall_judgement
+    # Only a change of judgement moves the PEP's: a correction that leaves it (a comment
+    # fixed) keeps a judgement settled at moderation (sampling's ModerationSettlement).
+    if correction.judgement_before != correction.judgement_after:
+        pep.judgement = review.overall_judgement
     change = None
     new_status = PepStatus.RETURNED if review.needs_amendment else PepStatus.FINALISED
     if correction.outcome_changed and moves_the_pep(review, pep) and pep.status != new_status:

@@ -9,12 +9,29 @@ import rules
 from django.db.models import Q
 
 from access.policy import may_review as can_review
-from access.policy import peps_with_outcome_visible, visible_children, visible_peps, visible_reviews
+from access.policy import (
+    officers_in_view,
+    peps_to_finalise_without_qa,
+    peps_with_outcome_visible,
+    visible_children,
+    visible_peps,
+    visible_reviews,
+)
 from core.vocabulary import Role
 from peps.models import Child, Pep, PepStatus
+from reviews.models import QaReview
 from reviews.services import save_review, start_review
+from sampling.models import SampleEntry, SampleKind
 
-from .factories import ChildFactory, PepFactory, SampleEntryFactory, TermFactory, UserFactory, rate_all
+from .factories import (
+    ChildFactory,
+    PepFactory,
+    QaReviewFactory,
+    SampleEntryFactory,
+    TermFactory,
+    UserFactory,
+    rate_all,
+)
 from .plans import assert_indexed, explain, indexes_used, require_postgresql
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +294,83 @@ def test_the_whole_school_reads_one_term_by_its_index(request, history, who):
 def test_visible_reviews_read_through_the_visible_peps(manager, history):
     require_postgresql()
     assert_indexed(explain(visible_reviews(manager).filter(pep__term=history[0])))
+
+
+@pytest.mark.django_db
+def test_the_finalise_scope_allows_exactly_the_peps_the_finalise_permission_does():
+    # peps_to_finalise_without_qa is may_finalise_without_qa as a query (the bulk finalise):
+    # the two must never differ, for anyone, on any PEP they may see.
+    manager = UserFactory(role=Role.MANAGER)
+    officer = UserFactory(role=Role.OFFICER, line_manager=manager)
+    other_manager = UserFactory(role=Role.MANAGER)
+    other_officer = UserFactory(role=Role.OFFICER, line_manager=other_manager)
+    managed_manager = UserFactory(role=Role.MANAGER, line_manager=other_manager)
+    people = [
+        manager,
+        officer,
+        other_manager,
+        other_officer,
+        managed_manager,
+        UserFactory(role=Role.VSH),
+        UserFactory(role=Role.LEAD),
+        UserFactory(role=Role.ADMINISTRATOR),
+        UserFactory(role=Role.VSH, is_active=False),
+        UserFactory(role=Role.OFFICER, is_superuser=True),
+    ]
+    term = TermFactory()
+    peps = [
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=term, status=PepStatus.SUBMITTED),
+        # Held by one officer, the child since moved to another team's.
+        PepFactory(child=ChildFactory(allocated_officer=other_officer), officer=officer, term=term),
+        PepFactory(child=ChildFactory(allocated_officer=managed_manager), term=term),
+        PepFactory(child=ChildFactory(allocated_officer=None), officer=None, term=term),
+    ]
+    # Re-rated blind for moderation: the first PEP by other_manager, the third by the VSH.
+    for pep, moderator in ((peps[0], other_manager), (peps[2], people[5])):
+        SampleEntryFactory(pep=pep, sample__term=term, sample__kind=SampleKind.CROSS_MODERATION, assigned_to=moderator)
+    for user in people:
+        scope = set(peps_to_finalise_without_qa(user).values_list("pk", flat=True))
+        for pep in visible_peps(user):
+            assert (pep.pk in scope) is user.has_perm("hvs.finalise_pep", pep), (user, pep)
+        assert scope <= set(visible_peps(user).values_list("pk", flat=True)), user
+
+
+@pytest.mark.django_db
+def test_visible_peps_is_the_plain_rule_however_it_is_nested():
+    # The rule before the indexed rewrite, as the ORM writes it, against the rewrite: the
+    # same PEPs for every kind of user, alone, negated, and as a subquery of another query.
+    manager = UserFactory(role=Role.MANAGER)
+    officer = UserFactory(role=Role.OFFICER, line_manager=manager)
+    idle = UserFactory(role=Role.OFFICER, line_manager=manager)  # no caseload
+    other = UserFactory(role=Role.OFFICER)
+    moderator = UserFactory(role=Role.MANAGER)  # no team; one PEP assigned
+    people = [manager, officer, idle, other, moderator, UserFactory(role=Role.OFFICER, is_active=False)]
+    people.append(UserFactory(role=Role.MANAGER, is_active=False))
+    term = TermFactory()
+    peps = [
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=term),
+        PepFactory(child=ChildFactory(allocated_officer=other), officer=officer, term=term),
+        PepFactory(child=ChildFactory(allocated_officer=None), officer=None, term=term),
+        PepFactory(child=ChildFactory(allocated_officer=other), term=term),
+    ]
+    SampleEntryFactory(pep=peps[3], sample__term=term, sample__kind=SampleKind.CROSS_MODERATION, assigned_to=moderator)
+    for pep in peps:
+        QaReviewFactory(pep=pep, submitted=True)
+    for user in people:
+        officers = officers_in_view(user)
+        assert officers is not None
+        plain = Pep.objects.filter(
+            Q(officer__in=officers)
+            | Q(child__allocated_officer__in=officers)
+            | Q(pk__in=SampleEntry.objects.filter(assigned_to=user).values("pep"))
+        )
+        if not user.is_active:
+            plain = plain.none()
+        expected = set(plain.values_list("pk", flat=True))
+        assert set(visible_peps(user).values_list("pk", flat=True)) == expected, user
+        everyone = set(Pep.objects.values_list("pk", flat=True))
+        assert set(Pep.objects.exclude(pk__in=visible_peps(user)).values_list("pk", flat=True)) == everyone - expected
+        negated = Pep.objects.filter(~Q(pk__in=visible_peps(user).values("pk")))
+        assert set(negated.values_list("pk", flat=True)) == everyone - expected
+        reviews = QaReview.objects.filter(pep__in=visible_peps(user)).values_list("pep_id", flat=True)
+        assert set(reviews) == expected, user

@@ -9,8 +9,10 @@ import io
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
+from django.db.utils import ConnectionHandler
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -139,3 +141,57 @@ def test_an_unknown_mode_is_refused(settings):
     settings.REPORTS_IN_PROCESS = "later"
     with pytest.raises(ValueError, match="REPORTS_IN_PROCESS"):
         background.submit(build_report_task, (1,))
+
+
+@contextmanager
+def _atomic(connection):
+    """What transaction.atomic does on ``connection`` (a handler's own, outside the global
+    ``connections``): begin as the settings say, commit at the end."""
+    connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    try:
+        yield
+        connection.commit()
+    finally:
+        connection.set_autocommit(True)
+
+
+def test_on_sqlite_a_transaction_that_reads_then_writes_waits_for_a_writer_beside_it(settings, tmp_path):
+    # The build's thread (or another gunicorn thread) commits while a request's atomic
+    # block has read and is about to write (finalise_pep: the PEP, then its status change).
+    # A deferred SQLite transaction then fails at once, "database is locked", whatever the
+    # timeout; one begun IMMEDIATE holds the lock from its start and the other waits.
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.skip("SQLite's locking")
+    options = {**default.get("OPTIONS", {}), "timeout": 5}
+    name = str(tmp_path / "locking.sqlite3")
+    database = {"ENGINE": default["ENGINE"], "NAME": name, "OPTIONS": options}
+    handler = ConnectionHandler({"default": database, "build": database})
+    request = handler["default"]
+    with request.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (x integer)")
+    errors: list[Exception] = []
+
+    def build():
+        builder = handler["build"]  # this thread's own connection
+        try:
+            with builder.cursor() as cursor:
+                cursor.execute("INSERT INTO t VALUES (2)")
+        except Exception as error:  # noqa: BLE001 - recorded for the assertion
+            errors.append(error)
+        finally:
+            builder.close()
+
+    with _atomic(request):
+        with request.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM t")
+        writer = threading.Thread(target=build)
+        writer.start()
+        time.sleep(0.3)  # the build writes (or waits for this transaction) meanwhile
+        with request.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (3)")
+    writer.join(WAIT)
+    with request.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM t")
+        assert cursor.fetchone() == (2,) and not errors
+    request.close()

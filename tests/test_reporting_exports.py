@@ -178,6 +178,21 @@ def test_ratings_only_of_peps_the_user_may_see(client, manager, reviewed):
     assert isinstance(xlsx[1][6], date) and xlsx[1][7] == 1 and xlsx[1][9] == "Green"
 
 
+def test_a_comment_pasted_with_control_characters_does_not_break_the_excel_export(client, vsh, reviewed):
+    # Text pasted from a word processor brings vertical tabs and form feeds, which an
+    # xlsx cell cannot hold (openpyxl refuses them): the export must still download.
+    pep, _ = reviewed
+    AreaRating.objects.filter(review__pep=pep).update(comment="Line one\x0bline two\x0cpage\x1b.")
+    client.force_login(vsh)
+    xlsx = read_xlsx(get(client, "ratings_xlsx", pep.term))
+    comments = {row[11] for row in xlsx[1:] if row[0] == pep.child.la_reference}
+    assert comments == {"Line one line two page ."}
+    csv_comments = {
+        row[11] for row in read_csv(get(client, "ratings_csv", pep.term))[1:] if row[0] == pep.child.la_reference
+    }
+    assert csv_comments == {"Line one\x0bline two\x0cpage\x1b."}  # CSV carries them as typed
+
+
 def test_text_that_looks_like_a_formula_is_defused():
     assert exports.safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert exports.safe_cell("+1") == "'+1" and exports.safe_cell("@SUM") == "'@SUM"

@@ -774,3 +774,30 @@ def test_board_report_counts_one_re_rating_and_withholds_kappa(one_re_rating):
     assert "Moderators agreed with the original judgement on 0 of 1 moderated PEP (0%)." in pdf.headlines(
         pdf.term_figures(term)
     )
+
+
+@pytest.mark.django_db
+def test_a_social_care_pdf_is_not_served_to_its_requester_once_they_may_no_longer_ask_for_one(term_data, client):
+    # It names children by reference: a manager since made an officer (or a lead) keeps
+    # no access to the one they asked for as a manager.
+    manager = UserFactory(role=Role.MANAGER)
+    report = ReportRequest.objects.create(kind=ReportKind.SOCIAL_CARE, term=term_data["term"], requested_by=manager)
+    assert build_report(report.pk).status == ReportStatus.READY
+    client.force_login(manager)
+    download_url = reverse("reports:download", args=[report.pk])
+    assert client.get(download_url).status_code == 200
+    for role in (Role.OFFICER, Role.LEAD):
+        manager.role = role
+        manager.save(update_fields=["role"])
+        assert client.get(download_url).status_code == 404
+        assert client.get(reverse("reports:status", args=[report.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_social_care_request_is_not_built_for_a_requester_who_may_no_longer_ask_for_one(term_data):
+    manager = UserFactory(role=Role.MANAGER)
+    report = ReportRequest.objects.create(kind=ReportKind.SOCIAL_CARE, term=term_data["term"], requested_by=manager)
+    manager.role = Role.LEAD  # sees the whole school, but may not have the social care report
+    manager.save(update_fields=["role"])
+    report = build_report(report.pk)
+    assert report.status == ReportStatus.FAILED and not report.file

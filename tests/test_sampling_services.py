@@ -20,7 +20,7 @@ from core.vocabulary import Role, Season
 from peps.models import Pep, PepStatus, PepStatusChange
 from peps.services import open_pep, submit_pep
 from reviews.models import ReviewKind, ReviewStatus
-from reviews.services import mark_amended, save_review, start_review
+from reviews.services import correct_review, mark_amended, save_review, start_review
 from sampling.models import ModerationGroup, Sample, SampleEntry, SampleKind
 from sampling.rules import Reason
 from sampling.services import (
@@ -685,6 +685,18 @@ def test_a_settlement_does_not_overwrite_a_later_qa_rounds_judgement(one_re_rati
     pep.refresh_from_db()
     assert pep.judgement == "amber" and settlement.applied_to_pep is False
     assert one_re_rating.agreed_judgement == "green"  # recorded all the same
+
+
+def test_correcting_a_comment_of_the_moderated_review_keeps_the_settled_judgement(
+    one_re_rating, manager, pep, rate_all
+):
+    settle_disagreement(one_re_rating, "green", "Agreed at moderation.", manager)
+    review = one_re_rating.original_review
+    # A typo fixed in the first review: its ratings, so its own judgement, are unchanged.
+    areas = rate_all(review, ["gold"] * 8, comment="typo fixed")
+    correct_review(review, areas, strengths="", development_points="", reason="Typo", by=manager, version=None)
+    pep.refresh_from_db()
+    assert pep.judgement == "green"
 
 
 def test_settling_is_refused_to_a_manager_not_involved_and_needs_a_judgement(one_re_rating):

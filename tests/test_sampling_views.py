@@ -252,6 +252,22 @@ def test_finalising_the_selected_peps_asks_once_then_finalises_each(client, mana
     assert again.status_code == 302 and "Select the PEPs to finalise without QA" in messages_of(again)
 
 
+def test_the_selected_peps_page_takes_as_many_queries_for_twelve_as_for_two(client, manager, sampled_and_not):
+    _, not_sampled = sampled_and_not
+    officer = not_sampled.child.allocated_officer
+    few = [not_sampled, *_not_sampled_peps(officer, not_sampled.term, 1)]
+    many = few + _not_sampled_peps(officer, not_sampled.term, 10)
+    client.force_login(manager)
+    url = reverse("peps:finalise_selected")
+    counts = []
+    for chosen in (few, many):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.post(url, {"pep": [p.pk for p in chosen]})
+        assert f"Finalise {len(chosen)} PEPs without a QA review?" in body(page)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
 def test_finalising_nothing_selected_says_what_to_do(client, manager, sampled_and_not):
     client.force_login(manager)
     response = client.post(reverse("peps:finalise_selected"), {"next": "https://evil.example/"})

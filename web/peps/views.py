@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from access.policy import visible_children, visible_peps
+from access.policy import peps_to_finalise_without_qa, visible_children, visible_peps
 from audit.trail import record_view
 from core.vocabulary import RANK
 from peps.models import Pep, PepStatus, Term
@@ -29,6 +29,7 @@ from reviews.selectors import (
     review_history,
 )
 from reviews.services import mark_amended
+from sampling.models import SampleEntry
 from sampling.selectors import blind_pep_ids
 from sampling.services import awaiting_sampled_qa, finalise_pep, finalise_peps
 from web.search import SEARCH_PARAM, recall_search, remember_search
@@ -314,13 +315,15 @@ def pep_finalise_selected(request):
     user = request.user
     back = _local_path(request, request.POST.get("next", "")) or reverse("reviews:worklist")
     ids = sorted({int(v) for v in request.POST.getlist("pep") if PK.fullmatch(v)})[:FINALISE_AT_ONCE]
-    candidates = (
-        visible_peps(user)
+    # One query however many are ticked (the policy's rule as a scope, the sample's
+    # pending entries as a subquery), not two per PEP.
+    peps = list(
+        peps_to_finalise_without_qa(user)
         .filter(pk__in=ids, status=PepStatus.SUBMITTED)
+        .exclude(pk__in=SampleEntry.objects.awaiting_line_management_qa().values("pep"))
         .select_related("child__allocated_officer", "officer", "term")
         .order_by("child__last_name", "child__first_name", "pk")
     )
-    peps = [pep for pep in candidates if user.has_perm("hvs.finalise_pep", pep) and not awaiting_sampled_qa(pep)]
     if not peps:
         messages.error(request, "Select the PEPs to finalise without QA")
         return redirect(back)

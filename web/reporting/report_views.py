@@ -10,7 +10,8 @@
 
 Who may: the board report, managers, leads, the VSH and administrators; the social care
 report (it names children by reference), the VSH and managers only. A request's status
-and file, only whoever asked for it and the VSH (anyone else gets a 404).
+and file, only whoever asked for it (while they may still ask for that kind) and the
+VSH (anyone else gets a 404).
 """
 
 from django.core.exceptions import PermissionDenied
@@ -49,6 +50,15 @@ def _require(user, kind: str) -> None:
 def _visible_requests(user):
     """The requests whose status and file ``user`` may see: their own; the VSH all."""
     return ReportRequest.objects.select_related("term", "requested_by").filter(report_requests_scope(user))
+
+
+def _visible_request(user, pk) -> ReportRequest:
+    """A request ``user`` may see, of a kind they may still ask for: a manager since made
+    an officer or a lead keeps no social care PDF (it names children) asked for before."""
+    report = get_object_or_404(_visible_requests(user), pk=pk)
+    if not may_request(user, report.kind):
+        raise Http404("No such report")
+    return report
 
 
 @require_GET
@@ -94,7 +104,7 @@ def request_report(request):
 def status(request, pk):
     """ "Being prepared" / "ready" / "failed". htmx polls it (the panel alone) every
     2 seconds while the report is being prepared; without JavaScript, a Refresh link."""
-    report = get_object_or_404(_visible_requests(request.user), pk=pk)
+    report = _visible_request(request.user, pk)
     context = {"report": report, "poll_seconds": POLL_SECONDS}
     if request.headers.get("HX-Request"):
         return render(request, "reporting/report_status_panel.html", context)
@@ -104,7 +114,7 @@ def status(request, pk):
 @never_cache
 @require_GET
 def download(request, pk):
-    report = get_object_or_404(_visible_requests(request.user), pk=pk)
+    report = _visible_request(request.user, pk)
     if report.is_expired:
         # The retention job deleted the file: say so (410 Gone), with the way to ask again.
         return render(request, "reporting/report_status.html", {"report": report}, status=410)
