@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from access.policy import peps_to_finalise_without_qa, visible_children, visible_peps
@@ -32,6 +31,7 @@ from reviews.services import mark_amended
 from sampling.models import SampleEntry
 from sampling.selectors import blind_pep_ids
 from sampling.services import awaiting_sampled_qa, finalise_pep, finalise_peps
+from web.links import local_path
 from web.search import SEARCH_PARAM, recall_search, remember_search
 
 from .filters import ALL_TERMS, PEP_SORTS, PepFilter
@@ -66,16 +66,21 @@ def _sorted(queryset, sort: str, blind: set[int]):
 SEARCH_FIELD = "q"
 
 
+def _filter_params(source: QueryDict) -> QueryDict:
+    """The list's filters and sort in ``source``, without the search (its text, or the
+    token that stands for it) or the page."""
+    params = QueryDict(mutable=True)
+    for name in [*PepFilter.base_filters, "sort"]:
+        values = [value for value in source.getlist(name) if value]
+        if name not in (SEARCH_FIELD, SEARCH_PARAM) and values:
+            params.setlist(name, values)
+    return params
+
+
 def _redirect_to_search(request, source: QueryDict):
     """The list's address for the filters in ``source``: the search text kept in the
     session, the address carrying its token."""
-    params = QueryDict(mutable=True)
-    for name in [*PepFilter.base_filters, "sort"]:
-        if name == SEARCH_FIELD:
-            continue
-        values = [value for value in source.getlist(name) if value]
-        if values:
-            params.setlist(name, values)
+    params = _filter_params(source)
     text = " ".join(source.get(SEARCH_FIELD, "").split())
     if text:
         params[SEARCH_PARAM] = remember_search(request, text)
@@ -98,12 +103,7 @@ def _remembered_filters(request):
     if not request.GET:
         remembered = request.session.get(REMEMBERED_FILTERS, "")
         return redirect(f"{bare}?{remembered}") if remembered else None
-    wanted = QueryDict(mutable=True)
-    for name in [*PepFilter.base_filters, "sort"]:
-        values = [value for value in request.GET.getlist(name) if value]
-        if name not in (SEARCH_FIELD, SEARCH_PARAM) and values:
-            wanted.setlist(name, values)
-    query = wanted.urlencode()
+    query = _filter_params(request.GET).urlencode()
     if request.session.get(REMEMBERED_FILTERS, "") != query:
         request.session[REMEMBERED_FILTERS] = query
     return None
@@ -287,7 +287,7 @@ def pep_finalise(request, pk):
         raise PermissionDenied
     form = FinaliseWithoutQaForm(request.POST)
     form.is_valid()  # two optional hidden fields: nothing to refuse
-    target = _local_path(request, form.cleaned_data.get("next", ""))
+    target = local_path(request, form.cleaned_data.get("next", ""))
     if not form.cleaned_data.get("confirmed") and pep.status == PepStatus.SUBMITTED and not awaiting_sampled_qa(pep):
         form = FinaliseWithoutQaForm(initial={"confirmed": True, "next": target})
         back = target or reverse("peps:detail", args=[pep.pk])
@@ -313,7 +313,7 @@ def pep_finalise_selected(request):
     the ticked PEPs the user may see and finalise are listed: any other id reads as not
     ticked."""
     user = request.user
-    back = _local_path(request, request.POST.get("next", "")) or reverse("reviews:worklist")
+    back = local_path(request, request.POST.get("next", "")) or reverse("reviews:worklist")
     ids = sorted({int(v) for v in request.POST.getlist("pep") if PK.fullmatch(v)})[:FINALISE_AT_ONCE]
     # One query however many are ticked (the policy's rule as a scope, the sample's
     # pending entries as a subquery), not two per PEP.
@@ -336,14 +336,6 @@ def pep_finalise_selected(request):
         names = ", ".join(pep.child.full_name for pep in left)
         messages.info(request, f"Not finalised, as they no longer could be (finalised meanwhile, or sampled): {names}")
     return redirect(back)
-
-
-def _local_path(request, target: str) -> str:
-    """``target`` if it is a path on this site, else "" (redirect() would take "x" for a
-    URL name and fail on it; an address elsewhere is an open redirect)."""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return ""
 
 
 # --- recording a PEP meeting and submitting the PEP for QA ----------------------------

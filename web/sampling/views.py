@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from access.policy import assigned_entries, officers_in_view, sees_whole_school, visible_peps
@@ -26,7 +25,7 @@ from sampling.models import SampleEntry, SampleKind
 from sampling.rules import Reason
 from sampling.services import SettledElsewhere, settle_disagreement, start_entry_review
 from web.forms import TermPickerForm
-from web.links import pk_url
+from web.links import local_path, pk_url
 
 from .forms import SettleForm, WorklistFilterForm
 
@@ -43,11 +42,7 @@ def _require(user, permission: str) -> None:
 
 
 def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    # A path on this site: redirect() would take "x" for a URL name and fail on it.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
+    return local_path(request, request.POST.get("next", "")) or default
 
 
 # --- the worklist ----------------------------------------------------------------------
@@ -223,8 +218,9 @@ def worklist(request):
                 officers=sorted(officers.items(), key=lambda item: item[1].lower()),
             ),
             "filtered": bool(kind or officer),
+            # The headers' sort links (the sort_header tag) keep the filters.
             "sort": sort,
-            "sorts": _sort_links(request, sort),
+            "sort_query_string": _query(request, keep=("term", "kind", "officer", "show")),
             "filter_query": _query(request, keep=("term", "kind", "officer")),
             "views": [
                 {"key": key, "label": label, "count": state_counts[key]} for key, label in WORKLIST_VIEWS.items()
@@ -237,7 +233,7 @@ def worklist(request):
     )
 
 
-WORKLIST_SORTS = {"child": "Child", "officer": "Officer", "due": "Due", "status": "Status"}
+WORKLIST_SORTS = ("child", "officer", "due", "status")
 
 
 def _by_kind(rows: list[dict], kinds: dict) -> list[dict]:
@@ -251,31 +247,13 @@ def _by_kind(rows: list[dict], kinds: dict) -> list[dict]:
     ]
 
 
-def _query(request, keep: tuple[str, ...], **changes) -> str:
+def _query(request, keep: tuple[str, ...]) -> str:
+    """The query string of ``request``'s parameters named in ``keep`` (those given)."""
     params = QueryDict(mutable=True)
     for name in keep:
-        value = changes.get(name, request.GET.get(name, ""))
-        if value:
-            params[name] = value
-    for name, value in changes.items():
-        if name not in keep and value:
-            params[name] = value
+        if request.GET.get(name):
+            params[name] = request.GET[name]
     return params.urlencode()
-
-
-def _sort_links(request, sort: str) -> dict:
-    """Per sortable column: the address that sorts by it (the other way if it is the
-    current sort) and its aria-sort."""
-    key, descending = sort.lstrip("-"), sort.startswith("-")
-    links = {}
-    for column in WORKLIST_SORTS:
-        current = column == key
-        target = f"-{column}" if current and not descending else column
-        links[column] = {
-            "query": _query(request, keep=("term", "kind", "officer", "show"), sort=target),
-            "aria_sort": ("descending" if descending else "ascending") if current else "none",
-        }
-    return links
 
 
 @require_POST
