@@ -32,6 +32,7 @@ from practice.models import GoldExemplar
 from reporting.models import SocialCareSend
 from reviews.models import Amendment, ProForma
 from reviews.services import save_review, start_review
+from sampling.services import draw_term_samples
 
 from .factories import (
     ChildFactory,
@@ -653,6 +654,41 @@ def test_on_a_phone_the_judgement_is_above_submit_and_wide_tables_scroll_by_keyb
         _rate(page, ["Gold"] * len(_areas(pep)))
         expect(before_submit).to_contain_text("High quality")
         check("18-rate-phone-judgement")
+        check.assert_clean()
+    finally:
+        context.close()
+
+
+def test_on_a_phone_the_worklists_rate_buttons_and_the_coverages_policy_met_are_in_view(
+    live_server, browser, signed_in_manager, pep, officer
+):
+    """At 390 px the first thing a manager acts on in each table is on screen without
+    scrolling the table sideways (its columns that matter less are left to wider screens)."""
+    for _ in range(3):
+        PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
+    draw_term_samples(pep.term)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    try:
+        check = _AxeCheck(page)
+        _sign_in(page, live_server, signed_in_manager)
+        page.goto(live_server.url + reverse("reviews:worklist"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("My QA worklist")
+        rate = page.get_by_role("button", name=re.compile(r"^Rate the PEP of "))
+        assert rate.count() >= 1
+        for i in range(rate.count()):
+            box = rate.nth(i).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        check("19-worklist-phone")
+
+        page.goto(f"{live_server.url}{reverse('sampling:coverage')}?term={pep.term.pk}")
+        header = page.get_by_role("columnheader", name=re.compile("Policy met"))
+        box = header.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390, box
+        cell = page.get_by_role("cell", name="Not met").first
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390, box
+        check("20-coverage-phone")
         check.assert_clean()
     finally:
         context.close()
