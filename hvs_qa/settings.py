@@ -149,6 +149,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side cursors (QuerySet.iterator: the exports, the imports, the batch jobs) are
+    # read to the end here, so plan them for the whole result, not PostgreSQL's default of
+    # the first 10% (which chose nested loops and made the ratings export 1.5-2x slower).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c cursor_tuple_fraction=1.0")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
