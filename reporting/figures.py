@@ -21,8 +21,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Generic, TypeVar
 
-from django.db.models import Count, F, Min, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, OrderBy, Q, QuerySet, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -882,8 +882,10 @@ class AreaCounts:
         return share(self.amber_red, self.rated)
 
     def add(self, rating: str, n: int) -> None:
-        if rating in Rating.values:
-            self.counts[Rating(rating)] += n
+        # The dict's keys (str enums) match a plain string: no Rating(...) a row, and
+        # Rating.values is rebuilt on every read (a quarter of the learning page's time).
+        if rating in self.counts:
+            self.counts[rating] += n
 
 
 # Per pro-forma area, the learning page lists this many of the Amber and Red ratings.
@@ -1088,8 +1090,23 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
         officer_terms[officer_id, row["review__pep__term"]].add(rating, n)
 
     term_labels = {t.pk: str(t) for t in terms}
+    for area in areas.values():
+        area.weak_total = area.figures.amber_red
+    # Only the latest WEAK_SHOWN of each area title leave the database (the window below),
+    # not every Amber and Red rating of the span with its comment and development points.
+    # An area's titles differ only in case or spacing across versions, so the latest
+    # WEAK_SHOWN of the area are among these, and the loop keeps them.
+    latest = ("-review__pep__term__start_date", "review__pep__child__la_reference", "area__position", "pk")
     for weak in (
         ratings.filter(rating__in=WEAK)
+        .annotate(
+            nth=Window(
+                RowNumber(),
+                partition_by=[F("area__title")],
+                order_by=[OrderBy(F(latest[0][1:]), descending=True), *map(F, latest[1:])],
+            )
+        )
+        .filter(nth__lte=WEAK_SHOWN)
         .values_list(
             "area__title",
             "rating",
@@ -1102,11 +1119,10 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
             "review__pep__officer__last_name",
             "review__pep__officer__username",
         )
-        .order_by("-review__pep__term__start_date", "review__pep__child__la_reference", "area__position", "pk")
+        .order_by(*latest)
     ):
         title, rating, comment, points, pep_id, reference, term_id, first, last, username = weak
         area = areas[area_key(title)]
-        area.weak_total += 1
         # The page lists the latest of each area (their words are what supervision reads);
         # the rest stay counted. All the comments are in each term's ratings download.
         if len(area.weak) >= WEAK_SHOWN:

@@ -113,9 +113,13 @@ def test_the_development_points_of_the_amber_and_red_ratings_per_area(learning, 
 
 def test_the_page_lists_the_latest_amber_and_red_of_an_area_and_counts_them_all(learning, vsh, monkeypatch):
     monkeypatch.setattr(reporting.figures, "WEAK_SHOWN", 1)
-    meeting = _row(learning_figures(vsh, learning["terms"]).by_area, "PEP meeting")
+    with CaptureQueriesContext(connection) as queries:
+        meeting = _row(learning_figures(vsh, learning["terms"]).by_area, "PEP meeting")
     assert [w.la_reference for w in meeting.weak] == [learning["c"].child.la_reference]
     assert meeting.weak_total == 2
+    # Only the shown ones leave the database: the latest of each area, numbered there.
+    (weak,) = [q["sql"] for q in queries.captured_queries if "development_points" in q["sql"]]
+    assert "ROW_NUMBER() OVER (PARTITION BY" in weak
 
 
 def test_by_officer_team_and_term(learning, vsh, officer, other_officer, manager, other_manager):
