@@ -121,8 +121,8 @@ class Quality:
         return _sum_shown(shown[Rating.GOLD], shown[Rating.GREEN])
 
     def add(self, judgement: str, n: int) -> None:
-        if judgement in Rating.values:
-            self.counts[Rating(judgement)] += n
+        if judgement in self.counts:  # as AreaCounts.add: no Rating.values rebuilt a row
+            self.counts[judgement] += n
 
 
 @dataclass

@@ -2,11 +2,10 @@ from collections.abc import Iterator
 
 from django import forms, template
 from django.core.paginator import Page
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from core.vocabulary import Rating
 from reporting import formatting
+from web import markup
 
 register = template.Library()
 
@@ -61,14 +60,7 @@ def quality_label(value) -> str:
 
 @register.simple_tag
 def rating_tag(value, extra=""):
-    if value not in Rating.values:
-        return mark_safe('<span class="govuk-body-s">Not rated</span>')
-    return format_html(
-        '<strong class="govuk-tag app-rating-tag app-rating-tag--{} {}">{}</strong>',
-        value,
-        extra,
-        Rating(value).label,
-    )
+    return markup.rating_tag(value, extra)
 
 
 @register.filter
