@@ -20,6 +20,7 @@ from math import floor
 from django.db.models import Count, Max, QuerySet
 
 from accounts.models import User
+from core.queries import InSubquery
 from core.vocabulary import Rating
 from peps.models import Pep, Term
 from reviews.models import QaReview, ReviewKind, ReviewStatus
@@ -143,6 +144,9 @@ def needs_supervision(
 def _reviews_to_discuss(reviews: QuerySet[QaReview], term: Term, officer_ids: Sequence[int]) -> QuerySet[QaReview]:
     return (
         reviews.filter(
+            # The term's PEPs of these officers as an array (core.queries.InSubquery): their
+            # reviews found by index, not every review of the archive read and filtered.
+            InSubquery("pep", Pep.objects.filter(term=term, officer_id__in=officer_ids).values("pk")),
             kind=ReviewKind.LINE_MANAGEMENT,
             status=ReviewStatus.SUBMITTED,
             overall_judgement__in=CONCERN_RATINGS,

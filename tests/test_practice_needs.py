@@ -10,7 +10,7 @@ from access.policy import visible_capability, visible_reviews
 from accounts.models import User
 from core.vocabulary import Role
 from practice.models import ActionStatus
-from practice.needs import needs_supervision, percent, supervision_reasons
+from practice.needs import _reviews_to_discuss, needs_supervision, percent, supervision_reasons
 from reviews.models import ReviewKind
 
 from .factories import (
@@ -23,6 +23,7 @@ from .factories import (
     TermFactory,
     UserFactory,
 )
+from .plans import assert_indexed, explain, require_postgresql
 
 THIRD = Fraction(1, 3)
 
@@ -224,3 +225,15 @@ def test_queries_are_constant_whatever_the_team(manager, term, django_assert_num
         for row in seven:
             assert [r.pep.child.la_reference for r in row.reviews]
             assert row.capability_open and row.last_supervision == today - timedelta(days=5)
+
+
+@pytestmark_db
+def test_the_reviews_to_discuss_are_read_through_the_terms_peps(manager, officer, term):
+    """Their reviews by index from the term's PEPs of the officers, not every review of the
+    archive filtered (a sequential scan of reviews_qareview that grew with the history)."""
+    require_postgresql()
+    (red,) = _peps(officer, term, ["red"])
+    QaReviewFactory(pep=red, reviewer=manager, submitted=True, overall_judgement="red")
+    query = _reviews_to_discuss(visible_reviews(manager), term, [officer.pk])
+    assert list(query)
+    assert_indexed(explain(query))
