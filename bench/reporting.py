@@ -235,6 +235,22 @@ def _best_cpu(function, runs=3) -> float:
     return min(times)
 
 
+def _tagged_against_untagged(name: str, term) -> dict:
+    """Issue 14: the tagged PDF/UA render (reporting.pdf.write) against WeasyPrint's plain,
+    untagged one of the same HTML, layout and writing both, CPU time, best of three."""
+    from reporting import pdf
+
+    html = getattr(pdf, f"{name}_report_html")(term)
+    untagged = _best_cpu(lambda: pdf.document(html).write_pdf())
+    tagged = _best_cpu(lambda: pdf.write(pdf.document(html)))
+    return {
+        "untagged_cpu": untagged,
+        "tagged_cpu": tagged,
+        "tagged_ratio": tagged / untagged,
+        "untagged_kib": len(pdf.document(html).write_pdf()) / 1024,
+    }
+
+
 def measure_pdfs(term) -> dict:
     from pypdf import PdfReader
 
@@ -262,6 +278,7 @@ def measure_pdfs(term) -> dict:
             "plain_cpu": plain_cpu,
             "plain_mib": _peak_mib(lambda n=pages: plain_pdf(n)),
             "ratio": cpu / plain_cpu,
+            **_tagged_against_untagged(name, term),
         }
     # The board report's Word version (reporting.docx) is built in the request: its time is the page's.
     from reporting.docx import board_report_docx
@@ -378,6 +395,16 @@ def run(args) -> None:
                 (f"(c) {title}: KiB", f"{a['kib']:.0f}", f"{b['kib']:.0f}"),
                 (f"(c) {title}: peak MiB", f"{a['mib']:.1f}", f"{b['mib']:.1f}"),
                 (f"(c) {title}: plain peak MiB", f"{a['plain_mib']:.1f}", f"{b['plain_mib']:.1f}"),
+                (
+                    f"(c) {title}: tagged / untagged CPU",
+                    f"{a['tagged_ratio']:.2f}",
+                    f"{b['tagged_ratio']:.2f}",
+                ),
+                (
+                    f"(c) {title}: untagged KiB",
+                    f"{a['untagged_kib']:.0f}",
+                    f"{b['untagged_kib']:.0f}",
+                ),
             ]
         a, b = small["pdfs"]["board_docx"], large["pdfs"]["board_docx"]
         rows += [

@@ -77,8 +77,22 @@ def _rect(x: float, y: float, width: float, height: float, **attrs) -> str:
     return f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(width)}" height="{_n(height)}"{_attrs(attrs)}/>'
 
 
-def _svg(chart_id: str, title: str, description: str, width: int, height: int, body: list[str]) -> SafeString:
+def _svg(
+    chart_id: str,
+    title: str,
+    description: str,
+    width: int,
+    height: int,
+    body: list[str],
+    numbers: str = "",
+    numbers_in_title: bool = False,
+) -> SafeString:
+    """The chart. ``numbers`` states what it shows in words; with ``numbers_in_title`` (the
+    PDFs) they follow the title, which WeasyPrint writes as the tagged figure's alternative
+    text (a PDF reader has no table-beside-it to fall back on)."""
     chart_id = escape(chart_id)
+    if numbers_in_title and numbers:
+        title = f"{title}. {numbers}."
     # Safe: every piece of text above went through escape().
     return mark_safe(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" id="{chart_id}" role="img" '
@@ -113,6 +127,7 @@ def stacked_bar(
     shares: Sequence[Share],
     series: Sequence[Series] = RATING_SERIES,
     width: int = 640,
+    numbers_in_title: bool = False,
 ) -> SafeString:
     """One horizontal bar split in proportion to ``values`` (one per series), each
     segment labelled with its count where it fits, and a legend with counts and
@@ -157,7 +172,10 @@ def stacked_bar(
             x += segment
     legend = [f"{value} ({percent(share)})" for value, share in zip(values, shares, strict=True)]
     body += _legend(series, bar_y + bar_h + 16, width, legend)
-    return _svg(chart_id, title, description, width, bar_y + bar_h + 40, body)
+    numbers = (
+        ", ".join(f"{item.name} {text}" for item, text in zip(series, legend, strict=True)) if total else "No data"
+    )
+    return _svg(chart_id, title, description, width, bar_y + bar_h + 40, body, numbers, numbers_in_title)
 
 
 def stacked_bars(
@@ -167,6 +185,7 @@ def stacked_bars(
     rows: Sequence[tuple[str, Sequence[int], Sequence[Share]]],
     series: Sequence[Series] = RATING_SERIES,
     width: int = 640,
+    numbers_in_title: bool = False,
 ) -> SafeString:
     """One 100% bar per row (a phase, a key stage): each row is its label, its values (one
     per series) and their shares as shown; the bar is labelled with the shares, the row's
@@ -221,7 +240,16 @@ def stacked_bars(
         body.append(_text(width / 2, 24, "No data", fill=BLACK, text_anchor="middle"))
         y = row_h + gap
     body += _legend(series, y + 4, width)
-    return _svg(chart_id, title, description, width, y + 28, body)
+    numbers = "; ".join(
+        f"{label}: {sum(values)} judged"
+        + (
+            ", " + ", ".join(f"{item.name} {percent(share)}" for item, share in zip(series, shares, strict=True))
+            if sum(values)
+            else ""
+        )
+        for label, values, shares in rows
+    )
+    return _svg(chart_id, title, description, width, y + 28, body, numbers or "No data", numbers_in_title)
 
 
 def line_chart(
@@ -231,6 +259,7 @@ def line_chart(
     labels: Sequence[str],
     lines: Sequence[tuple[Series, Sequence[Share]]],
     width: int = 640,
+    numbers_in_title: bool = False,
 ) -> SafeString:
     """Shares (0 to 1, as shown) over a sequence of labels (terms), one line per series on
     a 0-100% axis; a None is a gap in the line. The series differ by marker and dash as well as by
@@ -294,7 +323,17 @@ def line_chart(
                     x + 10, y + 5 + (14 if n % 2 else -8), percent(value), fill=BLACK, font_weight="bold", font_size=14
                 )
             )
-    return _svg(chart_id, title, description, width, bottom + 48, body)
+    numbers = "; ".join(
+        f"{item.name}: "
+        + ", ".join(
+            f"{label} {'no data' if value is None else percent(value)}"
+            for label, value in zip(labels, values, strict=False)
+        )
+        for item, values in lines
+    )
+    return _svg(
+        chart_id, title, description, width, bottom + 48, body, numbers if count else "No data", numbers_in_title
+    )
 
 
 def _dash(n: int) -> str:

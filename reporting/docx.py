@@ -6,8 +6,10 @@ from reporting.figures, computed once), so the two never disagree; this only pre
 Real Word structure, for the council to restyle: the built-in Title and Heading 1/2
 styles, real tables whose header row is marked to repeat on each page, the VSH's
 commentary as paragraphs, the classification in the header and footer, and the document's
-properties (title, author: the Virtual School). The PDF's charts are not drawn: every
-figure is in the tables.
+properties (title, author: the Virtual School, language). The PDF's charts are not drawn:
+every figure is in the tables. For screen readers (issue 14): British English as the
+document's language, each table's alternative text (its title and its columns: Word's Alt
+Text), and the header rows marked as such.
 
 ``BOARD_REPORT_DOCX_TEMPLATE``: a council's .docx whose styles (and headers and footers)
 the document takes; its body is cleared first. A style the template lacks falls back to
@@ -31,6 +33,7 @@ from peps.models import Term
 from .pdf import board_report_context
 
 CLASSIFICATION = "PUBLIC – NO CHILD IDENTIFIED"
+LANGUAGE = "en-GB"
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -57,6 +60,7 @@ class _Writer:
 
     def heading(self, text: str, level: int) -> None:
         self.doc.add_heading(text, level=level)
+        self.last_heading = text
 
     def para(self, text: str, style: str = "Normal") -> None:
         self.doc.add_paragraph(text, style=self.style(style))
@@ -90,6 +94,7 @@ class _Writer:
                         run.bold = True
         if header:
             _repeat_as_header(table.rows[0])
+        _describe(table, getattr(self, "last_heading", ""), header)
         self.doc.add_paragraph(style=self.style("Normal"))  # Word runs adjacent tables together
         return table
 
@@ -105,6 +110,8 @@ class _Writer:
         props.subject = f"Report to the Corporate Parenting Board, {term}"
         props.category = CLASSIFICATION
         props.keywords = "Personal Education Plans; Corporate Parenting Board; Virtual School"
+        props.language = LANGUAGE
+        _set_language(doc)
         self.running()
         self.cover()
         self.summary()
@@ -414,6 +421,44 @@ def _repeat_as_header(row) -> None:
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     properties.append(header)
+
+
+def _describe(table: Table, title: str, header: Sequence[str] | None) -> None:
+    """The table's alternative text (Word's Table Properties, Alt Text): its title, the
+    section it sits in, and what its columns are, read by screen readers before the table."""
+    properties = table._tbl.tblPr
+    caption = OxmlElement("w:tblCaption")
+    caption.set(qn("w:val"), title or "Report details")
+    description = OxmlElement("w:tblDescription")
+    description.set(
+        qn("w:val"),
+        f"Columns: {', '.join(header)}." if header else "Each row a label and its value.",
+    )
+    # In the schema's order: after the style, width and look the table already has.
+    properties.append(caption)
+    properties.append(description)
+
+
+def _set_language(doc: WordDocument) -> None:
+    """British English as the document's language (the default run properties), so that
+    screen readers pronounce it, and spelling is checked, as such."""
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        doc.styles.element.insert(0, defaults)
+    run_defaults = defaults.find(qn("w:rPrDefault"))
+    if run_defaults is None:
+        run_defaults = OxmlElement("w:rPrDefault")
+        defaults.insert(0, run_defaults)
+    properties = run_defaults.find(qn("w:rPr"))
+    if properties is None:
+        properties = OxmlElement("w:rPr")
+        run_defaults.append(properties)
+    language = properties.find(qn("w:lang"))
+    if language is None:
+        language = OxmlElement("w:lang")
+        properties.append(language)
+    language.set(qn("w:val"), LANGUAGE)
 
 
 def _page_number(paragraph) -> None:

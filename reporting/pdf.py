@@ -43,6 +43,7 @@ from .figures import (
     trend,
 )
 from .formatting import agreed_of, kappa_text, percent
+from .pdf_tags import finish_tagged
 
 NO_DATA = "No data for this term"
 DASH = "–"  # a share with nothing to divide by, in a table
@@ -349,7 +350,14 @@ def social_care_team_report_pdf(term: Term, team: SocialCareTeam, today: date | 
 
 
 def _pdf(html: str) -> bytes:
-    return document(html).write_pdf()
+    return write(document(html))
+
+
+def write(laid_out) -> bytes:
+    """A laid-out report as a tagged PDF/UA-1 file: its structure tree (headings, tables
+    with header cells, figures with their alternative text, links), the document's language
+    and title; the running header and footer marked as artifacts (reporting.pdf_tags)."""
+    return laid_out.write_pdf(pdf_variant="pdf/ua-1", finisher=finish_tagged)
 
 
 def document(html: str):

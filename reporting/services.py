@@ -146,7 +146,7 @@ def build_report(request_id: int) -> ReportRequest:
         # Pages counted from WeasyPrint's own layout: no PDF reader in production.
         document = pdf.document(RENDERERS[ReportKind(report.kind)](report))
         pages = len(document.pages)
-        content = document.write_pdf()
+        content = pdf.write(document)
     except OperationalError:
         raise
     except Exception as exc:

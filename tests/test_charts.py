@@ -144,3 +144,30 @@ def test_the_charts_are_the_only_place_a_chart_colour_is_defined():
     source = Path(pdf.__file__).read_text()
     assert not re.search(r"#[0-9a-fA-F]{6}\b", source)
     assert "<svg" not in source and not hasattr(pdf, "quality_chart") and not hasattr(pdf, "trend_chart")
+
+
+def _title(svg: str) -> str:
+    return ET.fromstring(svg).find("{http://www.w3.org/2000/svg}title").text
+
+
+def test_in_a_pdf_the_title_states_the_numbers():
+    """Issue 14: WeasyPrint writes a figure's alternative text from the SVG's <title>, and
+    a PDF has no table beside it for a screen reader: the numbers go in the title there."""
+    counts = [3, 1, 1, 0]
+    bar = charts.stacked_bar("q", "Judgements", "d", counts, split(counts), numbers_in_title=True)
+    assert _title(bar) == "Judgements. Gold 3 (60%), Green 1 (20%), Amber 1 (20%), Red 0 (0%)."
+    assert _title(charts.stacked_bar("q", "Judgements", "d", counts, split(counts))) == "Judgements"
+    assert _title(charts.stacked_bar("q", "J", "d", [0] * 4, [None] * 4, numbers_in_title=True)) == "J. No data."
+    bars = charts.stacked_bars(
+        "b", "By phase", "d", [("EYFS", [1, 1, 0, 0], split([1, 1, 0, 0]))], numbers_in_title=True
+    )
+    assert _title(bars) == "By phase. EYFS: 2 judged, Gold 50%, Green 50%, Amber 0%, Red 0%."
+    line = charts.line_chart(
+        "t",
+        "Trend",
+        "d",
+        ["Autumn 2025/26", "Spring 2026"],
+        [(charts.Series("On time", "#000"), [Fraction(1, 2), None])],
+        numbers_in_title=True,
+    )
+    assert _title(line) == "Trend. On time: Autumn 2025/26 50%, Spring 2026 no data."

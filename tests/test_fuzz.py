@@ -329,7 +329,7 @@ def _no_pdf_rendering(monkeypatch):
     monkeypatch.setattr("reporting.pdf.social_care_report_pdf", lambda *a, **k: stub)
     # The Word version's parsing in front of python-docx is what is fuzzed here too.
     monkeypatch.setattr("reporting.docx.board_report_docx", lambda *a, **k: b"PK fuzz")
-    laid_out = type("Document", (), {"pages": [1], "write_pdf": lambda self: stub})()
+    laid_out = type("Document", (), {"pages": [1], "write_pdf": lambda self, **options: stub})()
     monkeypatch.setattr("reporting.pdf.document", lambda html: laid_out)
 
 

@@ -104,24 +104,30 @@ def _shares(quality) -> list:
 
 
 @register.simple_tag
-def quality_chart(quality, chart_id, title, description=""):
+def quality_chart(quality, chart_id, title, description="", numbers_in_title=False):
     return charts.stacked_bar(
-        chart_id, title, description or "The table that follows gives the numbers.", _counts(quality), _shares(quality)
+        chart_id,
+        title,
+        description or "The table that follows gives the numbers.",
+        _counts(quality),
+        _shares(quality),
+        numbers_in_title=numbers_in_title,
     )
 
 
 @register.simple_tag
-def breakdown_chart(rows, chart_id, title, description=""):
+def breakdown_chart(rows, chart_id, title, description="", numbers_in_title=False):
     return charts.stacked_bars(
         chart_id,
         title,
         description or "The table that follows gives the numbers.",
         [(row.label, _counts(row.quality), _shares(row.quality)) for row in rows],
+        numbers_in_title=numbers_in_title,
     )
 
 
 @register.simple_tag
-def trend_chart(points, chart_id, title, description=""):
+def trend_chart(points, chart_id, title, description="", numbers_in_title=False):
     return charts.line_chart(
         chart_id,
         title,
@@ -131,4 +137,5 @@ def trend_chart(points, chart_id, title, description=""):
             (charts.BLUE, [point.completion.on_time_shown for point in points]),
             (charts.GREEN, [point.quality.good_or_better_shown for point in points]),
         ],
+        numbers_in_title=numbers_in_title,
     )
