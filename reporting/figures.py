@@ -888,8 +888,11 @@ class AreaCounts:
             self.counts[rating] += n
 
 
-# Per pro-forma area, the learning page lists this many of the Amber and Red ratings.
-WEAK_SHOWN = 25
+# Per pro-forma area, the learning page lists this many of the latest Amber and Red ratings
+# (with their comments and development points: what a supervision reads). At 25 the page ran
+# to 600 rows and 170 KB for 24 area titles; the filters (a term, a phase, an officer) bring
+# up others, and every comment is in each term's ratings download.
+WEAK_SHOWN = 10
 
 
 @dataclass
