@@ -6,8 +6,14 @@ their text as content with an id (``/Span <</MCID n>> BDC``) but leaves it out o
 structure tree, and PDF/UA wants every piece of content either in the tree or marked as an
 artifact. Here their marked content becomes ``/Artifact BMC`` and their ids leave the parent
 tree, so a screen reader skips them as it does a printed page's furniture, and reads the
-tree in the order of the page. (Links already carry ``/Contents``, and the language, title
-and ``DisplayDocTitle`` come from the HTML: WeasyPrint writes them.)
+tree in the order of the page.
+
+Table header cells: WeasyPrint links each data cell to its headers (/Headers, /ID) but
+gives a TH no /Scope, which checkers and some readers look for: a TH in the table's head
+row is a column header, one in its body (``<th scope="row">``) a row header.
+
+(Links already carry ``/Contents``, and the language, title and ``DisplayDocTitle`` come
+from the HTML: WeasyPrint writes them.)
 """
 
 import pydyf
@@ -42,6 +48,7 @@ def finish_tagged(document, pdf) -> None:
     root = pdf.objects[_number(pdf.catalog["StructTreeRoot"])]
     nums = pdf.objects[_number(root["ParentTree"])]["Nums"]
     in_tree = _in_tree(pdf, root)
+    _scope_header_cells(pdf, in_tree)
     page_numbers = pdf.pages["Kids"][::3]  # Kids is flat: number, 0, "R" for each page
     for index in range(0, len(nums), 2):
         key, value = nums[index], nums[index + 1]
@@ -54,6 +61,17 @@ def finish_tagged(document, pdf) -> None:
         _mark_as_artifacts(pdf.objects[_number(page["Contents"])], orphans)
         for mcid in orphans:
             value[mcid] = "null"  # the array is indexed by id: an artifact's entry is empty
+
+
+def _scope_header_cells(pdf, in_tree: set[int]) -> None:
+    for number in in_tree:
+        cell = pdf.objects[number]
+        if not isinstance(cell, pydyf.Dictionary) or cell.get("S") != "/TH":
+            continue
+        row = pdf.objects[_number(cell["P"])]
+        group = pdf.objects[_number(row["P"])]  # THead, TBody or TFoot (or the Table itself)
+        attributes = cell.setdefault("A", pydyf.Dictionary({"O": "/Table"}))
+        attributes["Scope"] = "/Column" if group.get("S") == "/THead" else "/Row"
 
 
 def _mark_as_artifacts(stream, mcids: set[int]) -> None:

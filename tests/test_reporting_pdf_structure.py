@@ -100,6 +100,18 @@ def test_every_table_has_header_cells(reports, name):
     assert tables
     for table in tables:
         assert any(_tag(d) == "/TH" for d in _descendants(table))
+        for cell in (d for d in _descendants(table) if _tag(d) == "/TH"):
+            # A column header in the head row, a row header (<th scope="row">) in the body.
+            assert str(cell.A.Scope) in ("/Column", "/Row"), cell
+
+
+def test_the_head_rows_cells_are_column_headers_and_the_covers_are_row_headers(reports):
+    document = _open(reports["board"])
+    tables = [e for e in _elements(document) if _tag(e) == "/Table"]
+    cover = [str(d.A.Scope) for d in _descendants(tables[0]) if _tag(d) == "/TH"]
+    assert cover and set(cover) == {"/Row"}  # "Report of", "Term", ...: labels of their rows
+    figures = [str(d.A.Scope) for d in _descendants(tables[1]) if _tag(d) == "/TH"]
+    assert figures and set(figures) == {"/Column"}
 
 
 def test_every_chart_is_a_figure_whose_alternative_text_states_its_numbers(reports):
