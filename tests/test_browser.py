@@ -666,6 +666,9 @@ def test_on_a_phone_the_worklists_rate_buttons_and_the_coverages_policy_met_are_
     scrolling the table sideways (its columns that matter less are left to wider screens)."""
     for _ in range(3):
         PepFactory(child=ChildFactory(allocated_officer=officer), term=pep.term, status=PepStatus.SUBMITTED)
+    # A long name, the widest a row gets (sequence numbers alone differ between databases).
+    long_name = ChildFactory(allocated_officer=officer, first_name="Alexandria-Rose", last_name="Featherstonehaugh")
+    PepFactory(child=long_name, term=pep.term, status=PepStatus.SUBMITTED)
     draw_term_samples(pep.term)
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
     page = context.new_page()

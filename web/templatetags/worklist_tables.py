@@ -26,7 +26,8 @@ _PREVENT = ' data-prevent-double-click="true"'
 @register.simple_tag
 def sampled_rows(rows) -> SafeString:
     """The rows of a sample kind's table: child, LA reference, officer, why chosen, due,
-    status and the action (View, Rate or Continue)."""
+    status and the action (View, Rate or Continue). On a phone the child, the due date and
+    the action, which says the state (the view links above the table filter by it)."""
     html = []
     for row in rows:
         child = escape(row["child"])
@@ -52,7 +53,8 @@ def sampled_rows(rows) -> SafeString:
             f'<td class="govuk-table__cell app-wide-only">{escape(row["officer"])}</td>'
             f'<td class="govuk-table__cell app-wide-only">{escape(row["reason"])}</td>'
             f'<td class="govuk-table__cell app-nowrap">{escape(row["due_date"])}{_DUE_TAGS.get(row["due"], "")}</td>'
-            f'<td class="govuk-table__cell"><strong class="govuk-tag govuk-tag--{escape(row["status_colour"])}">'
+            f'<td class="govuk-table__cell app-wide-only">'
+            f'<strong class="govuk-tag govuk-tag--{escape(row["status_colour"])}">'
             f"{escape(row['status'])}</strong>{judgement}</td>"
             f'<td class="govuk-table__cell">{action}</td>'
             "</tr>"
@@ -63,7 +65,8 @@ def sampled_rows(rows) -> SafeString:
 @register.simple_tag
 def not_sampled_rows(peps) -> SafeString:
     """The rows of the team's PEPs outside the sample: a box to select it, child, term,
-    officer, deadline, and Rate (not on one's own PEP) and Finalise without QA."""
+    officer, deadline, and Rate (not on one's own PEP) and Finalise without QA. On a phone
+    only the box, the child and the buttons (the others: app-wide-only)."""
     html = []
     for pep in peps:
         child, pk = escape(pep["child"]), int(pep["pk"])
@@ -90,7 +93,7 @@ def not_sampled_rows(peps) -> SafeString:
             f'<span class="app-wide-only"> ({escape(pep["la_reference"])})</span></td>'
             f'<td class="govuk-table__cell app-wide-only">{escape(pep["term"])}</td>'
             f'<td class="govuk-table__cell app-wide-only">{escape(pep["officer"])}</td>'
-            f'<td class="govuk-table__cell">{escape(pep["deadline"])}</td>'
+            f'<td class="govuk-table__cell app-wide-only">{escape(pep["deadline"])}</td>'
             '<td class="govuk-table__cell"><div class="govuk-button-group govuk-!-margin-bottom-0">'
             f"{rate}{finalise}</div></td>"
             "</tr>"
