@@ -52,6 +52,7 @@ class _Writer:
         self.c = context
         self.doc = _blank_document()
         self.style_names = {style.name for style in self.doc.styles}
+        self.last_heading = ""  # the section a table sits in: its alternative text's title
 
     # --- the pieces ----------------------------------------------------------------
 
@@ -94,7 +95,7 @@ class _Writer:
                         run.bold = True
         if header:
             _repeat_as_header(table.rows[0])
-        _describe(table, getattr(self, "last_heading", ""), header)
+        _describe(table, self.last_heading, header)
         self.doc.add_paragraph(style=self.style("Normal"))  # Word runs adjacent tables together
         return table
 
