@@ -12,12 +12,13 @@ from django.utils.text import capfirst
 
 from core.parsing import parse_int
 from peps.models import Term
+from web.widgets import Select
 
 
 class TermPickerForm(forms.Form):
     """A GET form: which term a page shows."""
 
-    term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None, label="Term")
+    term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None, label="Term", widget=Select)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,7 @@
 from django import forms
 
 from accounts.models import User
+from web.widgets import Select
 
 
 class PersonField(forms.ModelChoiceField):
@@ -11,7 +12,13 @@ class PersonField(forms.ModelChoiceField):
 class TrailFilterForm(forms.Form):
     """A GET form: whose entries, and between which days, a child's audit trail shows."""
 
-    person = PersonField(label="Person", queryset=User.objects.none(), required=False, empty_label="Everyone")
+    person = PersonField(
+        label="Person",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Everyone",
+        widget=Select(attrs={"class": "govuk-select"}),
+    )
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -20,7 +27,6 @@ class TrailFilterForm(forms.Form):
         person = self.fields["person"]
         assert isinstance(person, PersonField)
         person.queryset = people
-        person.widget.attrs["class"] = "govuk-select"
         for name in ("since", "until"):
             self.fields[name].widget.attrs["class"] = "govuk-input govuk-input--width-10"
 

@@ -9,6 +9,7 @@ from django import forms
 
 from imports.models import ImportKind, ImportSource, ImportStatus
 from imports.services import NOT_IMPORTED, MappingRequest
+from web.widgets import govuk_selects
 
 NEW_SOURCE = "new"
 MAX_SOURCE_NAME = 100
@@ -165,8 +166,7 @@ class RunFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "govuk-select"
+        govuk_selects(self.fields)
 
     def filter(self, runs):
         # An unknown kind or status filters nothing, rather than failing the page.

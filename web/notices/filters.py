@@ -10,6 +10,7 @@ from django.db.models import F
 from access.policy import visible_peps
 from notices.models import DeliveryState, Notice, NoticeKind
 from notices.selectors import recipients_matching, state_rank
+from web.widgets import govuk_selects
 
 # The largest id a database integer holds: above it a lookup would fail, not match nothing.
 MAX_ID = 2**63 - 1
@@ -46,11 +47,10 @@ class NoticeFilter(django_filters.FilterSet):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        govuk_selects(self.form.fields)
         for field in self.form.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "govuk-select")
-            elif isinstance(widget, DateInput):
+            if isinstance(widget, DateInput):
                 widget.attrs.setdefault("class", "govuk-input govuk-input--width-10")
             elif isinstance(widget, forms.TextInput):
                 widget.attrs.setdefault("class", "govuk-input")

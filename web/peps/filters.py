@@ -1,5 +1,4 @@
 import django_filters
-from django import forms
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
@@ -7,6 +6,7 @@ from access.policy import visible_officers
 from accounts.models import User
 from core.vocabulary import YEAR_GROUPS, Phase, Rating, Role, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange, School, SocialCareTeam, Term
+from web.widgets import govuk_selects
 
 
 def _key_stage_ranges() -> dict[str, tuple[int | None, int | None]]:
@@ -132,9 +132,7 @@ class PepFilter(django_filters.FilterSet):
         # Offer only the officers whose work the user may see.
         if user is not None:
             self.filters["officer"].queryset = visible_officers(user)
-        for field in self.form.fields.values():
-            if isinstance(field.widget, forms.Select):
-                field.widget.attrs.setdefault("class", "govuk-select")
+        govuk_selects(self.form.fields)
 
     def search(self, queryset, name, value):
         # Every word must match a name or the reference: "amy smi" finds Amy Smith.

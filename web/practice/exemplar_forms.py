@@ -13,6 +13,7 @@ from core.vocabulary import Phase, Rating
 from practice.exemplars import gold_areas
 from practice.models import GoldExemplar
 from reviews.models import ProFormaArea, QaReview
+from web.widgets import govuk_selects
 
 WHOLE_PEP = "pep"
 
@@ -112,9 +113,7 @@ class LibraryFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            if isinstance(field.widget, forms.Select):
-                field.widget.attrs.setdefault("class", "govuk-select")
+        govuk_selects(self.form.fields)
 
     def filter_area(self, queryset, name, value):
         if value == WHOLE_PEP:

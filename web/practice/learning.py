@@ -9,7 +9,6 @@ the audit trail like the other exports.
 from dataclasses import dataclass
 
 import django_filters
-from django import forms
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 
@@ -20,6 +19,7 @@ from core.vocabulary import Phase, Role
 from peps.models import Pep, Term
 from reporting import exports
 from reporting.figures import LearningFigures, learning_figures, learning_terms
+from web.widgets import govuk_selects
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPANS = [("1", "This term only"), ("3", "This term and the 2 before it"), ("6", "This term and the 5 before it")]
@@ -51,9 +51,7 @@ class LearningFilter(django_filters.FilterSet):
         managers = User.objects.filter(role=Role.MANAGER).order_by("first_name", "last_name")
         self.filters["team"].queryset = managers if sees_whole_school(user) else managers.filter(pk=user.pk)
         self.form.fields["team"].label_from_instance = lambda manager: f"{manager}'s team"
-        for field in self.form.fields.values():
-            if isinstance(field.widget, forms.Select):
-                field.widget.attrs.setdefault("class", "govuk-select")
+        govuk_selects(self.form.fields)
 
     def ignore(self, queryset, name, value):
         return queryset

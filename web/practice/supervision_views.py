@@ -30,6 +30,7 @@ from practice.selectors import (
     training_of,
 )
 from practice.supervision import SupervisionChangedElsewhere, mark_training, record_supervision, update_supervision
+from web.widgets import Select
 
 from .supervision_forms import SupervisionForm, offered_reviews
 
@@ -49,14 +50,14 @@ class SupervisionFilterForm(forms.Form):
         queryset=User.objects.none(),
         required=False,
         empty_label="Everyone",
-        widget=forms.Select(attrs={"class": "govuk-select"}),
+        widget=Select(attrs={"class": "govuk-select"}),
     )
     term = forms.ModelChoiceField(
         queryset=Term.objects.all(),
         required=False,
         empty_label="Any date",
         label="Held in the term",
-        widget=forms.Select(attrs={"class": "govuk-select"}),
+        widget=Select(attrs={"class": "govuk-select"}),
     )
 
     def __init__(self, *args, people, **kwargs):

@@ -1,0 +1,86 @@
+"""web.widgets: the select written in Python renders what Django's template does."""
+
+import pytest
+from django import forms
+from django.utils.safestring import mark_safe
+
+from peps.models import School
+from tests.factories import SchoolFactory
+from web.widgets import Select, govuk_selects
+
+CHOICES = [
+    ("", "All schools"),
+    ("1", "St Mary's & St John's <Primary>"),
+    (2, 'A "quoted" name'),
+    ("3", mark_safe("<b>Safe</b>")),  # noqa: S308 - a label already marked safe stays as it is
+]
+GROUPED = [
+    ("", "Any"),
+    ("Primary", [("p1", "One"), ("p2", "Two & more")]),
+    ('Group "B"', [("b1", "Three")]),
+    ("x", "Four"),
+]
+
+
+@pytest.mark.parametrize("choices", [CHOICES, GROUPED, []], ids=["flat", "grouped", "empty"])
+@pytest.mark.parametrize("value", [None, "", "1", 2, "p2", "b1", "nothing"])
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        None,
+        {"class": "govuk-select", "id": "id_school"},
+        {"required": True, "disabled": False, "data-x": 'a"b<c>', "aria-describedby": "hint"},
+    ],
+    ids=["no attrs", "class and id", "booleans and escaping"],
+)
+def test_the_select_renders_what_djangos_template_does(choices, value, attrs):
+    django_select = forms.Select(attrs=attrs, choices=choices)
+    select = Select(attrs=attrs, choices=choices)
+
+    assert select.render("school", value) == django_select.render("school", value)
+
+
+def test_a_select_with_a_name_to_escape_renders_as_djangos():
+    assert Select(choices=CHOICES).render('a"b', "1") == forms.Select(choices=CHOICES).render('a"b', "1")
+
+
+def test_a_multiple_select_is_left_to_django():
+    field = forms.MultipleChoiceField(choices=CHOICES[1:])
+    fields = {"many": field}
+
+    govuk_selects(fields)
+
+    assert type(field.widget) is forms.SelectMultiple
+    assert field.widget.attrs["class"] == "govuk-select"
+
+
+@pytest.mark.django_db
+def test_govuk_selects_keeps_a_model_choice_fields_choices_required_flag_and_class():
+    SchoolFactory(name="Zebra Academy")
+    SchoolFactory(name="Alder Primary")
+    before = forms.ModelChoiceField(queryset=School.objects.order_by("name"), empty_label="All schools")
+    after = forms.ModelChoiceField(queryset=School.objects.order_by("name"), empty_label="All schools")
+    after.widget.attrs["class"] = "govuk-select govuk-!-width-full"
+    fields = {"school": after}
+
+    govuk_selects(fields)
+
+    assert type(after.widget) is Select
+    assert after.widget.is_required and after.widget.attrs["class"] == "govuk-select govuk-!-width-full"
+    before.widget.attrs["class"] = "govuk-select govuk-!-width-full"
+    pk = str(School.objects.get(name="Alder Primary").pk)
+    assert after.widget.render("school", pk) == before.widget.render("school", pk)
+    assert "Zebra Academy" in after.widget.render("school", pk)
+    # A school added after the form was built is offered: the choices stay the queryset's.
+    SchoolFactory(name="Yew Tree School")
+    assert "Yew Tree School" in after.widget.render("school", pk)
+
+
+def test_govuk_selects_gives_a_plain_select_the_govuk_class():
+    field = forms.ChoiceField(choices=CHOICES, required=False)
+    fields = {"school": field}
+
+    govuk_selects(fields)
+
+    assert type(field.widget) is Select and not field.widget.is_required
+    assert field.widget.attrs == {"class": "govuk-select"}
