@@ -27,11 +27,12 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from access.policy import officers_in_view, peps_with_outcome_visible, visible_peps, visible_supervisions
+from accounts.models import User
 from core.vocabulary import Phase, Rating, Role, key_stage
 from peps.models import Pep, PepStatus, PepStatusChange, Term
 from peps.models import SocialCareTeam as SocialCareTeamModel
 from practice.models import ActionStatus, PracticeAction
-from reviews.models import AreaRating, ReviewKind, ReviewStatus
+from reviews.models import AreaRating, ProFormaArea, ReviewKind, ReviewStatus
 from sampling.models import SampleEntry
 from sampling.rules import KAPPA_MINIMUM_PAIRS, AgreementFigure
 from sampling.selectors import MODERATION_KINDS, coverage, moderation_agreement
@@ -1035,62 +1036,53 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
     by_term = {t.pk: LearningRow(key=t.pk, label=str(t)) for t in terms}
     # (officer, term) -> counts, for the improvement after supervision.
     officer_terms: dict[tuple, AreaCounts] = defaultdict(AreaCounts)
-    for row in (
-        ratings.values(
-            "area__title",
-            "area__position",
-            "review__pep__phase",
-            "review__pep__term",
-            "review__pep__officer",
-            "review__pep__officer__first_name",
-            "review__pep__officer__last_name",
-            "review__pep__officer__username",
-            "review__pep__officer__line_manager",
-            "review__pep__officer__line_manager__first_name",
-            "review__pep__officer__line_manager__last_name",
-            "review__pep__officer__line_manager__username",
-            "rating",
-        )
+    # Counted by ids alone (a narrow key: half the time of grouping by every name too);
+    # the few areas and people are named from two small queries.
+    counts = list(
+        ratings.values_list("area", "review__pep__phase", "review__pep__term", "review__pep__officer", "rating")
         .annotate(n=Count("pk"))
         .order_by()
-    ):
-        rating, n = row["rating"], row["n"]
+    )
+    area_names = {
+        pk: (title, position)
+        for pk, title, position in ProFormaArea.objects.filter(pk__in={row[0] for row in counts}).values_list(
+            "pk", "title", "position"
+        )
+    }
+    people = {
+        pk: (_person(first, last, username), manager, _person(m_first, m_last, m_username) if manager else "")
+        for pk, first, last, username, manager, m_first, m_last, m_username in User.objects.filter(
+            pk__in={row[3] for row in counts if row[3] is not None}
+        ).values_list(
+            "pk",
+            "first_name",
+            "last_name",
+            "username",
+            "line_manager",
+            "line_manager__first_name",
+            "line_manager__last_name",
+            "line_manager__username",
+        )
+    }
+    for area_id, phase_of, term_id, officer_id, rating, n in counts:
         total.add(rating, n)
-        key = area_key(row["area__title"])
+        title, position = area_names[area_id]
+        key = area_key(title)
         area = areas.get(key)
         if area is None:
-            area = areas[key] = LearningRow(key=key, label=row["area__title"], position=row["area__position"])
-        area.position = min(area.position, row["area__position"])
-        area.phases.add(row["review__pep__phase"])
+            area = areas[key] = LearningRow(key=key, label=title, position=position)
+        area.position = min(area.position, position)
+        area.phases.add(phase_of)
         area.figures.add(rating, n)
-        officer_id = row["review__pep__officer"]
+        officer_name, team_id, team_name = people[officer_id] if officer_id else ("No officer", None, "")
         if officer_id not in officers:
-            label = (
-                _person(
-                    row["review__pep__officer__first_name"],
-                    row["review__pep__officer__last_name"],
-                    row["review__pep__officer__username"],
-                )
-                if officer_id
-                else "No officer"
-            )
-            officers[officer_id] = LearningRow(key=officer_id, label=label)
+            officers[officer_id] = LearningRow(key=officer_id, label=officer_name)
         officers[officer_id].figures.add(rating, n)
-        team_id = row["review__pep__officer__line_manager"]
         if team_id not in teams:
-            label = (
-                _person(
-                    row["review__pep__officer__line_manager__first_name"],
-                    row["review__pep__officer__line_manager__last_name"],
-                    row["review__pep__officer__line_manager__username"],
-                )
-                if team_id
-                else "No line manager"
-            )
-            teams[team_id] = LearningRow(key=team_id, label=label)
+            teams[team_id] = LearningRow(key=team_id, label=team_name if team_id else "No line manager")
         teams[team_id].figures.add(rating, n)
-        by_term[row["review__pep__term"]].figures.add(rating, n)
-        officer_terms[officer_id, row["review__pep__term"]].add(rating, n)
+        by_term[term_id].figures.add(rating, n)
+        officer_terms[officer_id, term_id].add(rating, n)
 
     term_labels = {t.pk: str(t) for t in terms}
     for area in areas.values():
