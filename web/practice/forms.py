@@ -20,6 +20,7 @@ from practice.models import ActionStatus, PeerReviewFocus, PeerReviewMeeting, Pe
 from practice.services import PEPS_EACH
 from reviews.models import ProFormaArea
 from web.forms import GovukDateField, PeopleChoiceField
+from web.widgets import Select
 
 
 class ColleaguesField(PeopleChoiceField):
@@ -33,7 +34,7 @@ class PeerReviewForm(forms.ModelForm):
     date = GovukDateField(
         what="the date of the meeting", label="Date of the meeting", help_text="For example, 27 3 2026"
     )
-    term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None)
+    term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None, widget=Select)
     focus = forms.ChoiceField(
         label="Focus of the meeting",
         choices=PeerReviewFocus.choices,
@@ -118,6 +119,7 @@ class PeerReviewPepForm(forms.Form):
     member = forms.CharField(widget=forms.HiddenInput, required=False)
     brought = forms.ChoiceField(
         label="PEP brought to the meeting",
+        widget=Select,
         error_messages={
             "required": "Choose the PEP the member brought",
             "invalid_choice": "Choose a PEP from the list",
@@ -247,16 +249,19 @@ class MeetingActionForm(forms.Form):
     )
     owner = forms.ChoiceField(
         label="Who",
+        widget=Select,
         error_messages={"required": "Choose who will do it", "invalid_choice": "Choose who will do it from the list"},
     )
     due = GovukDateField(what="the due date", label="Due date", help_text="For example, 27 3 2026")
     area = forms.ChoiceField(
         label="Area of the pro-forma (optional)",
+        widget=Select,
         required=False,
         error_messages={"invalid_choice": "Choose an area from the list"},
     )
     pep = forms.ChoiceField(
         label="The PEP it comes from (optional)",
+        widget=Select,
         required=False,
         error_messages={"invalid_choice": "Choose a PEP from the list"},
     )

@@ -23,6 +23,7 @@ from practice.selectors import as_qa_template, recent_reviews_of
 from practice.supervision import ActionInput, FollowUpInput, TrainingInput
 from reviews.models import ProFormaArea, QaReview, ReviewStatus
 from web.forms import GovukDateField, PeopleChoiceField
+from web.widgets import Select
 
 ACTION_ROWS = 3
 TRAINING_ROWS = 2
@@ -40,6 +41,8 @@ class ReviewChoiceField(PeopleChoiceField):
 class PickField(forms.ChoiceField):
     """One of a list of objects read once for the whole form (each action row offers the
     same people, reviews and areas): cleans to the object, or None for the empty choice."""
+
+    widget = Select  # rows of selects of every person, review and area: written in Python
 
     def __init__(self, *, objects, label_of, empty_label: str | None, **kwargs):
         self.objects = {str(obj.pk): obj for obj in objects}
@@ -195,6 +198,7 @@ class SupervisionForm(forms.Form):
             self.fields[name + "kind"] = forms.ChoiceField(
                 label="Training or shadowing",
                 required=False,
+                widget=Select,
                 choices=[("", "None"), *TrainingKind.choices],
                 error_messages={"invalid_choice": "Choose training or shadowing from the list"},
             )

@@ -8,6 +8,7 @@ from django import forms
 
 from core.vocabulary import Rating
 from peps.models import Term
+from web.widgets import Select
 
 ID = re.compile(r"[0-9]{1,18}")  # ASCII digits (str.isdigit takes "²"), within a bigint
 
@@ -57,9 +58,9 @@ class WorklistFilterForm(forms.Form):
     """A GET form above the worklist: the term, and a kind of sample and an officer from
     those on the worklist (the choices come from its rows, so nothing else can be named)."""
 
-    term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None, label="Term")
-    kind = forms.ChoiceField(label="Sample", required=False)
-    officer = forms.ChoiceField(label="Officer", required=False)
+    term = forms.ModelChoiceField(queryset=Term.objects.all(), empty_label=None, label="Term", widget=Select)
+    kind = forms.ChoiceField(label="Sample", required=False, widget=Select)
+    officer = forms.ChoiceField(label="Officer", required=False, widget=Select)
     show = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, kinds: list[tuple[str, str]], officers: list[tuple[str, str]], **kwargs):
