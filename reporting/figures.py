@@ -561,7 +561,7 @@ def _coverage(term: Term) -> CoverageSummary:
 
 def _moderation(term: Term) -> ModerationSummary:
     entries = SampleEntry.objects.filter(sample__term=term, sample__kind__in=MODERATION_KINDS)
-    agreement = moderation_agreement(entries)
+    agreement = moderation_agreement(entries, summary=True)
     disagreements = agreement.disagreements
     overall = agreement.overall
     return ModerationSummary(

@@ -1,5 +1,6 @@
 """sampling.selectors: worklists, blind moderation, coverage and moderation agreement."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -8,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from access.policy import officers_in_view
 from core.vocabulary import Phase, Role, Season
@@ -299,6 +301,26 @@ def test_moderation_agreement_lists_the_disagreements(moderated):
     assert [a.title for a in gold.differing] == [gold.areas[-1].title]
     assert (amber.first, amber.second) == (AMBER, GREEN)
     assert [c.agrees for c in agreement.comparisons] == [True, False, False]
+
+
+def test_the_summary_agreement_has_the_same_figures_in_two_queries(moderated):
+    entries = SampleEntry.objects.filter(sample__kind=SampleKind.CROSS_MODERATION)
+    moderated.entries[2].settled_at = timezone.now()
+    moderated.entries[2].save(update_fields=["settled_at"])
+    full = moderation_agreement(entries, minimum=1)
+
+    with CaptureQueriesContext(connection) as queries:
+        summary = moderation_agreement(entries, minimum=1, summary=True)
+        settled = [c.entry.settled_at for c in summary.disagreements]
+        agrees = [c.agrees for c in summary.comparisons]
+
+    # The entries with their judgements, then the ratings: none a comparison. The entries'
+    # query joins their two reviews (and the sample it filters on), not the child and people.
+    assert len(queries) == 2
+    assert not {"peps_child", "accounts_user"} & set(re.findall(r'"(\w+)"\.', queries[0]["sql"]))
+    assert (summary.overall, summary.per_area) == (full.overall, full.per_area)
+    assert [c.entry.pk for c in summary.disagreements] == [c.entry.pk for c in full.disagreements]
+    assert settled == [None, moderated.entries[2].settled_at] and agrees == [True, False, False]
 
 
 def test_moderation_agreement_without_comparisons(team):
