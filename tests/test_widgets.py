@@ -4,8 +4,18 @@ import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
+from accounts.models import User
 from peps.models import School
 from tests.factories import SchoolFactory
+from web.audit.forms import TrailFilterForm
+from web.forms import TermPickerForm
+from web.imports.forms import RunFilterForm
+from web.notices.filters import NoticeFilter
+from web.peps.filters import PepFilter
+from web.practice.exemplar_forms import LibraryFilter
+from web.practice.learning import LearningFilter
+from web.practice.supervision_views import SupervisionFilterForm
+from web.sampling.forms import WorklistFilterForm
 from web.widgets import Select, govuk_selects
 
 CHOICES = [
@@ -84,3 +94,27 @@ def test_govuk_selects_gives_a_plain_select_the_govuk_class():
 
     assert type(field.widget) is Select and not field.widget.is_required
     assert field.widget.attrs == {"class": "govuk-select"}
+
+
+def _plain_selects(fields) -> list[str]:
+    return [name for name, field in fields.items() if type(field.widget) is forms.Select]
+
+
+@pytest.mark.django_db
+def test_every_filter_form_and_term_picker_writes_its_selects_in_python(vsh):
+    forms_with_selects = [
+        PepFilter({}, user=vsh).form,
+        NoticeFilter({}, user=vsh).form,
+        LearningFilter({}, user=vsh).form,
+        LibraryFilter({}).form,
+        RunFilterForm(),
+        TrailFilterForm(people=User.objects.all()),
+        TermPickerForm(),
+        SupervisionFilterForm(people=User.objects.all()),
+        WorklistFilterForm(kinds=[], officers=[]),
+    ]
+
+    for form in forms_with_selects:
+        selects = [f for f in form.fields.values() if isinstance(f.widget, forms.Select)]
+        assert selects, type(form).__name__
+        assert _plain_selects(form.fields) == [], type(form).__name__
