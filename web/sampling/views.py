@@ -206,7 +206,6 @@ def worklist(request):
         "sampling/worklist.html",
         {
             "term": term,
-            "term_form": _term_picker(term),
             "groups": _by_kind(shown, kinds),
             "shown_count": len(shown),
             "all_count": len(narrowed),
