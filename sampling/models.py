@@ -157,12 +157,17 @@ class SampleEntry(models.Model):
 
     @property
     def pep_ready(self) -> bool:
-        """Whether the PEP can be rated for this entry now: a line-management review needs
-        a PEP submitted for QA; the other samples any PEP past draft. The same rule as
-        ``SampleEntryQuerySet.ready_to_rate``, for an entry already in hand."""
-        if self.sample.kind == SampleKind.LINE_MANAGEMENT:
-            return self.pep.status == PepStatus.SUBMITTED
-        return self.pep.status != PepStatus.DRAFT
+        """Whether the PEP can be rated for this entry now (``ready``)."""
+        return self.ready(self.sample.kind, self.pep.status)
+
+    @staticmethod
+    def ready(sample_kind: str, pep_status: str) -> bool:
+        """Whether a PEP of ``pep_status`` can be rated for an entry of a ``sample_kind``
+        sample: a line-management review needs a PEP submitted for QA; the other samples
+        any PEP past draft. The same rule as ``SampleEntryQuerySet.ready_to_rate``."""
+        if sample_kind == SampleKind.LINE_MANAGEMENT:
+            return pep_status == PepStatus.SUBMITTED
+        return pep_status != PepStatus.DRAFT
 
 
 class ModerationSettlement(models.Model):

@@ -18,7 +18,7 @@ from reviews.rules import overall_judgement
 from reviews.services import save_review, start_review
 from sampling.models import SampleEntry, SampleKind
 from sampling.rules import KappaWithheld, Reason, exact_agreement, weighted_kappa
-from sampling.selectors import blind_pep_ids, coverage, moderation_agreement, worklist
+from sampling.selectors import blind_pep_ids, coverage, moderation_agreement, worklist, worklist_table
 from sampling.services import start_entry_review
 
 from .factories import (
@@ -301,6 +301,37 @@ def test_moderation_agreement_lists_the_disagreements(moderated):
     assert [a.title for a in gold.differing] == [gold.areas[-1].title]
     assert (amber.first, amber.second) == (AMBER, GREEN)
     assert [c.agrees for c in agreement.comparisons] == [True, False, False]
+
+
+def test_the_worklist_table_reads_what_the_entries_models_say(moderated):
+    entries = {entry.pk: entry for entry in worklist(moderated.m2, moderated.term)}
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = worklist_table(moderated.m2, moderated.term)
+
+    assert len(queries) == 1
+    assert [row.pk for row in rows] == list(entries) and len(rows) == 4
+    for row in rows:
+        entry = entries[row.pk]
+        officer = str(entry.pep.officer) if entry.pep.officer else ""
+        judgement = entry.review.overall_judgement if entry.review else ""
+        assert (row.is_done, row.pep_ready, row.review_id, row.pep_status, row.kind, row.officer, row.judgement) == (
+            entry.is_done,
+            entry.pep_ready,
+            entry.review_id,
+            entry.pep.status,
+            entry.sample.kind,
+            officer,
+            judgement,
+        )
+        assert (row.child_first_name, row.child_last_name, row.la_reference, row.lead_area) == (
+            entry.pep.child.first_name,
+            entry.pep.child.last_name,
+            entry.pep.child.la_reference,
+            None,
+        )
+    # Three re-rated and one still a draft.
+    assert [row.is_done for row in rows].count(True) == 3
 
 
 def test_the_summary_agreement_has_the_same_figures_in_two_queries(moderated):

@@ -23,6 +23,7 @@ from reviews.selectors import my_draft_reviews
 from sampling import selectors
 from sampling.models import SampleEntry, SampleKind
 from sampling.rules import Reason
+from sampling.selectors import WorklistEntry
 from sampling.services import SettledElsewhere, settle_disagreement, start_entry_review
 from web.forms import TermPickerForm
 from web.links import local_path, pk_url
@@ -48,7 +49,7 @@ def _safe_next(request, default: str) -> str:
 # --- the worklist ----------------------------------------------------------------------
 
 
-def _due(entry, today) -> str:
+def _due(entry: WorklistEntry, today) -> str:
     """ "overdue", "soon" or "" for an entry still to do."""
     if entry.is_done:
         return ""
@@ -76,28 +77,30 @@ NOT_SAMPLED_FIELDS = (
 )
 
 
-def _state(entry) -> str:
+def _state(entry: WorklistEntry) -> str:
     """Which worklist view an entry falls in: done, ready to rate, or waiting for the PEP."""
     if entry.is_done:
         return "done"
     return "to_rate" if entry.pep_ready else "waiting"
 
 
-def _status(entry) -> tuple[str, str]:
+PEP_STATUSES = dict(PepStatus.choices)
+
+
+def _status(entry: WorklistEntry) -> tuple[str, str]:
     """The status tag of a worklist row: (GOV.UK tag colour, text)."""
-    pep = entry.pep
     if entry.is_done:
         return "green", "Done"
-    if pep.status == PepStatus.DRAFT:
+    if entry.pep_status == PepStatus.DRAFT:
         return "grey", "PEP not yet submitted"
     if not entry.pep_ready:
-        return "grey", f"PEP {pep.get_status_display().lower()}"
-    if entry.review is not None:
+        return "grey", f"PEP {PEP_STATUSES.get(entry.pep_status, entry.pep_status).lower()}"
+    if entry.review_id is not None:
         return "blue", "In progress (draft)"
     return "grey", "Not started"
 
 
-def _worklist_rows(entries, today) -> list[dict]:
+def _worklist_rows(entries: list[WorklistEntry], today) -> list[dict]:
     """Everything a worklist row shows, worked out once here: the template only prints it
     (at 400 rows, template lookups, ``{% url %}`` and the date filter were most of the page)."""
     pep_url, review_url, start_url = pk_url("peps:detail"), pk_url("reviews:detail"), pk_url("sampling:entry_start")
@@ -105,10 +108,10 @@ def _worklist_rows(entries, today) -> list[dict]:
     dates: dict = {}
     rows = []
     for entry in entries:
-        pep, sample, state = entry.pep, entry.sample, _state(entry)
+        state = _state(entry)
         reason = reasons.get(entry.reason, entry.reason)
-        if sample.lead_area is not None:
-            reason = f"{reason}: {sample.lead_area.name}"
+        if entry.lead_area is not None:
+            reason = f"{reason}: {entry.lead_area}"
         if entry.due_date not in dates:
             dates[entry.due_date] = date_format(entry.due_date, "j M Y")
         colour, status = _status(entry)
@@ -117,23 +120,23 @@ def _worklist_rows(entries, today) -> list[dict]:
                 "state": state,
                 "due": _due(entry, today),
                 "due_date": dates[entry.due_date],
-                "child": pep.child.full_name,
-                "la_reference": pep.child.la_reference,
-                "officer": str(pep.officer) if pep.officer else "—",
+                "child": f"{entry.child_first_name} {entry.child_last_name}",
+                "la_reference": entry.la_reference,
+                "officer": entry.officer or "—",
                 "reason": reason,
-                "kind": kinds.get(sample.kind, sample.kind),
+                "kind": kinds.get(entry.kind, entry.kind),
                 "status_colour": colour,
                 "status": status,
-                "judgement": entry.review.overall_judgement if state == "done" and entry.review else "",
-                "pep_url": pep_url(pep.pk),
-                "review_url": review_url(entry.review_id) if state == "done" else "",
+                "judgement": entry.judgement if state == "done" else "",
+                "pep_url": pep_url(entry.pep_id),
+                "review_url": review_url(entry.review_id) if state == "done" and entry.review_id else "",
                 "start_url": start_url(entry.pk) if state == "to_rate" else "",
                 "continues": entry.review_id is not None,
                 # For the filters and the sort (web/sampling/views.py: worklist).
-                "kind_key": sample.kind,
-                "officer_key": str(pep.officer_id or ""),
-                "child_sort": (pep.child.last_name.lower(), pep.child.first_name.lower()),
-                "officer_sort": str(pep.officer).lower() if pep.officer else "",
+                "kind_key": entry.kind,
+                "officer_key": str(entry.officer_id or ""),
+                "child_sort": (entry.child_last_name.lower(), entry.child_first_name.lower()),
+                "officer_sort": entry.officer.lower(),
                 "due_sort": entry.due_date,
                 "status_sort": status,
             }
