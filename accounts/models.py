@@ -60,4 +60,9 @@ class User(AbstractUser):
         ordering = ["first_name", "last_name"]
 
     def __str__(self):
-        return self.get_full_name() or self.username
+        return self.name_of(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_of(first_name: str, last_name: str, username: str) -> str:
+        """How a person is named on a page, from the three columns (for rows read as values)."""
+        return f"{first_name} {last_name}".strip() or username

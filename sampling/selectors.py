@@ -48,7 +48,7 @@ class WorklistEntry:
     child_last_name: str
     la_reference: str
     officer_id: int | None
-    officer: str  # as User.__str__; "" for none
+    officer: str  # User.name_of; "" for none
     review_status: str | None
     judgement: str
 
@@ -86,7 +86,7 @@ def worklist_table(user: User, term: Term | None) -> list[WorklistEntry]:
     return [
         WorklistEntry(
             *row[:12],
-            officer=(f"{first} {last}".strip() or username) if row[11] is not None else "",
+            officer=User.name_of(first, last, username) if row[11] is not None else "",
             review_status=review_status,
             judgement=judgement or "",
         )

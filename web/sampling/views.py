@@ -16,6 +16,7 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
 
 from access.policy import assigned_entries, officers_in_view, sees_whole_school, visible_peps
+from accounts.models import User
 from core.vocabulary import Role
 from peps.models import PepStatus, Term
 from peps.selectors import requested_term
@@ -64,10 +65,12 @@ WORKLIST_VIEWS = {"to_rate": "To rate now", "waiting": "Waiting for the PEP", "d
 # The team's PEPs outside the sample: the earliest deadlines first, this many at most.
 NOT_SAMPLED_SHOWN = 200
 NOT_SAMPLED_FIELDS = (
+    "pk",
     "officer_id",
     "child__first_name",
     "child__last_name",
     "child__la_reference",
+    "term_id",
     "term__academic_year",
     "term__season",
     "term__pep_deadline",
@@ -178,30 +181,32 @@ def worklist(request):
         pending_in_sample = SampleEntry.objects.awaiting_line_management_qa().values("pep")
         pep_url, start_url, finalise_url = pk_url("peps:detail"), pk_url("reviews:start"), pk_url("peps:finalise")
         dates: dict = {}
-        for pep in (
+        terms: dict = {}
+        # As values, not model instances (the PEP, child, term and officer of each row).
+        for pk, officer_id, first, last, reference, term_id, year, season, deadline, *names in (
             visible_peps(user)
             .filter(status=PepStatus.SUBMITTED)
             .filter(Q(officer__line_manager=user) | Q(child__allocated_officer__line_manager=user))
             .exclude(pk__in=pending_in_sample)
-            .select_related("child", "term", "officer")
-            .only(*NOT_SAMPLED_FIELDS)
-            .order_by("term__pep_deadline", "child__last_name", "pk")[:NOT_SAMPLED_SHOWN]
+            .order_by("term__pep_deadline", "child__last_name", "pk")
+            .values_list(*NOT_SAMPLED_FIELDS)[:NOT_SAMPLED_SHOWN]
         ):
-            deadline = pep.term.pep_deadline
             if deadline not in dates:
                 dates[deadline] = date_format(deadline, "j M Y")
+            if term_id not in terms:
+                terms[term_id] = str(Term(pk=term_id, academic_year=year, season=season))
             not_sampled.append(
                 {
-                    "child": pep.child.full_name,
-                    "la_reference": pep.child.la_reference,
-                    "term": str(pep.term),
-                    "officer": str(pep.officer) if pep.officer else "—",
+                    "child": f"{first} {last}",
+                    "la_reference": reference,
+                    "term": terms[term_id],
+                    "officer": User.name_of(*names) if officer_id else "—",
                     "deadline": dates[deadline],
-                    "pep_url": pep_url(pep.pk),
+                    "pep_url": pep_url(pk),
                     # Not one's own PEP: the service refuses it, so no button offers it.
-                    "start_url": start_url(pep.pk) if pep.officer_id != user.pk else "",
-                    "finalise_url": finalise_url(pep.pk),
-                    "pk": pep.pk,
+                    "start_url": start_url(pk) if officer_id != user.pk else "",
+                    "finalise_url": finalise_url(pk),
+                    "pk": pk,
                 }
             )
     return render(
