@@ -501,7 +501,7 @@ def _officer_label(row) -> str:
     # A PEP whose officer was removed (SET_NULL) has no officer: its name fields are None.
     if row["officer"] is None:
         return "No officer"
-    return f"{row['officer__first_name']} {row['officer__last_name']}".strip() or row["officer__username"]
+    return User.name_of(row["officer__first_name"], row["officer__last_name"], row["officer__username"])
 
 
 def _social_work(peps) -> tuple[list[SocialWorkFigures], SocialWorkFigures]:
@@ -992,7 +992,8 @@ def _weakest_first(rows) -> list[LearningRow]:
 
 
 def _person(first, last, username) -> str:
-    return f"{first or ''} {last or ''}".strip() or username or ""
+    # Through an outer join the names may be None.
+    return User.name_of(first or "", last or "", username or "")
 
 
 def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None, officer=None) -> LearningFigures:
