@@ -856,6 +856,7 @@ def actions_arising(term: Term, today: date | None = None) -> ActionsArising:
 # the archive: only the terms asked for are read.
 
 WEAK = (Rating.AMBER, Rating.RED)
+COUNTED = frozenset(RATINGS)
 
 
 def area_key(title: str) -> str:
@@ -1030,13 +1031,6 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
         review__pep__in=peps.values("pk"),
     ).exclude(rating="")
 
-    total = AreaCounts()
-    areas: dict[str, LearningRow] = {}
-    officers: dict = {}
-    teams: dict = {}
-    by_term = {t.pk: LearningRow(key=t.pk, label=str(t)) for t in terms}
-    # (officer, term) -> counts, for the improvement after supervision.
-    officer_terms: dict[tuple, AreaCounts] = defaultdict(AreaCounts)
     # Counted by ids alone (a narrow key: half the time of grouping by every name too);
     # the few areas and people are named from two small queries.
     counts = list(
@@ -1046,9 +1040,9 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
     )
     area_names = {
         pk: (title, position)
-        for pk, title, position in ProFormaArea.objects.filter(pk__in={row[0] for row in counts}).values_list(
-            "pk", "title", "position"
-        )
+        for pk, title, position in ProFormaArea.objects.filter(pk__in={row[0] for row in counts})
+        .order_by("pk")
+        .values_list("pk", "title", "position")
     }
     people = {
         pk: (_person(first, last, username), manager, _person(m_first, m_last, m_username) if manager else "")
@@ -1065,25 +1059,54 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
             "line_manager__username",
         )
     }
+    keys = {pk: area_key(title) for pk, (title, _position) in area_names.items()}
+    # Summed by plain dictionaries in the loop (a few thousand groups: a method call per
+    # table per group was a quarter of the figures' time); every other table is a sum of
+    # the (officer, term) cells.
+    by_area: dict[tuple[str, str], int] = defaultdict(int)
+    cells: dict[tuple, int] = defaultdict(int)  # (officer, term, rating) -> n
+    area_phases: dict[str, set] = defaultdict(set)
+    # An area's Amber and Red ratings by term, and the phases of the PEPs they are on: the
+    # terms (and phases) that can hold its latest WEAK_SHOWN, for the listing below.
+    weak_in: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    weak_phases: dict[tuple[str, int], set] = defaultdict(set)
     for area_id, phase_of, term_id, officer_id, rating, n in counts:
-        total.add(rating, n)
-        title, position = area_names[area_id]
-        key = area_key(title)
-        area = areas.get(key)
-        if area is None:
-            area = areas[key] = LearningRow(key=key, label=title, position=position)
-        area.position = min(area.position, position)
-        area.phases.add(phase_of)
-        area.figures.add(rating, n)
+        if rating not in COUNTED:
+            continue
+        key = keys[area_id]
+        by_area[key, rating] += n
+        cells[officer_id, term_id, rating] += n
+        area_phases[key].add(phase_of)
+        if rating in WEAK:
+            weak_in[key][term_id] += n
+            weak_phases[key, term_id].add(phase_of)
+
+    areas: dict[str, LearningRow] = {}
+    for pk, (title, position) in area_names.items():
+        key = keys[pk]
+        if key not in area_phases:
+            continue
+        if key in areas:
+            areas[key].position = min(areas[key].position, position)
+        else:
+            areas[key] = LearningRow(key=key, label=title, position=position, phases=area_phases[key])
+    for (key, rating), n in by_area.items():
+        areas[key].figures.counts[rating] += n
+    total = AreaCounts()
+    officers: dict = {}
+    teams: dict = {}
+    by_term = {t.pk: LearningRow(key=t.pk, label=str(t)) for t in terms}
+    # (officer, term) -> counts, for the improvement after supervision.
+    officer_terms: dict[tuple, AreaCounts] = defaultdict(AreaCounts)
+    for (officer_id, term_id, rating), n in cells.items():
         officer_name, team_id, team_name = people[officer_id] if officer_id else ("No officer", None, "")
         if officer_id not in officers:
             officers[officer_id] = LearningRow(key=officer_id, label=officer_name)
-        officers[officer_id].figures.add(rating, n)
         if team_id not in teams:
             teams[team_id] = LearningRow(key=team_id, label=team_name if team_id else "No line manager")
-        teams[team_id].figures.add(rating, n)
-        by_term[term_id].figures.add(rating, n)
-        officer_terms[officer_id, term_id].add(rating, n)
+        for counted in (total, officers[officer_id].figures, teams[team_id].figures, by_term[term_id].figures):
+            counted.counts[rating] += n
+        officer_terms[officer_id, term_id].counts[rating] += n
 
     term_labels = {t.pk: str(t) for t in terms}
     for area in areas.values():
@@ -1095,6 +1118,7 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
     latest = ("-review__pep__term__start_date", "review__pep__child__la_reference", "area__position", "pk")
     for weak in (
         ratings.filter(rating__in=WEAK)
+        .filter(_terms_holding_latest(weak_in, weak_phases, terms))
         .annotate(
             nth=Window(
                 RowNumber(),
@@ -1144,6 +1168,28 @@ def learning_figures(user, terms: Sequence[Term], *, phase: str = "", team=None,
         by_term=list(by_term.values()),
         improvement=_improvement(supervisions, terms, officer_terms),
     )
+
+
+def _terms_holding_latest(weak_in: dict, weak_phases: dict, terms: list[Term]) -> Q:
+    """The PEPs (a term, the phases) whose ratings can be among each area's latest
+    WEAK_SHOWN Amber and Red: walking back from the newest term until the area has that
+    many. Usually the newest term alone, so the listing reads a term's ratings, not the
+    span's (half the learning page's database time at three terms). Ratings of older terms
+    that come in with another area's are ranked after the newer ones and left by the window."""
+    needed: dict[int, set] = defaultdict(set)
+    for key, per_term in weak_in.items():
+        seen = 0
+        for term in reversed(terms):
+            if term.pk in per_term:
+                needed[term.pk] |= weak_phases[key, term.pk]
+                seen += per_term[term.pk]
+                if seen >= WEAK_SHOWN:
+                    break
+    # No Amber or Red at all: an empty IN, which Django answers without a query.
+    condition = Q(pk__in=[])
+    for term_id, phases in needed.items():
+        condition |= Q(review__pep__term=term_id, review__pep__phase__in=sorted(phases))
+    return condition
 
 
 def _improvement(supervisions, terms: list[Term], officer_terms: dict) -> list[Improvement]:

@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 import reporting.figures
@@ -298,3 +299,51 @@ def test_the_ratings_queries_name_the_terms_outside_the_subquery(learning, vsh):
     for sql in ratings:
         # The subquery's PEPs are aliased (V0): this is the outer query's own filter.
         assert '"peps_pep"."term_id" IN' in sql, sql
+
+
+def test_the_listing_reads_back_only_as_far_as_each_area_needs(learning, vsh, monkeypatch):
+    """With one shown an area: PEP meeting has none in the summer, so it needs the
+    spring's; About the child has the summer's Amber, Aspiration Pathway the spring's. Nothing needs the autumn: the
+    listing's query leaves its ratings in the database, and lists what it listed before."""
+    monkeypatch.setattr(reporting.figures, "WEAK_SHOWN", 1)
+    autumn, spring, summer = learning["terms"]
+    with CaptureQueriesContext(connection) as queries:
+        figures = learning_figures(vsh, learning["terms"])
+    (weak,) = [q["sql"] for q in queries.captured_queries if "development_points" in q["sql"]]
+    assert f'"peps_pep"."term_id" = {spring.pk}' in weak
+    assert f'"peps_pep"."term_id" = {summer.pk}' in weak
+    assert f'"peps_pep"."term_id" = {autumn.pk}' not in weak
+    listed = {row.label: [w.la_reference for w in row.weak] for row in figures.by_area if row.weak}
+    assert listed == {
+        "PEP meeting": [learning["c"].child.la_reference],
+        "About the child": [learning["b"].child.la_reference],
+        "Aspiration Pathway": [learning["c"].child.la_reference],
+    }
+    assert _row(figures.by_area, "PEP meeting").weak_total == 2
+
+
+def test_the_terms_holding_an_areas_latest_walk_back_per_area_and_phase(monkeypatch):
+    monkeypatch.setattr(reporting.figures, "WEAK_SHOWN", 10)
+    autumn, spring, summer = (Term(pk=1), Term(pk=2), Term(pk=3))
+    weak_in = {"meeting": {3: 1, 2: 4, 1: 9}, "careers": {3: 2, 1: 5}}
+    phases = {
+        ("meeting", 3): {Phase.SSA},
+        ("meeting", 2): {Phase.SSA},
+        ("meeting", 1): {Phase.SSA},
+        ("careers", 3): {Phase.POST16},
+        ("careers", 1): {Phase.POST16},
+    }
+    condition = reporting.figures._terms_holding_latest(weak_in, phases, [autumn, spring, summer])
+    # meeting: 1 + 4 in summer and spring, short of ten, so the autumn too; careers: the
+    # summer's two, then (no spring) the autumn's. The autumn's SSA and Post 16 PEPs.
+    assert condition == (
+        Q(pk__in=[])
+        | Q(review__pep__term=3, review__pep__phase__in=sorted({Phase.SSA, Phase.POST16}))
+        | Q(review__pep__term=2, review__pep__phase__in=[Phase.SSA])
+        | Q(review__pep__term=1, review__pep__phase__in=sorted({Phase.SSA, Phase.POST16}))
+    )
+    # Enough in the newest term: that term alone.
+    only_summer = reporting.figures._terms_holding_latest({"meeting": {3: 12, 2: 4}}, phases, [autumn, spring, summer])
+    assert only_summer == Q(pk__in=[]) | Q(review__pep__term=3, review__pep__phase__in=[Phase.SSA])
+    # No Amber or Red: nothing to read.
+    assert reporting.figures._terms_holding_latest({}, phases, [autumn, spring, summer]) == Q(pk__in=[])
