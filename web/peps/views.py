@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from access.policy import peps_to_finalise_without_qa, visible_children, visible_peps
 from audit.trail import record_view
 from core.vocabulary import RANK
-from peps.models import Pep, PepStatus, Term
+from peps.models import Child, Pep, PepStatus, Term
 from peps.services import AlreadySubmitted, open_pep, record_pep_meeting, submit_pep
 from reviews.selectors import (
     amendment_status,
@@ -220,13 +220,17 @@ def _selected_filters(form, query) -> list[dict]:
 
 def pep_detail(request, pk):
     pep = get_object_or_404(
-        visible_peps(request.user).select_related(
-            "child__school",
-            "child__social_worker__team",
-            "child__designated_teacher",
-            "child__allocated_officer",
-            "term",
-            "officer",
+        # The child and its people in a query of their own: PostgreSQL took 3 ms to plan the
+        # one query of nine tables (and 0.3 ms to run it); two of three and six, 0.6 ms.
+        visible_peps(request.user)
+        .select_related("term", "officer")
+        .prefetch_related(
+            Prefetch(
+                "child",
+                queryset=Child.objects.select_related(
+                    "school", "social_worker__team", "designated_teacher", "allocated_officer"
+                ),
+            )
         ),
         pk=pk,
     )
