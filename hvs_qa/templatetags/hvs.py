@@ -63,6 +63,11 @@ def rating_tag(value, extra=""):
     return markup.rating_tag(value, extra)
 
 
+@register.simple_tag
+def pep_status_tag(status):
+    return markup.pep_status_tag(status)
+
+
 @register.filter
 def yes_no(value) -> str:
     return "Yes" if value else "No"
