@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from django.db.models import Count, F, Min, OrderBy, Q, QuerySet, Window
@@ -68,10 +69,17 @@ def largest_remainder(counts: Sequence[int], total: int = 100) -> list[int] | No
 def split(counts: Sequence[int]) -> list[Fraction | None]:
     """The shares of ``counts`` in their sum as shown: whole percentages (as fractions of
     100) that add up to exactly 100%. All None when the counts add up to 0."""
+    return list(_split(tuple(counts)))
+
+
+@lru_cache(maxsize=4096)
+def _split(counts: tuple[int, ...]) -> tuple[Fraction | None, ...]:
+    # Remembered by the counts (a pure function of them): the dashboard asks for the same
+    # few hundred rows' shares again and again, and each asking built its Fractions anew.
     percents = largest_remainder(counts)
     if percents is None:
-        return [None] * len(counts)
-    return [Fraction(p, 100) for p in percents]
+        return (None,) * len(counts)
+    return tuple(Fraction(p, 100) for p in percents)
 
 
 def _sum_shown(*shares: Fraction | None) -> Fraction | None:

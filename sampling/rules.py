@@ -157,22 +157,24 @@ def weighted_kappa(pairs: Sequence[tuple[str, str]], weights: str = "linear") ->
         return None
     k = len(SCALE)
     n = len(pairs)
-
-    # Exact fractions, so a kappa of what chance gives is 0, not -1e-17 (shown "-0.00").
-    def weight(i, j):
-        d = Fraction(abs(i - j), k - 1)
-        return d if weights == "linear" else d * d
-
+    power = 1 if weights == "linear" else 2
     observed = [[0] * k for _ in range(k)]
     for a, b in pairs:
-        observed[RANK[Rating(a)]][RANK[Rating(b)]] += 1
+        i, j = RANK.get(a), RANK.get(b)
+        if i is None or j is None:
+            raise ValueError(f"not a rating: {a!r} or {b!r}")
+        observed[i][j] += 1
     rows = [sum(observed[i]) for i in range(k)]
     cols = [sum(observed[i][j] for i in range(k)) for j in range(k)]
-    disagreement_observed = sum(weight(i, j) * observed[i][j] for i in range(k) for j in range(k)) / n
-    disagreement_expected = sum(weight(i, j) * rows[i] * cols[j] for i in range(k) for j in range(k)) / (n * n)
+    # In whole numbers: the weight's denominator ((k - 1) or its square) is in both sums
+    # and cancels, so kappa = 1 - n * observed / expected exactly (no Fractions a cell:
+    # a term's nine kappas were a tenth of the dashboard's figures), and a kappa of what
+    # chance gives is 0, not -1e-17 (shown "-0.00").
+    disagreement_observed = sum(abs(i - j) ** power * observed[i][j] for i in range(k) for j in range(k))
+    disagreement_expected = sum(abs(i - j) ** power * rows[i] * cols[j] for i in range(k) for j in range(k))
     if disagreement_expected == 0:
         return None
-    return float(1 - disagreement_observed / disagreement_expected)
+    return float(1 - Fraction(n * disagreement_observed, disagreement_expected))
 
 
 # Kappa from a handful of re-ratings swings from 1 to 0 (or below) on one PEP: under this

@@ -345,3 +345,37 @@ def test_agreement_figure_counts_match_exact_agreement(pairs):
     if pairs:
         assert float(figure.exact) == pytest.approx(exact_agreement(pairs))
     assert (figure.kappa is None) == (figure.withheld != "" or not pairs)
+
+
+def _kappa_by_the_formula(pairs, weights):
+    """Cohen's weighted kappa as the textbook writes it, in exact fractions: weights
+    |i - j| / (k - 1) (squared for quadratic), disagreement observed over n and expected
+    over n squared."""
+    k, n = 4, len(pairs)
+    rank = {RED: 0, AMBER: 1, GREEN: 2, GOLD: 3}
+    observed = [[0] * k for _ in range(k)]
+    for a, b in pairs:
+        observed[rank[a]][rank[b]] += 1
+    rows = [sum(observed[i]) for i in range(k)]
+    cols = [sum(observed[i][j] for i in range(k)) for j in range(k)]
+
+    def weight(i, j):
+        d = Fraction(abs(i - j), k - 1)
+        return d if weights == "linear" else d * d
+
+    observed_d = sum(weight(i, j) * observed[i][j] for i in range(k) for j in range(k)) / n
+    expected_d = sum(weight(i, j) * rows[i] * cols[j] for i in range(k) for j in range(k)) / (n * n)
+    return None if expected_d == 0 else float(1 - observed_d / expected_d)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(LEVELS), st.sampled_from(LEVELS)), min_size=1, max_size=40),
+    st.sampled_from(["linear", "quadratic"]),
+)
+def test_kappa_in_whole_numbers_is_exactly_the_formulas(pairs, weights):
+    assert weighted_kappa(pairs, weights) == _kappa_by_the_formula(pairs, weights)
+
+
+def test_kappa_refuses_what_is_not_a_rating():
+    with pytest.raises(ValueError):
+        weighted_kappa([(GREEN, "purple")])
