@@ -146,6 +146,10 @@ def exact_agreement(pairs: Sequence[tuple[str, str]]) -> float | None:
     return sum(1 for a, b in pairs if a == b) / len(pairs)
 
 
+# Looked up by the stored string a pair holds, not the enum member.
+_RANK_OF_VALUE: dict[str, int] = {rating.value: rank for rating, rank in RANK.items()}
+
+
 def weighted_kappa(pairs: Sequence[tuple[str, str]], weights: str = "linear") -> float | None:
     """Cohen's weighted kappa for two raters on the ordinal Red < Amber < Green < Gold scale.
 
@@ -160,7 +164,7 @@ def weighted_kappa(pairs: Sequence[tuple[str, str]], weights: str = "linear") ->
     power = 1 if weights == "linear" else 2
     observed = [[0] * k for _ in range(k)]
     for a, b in pairs:
-        i, j = RANK.get(a), RANK.get(b)
+        i, j = _RANK_OF_VALUE.get(a), _RANK_OF_VALUE.get(b)
         if i is None or j is None:
             raise ValueError(f"not a rating: {a!r} or {b!r}")
         observed[i][j] += 1
