@@ -2,11 +2,12 @@
 
 import pytest
 from django import forms
+from django.db.models import QuerySet
 from django.utils.safestring import mark_safe
 
 from accounts.models import User
 from peps.models import School
-from tests.factories import SchoolFactory
+from tests.factories import SchoolFactory, TermFactory
 from web.audit.forms import TrailFilterForm
 from web.forms import TermPickerForm
 from web.imports.forms import RunFilterForm
@@ -118,3 +119,30 @@ def test_every_filter_form_and_term_picker_writes_its_selects_in_python(vsh):
         selects = [f for f in form.fields.values() if isinstance(f.widget, forms.Select)]
         assert selects, type(form).__name__
         assert _plain_selects(form.fields) == [], type(form).__name__
+
+
+def _no_streaming(queryset, *args, **kwargs):
+    raise AssertionError("a select's choices read with .iterator() (a server-side cursor on PostgreSQL)")
+
+
+@pytest.mark.django_db
+def test_a_model_fields_choices_are_read_by_one_plain_query_with_the_same_markup(vsh, monkeypatch):
+    SchoolFactory(name="Zebra Academy")
+    SchoolFactory(name="Alder Primary")
+    TermFactory()
+    monkeypatch.setattr(QuerySet, "iterator", _no_streaming)
+
+    for form in (PepFilter({}, user=vsh).form, LearningFilter({}, user=vsh).form, TermPickerForm()):
+        for name, field in form.fields.items():
+            if isinstance(field, forms.ModelChoiceField):
+                assert str(form[name]), name  # rendered without .iterator()
+    monkeypatch.undo()
+    ours = PepFilter({}, user=vsh).form
+    for name in ("term", "school", "officer", "team"):
+        field = ours.fields[name]
+        # Django's select with the field's own iterator (django-filter's, with .iterator()).
+        djangos = forms.Select(attrs=field.widget.attrs, choices=type(field).iterator(field))
+        assert field.widget.render(name, "") == djangos.render(name, "")
+    # django-filter's own choice ("All terms") is still offered, after the field's empty one.
+    assert '<option value="all">All terms</option>' in str(ours["term"])
+    assert "Zebra Academy" in str(ours["school"])
