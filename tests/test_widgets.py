@@ -146,3 +146,24 @@ def test_a_model_fields_choices_are_read_by_one_plain_query_with_the_same_markup
     # django-filter's own choice ("All terms") is still offered, after the field's empty one.
     assert '<option value="all">All terms</option>' in str(ours["term"])
     assert "Zebra Academy" in str(ours["school"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("empty_label", [None, "Choose a school"])
+@pytest.mark.parametrize("required", [True, False])
+@pytest.mark.parametrize("schools", [0, 2])
+def test_a_model_select_is_one_query_with_djangos_required_attribute(
+    empty_label, required, schools, django_assert_num_queries
+):
+    for n in range(schools):
+        SchoolFactory(name=f"School {n}")
+    field = forms.ModelChoiceField(queryset=School.objects.order_by("name"), empty_label=empty_label, required=required)
+    field.widget.attrs["class"] = "govuk-select"
+    djangos = forms.BoundField(forms.Form(), field, "school").as_widget()
+    govuk_selects({"school": field})
+
+    with django_assert_num_queries(1):
+        ours = forms.BoundField(forms.Form(), field, "school").as_widget()
+
+    assert ours == djangos
+    assert ("required" in ours) == (required and empty_label is not None)

@@ -60,6 +60,14 @@ class Select(forms.Select):
             value = _one_query(type(value))(value.field)
         forms.Select.choices.fset(self, value)  # type: ignore[attr-defined]
 
+    def use_required_attribute(self, initial) -> bool:
+        choices = self.choices
+        if isinstance(choices, ModelChoiceIterator):
+            # Django reads the first choice to see whether it is the empty one: a query of
+            # its own. For a model field it is exactly when the field has an empty label.
+            return forms.Widget.use_required_attribute(self, initial) and choices.field.empty_label is not None
+        return super().use_required_attribute(initial)
+
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
         out = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
