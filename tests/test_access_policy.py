@@ -336,6 +336,16 @@ def test_the_finalise_scope_allows_exactly_the_peps_the_finalise_permission_does
 
 
 @pytest.mark.django_db
+def test_whether_an_officer_may_finalise_is_answered_without_a_query(officer, django_assert_num_queries):
+    # An officer's PEP page asks of every submitted PEP: the answer is no, from the role.
+    pep = PepFactory(officer=officer, child=ChildFactory(allocated_officer=officer), status=PepStatus.SUBMITTED)
+    pep = Pep.objects.select_related("officer", "child__allocated_officer").get(pk=pep.pk)
+
+    with django_assert_num_queries(0):
+        assert not officer.has_perm("hvs.finalise_pep", pep)
+
+
+@pytest.mark.django_db
 def test_visible_peps_is_the_plain_rule_however_it_is_nested():
     # The rule before the indexed rewrite, as the ORM writes it, against the rewrite: the
     # same PEPs for every kind of user, alone, negated, and as a subquery of another query.
