@@ -416,6 +416,8 @@ def pages_for(context: dict) -> list[Page]:
         Page("moderation", "lead", "/qa/moderation/"),
         Page("dashboard", "manager", f"/reports/?{t}"),
         Page("dashboard", "vsh", f"/reports/?{t}"),
+        # The dashboard's table of schools, fetched (htmx) when its closed section is opened.
+        Page("dashboard: schools", "vsh", f"/reports/schools/?{t}", headers={"HX-Request": "true"}),
         Page("reports page", "vsh", f"/reports/pdf/?{t}"),
         Page("learning from the ratings", "vsh", "/qa/learning/"),
         Page("messages", "vsh", "/messages/"),

@@ -304,6 +304,20 @@ def _breakdowns(rows, key_field, label_for) -> list[Breakdown]:
     return sorted(by_key.values(), key=lambda b: b.label)
 
 
+def _school_breakdown(peps) -> list[Breakdown]:
+    return _breakdowns(
+        peps.values("child__school", "child__school__name", "judgement").annotate(n=Count("pk")).order_by(),
+        "child__school",
+        lambda row: row["child__school__name"] or "No school recorded",
+    )
+
+
+def school_breakdown(term: Term) -> list[Breakdown]:
+    """The term's judgements by school or setting: ``term_figures(term).by_school``, alone
+    (the dashboard's table of schools, fetched when opened)."""
+    return _school_breakdown(Pep.objects.filter(term=term))
+
+
 def term_figures(term: Term) -> TermFigures:
     peps = Pep.objects.filter(term=term)
     completion = _completion(peps)
@@ -322,11 +336,7 @@ def term_figures(term: Term) -> TermFigures:
             breakdown.peps += row["n"]
             breakdown.quality.add(row["judgement"], row["n"])
 
-    by_school = _breakdowns(
-        peps.values("child__school", "child__school__name", "judgement").annotate(n=Count("pk")).order_by(),
-        "child__school",
-        lambda row: row["child__school__name"] or "No school recorded",
-    )
+    by_school = _school_breakdown(peps)
     by_officer = _breakdowns(
         peps.values("officer", "officer__first_name", "officer__last_name", "officer__username", "judgement")
         .annotate(n=Count("pk"))

@@ -500,6 +500,13 @@ def test_worklist_statement_and_reports_pass_axe(live_server, page, signed_in_ma
     expect(page.get_by_role("heading", level=1)).to_have_text("PEP quality: the term in figures")
     expect(page.locator("svg[role=img]")).to_have_count(4)
     check("12-reports")
+    # The table of schools sits closed: opening it fetches it (htmx) into the open section.
+    expect(page.locator("#table-school")).to_have_count(0)
+    page.get_by_text("Judgements by school (").click()
+    schools = page.locator("#schools").get_by_role("table", name="Judgements by school or setting")
+    expect(schools).to_be_visible()
+    expect(schools.get_by_role("row")).not_to_have_count(1)
+    check("13-reports-schools")
     check.assert_clean()
 
 
@@ -943,6 +950,8 @@ def test_main_pages_have_no_csp_violations_and_pass_axe(live_server, page, signe
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Reports").click()
     page.wait_for_load_state("load")
     check("csp-05-reports")
+    page.get_by_text("Judgements by school (").click()  # htmx fetches the table of schools
+    expect(page.locator("#table-school")).to_be_visible()
     assert not problems, "console errors or CSP violations:\n" + "\n".join(problems)
     check.assert_clean()
 

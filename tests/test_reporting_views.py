@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from core.vocabulary import Role
 from peps.models import PepStatus, PepStatusChange, Term
+from reporting.figures import term_figures
 
 from .factories import (
     ChildFactory,
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.django_db
 
 ROW = re.compile(r'<a class="govuk-link" href="/peps/\d+/(?:\?list=[^"]*)?">([^<]+)</a>')
 DASHBOARD = reverse("reporting:dashboard")
+SCHOOLS = reverse("reporting:schools")
 
 
 def dashboard(client, term) -> str:
@@ -56,13 +58,13 @@ def listed(client, url) -> set[str]:
 # Access
 
 
-@pytest.mark.parametrize("name", ["dashboard", "figures_csv", "figures_xlsx", "ratings_csv", "ratings_xlsx"])
+@pytest.mark.parametrize("name", ["dashboard", "schools", "figures_csv", "figures_xlsx", "ratings_csv", "ratings_xlsx"])
 def test_officers_may_not_see_reports(client, officer, small_school, name):
     client.force_login(officer)
     assert client.get(reverse(f"reporting:{name}"), {"term": small_school.term.pk}).status_code == 403
 
 
-@pytest.mark.parametrize("name", ["dashboard", "figures_csv", "ratings_xlsx"])
+@pytest.mark.parametrize("name", ["dashboard", "schools", "figures_csv", "ratings_xlsx"])
 def test_anonymous_users_are_sent_to_sign_in(client, small_school, name):
     response = client.get(reverse(f"reporting:{name}"))
     assert response.status_code == 302
@@ -94,6 +96,65 @@ def test_unknown_or_bad_terms_are_not_found(client, vsh, small_school):
     assert client.get(DASHBOARD, {"term": "999999"}).status_code == 404
     assert client.get(DASHBOARD, {"term": "x"}).status_code == 404
     assert client.get(reverse("reporting:figures_csv"), {"term": "999999"}).status_code == 404
+    assert client.get(SCHOOLS, {"term": "999999"}).status_code == 404
+    assert client.get(SCHOOLS, {"term": "x"}, headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_no_terms_at_all_leaves_no_table_of_schools(client, vsh):
+    client.force_login(vsh)
+    assert client.get(SCHOOLS).status_code == 404
+
+
+# The table of schools: closed on the dashboard, fetched when opened
+
+
+def test_the_dashboard_holds_the_table_of_schools_closed_and_fetches_it_when_opened(client, vsh, small_school):
+    client.force_login(vsh)
+    term = small_school.term.pk
+    body = dashboard(client, small_school.term)
+    details = re.search(r'<details[^>]*id="schools"[^>]*>', body).group(0)
+    assert f'hx-get="{SCHOOLS}?term={term}"' in details and 'hx-trigger="toggle once"' in details
+    assert 'id="table-school"' not in body  # not rendered with the dashboard
+    # Without JavaScript the closed section's link opens the table as a page.
+    assert f"{SCHOOLS}?term={term}" in hrefs(block(body, "school-table"))
+    # Its count of schools, and the Gold practice by school, still come with the dashboard.
+    assert "Judgements by school (2 schools and settings)" in body
+
+
+def test_the_table_of_schools_as_htmx_fetches_it_and_as_a_page(client, vsh, small_school):
+    client.force_login(vsh)
+    term = small_school.term.pk
+    school = small_school.peps["Ava"].child.school
+    partial = client.get(SCHOOLS, {"term": term}, headers={"HX-Request": "true"})
+    page = client.get(SCHOOLS, {"term": term})
+
+    fragment = partial.content.decode()
+    assert partial.status_code == 200 and "<html" not in fragment and 'id="table-school"' in fragment
+    assert "HX-Request" in partial["Vary"] and "HX-Request" in page["Vary"]
+    assert f"/peps/?term={term}&school={school.pk}&judgement=good" in hrefs(fragment)
+    whole = page.content.decode()
+    assert page.status_code == 200 and '<h1 class="govuk-heading-l">Judgements by school or setting</h1>' in whole
+    assert f"{DASHBOARD}?term={term}" in hrefs(whole)  # back to the dashboard
+    # The rows are the dashboard's figures: term_figures' by_school, the same rows.
+    rows = re.findall(r'<th scope="row" class="govuk-table__header">([^<]+)</th>', fragment)
+    assert rows == [html.escape(b.label) for b in term_figures(small_school.term).by_school]
+    assert block(whole, "table-school") == block(fragment, "table-school")
+
+
+def test_the_table_of_schools_queries_are_constant(client, vsh, django_assert_num_queries):
+    client.force_login(vsh)
+    term = TermFactory()
+    officers = [UserFactory(role=Role.OFFICER) for _ in range(2)]
+    teams = [SocialCareTeamFactory()]
+    _make_peps(3, term, officers, [SchoolFactory()], teams)
+    url = f"{SCHOOLS}?term={term.pk}"
+    few = capture(client, url)
+    _make_peps(20, term, officers, [SchoolFactory() for _ in range(6)], teams)
+    many = capture(client, url)
+
+    assert len(few) == len(many), "\n".join(many)
+    with django_assert_num_queries(len(few)):
+        client.get(url, headers={"HX-Request": "true"})
 
 
 # The headlines and their links
@@ -150,7 +211,9 @@ def test_breakdown_and_social_work_links(client, vsh, small_school):
     client.force_login(vsh)
     body = dashboard(client, small_school.term)
     term, alpha, beta = small_school.term.pk, small_school.teams["alpha"].pk, small_school.teams["beta"].pk
-    links = set(hrefs(body))
+    # The schools' rows are on the table the dashboard opens (test_the_table_of_schools...).
+    schools = client.get(SCHOOLS, {"term": term}, headers={"HX-Request": "true"}).content.decode()
+    links = set(hrefs(body)) | set(hrefs(schools))
     expected = {
         f"/peps/?term={term}&phase=post16": {"Dee"},
         f"/peps/?term={term}&key_stage=KS3&judgement=amber": {"Cal"},

@@ -226,6 +226,7 @@ CASES = {
     "reports:commentary": Case(insider="vsh"),
     "reports:board_docx": Case(insider="manager"),
     "reporting:dashboard": Case(),
+    "reporting:schools": Case(),
     "reporting:figures_csv": Case(),
     "reporting:figures_xlsx": Case(),
     "reporting:ratings_csv": Case(),

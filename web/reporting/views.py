@@ -12,13 +12,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from access.policy import sees_whole_school
 from audit.trail import record_download
 from peps.models import Term
 from peps.selectors import requested_term
 from reporting import exports
-from reporting.figures import actions_arising, term_figures, trend
+from reporting.figures import actions_arising, school_breakdown, term_figures, trend
 from web.forms import TermPickerForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,6 +56,25 @@ def dashboard(request):
             }
         )
     return render(request, "reporting/dashboard.html", context)
+
+
+def school_table(request):
+    """The dashboard's table of schools and settings (a row each: 166 at the largest
+    authority, three quarters of the dashboard's markup), which sits closed under its
+    heading: htmx fetches the table when it is opened; without JavaScript its link opens it
+    as a page of its own."""
+    _require_access(request.user)
+    term = requested_term(request.GET.get("term", ""))
+    if term is None:
+        raise Http404("No terms have been set up")
+    partial = request.headers.get("HX-Request") == "true"
+    response = render(
+        request,
+        "reporting/_school_table.html" if partial else "reporting/school_table.html",
+        {"term": term, "schools": school_breakdown(term)},
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def figures_csv(request):
