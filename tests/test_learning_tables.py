@@ -6,7 +6,7 @@ import re
 import pytest
 from django.template import Context, Template
 
-from reporting.figures import WeakRating
+from reporting.figures import RATINGS, LearningRow, WeakRating
 
 # The loop the tag replaced (templates/practice/learning.html before it).
 LINK = """<a class="govuk-link" href="{% url 'peps:detail' weak.pep_id %}">{{ weak.la_reference }}</a>"""
@@ -54,3 +54,45 @@ def test_free_text_is_escaped_and_its_lines_kept():
     assert "LA-&lt;8&gt;" in html and "No officer" in html
     assert html.count("—") == 2  # the third row's empty comment and points
     assert 'href="/peps/7/"' in html
+
+
+# The loop of practice/_learning_table.html that learning_rows replaced.
+ROWS_LOOP = """{% load hvs %}{% for row in rows %}{% with f=row.figures %}
+  <tr class="govuk-table__row">
+    <th scope="row" class="govuk-table__header" data-sort-value="{{ row.label }}">{% if with_phases and row.weak %}"""
+ROWS_LOOP += """<a class="govuk-link" href="#weak-{{ forloop.counter }}">{{ row.label }}</a>{% else %}{{ row.label }}"""
+ROWS_LOOP += """{% endif %}</th>
+    {% if with_phases %}<td class="govuk-table__cell">{{ row.phase_labels }}</td>{% endif %}
+    <td class="govuk-table__cell govuk-table__cell--numeric">{{ f.rated }}</td>
+    {% for rating, count in f.counts.items %}<td class="govuk-table__cell govuk-table__cell--numeric">"""
+ROWS_LOOP += """{{ count }}</td>{% endfor %}
+    <td class="govuk-table__cell govuk-table__cell--numeric" data-sort-value="{% if f.amber_red_share is None %}-1"""
+ROWS_LOOP += """{% else %}{{ f.amber_red_share|percent|cut:'%' }}{% endif %}">{% if f.amber_red_share is None %}"""
+ROWS_LOOP += """no data{% else %}{{ f.amber_red_share|percent }}{% endif %}</td>
+  </tr>
+  {% endwith %}{% endfor %}"""
+
+
+def _learning_row(label, counts, phases=(), weak=False) -> LearningRow:
+    row = LearningRow(key=label, label=label, phases=set(phases), weak=ROWS[:1] if weak else [])
+    for rating, n in zip(RATINGS, counts, strict=True):
+        row.figures.add(rating, n)
+    return row
+
+
+LEARNING_ROWS = [
+    _learning_row("Attendance & <punctuality>", (1, 2, 3, 4), ("eyfs", "post16"), weak=True),
+    _learning_row('"Voice" of the child', (0, 0, 0, 0), ("ssa",)),  # nothing rated: "no data"
+    _learning_row("Ann O'Neil", (1234, 0, 1, 0)),
+    _learning_row("Autumn 2026/27", (5, 5, 0, 0), weak=True),
+]
+
+
+@pytest.mark.parametrize("with_phases", [True, False, None])
+@pytest.mark.parametrize("rows", [LEARNING_ROWS, LEARNING_ROWS[1:2]], ids=["four", "one"])
+def test_the_learning_rows_are_what_the_table_printed(rows, with_phases):
+    context = {"rows": rows} if with_phases is None else {"rows": rows, "with_phases": with_phases}
+    tag = Template("{% load learning_tables %}{% learning_rows rows with_phases %}").render(Context(context))
+    loop = Template(ROWS_LOOP).render(Context(context))
+    assert _tight(tag) == _tight(loop)
+    assert "<punctuality>" not in tag and ("&lt;punctuality&gt;" in tag) is (rows is LEARNING_ROWS)
