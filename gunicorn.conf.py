@@ -8,7 +8,9 @@ overlap what a page spends waiting on PostgreSQL, and keep short pages moving wh
 long export or PDF holds one thread. 2 x 8 = 16 requests in flight and 16 database
 connections at most (CONN_MAX_AGE keeps them open). With 50 users at once on ten years
 of history it served about twice the requests a second of 3 x 4, 4 x 2 or 5 sync
-processes, with the shortest tail (bench/README.md, "Over HTTP"). Override with
+processes, with the shortest tail (bench/README.md, "Over HTTP"); measured again after
+issue 12's fourth pass (57 requests a second where it served 23), 2 x 4 to 4 x 4 served
+within 15% of it, and more processes had the longer tail. Override with
 WEB_CONCURRENCY (processes) and GUNICORN_THREADS; on a bigger machine start from a
 process a core and measure with `bench/run http --concurrent-only --workers N --threads M`.
 """
