@@ -2,6 +2,8 @@
 (``{% rating_tag %}``, ``{% pep_status_tag %}``) and for the long tables written a row at a time
 (web.templatetags.worklist_tables), so that both print the same HTML."""
 
+from functools import lru_cache
+
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -12,8 +14,10 @@ NOT_RATED = mark_safe('<span class="govuk-body-s">Not rated</span>')
 _RATING_LABELS = {rating.value: rating.label for rating in Rating}
 
 
+@lru_cache(maxsize=64)
 def rating_tag(value, extra: str = "") -> SafeString:
-    """A rating as its coloured tag (Gold, Green, Amber, Red), or "Not rated"."""
+    """A rating as its coloured tag (Gold, Green, Amber, Red), or "Not rated". Remembered:
+    four ratings, written once each rather than by format_html for every row of a table."""
     label = _RATING_LABELS.get(value)
     if label is None:
         return NOT_RATED

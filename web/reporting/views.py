@@ -30,12 +30,19 @@ def _require_access(user) -> None:
         raise PermissionDenied
 
 
-def _download_term(request, name: str) -> Term:
-    """The term a download is of; the download is recorded in the audit trail."""
+def _term_asked_for(request) -> Term:
+    """The term a report's part or download is of (?term=, else the current one), for
+    someone who may see the reports; 404 when there is none."""
     _require_access(request.user)
     term = requested_term(request.GET.get("term", ""))
     if term is None:
         raise Http404("No terms have been set up")
+    return term
+
+
+def _download_term(request, name: str) -> Term:
+    """The term a download is of; the download is recorded in the audit trail."""
+    term = _term_asked_for(request)
     record_download(request, name, about=term, filters={"term": term})
     return term
 
@@ -63,10 +70,7 @@ def school_table(request):
     authority, three quarters of the dashboard's markup), which sits closed under its
     heading: htmx fetches the table when it is opened; without JavaScript its link opens it
     as a page of its own."""
-    _require_access(request.user)
-    term = requested_term(request.GET.get("term", ""))
-    if term is None:
-        raise Http404("No terms have been set up")
+    term = _term_asked_for(request)
     partial = request.headers.get("HX-Request") == "true"
     response = render(
         request,

@@ -31,18 +31,14 @@ def weak_rows(weak) -> SafeString:
     rating, the comment on the area and the review's development points."""
     html = []
     pep_url = pk_url("peps:detail")
-    tags: dict[str, str] = {}  # four ratings: each tag written once
     for rating in weak:
-        tag = tags.get(rating.rating)
-        if tag is None:
-            tag = tags[rating.rating] = rating_tag(rating.rating)
         html.append(
             '<tr class="govuk-table__row">'
             f'<td class="govuk-table__cell"><a class="govuk-link" href="{pep_url(rating.pep_id)}">'
             f"{escape(str(rating.la_reference))}</a></td>"
             f'<td class="govuk-table__cell">{escape(str(rating.term))}</td>'
             f'<td class="govuk-table__cell">{escape(str(rating.officer or "No officer"))}</td>'
-            f'<td class="govuk-table__cell">{tag}</td>'
+            f'<td class="govuk-table__cell">{rating_tag(rating.rating)}</td>'
             f'<td class="govuk-table__cell">{_text(rating.comment)}</td>'
             f'<td class="govuk-table__cell">{_text(rating.development_points)}</td>'
             "</tr>"
