@@ -507,6 +507,10 @@ def test_worklist_statement_and_reports_pass_axe(live_server, page, signed_in_ma
     expect(schools).to_be_visible()
     expect(schools.get_by_role("row")).not_to_have_count(1)
     check("13-reports-schools")
+    # Without JavaScript the section's link opens the table as a page of its own.
+    page.goto(f"{live_server.url}/reports/schools/?term={pep.term.pk}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Judgements by school or setting")
+    check("14-reports-schools-page")
     check.assert_clean()
 
 
